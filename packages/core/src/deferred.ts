@@ -1,0 +1,1 @@
+export class Deferred<T> { declare x: T; }

@@ -1,0 +1,146 @@
+/**
+ * Torsion's error classes. Every one has a stable `code` that never changes,
+ * even when its message does, so callers can branch on it safely.
+ *
+ * Network failures are never thrown at the user: they arrive as a {@link Failure}
+ * in `connectionLost(reason)` or `clientConnectionFailed(connector, reason)`.
+ * Programmer errors (bad arguments, calling `stop()` twice) are thrown at once.
+ *
+ * Tests: test/errors.test.ts
+ * @module
+ */
+
+/** Base class of every error Torsion raises or reports. */
+export class TorsionError extends Error {
+  /** A stable identifier, e.g. `TORSION_ERR_CONNECTION_DONE`. */
+  readonly code: string = 'TORSION_ERR';
+
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    // Subclasses get their own name in stack traces without repeating it.
+    this.name = new.target.name;
+  }
+}
+
+/** A connection closed, cleanly or not. Base of {@link ConnectionDone} and {@link ConnectionLost}. */
+export class ConnectionClosed extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_CONNECTION_CLOSED';
+}
+
+/** The connection was closed cleanly: an orderly FIN, or `loseConnection()` after a full flush. */
+export class ConnectionDone extends ConnectionClosed {
+  override readonly code: string = 'TORSION_ERR_CONNECTION_DONE';
+  constructor(message = 'Connection was closed cleanly.', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/**
+ * The connection was closed uncleanly: a reset, a socket error, or an error
+ * thrown by the protocol. `cause` holds the underlying error when there is one.
+ */
+export class ConnectionLost extends ConnectionClosed {
+  override readonly code: string = 'TORSION_ERR_CONNECTION_LOST';
+  constructor(
+    message = 'Connection to the other side was lost in a non-clean fashion.',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** This side closed the connection with `abortConnection()`: unsent data was dropped. */
+export class ConnectionAborted extends ConnectionLost {
+  override readonly code: string = 'TORSION_ERR_CONNECTION_ABORTED';
+  constructor(message = 'Connection was aborted locally.', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** An outgoing connection attempt failed. Base of the specific connect errors. */
+export class ConnectError extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_CONNECT';
+}
+
+/** The peer refused the connection (nothing listening: ECONNREFUSED). */
+export class ConnectionRefusedError extends ConnectError {
+  override readonly code: string = 'TORSION_ERR_CONNECTION_REFUSED';
+  constructor(message = 'Connection was refused by the other side.', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The host name of an outgoing connection could not be resolved. */
+export class DNSLookupError extends ConnectError {
+  override readonly code: string = 'TORSION_ERR_DNS_LOOKUP';
+}
+
+/** An operation (a connection attempt, a Deferred with a timeout) took too long. */
+export class TimeoutError extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_TIMEOUT';
+  constructor(message = 'User timeout caused connection failure.', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A port could not be bound (in use, no permission, bad interface). */
+export class CannotListenError extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_CANNOT_LISTEN';
+  readonly interface: string;
+  readonly port: number;
+
+  constructor(iface: string, port: number, options?: ErrorOptions) {
+    const where = `${iface === '' ? '*' : iface}:${String(port)}`;
+    const why = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`Could not listen on ${where}${why}`, options);
+    this.interface = iface;
+    this.port = port;
+  }
+}
+
+/** A Deferred or a delayed call was fired, or fired again, after it had already run. */
+export class AlreadyCalledError extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_ALREADY_CALLED';
+}
+
+/** A delayed call was cancelled, reset or delayed after it had already been cancelled. */
+export class AlreadyCancelledError extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_ALREADY_CANCELLED';
+}
+
+/** A Deferred was cancelled before it had a result. */
+export class CancelledError extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_CANCELLED';
+  constructor(message = 'The Deferred was cancelled.', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** `run()` was called on a reactor that is running. */
+export class ReactorAlreadyRunning extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_REACTOR_ALREADY_RUNNING';
+  constructor(message = 'The reactor is already running.') {
+    super(message);
+  }
+}
+
+/** `stop()` was called on a reactor that is not running. */
+export class ReactorNotRunning extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_REACTOR_NOT_RUNNING';
+  constructor(message = "Can't stop a reactor that isn't running.") {
+    super(message);
+  }
+}
+
+/** `run()` was called on a reactor that has already stopped: reactors run once. */
+export class ReactorNotRestartable extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_REACTOR_NOT_RESTARTABLE';
+  constructor(message = 'A reactor cannot be restarted once it has stopped.') {
+    super(message);
+  }
+}
+
+/** `installReactor()` was called after the default reactor was already in use. */
+export class ReactorAlreadyInstalledError extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_REACTOR_ALREADY_INSTALLED';
+}

@@ -1,0 +1,311 @@
+/**
+ * The contracts. Declarations only, no runtime code: reactors, transports,
+ * protocols and factories are anything that fits these shapes, so a plain
+ * object literal or a third-party class works as well as Torsion's own.
+ *
+ * Units: time is in **seconds** (fractions allowed). Data is bytes: protocols
+ * receive `Buffer`; transports accept `Uint8Array | string` (a string is UTF-8).
+ *
+ * Tests: test/interfaces.test.ts (every implementation is checked against these)
+ * @module
+ */
+import type { IAddress } from './address.js';
+import type { Deferred } from './deferred.js';
+import type { Failure } from './failure.js';
+
+/** What `write()` accepts: bytes, or a string sent as UTF-8. */
+export type WriteData = Uint8Array | string;
+
+// ---------------------------------------------------------------- time
+
+/** A call scheduled with {@link IReactorTime.callLater}. */
+export interface IDelayedCall {
+  /** When the call will run, in the reactor's {@link IReactorTime.seconds} time. */
+  getTime(): number;
+  /**
+   * Unschedules the call.
+   * @throws AlreadyCalledError if it already ran; AlreadyCancelledError if it was cancelled.
+   */
+  cancel(): void;
+  /**
+   * Moves the call `secondsLater` seconds later than it is now scheduled.
+   * @throws AlreadyCalledError / AlreadyCancelledError as {@link IDelayedCall.cancel}.
+   */
+  delay(secondsLater: number): void;
+  /**
+   * Reschedules the call to run `secondsFromNow` seconds from now.
+   * @throws AlreadyCalledError / AlreadyCancelledError as {@link IDelayedCall.cancel}.
+   */
+  reset(secondsFromNow: number): void;
+  /** True until the call has run or was cancelled. */
+  active(): boolean;
+}
+
+/** Scheduling. */
+export interface IReactorTime {
+  /**
+   * The reactor's current time in seconds. Monotonic: changing the system
+   * clock never moves it, so it is not the Unix epoch.
+   */
+  seconds(): number;
+  /**
+   * Runs `fn(...args)` after `delaySeconds` seconds. Calls due at the same time
+   * run in the order they were scheduled. An exception thrown by `fn` is logged
+   * and does not stop the reactor.
+   * @throws RangeError if `delaySeconds` is negative or not a finite number.
+   */
+  callLater<A extends unknown[]>(
+    delaySeconds: number,
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): IDelayedCall;
+  /** Every call that is scheduled and has not run or been cancelled. */
+  getDelayedCalls(): IDelayedCall[];
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+/** When a system event trigger runs relative to the event. */
+export type SystemEventPhase = 'before' | 'during' | 'after';
+/** The events a reactor fires. */
+export type SystemEventType = 'startup' | 'shutdown';
+/** Identifies a trigger for {@link IReactorCore.removeSystemEventTrigger}. */
+export type SystemEventTriggerId = symbol;
+
+/** Start, stop, and hooks around them. */
+export interface IReactorCore {
+  /** True between startup and the end of shutdown. */
+  readonly running: boolean;
+  /**
+   * Starts the reactor: fires the startup triggers and the `callWhenRunning`
+   * calls. Node's event loop cannot be blocked, so this returns a promise that
+   * settles once {@link IReactorCore.stop} was called and every shutdown
+   * trigger (including Deferreds they returned) has finished.
+   * @throws ReactorAlreadyRunning, ReactorNotRestartable
+   */
+  run(): Promise<void>;
+  /**
+   * Begins shutdown: `before` triggers (their Deferreds awaited), then `during`
+   * (ports stop listening, connections close), then `after`.
+   * @throws ReactorNotRunning if the reactor is not running.
+   */
+  stop(): void;
+  /** Runs `fn(...args)` once the reactor is running (soon, if it already is). */
+  callWhenRunning<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): void;
+  /**
+   * Adds a hook around startup or shutdown. A trigger may return a Deferred or
+   * a promise; the next phase waits for it.
+   */
+  addSystemEventTrigger<A extends unknown[]>(
+    phase: SystemEventPhase,
+    eventType: SystemEventType,
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): SystemEventTriggerId;
+  /** Removes a trigger added with {@link IReactorCore.addSystemEventTrigger}. */
+  removeSystemEventTrigger(id: SystemEventTriggerId): void;
+}
+
+// ---------------------------------------------------------------- producers and consumers
+
+/** Something that produces data and can be told to stop for good. */
+export interface IProducer {
+  /** Stop producing data, for good: the consumer is going away. */
+  stopProducing(): void;
+}
+
+/**
+ * A streaming producer: it writes whenever it has data until told to pause.
+ * The consumer calls `pauseProducing()` when its buffer is full and
+ * `resumeProducing()` when it has drained.
+ */
+export interface IPushProducer extends IProducer {
+  pauseProducing(): void;
+  resumeProducing(): void;
+}
+
+/** A pull producer: it writes one chunk each time the consumer calls `resumeProducing()`. */
+export interface IPullProducer extends IProducer {
+  resumeProducing(): void;
+}
+
+/** Something bytes can be written into, at the pace a producer sets. */
+export interface IConsumer {
+  /**
+   * Attaches a producer. `streaming` true means an {@link IPushProducer}
+   * (paused and resumed by the consumer's buffer level); false means an
+   * {@link IPullProducer} (asked for more each time the buffer drains).
+   * @throws Error if a producer is already registered.
+   */
+  registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void;
+  /** Detaches the producer. */
+  unregisterProducer(): void;
+  write(data: WriteData): void;
+}
+
+// ---------------------------------------------------------------- transports
+
+/**
+ * A byte stream to a peer. Calls are "thrown over the wall": `write()` never
+ * blocks and never fails synchronously for network reasons; problems arrive
+ * later as `connectionLost(reason)`.
+ */
+export interface ITransport {
+  /**
+   * Queues bytes for the peer. Ignored (silently, as in Twisted) once the
+   * connection is closed or closing for writes.
+   * @throws TypeError if `data` is neither a Uint8Array nor a string.
+   */
+  write(data: WriteData): void;
+  /** Writes each item in order; same as calling `write()` on each. */
+  writeSequence(data: Iterable<WriteData>): void;
+  /**
+   * Closes the connection once all queued data was sent (and any registered
+   * producer was unregistered). Reading stops at once.
+   */
+  loseConnection(): void;
+  /** This end's address. */
+  getHost(): IAddress;
+  /** The remote end's address. */
+  getPeer(): IAddress;
+  /** True once `loseConnection()` or `abortConnection()` was called, or the connection is gone. */
+  readonly disconnecting: boolean;
+}
+
+/** A TCP connection: a transport that is also a push producer (its reads) and a consumer (its writes). */
+export interface ITCPTransport extends ITransport, IPushProducer, IConsumer {
+  /** Closes now, dropping unsent data (TCP RST). `connectionLost` gets a ConnectionAborted. */
+  abortConnection(): void;
+  /** Sends FIN after queued data drains; reading continues (half-close). */
+  loseWriteConnection(): void;
+  setTcpNoDelay(enabled: boolean): void;
+  getTcpNoDelay(): boolean;
+  /** Enables TCP keep-alive probes; `initialDelaySeconds` is the idle time before the first. */
+  setTcpKeepAlive(enabled: boolean, initialDelaySeconds?: number): void;
+  getTcpKeepAlive(): boolean;
+}
+
+// ---------------------------------------------------------------- protocols
+
+/**
+ * Handles one connection. Call order, always:
+ * `makeConnection → connectionMade → dataReceived* → connectionLost` (exactly once).
+ */
+export interface IProtocol {
+  /** Called by the transport to attach itself; base classes call `connectionMade()`. */
+  makeConnection(transport: ITransport): void;
+  /** The connection is up; `this.transport` is set. */
+  connectionMade(): void;
+  /**
+   * Bytes arrived. Chunk boundaries mean nothing: one message may arrive in
+   * many calls and many messages in one call.
+   */
+  dataReceived(data: Buffer): void;
+  /**
+   * The connection is gone. `reason` wraps a ConnectionDone (clean close) or a
+   * ConnectionLost (reset, error, abort, or an exception thrown by the protocol).
+   */
+  connectionLost(reason: Failure): void;
+}
+
+/**
+ * A protocol that wants to know about each direction closing separately. With
+ * it, the peer's FIN calls `readConnectionLost()` and the protocol may keep
+ * writing; without it the connection finishes after everything was flushed.
+ */
+export interface IHalfCloseableProtocol {
+  /** The peer will send no more data (it sent FIN). */
+  readConnectionLost(): void;
+  /** This side's FIN was sent (after `loseWriteConnection()`), or writing failed. */
+  writeConnectionLost(): void;
+}
+
+/** Builds protocols for new connections. */
+export interface IProtocolFactory {
+  /**
+   * Builds the protocol for a connection from/to `addr`. Returning `null`
+   * refuses the connection (it is closed at once).
+   */
+  buildProtocol(addr: IAddress): IProtocol | null;
+  /** Called by ports and connectors when they start using the factory. Users do not call it. */
+  doStart(): void;
+  /** Called by ports and connectors when they stop using the factory. Users do not call it. */
+  doStop(): void;
+}
+
+/** A factory for outgoing connections. */
+export interface IClientFactory extends IProtocolFactory {
+  /** A connection attempt began. */
+  startedConnecting(connector: IConnector): void;
+  /** The attempt failed: ConnectionRefusedError, TimeoutError, DNSLookupError, or another ConnectError. */
+  clientConnectionFailed(connector: IConnector, reason: Failure): void;
+  /** An established connection ended. `connector.connect()` reconnects. */
+  clientConnectionLost(connector: IConnector, reason: Failure): void;
+}
+
+// ---------------------------------------------------------------- TCP
+
+/** Options for {@link IReactorTCP.listenTCP}. */
+export interface ListenTCPOptions {
+  /** Pending-connection queue length. Default 50. */
+  backlog?: number;
+  /** Address to bind: `'127.0.0.1'`, `'::1'`, `'::'`… Default `''`: every IPv4 interface (and IPv6 where dual-stack). */
+  interface?: string;
+}
+
+/** Options for {@link IReactorTCP.connectTCP}. */
+export interface ConnectTCPOptions {
+  /** Seconds before the attempt fails with TimeoutError. Default 30. */
+  timeout?: number;
+  /** Local address (and optionally port) to connect from. */
+  bindAddress?: { host: string; port?: number };
+}
+
+/** A listening TCP port. Returned at once; binding happens asynchronously. */
+export interface IListeningPort {
+  /**
+   * Fires with this port once it is bound, or fails with CannotListenError
+   * (in use, no permission). After it fires, `getHost().port` is the real port
+   * even when 0 was asked for.
+   */
+  whenListening(): Deferred<IListeningPort>;
+  /** Stops accepting connections; fires once the port is closed. Open connections stay. */
+  stopListening(): Deferred<void>;
+  /** The bound address (port 0 until bound). */
+  getHost(): IAddress;
+}
+
+/** Connection state of an {@link IConnector}. */
+export type ConnectorState = 'disconnected' | 'connecting' | 'connected';
+
+/** An outgoing connection, which can be retried. */
+export interface IConnector {
+  readonly state: ConnectorState;
+  /** Starts (or restarts, after a failure or loss) the connection attempt. */
+  connect(): void;
+  /** Cancels an attempt in progress, or closes the established connection. */
+  disconnect(): void;
+  /** Cancels an attempt in progress. @throws Error if not connecting. */
+  stopConnecting(): void;
+  /** Where this connector connects to. */
+  getDestination(): IAddress;
+}
+
+/** TCP listen and connect. */
+export interface IReactorTCP {
+  /**
+   * Listens on `port` (0 = any free port) and builds a protocol from `factory`
+   * for each connection. Returns at once; see {@link IListeningPort.whenListening}.
+   */
+  listenTCP(port: number, factory: IProtocolFactory, options?: ListenTCPOptions): IListeningPort;
+  /** Connects to `host:port`; results reach the factory's callbacks. */
+  connectTCP(
+    host: string,
+    port: number,
+    factory: IClientFactory,
+    options?: ConnectTCPOptions,
+  ): IConnector;
+}
+
+/** A complete reactor: what `getReactor()` returns and what APIs accept. */
+export type IReactor = IReactorCore & IReactorTime & IReactorTCP;

@@ -1,0 +1,20 @@
+'use strict';
+// Mocha's spec output, followed by the one summary line CI reads:
+// "N passed, N failed" (plus ", N skipped" when tests were skipped).
+const Mocha = require('mocha');
+
+const { Spec } = Mocha.reporters;
+const { EVENT_RUN_END } = Mocha.Runner.constants;
+
+class SummaryReporter extends Spec {
+  constructor(runner, options) {
+    super(runner, options);
+    runner.once(EVENT_RUN_END, () => {
+      const { passes, failures, pending } = runner.stats ?? this.stats;
+      const skipped = pending > 0 ? `, ${pending} skipped` : '';
+      process.stdout.write(`${passes} passed, ${failures} failed${skipped}\n`);
+    });
+  }
+}
+
+module.exports = SummaryReporter;
