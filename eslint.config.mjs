@@ -31,7 +31,10 @@ export default tseslint.config(
       '@typescript-eslint/no-empty-function': 'off',
       // Numbers in template strings are common in messages and addresses.
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       // Twisted's names are camelCase already; interfaces keep the `I` prefix.
       '@typescript-eslint/consistent-type-definitions': ['error', 'interface'],
       // `void value;` marks a deliberately unused hook argument.

@@ -5,6 +5,6 @@ import { setLogObservers, textFileObserver } from '../packages/core/src/log.js';
 
 export const mochaHooks = {
   beforeAll(): void {
-    setLogObservers(process.env['TORSION_TEST_LOG'] === '1' ? [textFileObserver(process.stderr)] : []);
+    setLogObservers(process.env.TORSION_TEST_LOG === '1' ? [textFileObserver(process.stderr)] : []);
   },
 };

@@ -30,16 +30,16 @@ export class Factory implements IProtocolFactory {
    * A factory whose protocols are `new protocol(...args)`.
    * @example `reactor.listenTCP(0, Factory.forProtocol(Echo))`
    */
-  static forProtocol<P extends IProtocol, A extends unknown[]>(
-    protocol: new (...args: A) => P,
+  static forProtocol<A extends unknown[]>(
+    protocol: new (...args: A) => IProtocol,
     ...args: A
   ): Factory {
     const factory = new this();
-    factory.protocol = class extends (protocol as new (...a: A) => IProtocol) {
+    factory.protocol = class extends protocol {
       constructor() {
         super(...args);
       }
-    } as ProtocolClass;
+    };
     Object.defineProperty(factory.protocol, 'name', { value: protocol.name });
     return factory;
   }

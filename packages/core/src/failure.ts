@@ -6,6 +6,7 @@
  * Tests: test/failure.test.ts
  * @module
  */
+import { inspect } from 'node:util';
 
 /** Any error class, including ones that take constructor arguments. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructors of every shape must fit
@@ -14,16 +15,8 @@ export type ErrorClass = abstract new (...args: any[]) => Error;
 /** Turns anything that was thrown into an `Error`, keeping the original as `cause`. */
 function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
-  const text = typeof thrown === 'string' ? thrown : describeThrown(thrown);
+  const text = typeof thrown === 'string' ? thrown : `Non-error thrown: ${inspect(thrown)}`;
   return new Error(text, { cause: thrown });
-}
-
-function describeThrown(thrown: unknown): string {
-  try {
-    return `Non-error thrown: ${JSON.stringify(thrown) ?? String(thrown)}`;
-  } catch {
-    return `Non-error thrown: ${Object.prototype.toString.call(thrown)}`;
-  }
 }
 
 /** An error as a value. */
@@ -81,7 +74,7 @@ export class Failure {
         parts.push(current.stack ?? `${current.name}: ${current.message}`);
         current = current.cause;
       } else {
-        parts.push(String(current));
+        parts.push(inspect(current));
         break;
       }
     }

@@ -4,9 +4,18 @@
  * @module
  */
 export * from './address.js';
+export * from './clock.js';
+export * from './default-reactor.js';
+export * from './defer-later.js';
+export * from './deferred.js';
+export * from './deferred-list.js';
 export * from './errors.js';
+export { DelayedCall, type DelayedFunction } from './delayed-call.js';
 export * from './factory.js';
 export * from './failure.js';
 export type * from './interfaces.js';
 export * from './log.js';
+export * from './looping-call.js';
+export * from './node-reactor.js';
 export * from './protocol.js';
+export * from './reconnecting-client-factory.js';

@@ -11,6 +11,7 @@
  * Tests: test/log.test.ts
  * @module
  */
+import { inspect } from 'node:util';
 import { Failure } from './failure.js';
 
 /** Severity, lowest first. */
@@ -102,11 +103,15 @@ function formatFieldValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) {
     return String(value);
   }
+  if (typeof value === 'bigint') return value.toString();
   try {
-    return JSON.stringify(value) ?? String(value);
+    // JSON.stringify returns undefined for undefined, functions and symbols.
+    const json = JSON.stringify(value) as string | undefined;
+    if (json !== undefined) return json;
   } catch {
-    return String(value);
+    // A cycle: fall through to inspect(), which marks it.
   }
+  return inspect(value, { breakLength: Infinity });
 }
 
 function indent(text: string): string {

@@ -15,9 +15,11 @@ import type { IProtocol, IProtocolFactory, ITransport } from './interfaces.js';
  * @typeParam F - the factory type, so `this.factory` is typed in subclasses.
  * @typeParam T - the transport type (`ITCPTransport` on TCP).
  */
-export class Protocol<F extends IProtocolFactory = IProtocolFactory, T extends ITransport = ITransport>
-  implements IProtocol
-{
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- F types `this.factory` for subclasses
+export class Protocol<
+  F extends IProtocolFactory = IProtocolFactory,
+  T extends ITransport = ITransport,
+> implements IProtocol {
   /** The factory that built this protocol, set by `Factory.buildProtocol`; null if built by hand. */
   factory: F | null = null;
   /** True from `makeConnection` until the connection is lost. */
@@ -27,7 +29,9 @@ export class Protocol<F extends IProtocolFactory = IProtocolFactory, T extends I
   /** The connection's transport. @throws Error before `makeConnection()`. */
   get transport(): T {
     if (this.#transport === null) {
-      throw new Error(`${this.constructor.name} has no transport yet: makeConnection() was not called`);
+      throw new Error(
+        `${this.constructor.name} has no transport yet: makeConnection() was not called`,
+      );
     }
     return this.#transport;
   }

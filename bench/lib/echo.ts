@@ -1,0 +1,251 @@
+/**
+ * Benchmark 1: echo round trips per second. Every server under test runs as
+ * its own process pinned to one core; the C client (bench/echo-client.c),
+ * pinned to the other, runs ping-pong over N connections against each server
+ * in turn. One warm-up pass per server is discarded, then the servers
+ * alternate (a, b, a, b…) for the measured passes and the medians are compared.
+ *
+ * Tests: none (benchmark harness; bench/run.ts exercises it on every run).
+ * @module
+ */
+import {
+  CLIENT_CPU,
+  SERVER_CPU,
+  cpuSeconds,
+  pinned,
+  systemBusySeconds,
+  waitForQuiet,
+} from './cpu.js';
+import { LineProcess } from './child.js';
+import type { ServerSpec } from './servers.js';
+import { int, median, range, ratio, table } from './stats.js';
+
+/** Settings for the echo benchmark. */
+export interface EchoOptions {
+  /** Measured passes per server (the warm-up pass comes on top). */
+  readonly passes: number;
+  /** Seconds measured per pass. */
+  readonly duration: number;
+  /** Seconds of uncounted traffic at the start of every pass (connections up, JIT warm). */
+  readonly warmup: number;
+  readonly connections: number;
+  /** Message size in bytes. */
+  readonly size: number;
+  readonly pin: boolean;
+  /** Let the client spin instead of sleeping in epoll_wait (see echo-client.c, -b). */
+  readonly busyPoll: boolean;
+  /** Path of the built C client. */
+  readonly client: string;
+  /**
+   * Before each pass, wait up to this many seconds for the machine to be
+   * quiet (other work below {@link QUIET_CORES} cores); 0 to start at once.
+   */
+  readonly quietWait: number;
+}
+
+/** Machine load, in cores, under which a pass may start (see EchoOptions.quietWait). */
+export const QUIET_CORES = 0.2;
+
+/** One server's results. */
+export interface EchoServerResult {
+  readonly name: string;
+  /** Round trips per second, one per measured pass, in pass order. */
+  readonly rates: number[];
+  readonly median: number;
+  /** Ratio of this server's median to the baseline's (1 for the baseline). */
+  readonly ratio: number;
+  /** Server CPU seconds per wall second during each pass (1.0 = one core saturated). */
+  readonly serverCpu: number[];
+  /** Client CPU seconds per wall second during each pass. */
+  readonly clientCpu: number[];
+  /**
+   * CPU used by everything else on the machine during each pass, in cores
+   * (0 on a quiet machine). High values mean other work competed with the benchmark.
+   */
+  readonly otherCpu: number[];
+  /**
+   * Server CPU microseconds per round trip, one per pass. Less sensitive to
+   * other work on the machine than the rate: it counts only the server's own time.
+   */
+  readonly usPerTrip: number[];
+  /** Median of {@link EchoServerResult.usPerTrip}. */
+  readonly usPerTripMedian: number;
+  /** The baseline's median µs per round trip over this server's (>= 1: as cheap or cheaper). */
+  readonly cpuRatio: number;
+}
+
+interface PassResult {
+  rate: number;
+  serverCpu: number;
+  clientCpu: number;
+  otherCpu: number;
+}
+
+async function startServer(
+  spec: ServerSpec,
+  pin: boolean,
+): Promise<{ proc: LineProcess; port: number }> {
+  const proc = new LineProcess(spec.name, pinned(spec.argv, pin ? SERVER_CPU : null));
+  const line = await proc.nextLine(30);
+  const port = Number(line);
+  if (!Number.isInteger(port) || port <= 0) {
+    throw new Error(`${spec.name}: expected a port on the first line, got ${JSON.stringify(line)}`);
+  }
+  return { proc, port };
+}
+
+async function onePass(server: LineProcess, port: number, opts: EchoOptions): Promise<PassResult> {
+  const argv = [
+    opts.client,
+    '-p',
+    String(port),
+    '-c',
+    String(opts.connections),
+    '-s',
+    String(opts.size),
+    '-w',
+    String(opts.warmup),
+    '-d',
+    String(opts.duration),
+    ...(opts.busyPoll ? ['-b'] : []),
+  ];
+  const client = new LineProcess('echo-client', pinned(argv, opts.pin ? CLIENT_CPU : null));
+  // Sampled around the whole client run, warm-up included: the load is the
+  // same throughout, so the rate is too.
+  const cpuBefore = cpuSeconds(server.pid);
+  const busyBefore = systemBusySeconds();
+  const wallBefore = performance.now();
+  const result = await client.nextJson(opts.warmup + opts.duration + 30);
+  const cpuAfter = cpuSeconds(server.pid);
+  const busyAfter = systemBusySeconds();
+  const wall = (performance.now() - wallBefore) / 1000;
+  const code = await client.exited();
+  if (code !== 0) throw new Error(`echo-client exited with ${String(code)}\n${client.stderr}`);
+  const rate = Number(result.rate);
+  if (!(rate > 0))
+    throw new Error(`echo-client reported no round trips: ${JSON.stringify(result)}`);
+  const serverCpu = (cpuAfter - cpuBefore) / wall;
+  const clientCpu = Number(result.client_cpu);
+  const otherCpu = Math.max(0, (busyAfter - busyBefore) / wall - serverCpu - clientCpu);
+  return { rate, serverCpu, clientCpu, otherCpu };
+}
+
+/** Passes disturbed by other work are measured again, at most this many times. */
+const MAX_RETRIES = 3;
+
+/**
+ * One pass, started on a quiet machine when `opts.quietWait` allows, and
+ * repeated (up to MAX_RETRIES times) while other work took more than
+ * QUIET_CORES during it.
+ */
+async function quietPass(
+  proc: LineProcess,
+  port: number,
+  opts: EchoOptions,
+  progress: (line: string) => void,
+): Promise<PassResult> {
+  for (let attempt = 0; ; attempt++) {
+    if (opts.quietWait > 0) {
+      const load = await waitForQuiet(opts.quietWait, QUIET_CORES);
+      if (load >= QUIET_CORES) {
+        progress(
+          `machine still busy (${load.toFixed(2)} cores) after ${opts.quietWait} s; measuring anyway`,
+        );
+      }
+    }
+    const result = await onePass(proc, port, opts);
+    if (opts.quietWait === 0 || result.otherCpu < QUIET_CORES || attempt === MAX_RETRIES) {
+      return result;
+    }
+    progress(
+      `${proc.name}: other work took ${result.otherCpu.toFixed(2)} cores during the pass ` +
+        `(${int(result.rate)} round trips/s); measuring it again`,
+    );
+  }
+}
+
+/**
+ * Runs the echo benchmark over `servers` (baseline first) and returns one
+ * result per server. `progress` receives a line per pass.
+ */
+export async function runEcho(
+  servers: readonly ServerSpec[],
+  opts: EchoOptions,
+  progress: (line: string) => void,
+): Promise<EchoServerResult[]> {
+  const running: { spec: ServerSpec; proc: LineProcess; port: number }[] = [];
+  try {
+    for (const spec of servers) running.push({ spec, ...(await startServer(spec, opts.pin)) });
+    const passes = new Map<string, PassResult[]>(servers.map((s) => [s.name, []]));
+    for (let pass = 0; pass <= opts.passes; pass++) {
+      for (const { spec, proc, port } of running) {
+        const result = await quietPass(proc, port, opts, progress);
+        const label = pass === 0 ? 'warm-up (discarded)' : `pass ${pass}/${opts.passes}`;
+        progress(
+          `echo ${label} ${spec.name}: ${int(result.rate)} round trips/s ` +
+            `(cpu: server ${result.serverCpu.toFixed(2)}, client ${result.clientCpu.toFixed(2)}, ` +
+            `other ${result.otherCpu.toFixed(2)})`,
+        );
+        if (pass > 0) passes.get(spec.name)?.push(result);
+      }
+    }
+    const results = servers.map((spec) => {
+      const list = passes.get(spec.name) ?? [];
+      return {
+        name: spec.name,
+        rates: list.map((p) => p.rate),
+        median: median(list.map((p) => p.rate)),
+        ratio: 1,
+        serverCpu: list.map((p) => p.serverCpu),
+        clientCpu: list.map((p) => p.clientCpu),
+        otherCpu: list.map((p) => p.otherCpu),
+        usPerTrip: list.map((p) => (p.serverCpu / p.rate) * 1e6),
+      };
+    });
+    const baseline = results[0];
+    const baseRate = baseline?.median ?? Number.NaN;
+    const baseUs = baseline === undefined ? Number.NaN : median(baseline.usPerTrip);
+    return results.map((r) => {
+      const usPerTripMedian = median(r.usPerTrip);
+      return {
+        ...r,
+        ratio: r.median / baseRate,
+        usPerTripMedian,
+        cpuRatio: baseUs / usPerTripMedian,
+      };
+    });
+  } finally {
+    await Promise.all(running.map(({ proc }) => proc.stop()));
+  }
+}
+
+/** The report table for {@link runEcho}'s results. */
+export function echoTable(results: readonly EchoServerResult[]): string {
+  return table(
+    [
+      'server',
+      'median rt/s',
+      'min..max rt/s',
+      `ratio vs ${results[0]?.name ?? ''}`,
+      'server cpu',
+      'client cpu',
+      'other cpu',
+      'server us/rt',
+      'cpu ratio',
+    ],
+    results.map((r) => {
+      const [lo, hi] = range(r.rates);
+      return [
+        r.name,
+        int(r.median),
+        `${int(lo)}..${int(hi)}`,
+        ratio(r.ratio),
+        median(r.serverCpu).toFixed(2),
+        median(r.clientCpu).toFixed(2),
+        median(r.otherCpu).toFixed(2),
+        r.usPerTripMedian.toFixed(1),
+        ratio(r.cpuRatio),
+      ];
+    }),
+  );
+}

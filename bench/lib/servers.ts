@@ -1,0 +1,70 @@
+/**
+ * The servers a benchmark compares. The first entry is the baseline every
+ * ratio is taken against. Each server is a separate process speaking the stdio
+ * protocol of servers/control.ts, so another runtime (issue 5's Bun reactor)
+ * joins as a third column by adding one entry here: a name and the command
+ * that starts it.
+ *
+ * Tests: none (benchmark harness; bench/run.ts exercises it on every run).
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** One server under test. */
+export interface ServerSpec {
+  /** Column name in the report. */
+  readonly name: string;
+  /** What it is, one line, for the report header. */
+  readonly description: string;
+  /** The command that starts it (without CPU pinning, which the runner adds). */
+  readonly argv: readonly string[];
+  /** Why it cannot run here, or null when it can (e.g. a runtime not installed). */
+  readonly unavailable: () => string | null;
+}
+
+function compiled(file: string): string {
+  // bench/dist/lib/servers.js -> bench/dist/servers/<file>
+  return fileURLToPath(new URL(`../servers/${file}`, import.meta.url));
+}
+
+function needsFile(path: string): () => string | null {
+  return () => (existsSync(path) ? null : `${path} is missing (build with npm run bench)`);
+}
+
+const netEcho = compiled('net-echo.js');
+const torsionEcho = compiled('torsion-echo.js');
+
+/** Every known server, baseline first. */
+export const SERVERS: readonly ServerSpec[] = [
+  {
+    name: 'net',
+    description: 'node:net createServer, data listener writes back',
+    argv: [process.execPath, '--expose-gc', netEcho],
+    unavailable: needsFile(netEcho),
+  },
+  {
+    name: 'torsion',
+    description: 'Torsion NodeReactor + Echo protocol (dataReceived -> transport.write)',
+    argv: [process.execPath, '--expose-gc', torsionEcho],
+    unavailable: needsFile(torsionEcho),
+  },
+];
+
+/**
+ * The servers named in `names` (all of them when empty), baseline first.
+ * @throws Error for an unknown name or when the baseline is left out.
+ */
+export function selectServers(names: readonly string[]): ServerSpec[] {
+  if (names.length === 0) return [...SERVERS];
+  for (const name of names) {
+    if (!SERVERS.some((s) => s.name === name)) {
+      throw new Error(`unknown server ${name}; known: ${SERVERS.map((s) => s.name).join(', ')}`);
+    }
+  }
+  const baseline = SERVERS[0];
+  if (baseline === undefined || !names.includes(baseline.name)) {
+    throw new Error(`--servers must include the baseline (${baseline?.name ?? 'none'})`);
+  }
+  return SERVERS.filter((s) => names.includes(s.name));
+}

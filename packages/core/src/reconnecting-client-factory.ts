@@ -1,0 +1,225 @@
+/**
+ * `ReconnectingClientFactory`: a client factory that reconnects after a
+ * failed attempt or a lost connection, waiting longer each time (exponential
+ * backoff with jitter), as Twisted's factory of the same name.
+ *
+ * Tests: test/reconnecting-client-factory.test.ts
+ * @module
+ */
+import { getReactor } from './default-reactor.js';
+import { ClientFactory } from './factory.js';
+import type { Failure } from './failure.js';
+import type { IConnector, IDelayedCall, IReactorTime } from './interfaces.js';
+import { Logger } from './log.js';
+
+const log = new Logger('torsion.reconnect');
+
+/** Settings for {@link ReconnectingClientFactory}; each defaults to the property's default. */
+export interface ReconnectingClientFactoryOptions {
+  initialDelay?: number;
+  maxDelay?: number;
+  factor?: number;
+  jitter?: number;
+  maxRetries?: number | null;
+  clock?: IReactorTime | null;
+  random?: () => number;
+}
+
+/**
+ * Reconnects on `clientConnectionFailed` and `clientConnectionLost`.
+ *
+ * Each retry multiplies {@link ReconnectingClientFactory.delay} by
+ * {@link ReconnectingClientFactory.factor}, caps it at
+ * {@link ReconnectingClientFactory.maxDelay}, then draws the actual wait from
+ * a normal distribution around it (standard deviation `delay * jitter`), so
+ * many clients that lost the same server do not all come back at once. With
+ * the defaults the first retry waits about e ≈ 2.72 seconds, not
+ * `initialDelay`: the delay grows before it is used, as in Twisted.
+ *
+ * @remarks
+ * **Call {@link ReconnectingClientFactory.resetDelay} once a connection is
+ * good** (in `buildProtocol`, or in the protocol's `connectionMade` after a
+ * handshake succeeded); nothing resets it for you. Otherwise the delay keeps
+ * the size it reached before the connection succeeded, and the next loss
+ * waits that long. This is Twisted's rule, kept on purpose: resetting
+ * automatically in `buildProtocol` would make a server that accepts and then
+ * drops every connection get hammered at `initialDelay`.
+ *
+ * If your subclass overrides `clientConnectionFailed` or
+ * `clientConnectionLost`, call `super` so the retry happens.
+ *
+ * @example
+ * ```ts
+ * class EchoClientFactory extends ReconnectingClientFactory {
+ *   override buildProtocol(addr: IAddress) {
+ *     this.resetDelay();
+ *     return super.buildProtocol(addr);
+ *   }
+ * }
+ * const factory = new EchoClientFactory();
+ * factory.protocol = EchoClient;
+ * reactor.connectTCP('127.0.0.1', 8000, factory);
+ * ```
+ */
+export class ReconnectingClientFactory extends ClientFactory {
+  /** Seconds: the delay a fresh (or reset) factory starts from. */
+  initialDelay = 1.0;
+  /** Seconds: the delay never grows beyond this (before jitter). */
+  maxDelay = 3600;
+  /** How much the delay grows on each retry. */
+  factor = Math.E;
+  /** Standard deviation of the wait, as a fraction of the delay. 0 disables jitter. */
+  jitter = 0.119626565582;
+  /** Give up after this many retries in a row; `null` retries forever. */
+  maxRetries: number | null = null;
+  /** False after {@link ReconnectingClientFactory.stopTrying}. */
+  continueTrying = true;
+  /** Retries since the last {@link ReconnectingClientFactory.resetDelay}. */
+  retries = 0;
+  /** The current delay, in seconds (grows with each retry). */
+  delay = this.initialDelay;
+  /**
+   * Where retries are scheduled. `null` (the default) means the default
+   * reactor, looked up when a retry is scheduled; tests set a `Clock`.
+   */
+  clock: IReactorTime | null = null;
+  /** The source of randomness for the jitter, returning [0, 1). Replace it for deterministic tests. */
+  random: () => number = Math.random;
+  /** The connector of the last attempt; {@link ReconnectingClientFactory.retry} uses it by default. */
+  connector: IConnector | null = null;
+  #pendingRetry: IDelayedCall | null = null;
+
+  /**
+   * @param options - overrides for the backoff settings, the clock and the
+   *   random source; the starting delay is `initialDelay`.
+   */
+  constructor(options: ReconnectingClientFactoryOptions = {}) {
+    super();
+    if (options.initialDelay !== undefined) this.initialDelay = options.initialDelay;
+    if (options.maxDelay !== undefined) this.maxDelay = options.maxDelay;
+    if (options.factor !== undefined) this.factor = options.factor;
+    if (options.jitter !== undefined) this.jitter = options.jitter;
+    if (options.maxRetries !== undefined) this.maxRetries = options.maxRetries;
+    if (options.clock !== undefined) this.clock = options.clock;
+    if (options.random !== undefined) this.random = options.random;
+    this.delay = this.initialDelay;
+  }
+
+  /** The scheduled retry, or `null` when none is pending. */
+  get pendingRetry(): IDelayedCall | null {
+    return this.#pendingRetry;
+  }
+
+  /** Retries, unless {@link ReconnectingClientFactory.stopTrying} was called. */
+  override clientConnectionFailed(connector: IConnector, reason: Failure): void {
+    void reason;
+    if (this.continueTrying) {
+      this.connector = connector;
+      this.retry(connector);
+    }
+  }
+
+  /** Retries, unless {@link ReconnectingClientFactory.stopTrying} was called. */
+  override clientConnectionLost(connector: IConnector, reason: Failure): void {
+    void reason;
+    if (this.continueTrying) {
+      this.connector = connector;
+      this.retry(connector);
+    }
+  }
+
+  /**
+   * Schedules `connector.connect()` after the next backoff delay.
+   *
+   * @param connector - default: the last connector this factory saw.
+   * @throws Error if there is no connector to retry.
+   * @remarks Does nothing after `stopTrying()`; after `maxRetries` retries it
+   * logs that it gives up. An error thrown by `connect()` (or by this
+   * factory's `startedConnecting`) when the retry runs is logged and counts
+   * as a failed attempt, so a retry is scheduled again.
+   */
+  retry(connector?: IConnector): void {
+    if (!this.continueTrying) {
+      if (this.noisy) log.info('Not reconnecting: stopTrying() was called');
+      return;
+    }
+    const target = connector ?? this.connector;
+    if (target === null)
+      throw new Error('ReconnectingClientFactory.retry(): no connector to retry');
+    this.retries += 1;
+    if (this.maxRetries !== null && this.retries > this.maxRetries) {
+      log.info(
+        `Abandoning ${target.getDestination().toString()} after ${this.maxRetries} retries`,
+        {
+          retries: this.maxRetries,
+        },
+      );
+      return;
+    }
+    this.delay = Math.min(this.delay * this.factor, this.maxDelay);
+    if (this.jitter !== 0) {
+      this.delay = Math.max(0, this.#normalVariate(this.delay, this.delay * this.jitter));
+    }
+    if (this.noisy) {
+      log.info(`Will retry ${target.getDestination().toString()} in ${this.delay} seconds`, {
+        delay: this.delay,
+        retries: this.retries,
+      });
+    }
+    const clock = this.clock ?? getReactor();
+    this.#pendingRetry = clock.callLater(this.delay, () => {
+      this.#pendingRetry = null;
+      this.#reconnect(target);
+    });
+  }
+
+  /**
+   * Stops reconnecting: cancels a pending retry and stops an attempt in
+   * progress. An established connection is left alone.
+   */
+  stopTrying(): void {
+    // Set first: stopping an attempt calls clientConnectionFailed, which must not retry.
+    this.continueTrying = false;
+    if (this.#pendingRetry !== null) {
+      if (this.#pendingRetry.active()) this.#pendingRetry.cancel();
+      this.#pendingRetry = null;
+    }
+    const connector = this.connector;
+    if (connector?.state === 'connecting') {
+      try {
+        connector.stopConnecting();
+      } catch (err) {
+        log.failure('Error while stopping a connection attempt', err);
+      }
+    }
+  }
+
+  /**
+   * Starts over: the delay goes back to `initialDelay`, the retry count to
+   * 0, and retrying is enabled again. Call it once a connection is good.
+   */
+  resetDelay(): void {
+    this.delay = this.initialDelay;
+    this.retries = 0;
+    this.continueTrying = true;
+  }
+
+  #reconnect(connector: IConnector): void {
+    try {
+      connector.connect();
+    } catch (err) {
+      log.failure('Error while reconnecting; will retry', err, {
+        destination: connector.getDestination().toString(),
+      });
+      this.retry(connector);
+    }
+  }
+
+  // Box-Muller: a normal variate from two uniform ones (1 - u keeps log() finite).
+  #normalVariate(mean: number, deviation: number): number {
+    const u1 = 1 - this.random();
+    const u2 = this.random();
+    const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    return mean + z * deviation;
+  }
+}

@@ -1,0 +1,687 @@
+/**
+ * In-memory connections between two protocols (Twisted's `test/iosim.py`):
+ * `FakeTransport` buffers what each side writes, `IOPump` moves the bytes
+ * across when the test says so, and `connectedServerAndClient` wires a
+ * client and a server together in one call.
+ *
+ * Tests: test/testing/io-pump.test.ts
+ * @module
+ */
+import { IPv4Address } from '../address.js';
+import type { IAddress } from '../address.js';
+import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../errors.js';
+import { Failure } from '../failure.js';
+import type {
+  IHalfCloseableProtocol,
+  IProtocol,
+  IPullProducer,
+  IPushProducer,
+  ITCPTransport,
+  WriteData,
+} from '../interfaces.js';
+import { toBuffer } from '../internal/write-data.js';
+import { Logger } from '../log.js';
+import { fixedChunker } from './chunkers.js';
+import type { Chunker } from './chunkers.js';
+import type { ProducerState } from './string-transport.js';
+
+const log = new Logger('torsion.testing.iopump');
+
+/** Default {@link FakeTransportOptions.highWaterMark}: 64 KiB, as Twisted's transport buffer. */
+export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+
+/** Options for {@link FakeTransport}. */
+export interface FakeTransportOptions {
+  /** What `getHost()` returns. */
+  hostAddress: IAddress;
+  /** What `getPeer()` returns. */
+  peerAddress: IAddress;
+  /** Which end this is (for log messages and tests). */
+  isServer: boolean;
+  /**
+   * A registered streaming producer is paused when more than this many bytes
+   * wait to be pumped, and resumed once the pump has taken them all.
+   * Default {@link DEFAULT_HIGH_WATER_MARK}.
+   */
+  highWaterMark?: number;
+}
+
+/** How a pump delivers and what it does with errors; shared by both ends of a connection. */
+interface PumpSettings {
+  readonly chunker: Chunker | null;
+  readonly isolateErrors: boolean;
+}
+
+/** Moves bytes and close events across one pair of transports, once. Set by FakeTransport's static block. */
+let pumpPair: (a: FakeTransport, b: FakeTransport, settings: PumpSettings) => boolean;
+/** Calls user code on behalf of one end, applying the pump's error policy. */
+let guarded: (side: FakeTransport, settings: PumpSettings, fn: () => void) => void;
+
+/**
+ * One end of an in-memory connection. Writes wait in a buffer until an
+ * {@link IOPump} delivers them to the other end's protocol.
+ *
+ * @remarks
+ * Nothing moves by itself: bytes, closes and half-closes take effect on the
+ * next `pump()`, as a real reactor reports them on a later turn of the loop.
+ * - `loseConnection()`: reading stops now; queued bytes are still delivered
+ *   (once any producer is unregistered), then both protocols get
+ *   `connectionLost(ConnectionDone)`.
+ * - `abortConnection()`: queued bytes are dropped; this side gets
+ *   `ConnectionAborted`, the peer `ConnectionLost`.
+ * - `loseWriteConnection()`: queued bytes are delivered, then a half-closeable
+ *   peer gets `readConnectionLost()` (this side `writeConnectionLost()`); a
+ *   peer that is not half-closeable closes the connection, as on TCP.
+ * - Backpressure: a streaming producer is paused when the buffer holds more
+ *   than {@link FakeTransport.highWaterMark} bytes and resumed when the pump
+ *   empties it; a pull producer is asked for more whenever it is empty.
+ * - `pauseProducing()` on this transport stops delivery *to* its protocol
+ *   (bytes wait in the peer's buffer) until `resumeProducing()`.
+ */
+export class FakeTransport implements ITCPTransport {
+  /** The protocol at this end. */
+  readonly protocol: IProtocol;
+  /** True for the server end. */
+  readonly isServer: boolean;
+  /** See {@link FakeTransportOptions.highWaterMark}. */
+  readonly highWaterMark: number;
+  readonly #hostAddress: IAddress;
+  readonly #peerAddress: IAddress;
+
+  #outgoing: Buffer[] = [];
+  #outgoingBytes = 0;
+  #loseRequested = false;
+  #aborted = false;
+  #failure: unknown = null;
+  #failed = false;
+  #writeShutdown = false;
+  #finSent = false;
+  #finReceived = false;
+  #disconnected = false;
+  #readState: ProducerState = 'producing';
+  #producer: IPushProducer | IPullProducer | null = null;
+  #streaming = false;
+  #producerPaused = false;
+  #tcpNoDelay = false;
+  #tcpKeepAlive = false;
+
+  /**
+   * @param protocol - the protocol at this end; the transport does not call
+   *   `makeConnection` itself (see {@link connectedServerAndClient}).
+   * @param options - addresses, which end this is, the high-water mark.
+   */
+  constructor(protocol: IProtocol, options: FakeTransportOptions) {
+    this.protocol = protocol;
+    this.isServer = options.isServer;
+    this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    this.#hostAddress = options.hostAddress;
+    this.#peerAddress = options.peerAddress;
+  }
+
+  // ------------------------------------------------------------ state for tests
+
+  /** True once closing began (`loseConnection`, `abortConnection`, an error) or the connection is gone. */
+  get disconnecting(): boolean {
+    return this.#loseRequested || this.#aborted || this.#failed || this.#disconnected;
+  }
+
+  /** True once this end's protocol got `connectionLost`. */
+  get disconnected(): boolean {
+    return this.#disconnected;
+  }
+
+  /** True once `abortConnection()` was called. */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** True once `loseWriteConnection()` was called. */
+  get writeDisconnected(): boolean {
+    return this.#writeShutdown;
+  }
+
+  /** True once the peer's FIN arrived (it called `loseWriteConnection()`). */
+  get readDisconnected(): boolean {
+    return this.#finReceived;
+  }
+
+  /** Bytes written here and not yet delivered to the peer. */
+  get bufferedBytes(): number {
+    return this.#outgoingBytes;
+  }
+
+  /** The registered producer, or `null`. */
+  get producer(): IPushProducer | IPullProducer | null {
+    return this.#producer;
+  }
+
+  /** Whether the registered producer is streaming; `null` when none is registered. */
+  get streaming(): boolean | null {
+    return this.#producer === null ? null : this.#streaming;
+  }
+
+  /** Whether delivery to this end's protocol is on (`'producing'`), paused, or stopped. */
+  get producerState(): ProducerState {
+    return this.#readState;
+  }
+
+  // ------------------------------------------------------------ ITransport
+
+  /**
+   * Queues `data` for the peer. Ignored once the connection is closing for
+   * writes (aborted, write side shut, or gone), as a real transport ignores it.
+   * @throws TypeError if `data` is neither a Uint8Array nor a string.
+   */
+  write(data: WriteData): void {
+    const bytes = toBuffer(data);
+    if (this.#aborted || this.#failed || this.#writeShutdown || this.#disconnected) return;
+    if (bytes.length === 0) return;
+    // Copied: the caller may reuse its array before the pump runs.
+    this.#outgoing.push(Buffer.from(bytes));
+    this.#outgoingBytes += bytes.length;
+    if (
+      this.#producer !== null &&
+      this.#streaming &&
+      !this.#producerPaused &&
+      this.#outgoingBytes > this.highWaterMark
+    ) {
+      this.#producerPaused = true;
+      (this.#producer as IPushProducer).pauseProducing();
+    }
+  }
+
+  /**
+   * Queues each item in order.
+   * @throws TypeError if an item is neither a Uint8Array nor a string (nothing is queued then).
+   */
+  writeSequence(data: Iterable<WriteData>): void {
+    const items = Array.from(data, (item) => toBuffer(item));
+    for (const item of items) this.write(item);
+  }
+
+  /** Stops delivery to this end and closes once queued bytes are pumped. */
+  loseConnection(): void {
+    this.#loseRequested = true;
+  }
+
+  /** This end's address. */
+  getHost(): IAddress {
+    return this.#hostAddress;
+  }
+
+  /** The other end's address. */
+  getPeer(): IAddress {
+    return this.#peerAddress;
+  }
+
+  // ------------------------------------------------------------ ITCPTransport
+
+  /** Drops queued bytes; the next pump reports ConnectionAborted here and ConnectionLost to the peer. */
+  abortConnection(): void {
+    if (this.#disconnected) return;
+    this.#aborted = true;
+    this.#dropOutgoing();
+  }
+
+  /** Sends FIN (on a later pump) once queued bytes are delivered; reading continues. */
+  loseWriteConnection(): void {
+    this.#writeShutdown = true;
+  }
+
+  /** Remembers the setting; `getTcpNoDelay()` reads it back. */
+  setTcpNoDelay(enabled: boolean): void {
+    this.#tcpNoDelay = enabled;
+  }
+
+  /** The last value given to `setTcpNoDelay` (default false). */
+  getTcpNoDelay(): boolean {
+    return this.#tcpNoDelay;
+  }
+
+  /** Remembers the setting; `getTcpKeepAlive()` reads it back. */
+  setTcpKeepAlive(enabled: boolean, _initialDelaySeconds?: number): void {
+    this.#tcpKeepAlive = enabled;
+  }
+
+  /** The last value given to `setTcpKeepAlive` (default false). */
+  getTcpKeepAlive(): boolean {
+    return this.#tcpKeepAlive;
+  }
+
+  // ------------------------------------------------------------ IConsumer
+
+  /**
+   * Attaches a producer. A pull producer is asked for data at once, then each
+   * time a pump empties the buffer. A producer registered after the
+   * connection is gone is stopped at once.
+   * @throws Error if a producer is already registered.
+   */
+  registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
+    if (this.#producer !== null) {
+      throw new Error('Cannot register a producer: one is already registered');
+    }
+    if (this.#disconnected) {
+      producer.stopProducing();
+      return;
+    }
+    this.#producer = producer;
+    this.#streaming = streaming;
+    this.#producerPaused = false;
+    if (!streaming) producer.resumeProducing();
+  }
+
+  /** Detaches the producer; a pending `loseConnection()` can then complete. */
+  unregisterProducer(): void {
+    this.#producer = null;
+    this.#streaming = false;
+    this.#producerPaused = false;
+  }
+
+  // ------------------------------------------------------------ IPushProducer (reads)
+
+  /** Holds bytes for this end in the peer's buffer until {@link FakeTransport.resumeProducing}. */
+  pauseProducing(): void {
+    if (this.#readState === 'producing') this.#readState = 'paused';
+  }
+
+  /** Lets the pump deliver to this end again. */
+  resumeProducing(): void {
+    if (this.#readState === 'paused') this.#readState = 'producing';
+  }
+
+  /** Stops reading for good and closes, as Twisted's transports do. */
+  stopProducing(): void {
+    this.#readState = 'stopped';
+    this.loseConnection();
+  }
+
+  // ------------------------------------------------------------ pumping
+
+  #isReading(): boolean {
+    return (
+      this.#readState === 'producing' &&
+      !this.#loseRequested &&
+      !this.#aborted &&
+      !this.#failed &&
+      !this.#disconnected
+    );
+  }
+
+  #dropOutgoing(): void {
+    this.#outgoing = [];
+    this.#outgoingBytes = 0;
+  }
+
+  #takeOutgoing(): Buffer {
+    const data = Buffer.concat(this.#outgoing);
+    this.#dropOutgoing();
+    return data;
+  }
+
+  #putBack(data: Buffer): void {
+    if (data.length === 0) return;
+    this.#outgoing.unshift(data);
+    this.#outgoingBytes += data.length;
+  }
+
+  #fail(error: unknown): void {
+    if (this.#disconnected || this.#failed) return;
+    this.#failed = true;
+    this.#failure = error;
+    this.#dropOutgoing();
+  }
+
+  // The buffer drained: wake whichever producer is waiting for that.
+  #drained(settings: PumpSettings): void {
+    const producer = this.#producer;
+    if (producer === null || this.#outgoingBytes > 0) return;
+    if (this.#streaming) {
+      if (this.#producerPaused) {
+        this.#producerPaused = false;
+        guarded(this, settings, () => (producer as IPushProducer).resumeProducing());
+      }
+    } else if (!this.#loseRequested && !this.#writeShutdown) {
+      guarded(this, settings, () => producer.resumeProducing());
+    }
+  }
+
+  static #deliver(from: FakeTransport, to: FakeTransport, settings: PumpSettings): boolean {
+    if (from.#outgoingBytes === 0 || !to.#isReading()) return false;
+    const data = from.#takeOutgoing();
+    const pieces = settings.chunker === null ? [data] : settings.chunker(data);
+    let moved = false;
+    for (const [i, piece] of pieces.entries()) {
+      if (piece.length === 0) continue;
+      if (!to.#isReading()) {
+        // Paused: the rest waits. Closed: it waits too, and is dropped with the connection.
+        from.#putBack(Buffer.concat(pieces.slice(i)));
+        break;
+      }
+      moved = true;
+      try {
+        guarded(to, settings, () => to.protocol.dataReceived(piece));
+      } catch (err) {
+        from.#putBack(Buffer.concat(pieces.slice(i + 1)));
+        throw err;
+      }
+    }
+    from.#drained(settings);
+    return moved;
+  }
+
+  static #finish(
+    first: FakeTransport,
+    firstReason: Error,
+    second: FakeTransport,
+    secondReason: Error,
+    settings: PumpSettings,
+  ): void {
+    for (const side of [first, second]) {
+      side.#disconnected = true;
+      side.#readState = 'stopped';
+      side.#dropOutgoing();
+    }
+    const errors: unknown[] = [];
+    const attempt = (fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        errors.push(err);
+      }
+    };
+    for (const [side, reason] of [
+      [first, firstReason],
+      [second, secondReason],
+    ] as const) {
+      const producer = side.#producer;
+      if (producer !== null) {
+        side.unregisterProducer();
+        attempt(() => guarded(side, settings, () => producer.stopProducing()));
+      }
+      attempt(() =>
+        guarded(side, settings, () => side.protocol.connectionLost(new Failure(reason))),
+      );
+    }
+    // Both ends were told before the first error surfaces, so state stays whole.
+    if (errors.length > 0) throw errors[0];
+  }
+
+  // Settles at most one close event for `side`; true if one happened.
+  static #settle(side: FakeTransport, peer: FakeTransport, settings: PumpSettings): boolean {
+    if (side.#disconnected) return false;
+    if (side.#failed) {
+      const cause = side.#failure;
+      const reason = new ConnectionLost(
+        'The protocol raised an error; the connection was aborted',
+        {
+          cause,
+        },
+      );
+      FakeTransport.#finish(side, reason, peer, new ConnectionLost(), settings);
+      return true;
+    }
+    if (side.#aborted) {
+      FakeTransport.#finish(side, new ConnectionAborted(), peer, new ConnectionLost(), settings);
+      return true;
+    }
+    const flushed = side.#outgoingBytes === 0 && side.#producer === null;
+    if (side.#loseRequested && flushed) {
+      FakeTransport.#finish(side, new ConnectionDone(), peer, new ConnectionDone(), settings);
+      return true;
+    }
+    if (side.#writeShutdown && !side.#finSent && flushed) {
+      side.#finSent = true;
+      peer.#finReceived = true;
+      if (peer.#finSent) {
+        FakeTransport.#finish(side, new ConnectionDone(), peer, new ConnectionDone(), settings);
+        return true;
+      }
+      // Each hook is looked up on its own, as the TCP transport does.
+      const local = side.protocol as Partial<IHalfCloseableProtocol>;
+      if (typeof local.writeConnectionLost === 'function') {
+        guarded(side, settings, () => local.writeConnectionLost?.());
+      }
+      const remote = peer.protocol as Partial<IHalfCloseableProtocol>;
+      if (typeof remote.readConnectionLost === 'function') {
+        guarded(peer, settings, () => remote.readConnectionLost?.());
+      } else {
+        // A protocol that cannot half-close treats the peer's FIN as the end.
+        peer.#loseRequested = true;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  static {
+    pumpPair = (a, b, settings) => {
+      const movedAB = FakeTransport.#deliver(a, b, settings);
+      const movedBA = FakeTransport.#deliver(b, a, settings);
+      if (movedAB || movedBA) return true;
+      return FakeTransport.#settle(a, b, settings) || FakeTransport.#settle(b, a, settings);
+    };
+    guarded = (side, settings, fn) => {
+      try {
+        fn();
+      } catch (err) {
+        if (!settings.isolateErrors) throw err;
+        log.failure('Unhandled error in protocol code; aborting the connection', err, {
+          side: side.isServer ? 'server' : 'client',
+        });
+        side.#fail(err);
+      }
+    };
+  }
+}
+
+/** A clock the pump can advance by 0 each round, running calls that are due (e.g. `Clock`). */
+export interface PumpClock {
+  advance(seconds: number): void;
+}
+
+/** Options for {@link IOPump}. */
+export interface IOPumpOptions {
+  /** Advanced by 0 at the start of every round, so `callLater(0, …)` calls run. */
+  clock?: PumpClock;
+  /**
+   * Deliver each buffer in pieces: a size in bytes, or a {@link Chunker}
+   * (e.g. `randomChunker(seed)`). Default: everything queued in one piece.
+   */
+  chunking?: number | Chunker;
+  /**
+   * When false (the default), an error thrown by a protocol during pumping
+   * propagates out of `pump()`/`flush()`, so the test fails at the real
+   * cause. When true, it is handled as a reactor would: logged with its
+   * traceback and the connection aborted (the throwing end gets a
+   * ConnectionLost whose `cause` is the error, the peer a ConnectionLost).
+   */
+  isolateErrors?: boolean;
+  /** `flush()` gives up, throwing, after this many busy rounds. Default 1000. */
+  maxRounds?: number;
+}
+
+/**
+ * Moves bytes and close events between two {@link FakeTransport}s.
+ *
+ * @remarks
+ * One `pump()` delivers everything queued in each direction (client to
+ * server first), then, if nothing moved, settles one close or half-close.
+ * `flush()` pumps until nothing moves. Protocols that keep answering each
+ * other forever make `flush()` throw after {@link IOPumpOptions.maxRounds}.
+ */
+export class IOPump {
+  /** The client end. */
+  readonly client: FakeTransport;
+  /** The server end. */
+  readonly server: FakeTransport;
+  readonly #settings: PumpSettings;
+  readonly #clock: PumpClock | null;
+  readonly #maxRounds: number;
+
+  /**
+   * @param client - the client end.
+   * @param server - the server end.
+   * @param options - clock, chunking, error policy, round limit.
+   * @throws RangeError if `maxRounds` is not a positive integer (or the chunk size is invalid).
+   */
+  constructor(client: FakeTransport, server: FakeTransport, options: IOPumpOptions = {}) {
+    this.client = client;
+    this.server = server;
+    const chunking = options.chunking;
+    this.#settings = {
+      chunker:
+        chunking === undefined
+          ? null
+          : typeof chunking === 'number'
+            ? fixedChunker(chunking)
+            : chunking,
+      isolateErrors: options.isolateErrors ?? false,
+    };
+    this.#clock = options.clock ?? null;
+    this.#maxRounds = options.maxRounds ?? 1000;
+    if (!Number.isInteger(this.#maxRounds) || this.#maxRounds < 1) {
+      throw new RangeError(
+        `maxRounds must be a positive integer, not ${String(options.maxRounds)}`,
+      );
+    }
+  }
+
+  /**
+   * Runs one round: advances the clock by 0, delivers queued bytes both
+   * ways, or settles one close event.
+   * @returns true if anything moved or closed.
+   * @throws whatever a protocol threw, unless `isolateErrors` is set.
+   */
+  pump(): boolean {
+    this.#clock?.advance(0);
+    return pumpPair(this.client, this.server, this.#settings);
+  }
+
+  /**
+   * Pumps until a round moves nothing.
+   * @returns true if anything moved.
+   * @throws Error if still busy after `maxRounds` rounds (protocols ping-ponging forever).
+   */
+  flush(): boolean {
+    let moved = false;
+    for (let round = 0; round < this.#maxRounds; round++) {
+      if (!this.pump()) return moved;
+      moved = true;
+    }
+    throw new Error(
+      `IOPump.flush(): still busy after ${this.#maxRounds} rounds; do the protocols answer each other forever?`,
+    );
+  }
+
+  /**
+   * Reports an error thrown by `makeConnection` as the pump reports errors
+   * thrown while pumping. Used by {@link connectedServerAndClient}.
+   * @internal
+   */
+  runGuarded(side: FakeTransport, fn: () => void): void {
+    guarded(side, this.#settings, fn);
+  }
+}
+
+/** Anything with `buildProtocol`, such as a `Factory`. */
+export interface ProtocolBuilder<P extends IProtocol> {
+  buildProtocol(addr: IAddress): P | null;
+}
+
+/** The server end for {@link connectedServerAndClient}: a protocol, or a factory to build one. */
+export type ServerSide<S extends IProtocol> =
+  | { serverProtocol: S; serverFactory?: never }
+  | { serverFactory: ProtocolBuilder<S>; serverProtocol?: never };
+
+/** The client end for {@link connectedServerAndClient}: a protocol, or a factory to build one. */
+export type ClientSide<C extends IProtocol> =
+  | { clientProtocol: C; clientFactory?: never }
+  | { clientFactory: ProtocolBuilder<C>; clientProtocol?: never };
+
+/** Options for {@link connectedServerAndClient}, besides the two ends. */
+export interface ConnectionOptions extends IOPumpOptions {
+  /** Flush once after both `connectionMade` calls, so greetings are exchanged. Default true. */
+  greet?: boolean;
+  /** The server's address. Default `IPv4Address('TCP', '127.0.0.1', 12345)`. */
+  serverAddress?: IAddress;
+  /** The client's address. Default `IPv4Address('TCP', '127.0.0.1', 54321)`. */
+  clientAddress?: IAddress;
+  /** See {@link FakeTransportOptions.highWaterMark}. */
+  highWaterMark?: number;
+}
+
+/** What {@link connectedServerAndClient} returns. */
+export interface ConnectedPair<S extends IProtocol, C extends IProtocol> {
+  client: C;
+  server: S;
+  clientTransport: FakeTransport;
+  serverTransport: FakeTransport;
+  pump: IOPump;
+}
+
+/**
+ * Connects a client protocol and a server protocol in memory.
+ *
+ * Each end gets a {@link FakeTransport}; the client's `makeConnection` runs
+ * first, then the server's; with `greet` (the default) the pump is then
+ * flushed once so anything written in `connectionMade` has arrived.
+ *
+ * @param options - the two ends (protocols, or factories whose
+ *   `buildProtocol(peerAddress)` builds them) and {@link ConnectionOptions}.
+ * @returns both protocols, both transports and the pump.
+ * @throws Error if a factory refuses (returns `null`); anything a protocol
+ *   throws while connecting, unless `isolateErrors` is set.
+ * @remarks Factories are only asked to build: `doStart`, `startedConnecting`
+ *   and `clientConnectionLost` are not called (use a `MemoryReactor` to test those).
+ *
+ * @example
+ * ```ts
+ * const { client, pump } = connectedServerAndClient({
+ *   serverFactory: Factory.forProtocol(Echo),
+ *   clientProtocol: new Collector(),
+ * });
+ * client.transport.write('ping');
+ * pump.flush();
+ * ```
+ */
+export function connectedServerAndClient<S extends IProtocol, C extends IProtocol>(
+  options: ServerSide<S> & ClientSide<C> & ConnectionOptions,
+): ConnectedPair<S, C> {
+  const serverAddress = options.serverAddress ?? new IPv4Address('TCP', '127.0.0.1', 12345);
+  const clientAddress = options.clientAddress ?? new IPv4Address('TCP', '127.0.0.1', 54321);
+  const server = buildEnd('server', options.serverProtocol, options.serverFactory, clientAddress);
+  const client = buildEnd('client', options.clientProtocol, options.clientFactory, serverAddress);
+  const mark = options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark };
+  const serverTransport = new FakeTransport(server, {
+    hostAddress: serverAddress,
+    peerAddress: clientAddress,
+    isServer: true,
+    ...mark,
+  });
+  const clientTransport = new FakeTransport(client, {
+    hostAddress: clientAddress,
+    peerAddress: serverAddress,
+    isServer: false,
+    ...mark,
+  });
+  const pump = new IOPump(clientTransport, serverTransport, options);
+  pump.runGuarded(clientTransport, () => client.makeConnection(clientTransport));
+  pump.runGuarded(serverTransport, () => server.makeConnection(serverTransport));
+  if (options.greet ?? true) pump.flush();
+  return { client, server, clientTransport, serverTransport, pump };
+}
+
+function buildEnd<P extends IProtocol>(
+  which: string,
+  protocol: P | undefined,
+  factory: ProtocolBuilder<P> | undefined,
+  peerAddress: IAddress,
+): P {
+  if (protocol !== undefined) return protocol;
+  if (factory === undefined) {
+    throw new TypeError(`connectedServerAndClient() needs a ${which}Protocol or a ${which}Factory`);
+  }
+  const built = factory.buildProtocol(peerAddress);
+  if (built === null) throw new Error(`The ${which} factory refused the connection`);
+  return built;
+}

@@ -1,0 +1,580 @@
+/**
+ * `MemoryReactor` and `MemoryReactorClock`: reactors that record what is
+ * asked of them (`listenTCP`, `connectTCP`, triggers) instead of touching the
+ * network, so code that takes a reactor can be tested in memory (Twisted's
+ * `twisted.internet.testing.MemoryReactor`).
+ *
+ * Tests: test/testing/memory-reactor.test.ts
+ * @module
+ */
+import { addressFor } from '../address.js';
+import type { IAddress } from '../address.js';
+import { Clock } from '../clock.js';
+import { Deferred, succeed } from '../deferred.js';
+import {
+  ConnectError,
+  ConnectionDone,
+  ConnectionRefusedError,
+  ReactorAlreadyRunning,
+  ReactorNotRestartable,
+  ReactorNotRunning,
+} from '../errors.js';
+import { Failure } from '../failure.js';
+import type {
+  ConnectorState,
+  ConnectTCPOptions,
+  IClientFactory,
+  IConnector,
+  IDelayedCall,
+  IListeningPort,
+  IProtocol,
+  IProtocolFactory,
+  IReactor,
+  IReactorCore,
+  IReactorTCP,
+  ListenTCPOptions,
+  SystemEventPhase,
+  SystemEventTriggerId,
+  SystemEventType,
+} from '../interfaces.js';
+import { Logger } from '../log.js';
+import { StringTransport } from './string-transport.js';
+
+const log = new Logger('torsion.testing.reactor');
+
+/** The first port a {@link MemoryReactor} hands out when port 0 is asked for. */
+export const FIRST_FAKE_PORT = 49152;
+
+/** A `listenTCP` call, as {@link MemoryReactor.tcpServers} records it. */
+export interface TCPServerRecord {
+  /** The port asked for (0 stays 0 here; the assigned one is `listeningPort.getHost().port`). */
+  readonly port: number;
+  readonly factory: IProtocolFactory;
+  /** The backlog asked for, or the default 50. */
+  readonly backlog: number;
+  /** The interface asked for, or the default `''`. */
+  readonly interface: string;
+  /** The port object `listenTCP` returned. */
+  readonly listeningPort: FakeListeningPort;
+}
+
+/** A `connectTCP` call, as {@link MemoryReactor.tcpClients} records it. */
+export interface TCPClientRecord {
+  readonly host: string;
+  readonly port: number;
+  readonly factory: IClientFactory;
+  /** The timeout asked for, or the default 30. */
+  readonly timeout: number;
+  /** The bind address asked for, or `null`. */
+  readonly bindAddress: { readonly host: string; readonly port?: number } | null;
+  /** The connector `connectTCP` returned. */
+  readonly connector: FakeConnector;
+}
+
+/** A system event trigger, as {@link MemoryReactor.triggers} records it. */
+export interface TriggerRecord {
+  readonly id: SystemEventTriggerId;
+  readonly phase: SystemEventPhase;
+  readonly eventType: SystemEventType;
+  readonly fn: (...args: never[]) => unknown;
+  readonly args: readonly unknown[];
+}
+
+/** A protocol connected to a {@link StringTransport} by a fake port or connector. */
+export interface FakeConnection<P extends IProtocol = IProtocol> {
+  readonly protocol: P;
+  readonly transport: StringTransport;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * The port {@link MemoryReactor.listenTCP} returns. It is "bound" at once and
+ * can simulate incoming connections with {@link FakeListeningPort.acceptConnection}.
+ */
+export class FakeListeningPort implements IListeningPort {
+  /** The factory given to `listenTCP`. */
+  readonly factory: IProtocolFactory;
+  readonly #host: IAddress;
+  #stopped = false;
+  #nextPeerPort = 40000;
+
+  /**
+   * @param factory - the factory connections are built with.
+   * @param host - the address `getHost()` reports.
+   * @remarks Calls `factory.doStart()`, as a real port does once bound.
+   */
+  constructor(factory: IProtocolFactory, host: IAddress) {
+    this.factory = factory;
+    this.#host = host;
+    factory.doStart();
+  }
+
+  /** True once `stopListening()` was called. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** Fires at once with this port. */
+  whenListening(): Deferred<IListeningPort> {
+    return succeed<IListeningPort>(this);
+  }
+
+  /**
+   * Marks the port stopped and calls `factory.doStop()` (the first time);
+   * fires at once.
+   */
+  stopListening(): Deferred<void> {
+    if (!this.#stopped) {
+      this.#stopped = true;
+      this.factory.doStop();
+    }
+    const stopped = new Deferred<void>();
+    stopped.callback(undefined);
+    return stopped;
+  }
+
+  /** The address asked for, with a fake port number when 0 was asked. */
+  getHost(): IAddress {
+    return this.#host;
+  }
+
+  /**
+   * Simulates a client connecting: builds a protocol with the factory and
+   * connects it to a {@link StringTransport} (whose host is this port).
+   *
+   * @param peer - the client's address; default 127.0.0.1 with a fresh port.
+   * @returns the protocol and its transport, or `null` if the factory refused.
+   * @throws Error if the port was stopped. Errors thrown by the factory or
+   *   the protocol's `connectionMade` propagate, so the test sees them.
+   */
+  acceptConnection(peer?: IAddress): FakeConnection | null {
+    if (this.#stopped) throw new Error('The port has stopped listening');
+    const peerAddress = peer ?? addressFor('TCP', '127.0.0.1', this.#nextPeerPort++);
+    const protocol = this.factory.buildProtocol(peerAddress);
+    if (protocol === null) return null;
+    const transport = new StringTransport({ hostAddress: this.#host, peerAddress });
+    protocol.makeConnection(transport);
+    return { protocol, transport };
+  }
+}
+
+/**
+ * The connector {@link MemoryReactor.connectTCP} returns. It records calls
+ * and lets the test decide how each attempt ends:
+ * {@link FakeConnector.completeConnection}, {@link FakeConnector.failConnection}
+ * and then {@link FakeConnector.dropConnection}.
+ *
+ * @remarks
+ * It follows a real connector's bookkeeping: `connect()` calls
+ * `factory.doStart()` (once while in use) and `factory.startedConnecting()`;
+ * when an attempt fails or a connection is lost and the factory did not call
+ * `connect()` again from its callback, `factory.doStop()` is called.
+ */
+export class FakeConnector implements IConnector {
+  /** The factory given to `connectTCP`. */
+  readonly factory: IClientFactory;
+  readonly #destination: IAddress;
+  #state: ConnectorState = 'disconnected';
+  #factoryStarted = false;
+  #connection: FakeConnection | null = null;
+  #connectCalls = 0;
+  #disconnectCalls = 0;
+  #stopConnectingCalls = 0;
+
+  /**
+   * @param factory - the client factory to notify.
+   * @param destination - what `getDestination()` reports.
+   */
+  constructor(factory: IClientFactory, destination: IAddress) {
+    this.factory = factory;
+    this.#destination = destination;
+  }
+
+  /** `'connecting'` after `connect()`, `'connected'` after `completeConnection()`, else `'disconnected'`. */
+  get state(): ConnectorState {
+    return this.#state;
+  }
+
+  /** How many times `connect()` was called (including the one `connectTCP` makes). */
+  get connectCalls(): number {
+    return this.#connectCalls;
+  }
+
+  /** How many times `disconnect()` was called. */
+  get disconnectCalls(): number {
+    return this.#disconnectCalls;
+  }
+
+  /** How many times `stopConnecting()` was called. */
+  get stopConnectingCalls(): number {
+    return this.#stopConnectingCalls;
+  }
+
+  /** The connection made by `completeConnection()`, until it is dropped. */
+  get connection(): FakeConnection | null {
+    return this.#connection;
+  }
+
+  /**
+   * Starts an attempt: `'connecting'`, `factory.doStart()` if needed, then
+   * `factory.startedConnecting(this)`.
+   * @throws Error unless the connector is disconnected.
+   */
+  connect(): void {
+    if (this.#state !== 'disconnected') {
+      throw new Error(`Cannot connect: the connector is ${this.#state}`);
+    }
+    this.#connectCalls += 1;
+    this.#state = 'connecting';
+    if (!this.#factoryStarted) {
+      this.#factoryStarted = true;
+      this.factory.doStart();
+    }
+    this.factory.startedConnecting(this);
+  }
+
+  /** Stops an attempt in progress, or closes the connection (its transport's `loseConnection()`). */
+  disconnect(): void {
+    this.#disconnectCalls += 1;
+    if (this.#state === 'connecting') this.stopConnecting();
+    else if (this.#state === 'connected') this.#connection?.transport.loseConnection();
+  }
+
+  /**
+   * Cancels the attempt: the factory's `clientConnectionFailed` gets a ConnectError.
+   * @throws Error if not connecting.
+   */
+  stopConnecting(): void {
+    if (this.#state !== 'connecting') {
+      throw new Error(`Cannot stop connecting: the connector is ${this.#state}`);
+    }
+    this.#stopConnectingCalls += 1;
+    this.failConnection(new ConnectError('The connection attempt was stopped'));
+  }
+
+  getDestination(): IAddress {
+    return this.#destination;
+  }
+
+  // ------------------------------------------------------------ driving it from a test
+
+  /**
+   * Ends the attempt in success: builds the protocol with
+   * `factory.buildProtocol(destination)` and connects it to `transport`
+   * (default: a new {@link StringTransport} whose peer is the destination).
+   *
+   * @returns the protocol and transport, or `null` if the factory refused
+   *   (the attempt then ends as a loss, as on a real connection closed at once).
+   * @throws Error if not connecting.
+   */
+  completeConnection(transport?: StringTransport): FakeConnection | null {
+    if (this.#state !== 'connecting') {
+      throw new Error(`Cannot complete a connection: the connector is ${this.#state}`);
+    }
+    const protocol = this.factory.buildProtocol(this.#destination);
+    if (protocol === null) {
+      this.#state = 'connected';
+      this.#ended(new ConnectionDone('The factory refused the connection'), null);
+      return null;
+    }
+    const used = transport ?? new StringTransport({ peerAddress: this.#destination });
+    this.#state = 'connected';
+    this.#connection = { protocol, transport: used };
+    protocol.makeConnection(used);
+    return this.#connection;
+  }
+
+  /**
+   * Ends the attempt in failure: `factory.clientConnectionFailed(this, reason)`.
+   * @param reason - default a ConnectionRefusedError.
+   * @throws Error if not connecting.
+   */
+  failConnection(reason: unknown = new ConnectionRefusedError()): void {
+    if (this.#state !== 'connecting') {
+      throw new Error(`Cannot fail a connection: the connector is ${this.#state}`);
+    }
+    this.#state = 'disconnected';
+    this.factory.clientConnectionFailed(this, new Failure(reason));
+    this.#stopFactoryIfIdle();
+  }
+
+  /**
+   * Ends the established connection: the protocol's `connectionLost(reason)`,
+   * then `factory.clientConnectionLost(this, reason)`.
+   * @param reason - default a ConnectionDone.
+   * @throws Error if not connected.
+   */
+  dropConnection(reason: unknown = new ConnectionDone()): void {
+    if (this.#state !== 'connected') {
+      throw new Error(`Cannot drop a connection: the connector is ${this.#state}`);
+    }
+    const protocol = this.#connection?.protocol ?? null;
+    this.#ended(reason, protocol);
+  }
+
+  #ended(reason: unknown, protocol: IProtocol | null): void {
+    const failure = new Failure(reason);
+    this.#connection = null;
+    this.#state = 'disconnected';
+    protocol?.connectionLost(failure);
+    this.factory.clientConnectionLost(this, failure);
+    this.#stopFactoryIfIdle();
+  }
+
+  // A factory that reconnected from its callback keeps its start.
+  #stopFactoryIfIdle(): void {
+    if (this.#state === 'disconnected' && this.#factoryStarted) {
+      this.#factoryStarted = false;
+      this.factory.doStop();
+    }
+  }
+}
+
+/**
+ * A reactor that records `listenTCP`/`connectTCP` calls and runs its
+ * lifecycle (triggers, `callWhenRunning`) without an event loop.
+ *
+ * @remarks
+ * - `listenTCP` returns a {@link FakeListeningPort} that is bound at once;
+ *   port 0 gets a fake port number, {@link FIRST_FAKE_PORT} and up.
+ * - `connectTCP` returns a {@link FakeConnector} that has called
+ *   `startedConnecting`; the test ends the attempt.
+ * - `run()` fires the startup triggers then the `callWhenRunning` calls,
+ *   synchronously; `stop()` fires the shutdown triggers. A trigger returning
+ *   a Deferred or promise delays the next phase until it settles. Errors
+ *   thrown by triggers are logged, as a reactor does.
+ * - `callWhenRunning` on a running reactor calls at once.
+ * - It has no clock: use {@link MemoryReactorClock} for code that calls `callLater`.
+ */
+export class MemoryReactor implements IReactorCore, IReactorTCP {
+  /** Every `listenTCP` call, in order. */
+  readonly tcpServers: TCPServerRecord[] = [];
+  /** Every `connectTCP` call, in order. */
+  readonly tcpClients: TCPClientRecord[] = [];
+  /** Every connector `connectTCP` returned, in order. */
+  readonly connectors: FakeConnector[] = [];
+  /** Every trigger added and not removed, in order. */
+  readonly triggers: TriggerRecord[] = [];
+  /** Calls passed to `callWhenRunning` before the reactor ran. */
+  readonly whenRunningHooks: { fn: (...args: never[]) => unknown; args: readonly unknown[] }[] = [];
+  #running = false;
+  #hasRun = false;
+  #hasStopped = false;
+  #nextPort = FIRST_FAKE_PORT;
+  #resolveRun: (() => void) | null = null;
+
+  /** True from `run()` until the shutdown triggers have finished. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** True once `run()` was called. */
+  get hasRun(): boolean {
+    return this.#hasRun;
+  }
+
+  /** True once `stop()` was called. */
+  get hasStopped(): boolean {
+    return this.#hasStopped;
+  }
+
+  /**
+   * Fires the startup triggers, then the `callWhenRunning` calls.
+   * @returns a promise that resolves once `stop()` was called and the
+   *   shutdown triggers have finished.
+   * @throws ReactorAlreadyRunning, ReactorNotRestartable
+   */
+  run(): Promise<void> {
+    if (this.#running) throw new ReactorAlreadyRunning();
+    if (this.#hasStopped) throw new ReactorNotRestartable();
+    this.#running = true;
+    this.#hasRun = true;
+    const finished = new Promise<void>((resolve) => {
+      this.#resolveRun = resolve;
+    });
+    this.#fireEvent('startup', () => {
+      for (const hook of this.whenRunningHooks.splice(0)) {
+        this.#callLogged('callWhenRunning', hook.fn, hook.args);
+      }
+    });
+    return finished;
+  }
+
+  /**
+   * Fires the shutdown triggers; `running` turns false after the last.
+   * @throws ReactorNotRunning if not running or already stopping.
+   */
+  stop(): void {
+    if (!this.#running || this.#hasStopped) throw new ReactorNotRunning();
+    this.#hasStopped = true;
+    this.#fireEvent('shutdown', () => {
+      this.#running = false;
+      this.#resolveRun?.();
+    });
+  }
+
+  /** Calls `fn(...args)` at once if running, else records it for `run()`. */
+  callWhenRunning<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): void {
+    if (this.#running) {
+      this.#callLogged('callWhenRunning', fn, args);
+    } else {
+      this.whenRunningHooks.push({ fn: fn, args });
+    }
+  }
+
+  /** Records a trigger; it runs when the event fires. */
+  addSystemEventTrigger<A extends unknown[]>(
+    phase: SystemEventPhase,
+    eventType: SystemEventType,
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): SystemEventTriggerId {
+    const id = Symbol(`${phase} ${eventType} trigger`);
+    this.triggers.push({ id, phase, eventType, fn: fn, args });
+    return id;
+  }
+
+  /** Forgets a trigger; an unknown id is ignored. */
+  removeSystemEventTrigger(id: SystemEventTriggerId): void {
+    const index = this.triggers.findIndex((t) => t.id === id);
+    if (index >= 0) this.triggers.splice(index, 1);
+  }
+
+  /**
+   * Records the call and returns a port that is already listening.
+   * @remarks Calls `factory.doStart()`, as a real port does once bound.
+   */
+  listenTCP(
+    port: number,
+    factory: IProtocolFactory,
+    options: ListenTCPOptions = {},
+  ): FakeListeningPort {
+    const iface = options.interface ?? '';
+    const assigned = port === 0 ? this.#nextPort++ : port;
+    const host = addressFor('TCP', iface === '' ? '0.0.0.0' : iface, assigned);
+    const listeningPort = new FakeListeningPort(factory, host);
+    this.tcpServers.push({
+      port,
+      factory,
+      backlog: options.backlog ?? 50,
+      interface: iface,
+      listeningPort,
+    });
+    return listeningPort;
+  }
+
+  /**
+   * Records the call and returns a connector that has started connecting
+   * (`factory.startedConnecting` was called).
+   */
+  connectTCP(
+    host: string,
+    port: number,
+    factory: IClientFactory,
+    options: ConnectTCPOptions = {},
+  ): FakeConnector {
+    const connector = new FakeConnector(factory, addressFor('TCP', host, port));
+    this.tcpClients.push({
+      host,
+      port,
+      factory,
+      timeout: options.timeout ?? 30,
+      bindAddress: options.bindAddress ?? null,
+      connector,
+    });
+    this.connectors.push(connector);
+    connector.connect();
+    return connector;
+  }
+
+  #callLogged(what: string, fn: (...args: never[]) => unknown, args: readonly unknown[]): unknown {
+    try {
+      return (fn as (...a: readonly unknown[]) => unknown)(...args);
+    } catch (err) {
+      log.failure(`Error in ${what}`, err);
+      return undefined;
+    }
+  }
+
+  // Runs before → during → after; a phase whose triggers returned thenables waits for them.
+  #fireEvent(eventType: SystemEventType, then: () => void): void {
+    const phases: SystemEventPhase[] = ['before', 'during', 'after'];
+    const step = (index: number): void => {
+      const phase = phases[index];
+      if (phase === undefined) {
+        then();
+        return;
+      }
+      const waits: PromiseLike<unknown>[] = [];
+      for (const trigger of this.triggers.filter(
+        (t) => t.phase === phase && t.eventType === eventType,
+      )) {
+        const result = this.#callLogged(`${phase} ${eventType} trigger`, trigger.fn, trigger.args);
+        if (isThenable(result)) waits.push(result);
+      }
+      if (waits.length === 0) {
+        step(index + 1);
+        return;
+      }
+      void Promise.allSettled(waits).then((outcomes) => {
+        for (const outcome of outcomes) {
+          if (outcome.status === 'rejected') {
+            log.failure(`Error in ${phase} ${eventType} trigger`, outcome.reason);
+          }
+        }
+        step(index + 1);
+      });
+    };
+    step(0);
+  }
+}
+
+/**
+ * A {@link MemoryReactor} with a {@link Clock}: `callLater` schedules on fake
+ * time that only moves when the test calls `advance()` or `pump()`.
+ *
+ * @example
+ * ```ts
+ * const reactor = new MemoryReactorClock();
+ * const connector = reactor.connectTCP('127.0.0.1', 1079, factory);
+ * connector.failConnection();
+ * reactor.advance(3); // runs the retry scheduled by the factory
+ * ```
+ */
+export class MemoryReactorClock extends MemoryReactor implements IReactor {
+  /** The clock behind `seconds`, `callLater`, `advance`… */
+  readonly clock = new Clock();
+
+  seconds(): number {
+    return this.clock.seconds();
+  }
+
+  callLater<A extends unknown[]>(
+    delaySeconds: number,
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): IDelayedCall {
+    return this.clock.callLater(delaySeconds, fn, ...args);
+  }
+
+  getDelayedCalls(): IDelayedCall[] {
+    return this.clock.getDelayedCalls();
+  }
+
+  /** Moves time forward by `seconds`, running the calls that come due. */
+  advance(seconds: number): void {
+    this.clock.advance(seconds);
+  }
+
+  /** Advances by each amount in turn (see `Clock.pump`). */
+  pump(timings: Iterable<number>): void {
+    this.clock.pump(timings);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * `LineOnlyReceiver`: the fastest way to receive lines, for protocols that
+ * never switch to raw data (Twisted's `basic.LineOnlyReceiver`).
+ *
+ * Tests: test/line-only-receiver.test.ts
+ * @module
+ */
+import { Protocol } from '@torsion/core';
+import type { IProtocolFactory, ITransport } from '@torsion/core';
+import { toBuffer } from './internal/bytes.js';
+import { callbackFailed } from './internal/callbacks.js';
+import { DEFAULT_MAX_LINE_LENGTH, LineDecoder, LineTooLong } from './line-decoder.js';
+
+/**
+ * Receives lines only: no raw mode and no pausing, so the loop per chunk is
+ * as short as it gets.
+ *
+ * @remarks
+ * It follows exactly the same rules as `LineReceiver` (they share
+ * {@link LineDecoder}), where Twisted's two classes disagree: the same
+ * `MAX_LENGTH` threshold, the same argument to `lineLengthExceeded`, delivery
+ * stopping once the transport is disconnecting, re-entrant `dataReceived`
+ * only buffering, and a throwing callback being logged and dropping the
+ * connection.
+ */
+export abstract class LineOnlyReceiver<
+  F extends IProtocolFactory = IProtocolFactory,
+  T extends ITransport = ITransport,
+> extends Protocol<F, T> {
+  /** What ends a line. Default `"\r\n"`. */
+  delimiter: Uint8Array | string = '\r\n';
+  /** The longest line accepted, in bytes, delimiter not counted. Default 16384. */
+  MAX_LENGTH: number = DEFAULT_MAX_LINE_LENGTH;
+
+  readonly #decoder = new LineDecoder();
+  #appliedDelimiter: Uint8Array | string = '\r\n';
+  #appliedMaxLength = DEFAULT_MAX_LINE_LENGTH;
+  #busy = false;
+  #callback = 'lineReceived';
+
+  /** A line arrived, without its delimiter. */
+  abstract lineReceived(line: Buffer): void;
+
+  /**
+   * A line longer than `MAX_LENGTH` arrived; the default drops the connection.
+   * @param line - as for `LineReceiver.lineLengthExceeded`.
+   */
+  lineLengthExceeded(line: Buffer): void {
+    void line;
+    this.transport.loseConnection();
+  }
+
+  /** Splits `data` into lines and delivers them. */
+  override dataReceived(data: Buffer): void {
+    const decoder = this.#decoder;
+    decoder.push(data);
+    if (this.#busy) return;
+    const transport = this.transport;
+    this.#busy = true;
+    try {
+      while (!transport.disconnecting) {
+        if (this.delimiter !== this.#appliedDelimiter) this.#applyDelimiter();
+        if (this.MAX_LENGTH !== this.#appliedMaxLength) {
+          decoder.setMaxLength(this.MAX_LENGTH);
+          this.#appliedMaxLength = this.MAX_LENGTH;
+        }
+        if (!decoder.drain(this.#sink)) break;
+      }
+    } catch (err) {
+      callbackFailed(this, this.#callback, err, transport);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  // Delivers one item; returns false when the loop in dataReceived must look
+  // at the connection or the settings before the next line.
+  readonly #sink = (item: Buffer | LineTooLong): boolean => {
+    if (item instanceof LineTooLong) {
+      this.#callback = 'lineLengthExceeded';
+      this.lineLengthExceeded(item.line);
+    } else {
+      this.#callback = 'lineReceived';
+      this.lineReceived(item);
+    }
+    return (
+      !this.transport.disconnecting &&
+      this.delimiter === this.#appliedDelimiter &&
+      this.MAX_LENGTH === this.#appliedMaxLength
+    );
+  };
+
+  /**
+   * Sends `line` followed by the delimiter, in one write.
+   * @throws TypeError if `line` is neither a Uint8Array nor a string.
+   */
+  sendLine(line: Uint8Array | string): void {
+    if (this.delimiter !== this.#appliedDelimiter) this.#applyDelimiter();
+    const body = toBuffer(line, 'line');
+    const end = this.#decoder.delimiter;
+    this.transport.write(Buffer.concat([body, end], body.length + end.length));
+  }
+
+  #applyDelimiter(): void {
+    this.#decoder.setDelimiter(this.delimiter);
+    this.#appliedDelimiter = this.delimiter;
+  }
+}
