@@ -17,7 +17,7 @@ async function startDemo(): Promise<{ child: ChildProcess; port: number; stderr:
   let stderr = '';
   const port = await new Promise<number>((resolvePort, reject) => {
     const timer = setTimeout(() => reject(new Error(`demo did not start: ${stderr}`)), 10_000);
-    child.stderr?.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       const match = /listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
       if (match?.[1] !== undefined) {
@@ -47,7 +47,7 @@ describe('examples/echo-server (the README demo)', function () {
   let demo: Awaited<ReturnType<typeof startDemo>> | undefined;
 
   afterEach(() => {
-    if (demo !== undefined && demo.child.exitCode === null) demo.child.kill('SIGKILL');
+    if (demo?.child.exitCode === null) demo.child.kill('SIGKILL');
     demo = undefined;
   });
 

@@ -15,8 +15,8 @@ import type { IProtocol, IProtocolFactory, ITransport } from './interfaces.js';
  * @typeParam F - the factory type, so `this.factory` is typed in subclasses.
  * @typeParam T - the transport type (`ITCPTransport` on TCP).
  */
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- F types `this.factory` for subclasses
 export class Protocol<
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- F types `this.factory` for subclasses
   F extends IProtocolFactory = IProtocolFactory,
   T extends ITransport = ITransport,
 > implements IProtocol {

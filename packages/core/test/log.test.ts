@@ -69,8 +69,8 @@ describe('log', () => {
     ]);
     const stderrWrite = process.stderr.write.bind(process.stderr);
     const reported: string[] = [];
-    process.stderr.write = ((chunk: string) =>
-      reported.push(chunk) > 0) as typeof process.stderr.write;
+    const capture = (chunk: string): boolean => reported.push(chunk) > 0;
+    process.stderr.write = capture;
     try {
       new Logger('x').info('one');
       new Logger('x').info('two');

@@ -24,6 +24,7 @@ import type {
 } from '../interfaces.js';
 import { Logger } from '../log.js';
 import { describeType } from './write-data.js';
+import { markDisconnected } from './mark-disconnected.js';
 
 const log = new Logger('torsion.tcp');
 
@@ -588,8 +589,8 @@ export class TCPTransport implements ITCPTransport {
     this.#lost = true;
     this.#writeClosed = true;
     const reason = this.#reason ?? new Failure(new ConnectionDone());
-    const protocol = this.#protocol as IProtocol & { connected?: unknown };
-    if ('connected' in protocol) protocol.connected = false;
+    const protocol = this.#protocol;
+    markDisconnected(protocol);
     const producer = this.#producer;
     if (producer !== null) {
       this.#producer = null;

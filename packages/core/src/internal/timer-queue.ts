@@ -3,12 +3,12 @@
  * 4-ary min-heap of (time, sequence) keys with lazy deletion.
  *
  * Why this shape (measured with bench/call-later.ts at a million calls):
- * - Keys live in two plain number arrays (V8 stores them unboxed and
- *   contiguous) next to an array of calls, so sifting compares adjacent
- *   numbers instead of dereferencing a DelayedCall per comparison; with the
- *   objects themselves in the heap, cache misses dominated. Plain arrays beat
- *   `Float64Array`s here: V8 grows and trims them in place, while resizing
- *   typed arrays cost copies and external-memory GC pressure.
+ * - Keys live in two `Float64Array`s next to an array of calls, so sifting
+ *   compares adjacent numbers instead of dereferencing a DelayedCall per
+ *   comparison; with the objects themselves in the heap, cache misses
+ *   dominated. Typed arrays grow by doubling far more cheaply than plain
+ *   arrays, and their capacity is kept until the heap empties or is
+ *   compacted, so bursts do not pay for shrinking and re-growing.
  * - Four children per node halves the depth of a binary heap, and the four
  *   keys compared at each level sit in the same cache line.
  * - Cancel is O(1): it only marks the call. `reset`/`delay` mark the old entry
@@ -24,8 +24,8 @@
  * - An indexed heap (each call knowing its slot) would make cancel O(log n) and
  *   cost a write into a scattered object on every sift step; a sorted array
  *   would make scheduling O(n).
- * The hot path allocates nothing but the DelayedCall itself (the three
- * arrays grow and shrink amortised).
+ * The hot path allocates nothing but the DelayedCall itself (the arrays grow
+ * by doubling, amortised O(1)).
  *
  * Tests: test/timer-queue.test.ts
  * @module
@@ -33,6 +33,7 @@
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- slots below #length are always filled; checking would cost on every sift step */
 import { CALLED, CANCELLED, DelayedCall, IN_HEAP, PARKED, validateDelay } from '../delayed-call.js';
 
+const MIN_CAPACITY = 64;
 /** Below this many stale entries compaction is not worth a pass over the heap. */
 const MIN_STALE_FOR_COMPACTION = 64;
 
@@ -74,8 +75,8 @@ export class TimerQueue {
   readonly #now: () => number;
   // The heap: entry i is (#times[i], #seqs[i], #calls[i]). An entry is live
   // when its call is IN_HEAP and the call's _seq still equals #seqs[i].
-  readonly #times: number[] = [];
-  readonly #seqs: number[] = [];
+  #times = new Float64Array(MIN_CAPACITY);
+  #seqs = new Float64Array(MIN_CAPACITY);
   readonly #calls: DelayedCall[] = [];
   #length = 0;
   /** Heap entries that are no longer live (cancelled or superseded by a move). */
@@ -263,25 +264,27 @@ export class TimerQueue {
   /** Adds a heap entry for `call` at its current time and sequence; returns its final slot. */
   #push(call: DelayedCall): number {
     call._state = IN_HEAP;
-    // The sift's first write lands at index === length, appending to all three arrays.
+    if (this.#length === this.#times.length) this.#resize(this.#length * 2);
+    this.#calls.push(call);
     return this.#siftUp(this.#length++, call._time, call._seq, call);
   }
 
   /** Removes the top entry. */
   #popTop(): void {
-    const lastTime = this.#times.pop()!;
-    const lastSeq = this.#seqs.pop()!;
+    const last = --this.#length;
     const lastCall = this.#calls.pop()!;
-    if (--this.#length > 0) this.#siftDown(0, lastTime, lastSeq, lastCall);
+    if (last > 0) this.#siftDown(0, this.#times[last]!, this.#seqs[last]!, lastCall);
+    // Capacity is kept while calls come and go (re-growing is what costs) and
+    // given back once the heap is empty.
+    else if (this.#times.length > MIN_CAPACITY) this.#resize(MIN_CAPACITY);
   }
 
   /** Drops every entry (all are stale). */
   #clear(): void {
     this.#length = 0;
     this.#stale = 0;
-    this.#times.length = 0;
-    this.#seqs.length = 0;
     this.#calls.length = 0;
+    if (this.#times.length > MIN_CAPACITY) this.#resize(MIN_CAPACITY);
   }
 
   /** Rebuilds the heap from its live entries once stale ones are the majority. */
@@ -300,8 +303,6 @@ export class TimerQueue {
         kept++;
       }
     }
-    times.length = kept;
-    seqs.length = kept;
     calls.length = kept;
     this.#length = kept;
     this.#stale = 0;
@@ -309,6 +310,19 @@ export class TimerQueue {
     for (let i = (kept - 2) >> 2; i >= 0; i--) {
       this.#siftDown(i, times[i]!, seqs[i]!, calls[i]!);
     }
+    let capacity = times.length;
+    while (capacity > MIN_CAPACITY && kept < capacity >>> 2) capacity >>>= 1;
+    if (capacity !== times.length) this.#resize(capacity);
+  }
+
+  /** Reallocates the key arrays with room for `capacity` entries (at least #length). */
+  #resize(capacity: number): void {
+    const times = new Float64Array(capacity);
+    const seqs = new Float64Array(capacity);
+    times.set(this.#times.subarray(0, this.#length));
+    seqs.set(this.#seqs.subarray(0, this.#length));
+    this.#times = times;
+    this.#seqs = seqs;
   }
 
   /** Places the entry (time, seq, call) at `index` or above; returns its slot. */

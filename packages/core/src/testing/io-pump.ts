@@ -24,6 +24,7 @@ import { Logger } from '../log.js';
 import { fixedChunker } from './chunkers.js';
 import type { Chunker } from './chunkers.js';
 import type { ProducerState } from './string-transport.js';
+import { markDisconnected } from '../internal/mark-disconnected.js';
 
 const log = new Logger('torsion.testing.iopump');
 
@@ -399,7 +400,10 @@ export class FakeTransport implements ITCPTransport {
         attempt(() => guarded(side, settings, () => producer.stopProducing()));
       }
       attempt(() =>
-        guarded(side, settings, () => side.protocol.connectionLost(new Failure(reason))),
+        guarded(side, settings, () => {
+          markDisconnected(side.protocol);
+          side.protocol.connectionLost(new Failure(reason));
+        }),
       );
     }
     // Both ends were told before the first error surfaces, so state stays whole.

@@ -39,6 +39,7 @@ import type {
 } from '../interfaces.js';
 import { Logger } from '../log.js';
 import { StringTransport } from './string-transport.js';
+import { markDisconnected } from '../internal/mark-disconnected.js';
 
 const log = new Logger('torsion.testing.reactor');
 
@@ -323,7 +324,10 @@ export class FakeConnector implements IConnector {
     const failure = new Failure(reason);
     this.#connection = null;
     this.#state = 'disconnected';
-    protocol?.connectionLost(failure);
+    if (protocol !== null) {
+      markDisconnected(protocol);
+      protocol.connectionLost(failure);
+    }
     this.factory.clientConnectionLost(this, failure);
     this.#stopFactoryIfIdle();
   }

@@ -19,6 +19,7 @@ import type {
   WriteData,
 } from '../interfaces.js';
 import { toBuffer } from '../internal/write-data.js';
+import { markDisconnected } from '../internal/mark-disconnected.js';
 
 /** Where a transport stands as a producer of reads: paused/resumed/stopped by its consumer. */
 export type ProducerState = 'producing' | 'paused' | 'stopped';
@@ -299,6 +300,7 @@ export class StringTransportWithDisconnection extends StringTransport {
     if (!this.#connected || this.protocol === null) return;
     // Cleared first so a protocol that closes again from connectionLost is not told twice.
     this.#connected = false;
+    markDisconnected(this.protocol);
     this.protocol.connectionLost(new Failure(error));
   }
 }

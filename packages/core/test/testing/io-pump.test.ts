@@ -529,3 +529,21 @@ describe('IOPump', () => {
     expect(b.received).to.equal('x');
   });
 });
+
+describe('connected flag', () => {
+  it('is false by the time connectionLost runs, on both sides', () => {
+    const seen: boolean[] = [];
+    class Watcher extends Protocol {
+      override connectionLost(): void {
+        seen.push(this.connected);
+      }
+    }
+    const { client, pump } = connectedServerAndClient({
+      serverProtocol: new Watcher(),
+      clientProtocol: new Watcher(),
+    });
+    client.transport.loseConnection();
+    pump.flush();
+    expect(seen).to.deep.equal([false, false]);
+  });
+});
