@@ -26,7 +26,7 @@ const HELP = `usage: npm run bench -- [options]
 
   --only NAME          echo | memory | timers | lines (repeat or comma-separate; default all)
   --servers LIST       servers to compare, baseline first (default ${SERVERS.map((s) => s.name).join(',')})
-  --passes N           measured echo passes per server, after one warm-up pass (default 5)
+  --passes N           measured echo passes per server, after one warm-up pass (default 9)
   --duration S         seconds per echo pass (default 5)
   --warmup S           uncounted seconds at the start of each echo pass (default 1)
   --connections N      echo connections (default 10)
@@ -132,7 +132,7 @@ async function main(): Promise<number> {
 
   if (wanted('echo')) {
     const opts = {
-      passes: positive('passes', values.passes, 5, true),
+      passes: positive('passes', values.passes, 9, true),
       duration: positive('duration', values.duration, 5, false),
       warmup: positive('warmup', values.warmup, 1, false),
       connections: positive('connections', values.connections, 10, true),

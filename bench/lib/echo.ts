@@ -72,6 +72,11 @@ export interface EchoServerResult {
   readonly usPerTripMedian: number;
   /** The baseline's median µs per round trip over this server's (>= 1: as cheap or cheaper). */
   readonly cpuRatio: number;
+  /**
+   * Per pass, this server's rate over the baseline's rate in the same pass
+   * (seconds apart): less affected by slow drift than the ratio of medians.
+   */
+  readonly passRatios: number[];
 }
 
 interface PassResult {
@@ -203,6 +208,7 @@ export async function runEcho(
       };
     });
     const baseline = results[0];
+    const baseRates = baseline?.rates ?? [];
     const baseRate = baseline?.median ?? Number.NaN;
     const baseUs = baseline === undefined ? Number.NaN : median(baseline.usPerTrip);
     return results.map((r) => {
@@ -212,6 +218,7 @@ export async function runEcho(
         ratio: r.median / baseRate,
         usPerTripMedian,
         cpuRatio: baseUs / usPerTripMedian,
+        passRatios: r.rates.map((rate, i) => rate / (baseRates[i] ?? Number.NaN)),
       };
     });
   } finally {
@@ -227,6 +234,7 @@ export function echoTable(results: readonly EchoServerResult[]): string {
       'median rt/s',
       'min..max rt/s',
       `ratio vs ${results[0]?.name ?? ''}`,
+      'per-pass ratio (min..max)',
       'server cpu',
       'client cpu',
       'other cpu',
@@ -235,11 +243,13 @@ export function echoTable(results: readonly EchoServerResult[]): string {
     ],
     results.map((r) => {
       const [lo, hi] = range(r.rates);
+      const [plo, phi] = range(r.passRatios);
       return [
         r.name,
         int(r.median),
         `${int(lo)}..${int(hi)}`,
         ratio(r.ratio),
+        `${ratio(median(r.passRatios))} (${plo.toFixed(2)}..${phi.toFixed(2)})`,
         median(r.serverCpu).toFixed(2),
         median(r.clientCpu).toFixed(2),
         median(r.otherCpu).toFixed(2),

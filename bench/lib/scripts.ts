@@ -48,7 +48,7 @@ export const SCRIPT_BENCHES: readonly ScriptBench[] = [
     bench: 'lines',
     script: 'bench/line-receiver.ts',
     title:
-      'Line framing vs readline (bench/line-receiver.ts; ratio = torsion lines/s / readline lines/s)',
+      'Line framing vs readline (bench/line-receiver.ts; ratio = torsion lines/s / readline lines/s, target >= 2)',
   },
 ];
 
