@@ -61,6 +61,7 @@ export class DelayedCall<A extends unknown[] = unknown[]> implements IDelayedCal
 
   /**
    * Created by the timer queue of a reactor or {@link Clock}; not for user code.
+   * @internal
    * @param queue - The owning queue.
    * @param time - When the call is due, in the queue's seconds.
    * @param seq - The queue's scheduling sequence number.

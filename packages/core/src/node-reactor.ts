@@ -35,6 +35,8 @@ import { Logger } from './log.js';
 
 const log = new Logger('torsion.reactor');
 
+/** The arguments of every `callLater` made without any; never mutated. */
+const NO_ARGUMENTS = Object.freeze([]) as unknown as unknown[];
 /** Node cannot arm a timer further than 2^31-1 ms ahead; a longer wait re-arms on expiry. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -180,7 +182,16 @@ export class NodeReactor implements IReactor {
     delaySeconds: number,
     fn: (...args: A) => unknown,
     ...args: A
-  ): IDelayedCall {
+  ): IDelayedCall;
+  callLater(delaySeconds: number, fn: (...args: unknown[]) => unknown): IDelayedCall {
+    // Most calls pass no arguments: share one empty array instead of letting a
+    // rest parameter allocate one per call (a million pending calls, a
+    // million garbage arrays).
+    const args =
+      arguments.length > 2
+        ? // eslint-disable-next-line prefer-rest-params -- see above
+          (Array.prototype.slice.call(arguments, 2) as unknown[])
+        : NO_ARGUMENTS;
     return this.#timers.schedule(delaySeconds, fn, args);
   }
 

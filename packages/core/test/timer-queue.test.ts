@@ -379,6 +379,40 @@ describe('TimerQueue', () => {
     });
   });
 
+  describe('compaction', () => {
+    it('waits for the next use of the queue, so a burst of cancels costs no pass', () => {
+      const { queue } = makeQueue();
+      const calls = Array.from({ length: 1000 }, (_, i) => queue.schedule(i, () => undefined, []));
+      for (const call of calls.slice(100)) call.cancel();
+      expect(queue.size).to.equal(100);
+      expect(queue._heapLength).to.equal(1000);
+      expect(queue.nextTime()).to.equal(0);
+      expect(queue._heapLength).to.equal(100);
+    });
+
+    it('empties the heap at once when the last active call is cancelled', () => {
+      const { queue } = makeQueue();
+      const calls = Array.from({ length: 500 }, (_, i) => queue.schedule(i, () => undefined, []));
+      for (const call of calls) call.cancel();
+      expect(queue._heapLength).to.equal(0);
+      expect(queue.nextTime()).to.equal(undefined);
+    });
+
+    it('also runs on schedule(), runDue() and pending()', () => {
+      for (const use of ['schedule', 'runDue', 'pending'] as const) {
+        const { queue } = makeQueue();
+        const calls = Array.from({ length: 300 }, (_, i) =>
+          queue.schedule(i + 1, () => undefined, []),
+        );
+        for (const call of calls.slice(10)) call.cancel();
+        if (use === 'schedule') queue.schedule(5, () => undefined, []);
+        else if (use === 'runDue') queue.runDue(rethrow);
+        else queue.pending();
+        expect(queue._heapLength, use).to.be.at.most(11);
+      }
+    });
+  });
+
   describe('pending()', () => {
     it('lists exactly the active calls', () => {
       const { queue } = makeQueue();
