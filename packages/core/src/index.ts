@@ -14,6 +14,7 @@ export { DelayedCall, type DelayedFunction } from './delayed-call.js';
 export * from './factory.js';
 export * from './failure.js';
 export type * from './interfaces.js';
+export type * from './service-maker.js';
 export * from './log.js';
 export * from './looping-call.js';
 export * from './node-reactor.js';
