@@ -248,6 +248,36 @@ describe('TCPTransport producers and backpressure (integration)', () => {
     expect(client.received().toString()).to.equal('still flowing');
   });
 
+  it('does not wait for the transport itself when it is its own producer', async () => {
+    // An echo that pauses its own reads when its writes back up registers the
+    // transport as its own producer; that must not hold the close forever.
+    const { factory, port } = await serve(() => new Recorder());
+    const client = await raw(port);
+    const [server] = await factory.waitForBuilt(1);
+    await server!.made;
+    server!.transport.registerProducer(server!.transport, true);
+    server!.transport.write('bye');
+    server!.transport.loseConnection();
+    await client.closed;
+    expect(client.ended).to.equal(true);
+    expect(client.received().toString()).to.equal('bye');
+    const reason = await server!.lost;
+    expect(reason.check(ConnectionDone)).to.equal(ConnectionDone);
+  });
+
+  it('stops promptly with a connection whose transport is its own producer', async () => {
+    const { factory, port } = await serve(() => new Recorder());
+    await raw(port);
+    const [server] = await factory.waitForBuilt(1);
+    await server!.made;
+    server!.transport.registerProducer(server!.transport, true);
+    reactor.stop();
+    await done;
+    const reason = await server!.lost;
+    // A clean close within the turn, not an abort after the grace period.
+    expect(reason.check(ConnectionDone)).to.equal(ConnectionDone);
+  });
+
   describe('default backpressure', () => {
     it('stops reading from a peer that sends but never reads, and resumes once it reads', async () => {
       const { factory, port } = await serve(() => new Echo());

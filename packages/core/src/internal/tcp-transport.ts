@@ -421,9 +421,20 @@ export class TCPTransport implements ITCPTransport {
     }
   }
 
-  /** Ends the write side soon, once no producer is registered. */
+  /**
+   * True while a registered producer holds back the FIN (Twisted's rule: a
+   * close waits until the producer is unregistered). A transport registered as
+   * the producer of its own output (an echo that pauses its reads when its
+   * writes back up) never holds it back: it has nothing left to produce once
+   * reading stops, so waiting for it would only wait for the peer to give up.
+   */
+  get #producerHoldsClose(): boolean {
+    return this.#producer !== null && this.#producer !== this;
+  }
+
+  /** Ends the write side soon, once no producer holds it back. */
   #scheduleEnd(): void {
-    if (this.#endScheduled || this.#producer !== null || this.#lost) return;
+    if (this.#endScheduled || this.#producerHoldsClose || this.#lost) return;
     this.#endScheduled = true;
     // Deferred to the check phase so writes made right after loseConnection()
     // (same callback, or promise continuations) are still delivered, as in Twisted.
@@ -432,7 +443,7 @@ export class TCPTransport implements ITCPTransport {
 
   #end(): void {
     this.#endScheduled = false;
-    if (this.#lost || this.#producer !== null) return;
+    if (this.#lost || this.#producerHoldsClose) return;
     const socket = this.#socket;
     if (!this.#writeClosed) {
       this.#writeClosed = true;

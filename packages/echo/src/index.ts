@@ -1,0 +1,9 @@
+/**
+ * `@torsion/echo`: the Echo protocol (RFC 862) as Twisted's
+ * `twisted.protocols.wire.Echo`, a line-echo variant, and a one-call client.
+ * The runner plugin is at `@torsion/echo/plugin`.
+ * @module
+ */
+export * from './echo.js';
+export * from './echo-client.js';
+export * from './line-echo.js';
