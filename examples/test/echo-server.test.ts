@@ -1,4 +1,4 @@
-// The README's demo: examples/dist/echo-server.js serves echo on 127.0.0.1,
+// examples/dist/echo-server.js, the smallest complete server: echo on 127.0.0.1,
 // logs where it listens, and exits 0 on SIGTERM after closing cleanly.
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -42,7 +42,7 @@ async function echoOnce(port: number, text: string): Promise<string> {
   return received;
 }
 
-describe('examples/echo-server (the README demo)', function () {
+describe('examples/echo-server', function () {
   this.timeout(20_000);
   let demo: Awaited<ReturnType<typeof startDemo>> | undefined;
 

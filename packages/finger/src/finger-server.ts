@@ -9,6 +9,7 @@
 import {
   type Deferred,
   type IDelayedCall,
+  type IHalfCloseableProtocol,
   type IReactorTCP,
   type IReactorTime,
   Logger,
@@ -93,7 +94,7 @@ function checkInteger(value: number, what: string, min: number, max: number): nu
  * - The reply is written only if the client is still connected when the
  *   database (or the forwarded server) answers.
  */
-export class FingerServer extends LineReceiver<FingerFactory> {
+export class FingerServer extends LineReceiver<FingerFactory> implements IHalfCloseableProtocol {
   #idle: IDelayedCall | null = null;
   #answered = false;
   #lost = false;
@@ -141,6 +142,22 @@ export class FingerServer extends LineReceiver<FingerFactory> {
     this.transport.write(encodeReply([QUERY_TOO_LONG]));
     this.transport.loseConnection();
   }
+
+  /**
+   * The client sent FIN, as `printf 'alice\r\n' | nc -N host 79` does right
+   * after its query: the reply still goes out (the transport keeps the
+   * connection open for it) and closes the connection as usual. A client that
+   * half-closes before sending a query gets nothing to wait for.
+   */
+  readConnectionLost(): void {
+    if (this.#answered) return;
+    this.#answered = true;
+    this.#cancelIdle();
+    this.transport.loseConnection();
+  }
+
+  /** Our FIN went out: nothing to do, the connection is closing. */
+  writeConnectionLost(): void {}
 
   /** Cancels the idle timer; a reply that arrives later is dropped. */
   override connectionLost(): void {

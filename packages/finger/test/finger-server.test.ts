@@ -7,7 +7,7 @@ import {
   StringTransportWithDisconnection,
   fixedChunker,
 } from '@torsion/core/testing';
-import { FingerFactory, type FingerFactoryOptions } from '../src/finger-server.js';
+import { FingerFactory, type FingerFactoryOptions, FingerServer } from '../src/finger-server.js';
 import { MemoryUserDatabase } from '../src/user-database.js';
 
 const USERS = { moshez: 'Happy and well', amy: 'Line one\nLine \x1b[31mtwo\x07' };
@@ -147,6 +147,32 @@ describe('FingerServer', () => {
     } finally {
       capture.stop();
     }
+  });
+
+  it('still answers a client that half-closes right after its query', async () => {
+    let resolve: (v: string | null) => void = () => {};
+    const users = {
+      getUser: () => new Promise<string | null>((r) => (resolve = r)),
+      listUsers: () => Promise.resolve([]),
+    };
+    const { send, proto, transport } = connect({ users });
+    send('moshez\r\n');
+    if (!(proto instanceof FingerServer)) throw new Error('the factory built something else');
+    proto.readConnectionLost();
+    expect(transport.disconnecting).to.equal(false);
+    resolve('Happy and well');
+    await new Promise((r) => setImmediate(r));
+    expect(transport.value().toString()).to.include('Happy and well');
+    expect(transport.disconnecting).to.equal(true);
+  });
+
+  it('closes a client that half-closes without a query', () => {
+    const { proto, transport, reactor } = connect();
+    if (!(proto instanceof FingerServer)) throw new Error('the factory built something else');
+    proto.readConnectionLost();
+    expect(transport.disconnecting).to.equal(true);
+    expect(transport.value().toString()).to.equal('');
+    expect(reactor.getDelayedCalls()).to.have.length(0);
   });
 
   it('does not write when the client left before the database answered', async () => {

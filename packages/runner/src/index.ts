@@ -1,0 +1,8 @@
+/**
+ * `@torsion/runner`: the `torsion` command (like Twisted's `twist`) and the
+ * pieces it is built from, for programs that start services themselves.
+ * @module
+ */
+export * from './endpoint.js';
+export * from './plugins.js';
+export * from './run.js';

@@ -1,0 +1,355 @@
+/**
+ * The `torsion` command as a function: `runServices(argv, io)` parses the
+ * command line, loads each plugin, listens on its endpoints, and serves until
+ * the reactor stops (SIGINT/SIGTERM), resolving with the exit code. The bin is
+ * a thin wrapper, and tests call this in-process.
+ *
+ *   torsion [--log-format text|json] [--log-level LEVEL] [--reactor NAME]
+ *           <plugin> [--listen ENDPOINT]... [plugin options] [+ <plugin> ...]
+ *
+ * Tests: test/run.test.ts, test/torsion.integration.test.ts, test/demo.integration.test.ts
+ * @module
+ */
+import {
+  jsonFileObserver,
+  Logger,
+  NodeReactor,
+  setLogObservers,
+  textFileObserver,
+  type IListeningPort,
+  type IReactor,
+  type IServiceMaker,
+  type LogLevel,
+  type PluginOptionValues,
+  type TextSink,
+} from '@torsion/core';
+import { createRequire } from 'node:module';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import {
+  EndpointError,
+  formatServerEndpoint,
+  parseServerEndpoint,
+  type ServerEndpoint,
+} from './endpoint.js';
+import { BUILT_IN_PLUGINS, loadPlugin, PluginError } from './plugins.js';
+
+/** Where the runner reads and writes, and what it serves on. */
+export interface RunnerIO {
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+  /** Module paths given as plugins are resolved from here. */
+  readonly cwd: string;
+  /** Serve on this reactor instead of a new NodeReactor (which handles SIGINT/SIGTERM). */
+  readonly reactor?: IReactor;
+  /** Told the bound ports once everything listens (tests use it to find port 0's real port). */
+  readonly onListening?: (ports: readonly IListeningPort[]) => void;
+}
+
+/** Exit code after a clean stop (SIGINT/SIGTERM), `--help` or `--version`. */
+export const EXIT_OK = 0;
+/** Exit code when a service cannot start: a bind failure, a plugin that fails to load or rejects its options. */
+export const EXIT_FAILURE = 1;
+/** Exit code for a usage error (unknown option, bad endpoint), as the classic Unix tools use it. */
+export const EXIT_USAGE = 2;
+
+/** Separates plugin groups on one command line: `torsion echo + finger`. */
+const GROUP_SEPARATOR = '+';
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'critical'];
+
+/**
+ * The reactors the runner can serve on, by `--reactor` name. Only Node's today;
+ * an alternative reactor package adds its entry here.
+ */
+const newNodeReactor = (): IReactor => new NodeReactor();
+const REACTORS: Readonly<Record<string, () => IReactor>> = { node: newNodeReactor };
+
+/** Options the runner owns in every group; plugins cannot redefine them. */
+const RUNNER_OPTIONS = {
+  listen: { type: 'string', short: 'l', multiple: true },
+  'log-format': { type: 'string' },
+  'log-level': { type: 'string' },
+  reactor: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+class UsageError extends Error {}
+
+interface ServiceGroup {
+  readonly plugin: IServiceMaker;
+  readonly endpoints: readonly ServerEndpoint[];
+  readonly values: PluginOptionValues;
+}
+
+interface GlobalSettings {
+  logFormat: 'text' | 'json';
+  logLevel: LogLevel;
+  reactor: string;
+}
+
+function version(): string {
+  const require = createRequire(import.meta.url);
+  return (require('../package.json') as { version: string }).version;
+}
+
+function splitGroups(argv: readonly string[]): string[][] {
+  const groups: string[][] = [[]];
+  for (const arg of argv) {
+    if (arg === GROUP_SEPARATOR) groups.push([]);
+    else groups[groups.length - 1]?.push(arg);
+  }
+  return groups;
+}
+
+/** Leading runner options before the first plugin name (`torsion --log-format json echo`). */
+function takeLeadingOptions(args: string[]): string[] {
+  const leading: string[] = [];
+  while (args.length > 0 && args[0]?.startsWith('-') === true) {
+    const arg = args.shift() ?? '';
+    leading.push(arg);
+    const takesValue = ['--log-format', '--log-level', '--reactor', '--listen', '-l'].includes(arg);
+    if (takesValue && args.length > 0) leading.push(args.shift() ?? '');
+  }
+  return leading;
+}
+
+function applyGlobal(values: Record<string, unknown>, settings: GlobalSettings): void {
+  const format = values['log-format'];
+  if (typeof format === 'string') {
+    if (format !== 'text' && format !== 'json') {
+      throw new UsageError(`--log-format must be 'text' or 'json', got '${format}'`);
+    }
+    settings.logFormat = format;
+  }
+  const level = values['log-level'];
+  if (typeof level === 'string') {
+    if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+      throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
+    }
+    settings.logLevel = level as LogLevel;
+  }
+  const reactor = values.reactor;
+  if (typeof reactor === 'string') {
+    if (REACTORS[reactor] === undefined) {
+      throw new UsageError(
+        `unknown reactor '${reactor}' (available: ${Object.keys(REACTORS).join(', ')})`,
+      );
+    }
+    settings.reactor = reactor;
+  }
+}
+
+function parseOptions(
+  args: readonly string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+  context: string,
+): Record<string, unknown> {
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new UsageError(context === '' ? message : `${context}: ${message}`);
+  }
+}
+
+function pluginParseOptions(plugin: IServiceMaker): NonNullable<ParseArgsConfig['options']> {
+  const options: NonNullable<ParseArgsConfig['options']> = { ...RUNNER_OPTIONS };
+  for (const [name, option] of Object.entries(plugin.options)) {
+    if (name in RUNNER_OPTIONS) {
+      throw new PluginError(`plugin '${plugin.name}' defines --${name}, which the runner owns`);
+    }
+    options[name] = {
+      type: option.type,
+      ...(option.short === undefined ? {} : { short: option.short }),
+      ...(option.multiple === undefined ? {} : { multiple: option.multiple }),
+    };
+  }
+  return options;
+}
+
+/** `torsion --help`: usage and the built-in plugins with their descriptions. */
+async function generalHelp(cwd: string): Promise<string> {
+  const lines = [
+    'Usage: torsion [--log-format text|json] [--log-level LEVEL] [--reactor NAME]',
+    '               <plugin> [--listen ENDPOINT]... [plugin options] [+ <plugin> ...]',
+    '',
+    'Serves each plugin on its endpoints until SIGINT or SIGTERM, then stops',
+    'listening, lets open connections flush, and exits 0.',
+    '',
+    'Plugins:',
+  ];
+  for (const name of Object.keys(BUILT_IN_PLUGINS)) {
+    try {
+      const plugin = await loadPlugin(name, cwd);
+      lines.push(
+        `  ${name.padEnd(10)} ${plugin.description} (default ${plugin.defaultListen.join(', ')})`,
+      );
+    } catch {
+      lines.push(`  ${name.padEnd(10)} (not installed)`);
+    }
+  }
+  lines.push(
+    '  <path>     a module (./my-plugin.js) whose default export is a plugin',
+    '  <package>  a package whose ./plugin export (or main export) is a plugin',
+    '',
+    'Endpoints: tcp:PORT[:interface=ADDR][:backlog=N]  (escape colons: interface=\\:\\:1)',
+    "Several plugins in one process: separate them with '+'.",
+    "`torsion <plugin> --help` lists a plugin's options.",
+  );
+  return lines.join('\n') + '\n';
+}
+
+/** `torsion <plugin> --help`. */
+function pluginHelp(plugin: IServiceMaker): string {
+  const lines = [
+    `Usage: torsion ${plugin.name} [--listen ENDPOINT]... [options]`,
+    '',
+    plugin.description,
+    '',
+    'Options:',
+    `  -l, --listen ENDPOINT    where to listen, repeatable (default: ${plugin.defaultListen.join(', ')})`,
+  ];
+  for (const [name, option] of Object.entries(plugin.options)) {
+    const flag = `${option.short === undefined ? '    ' : `-${option.short}, `}--${name}${
+      option.type === 'string' ? ` ${option.valueName ?? 'VALUE'}` : ''
+    }`;
+    const fallback =
+      option.default === undefined || /\(default/i.test(option.description)
+        ? ''
+        : ` (default: ${String(option.default)})`;
+    lines.push(`  ${flag.padEnd(24)} ${option.description}${fallback}`);
+  }
+  lines.push(
+    '      --log-format FORMAT  text (default) or json, on stderr',
+    '      --log-level LEVEL    debug, info (default), warn, error or critical',
+    '  -h, --help               show this help',
+  );
+  return lines.join('\n') + '\n';
+}
+
+function pluginValues(plugin: IServiceMaker, parsed: Record<string, unknown>): PluginOptionValues {
+  const values: Record<string, PluginOptionValues[string]> = {};
+  for (const [name, option] of Object.entries(plugin.options)) {
+    values[name] = (parsed[name] ?? option.default) as PluginOptionValues[string];
+  }
+  return values;
+}
+
+function parseEndpoints(plugin: IServiceMaker, listen: unknown): ServerEndpoint[] {
+  const descriptions = Array.isArray(listen) ? (listen as string[]) : [...plugin.defaultListen];
+  return descriptions.map((description) => parseServerEndpoint(description));
+}
+
+function installLogging(settings: GlobalSettings, stderr: TextSink): void {
+  setLogObservers([
+    settings.logFormat === 'json'
+      ? jsonFileObserver(stderr, settings.logLevel)
+      : textFileObserver(stderr, settings.logLevel),
+  ]);
+}
+
+/**
+ * Runs the `torsion` command line `argv` (without the program name).
+ * @returns the exit code: 0 after a clean stop or `--help`, 1 when a service
+ *   could not start, 2 for a usage error.
+ */
+export async function runServices(argv: readonly string[], io: RunnerIO): Promise<number> {
+  const fail = (code: number, message: string): number => {
+    io.stderr.write(`torsion: ${message}\n`);
+    return code;
+  };
+  const settings: GlobalSettings = { logFormat: 'text', logLevel: 'info', reactor: 'node' };
+  const services: ServiceGroup[] = [];
+  try {
+    const groups = splitGroups(argv);
+    const first = groups[0] ?? [];
+    const leading = parseOptions(
+      takeLeadingOptions(first),
+      { ...RUNNER_OPTIONS, version: { type: 'boolean' } },
+      '',
+    );
+    applyGlobal(leading, settings);
+    if (leading.version === true) {
+      io.stdout.write(`${version()}\n`);
+      return EXIT_OK;
+    }
+    if (leading.help === true) {
+      io.stdout.write(await generalHelp(io.cwd));
+      return EXIT_OK;
+    }
+    if (leading.listen !== undefined) throw new UsageError('--listen goes after the plugin name');
+    for (const group of groups) {
+      const [name, ...args] = group;
+      if (name === undefined || name.startsWith('-')) {
+        io.stderr.write(await generalHelp(io.cwd));
+        throw new UsageError(
+          name === undefined ? 'name a plugin to run' : `expected a plugin name, got '${name}'`,
+        );
+      }
+      const plugin = await loadPlugin(name, io.cwd);
+      const parsed = parseOptions(args, pluginParseOptions(plugin), plugin.name);
+      if (parsed.help === true) {
+        io.stdout.write(pluginHelp(plugin));
+        return EXIT_OK;
+      }
+      applyGlobal(parsed, settings);
+      services.push({
+        plugin,
+        endpoints: parseEndpoints(plugin, parsed.listen),
+        values: pluginValues(plugin, parsed),
+      });
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof EndpointError)
+      return fail(EXIT_USAGE, err.message);
+    if (err instanceof PluginError) return fail(EXIT_FAILURE, err.message);
+    throw err;
+  }
+
+  installLogging(settings, io.stderr);
+  const log = new Logger('torsion.runner');
+  const reactor = io.reactor ?? (REACTORS[settings.reactor] ?? newNodeReactor)();
+  const ports: IListeningPort[] = [];
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(ports.map((port) => port.stopListening()));
+  };
+  for (const { plugin, endpoints, values } of services) {
+    let factory;
+    try {
+      factory = await plugin.makeFactory(values, {
+        reactor,
+        log: new Logger(`torsion.${plugin.name}`),
+      });
+    } catch (err) {
+      await closeAll();
+      return fail(
+        EXIT_FAILURE,
+        `${plugin.name}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    for (const endpoint of endpoints) {
+      const port = reactor.listenTCP(endpoint.port, factory, {
+        interface: endpoint.interface,
+        backlog: endpoint.backlog,
+      });
+      try {
+        await port.whenListening();
+      } catch (err) {
+        await closeAll();
+        return fail(
+          EXIT_FAILURE,
+          `${plugin.name}: cannot listen on ${formatServerEndpoint(endpoint)}: ${
+            err instanceof Error ? err.message : String(err)
+          }`,
+        );
+      }
+      ports.push(port);
+      const host = port.getHost();
+      log.info(`${plugin.name} listening on ${host.toString()}`, { plugin: plugin.name });
+    }
+  }
+  const stopped = reactor.run();
+  io.onListening?.(ports);
+  await stopped;
+  return EXIT_OK;
+}

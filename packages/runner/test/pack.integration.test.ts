@@ -1,0 +1,46 @@
+// @torsion/runner installs alone with the packages it serves: pack all five,
+// install the tarballs into a fresh project, and run the installed `torsion`.
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  npmAvailable,
+  packAndInstall,
+  type InstalledProject,
+} from '../../../scripts/pack-install.js';
+
+const LIBRARY_USE = `
+import { parseServerEndpoint, runServices, type ServerEndpoint } from '@torsion/runner';
+const endpoint: ServerEndpoint = parseServerEndpoint('tcp:7979:interface=\\\\:\\\\:1');
+const run: typeof runServices = runServices;
+if (typeof run === 'function') process.stdout.write(JSON.stringify(endpoint));
+`;
+
+describe('@torsion/runner packed and installed alone', function () {
+  this.timeout(240_000);
+  let project: InstalledProject | null = null;
+
+  before(function () {
+    if (!npmAvailable()) {
+      process.stderr.write('\n  SKIPPED: npm is not available\n');
+      this.skip();
+    }
+  });
+
+  after(() => project?.remove());
+
+  it('installs the torsion command, which finds the echo and finger plugins', () => {
+    project = packAndInstall(['core', 'line', 'echo', 'finger', 'runner']);
+    expect(existsSync(join(project.dir, 'node_modules', '.bin', 'torsion'))).to.equal(true);
+    const help = project.node([join('node_modules', '.bin', 'torsion'), '--help']);
+    expect(help).to.match(/^ {2}echo {7}Echo \(RFC 862\)/m);
+    expect(help).to.match(/^ {2}finger {5}Finger server/m);
+    expect(help).not.to.include('not installed');
+    // The library API resolves, with its types, from the installed package.
+    project.write({ 'check.ts': LIBRARY_USE });
+    project.typeCheck(['check.ts']);
+    expect(project.node(['out/check.js'])).to.equal(
+      '{"type":"tcp","port":7979,"interface":"::1","backlog":50}',
+    );
+  });
+});

@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadPlugin, PluginError, validateServiceMaker } from '../src/plugins.js';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+
+describe('loadPlugin', () => {
+  it('loads the built-in echo and finger plugins by name', async () => {
+    const echo = await loadPlugin('echo', fixtures);
+    const finger = await loadPlugin('finger', fixtures);
+    expect(echo.defaultListen).to.deep.equal(['tcp:8007']);
+    expect(finger.defaultListen).to.deep.equal(['tcp:7979']);
+    expect(finger.options).to.have.property('users');
+  });
+
+  it('loads a plugin module by path, relative to the working directory', async () => {
+    const plugin = await loadPlugin('./hello-plugin.mjs', fixtures);
+    expect(plugin.name).to.equal('hello');
+  });
+
+  it("loads a package's ./plugin export by package name", async () => {
+    expect((await loadPlugin('@torsion/echo', fixtures)).name).to.equal('echo');
+  });
+
+  it('says what is wrong with a module that is not a plugin', async () => {
+    try {
+      await loadPlugin('./not-a-plugin.mjs', fixtures);
+      expect.fail('loaded');
+    } catch (err) {
+      expect(err).to.be.instanceOf(PluginError);
+      expect((err as Error).message).to.match(
+        /'\.\/not-a-plugin\.mjs' is not a valid Torsion plugin: `name`/,
+      );
+    }
+  });
+
+  it('reports a module that throws while loading', async () => {
+    try {
+      await loadPlugin('./throws-on-load.mjs', fixtures);
+      expect.fail('loaded');
+    } catch (err) {
+      expect((err as Error).message).to.equal(
+        "plugin './throws-on-load.mjs' failed to load: broken on purpose",
+      );
+    }
+  });
+
+  it('names the built-ins when nothing by that name exists', async () => {
+    try {
+      await loadPlugin('no-such-plugin-anywhere', fixtures);
+      expect.fail('loaded');
+    } catch (err) {
+      expect((err as Error).message).to.match(
+        /no plugin 'no-such-plugin-anywhere': not a built-in \(echo, finger\)/,
+      );
+    }
+  });
+});
+
+describe('validateServiceMaker', () => {
+  const valid = {
+    name: 'x',
+    description: 'd',
+    defaultListen: ['tcp:1'],
+    options: {},
+    makeFactory: () => null,
+  };
+
+  it('accepts a well-formed plugin', () => {
+    expect(validateServiceMaker(valid, 'x')).to.equal(valid);
+  });
+
+  const broken: [string, unknown, RegExp][] = [
+    ['null', null, /default export is null/],
+    ['a bad name', { ...valid, name: 'Bad' }, /`name`/],
+    ['no description', { ...valid, description: 3 }, /`description`/],
+    ['bad defaultListen', { ...valid, defaultListen: 'tcp:1' }, /`defaultListen`/],
+    ['no options', { ...valid, options: null }, /`options`/],
+    ['a bad option type', { ...valid, options: { n: { type: 'number' } } }, /option 'n'/],
+    ['no makeFactory', { ...valid, makeFactory: 1 }, /`makeFactory`/],
+  ];
+  for (const [what, value, message] of broken) {
+    it(`rejects ${what}`, () => {
+      expect(() => validateServiceMaker(value, 'p')).to.throw(PluginError, message);
+    });
+  }
+});
+
+describe('docs/runner.md', () => {
+  it('shows the plugin example exactly as the tested fixture', () => {
+    const doc = readFileSync(join(fixtures, '../../../../docs/runner.md'), 'utf8');
+    const listing = /```js\n\/\/ hello-plugin\.mjs[^\n]*\n([\s\S]*?)```/.exec(doc)?.[1];
+    const fixture = readFileSync(join(fixtures, 'hello-plugin.mjs'), 'utf8')
+      .split('\n')
+      .slice(1)
+      .join('\n');
+    expect(listing).to.equal(fixture);
+  });
+});
