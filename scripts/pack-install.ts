@@ -17,6 +17,14 @@ export function npmAvailable(): boolean {
   return spawnSync('npm', ['--version'], { timeout: 20_000 }).status === 0;
 }
 
+/** A mocha `before` hook: skips the suite, saying why, when npm cannot be run. */
+export function skipWithoutNpm(this: Mocha.Context): void {
+  if (!npmAvailable()) {
+    process.stderr.write('\n  SKIPPED: npm is not available\n');
+    this.skip();
+  }
+}
+
 /** A temporary project with the packed packages installed. */
 export interface InstalledProject {
   /** The project folder (its `node_modules` holds only the installed tarballs). */

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  npmAvailable,
+  skipWithoutNpm,
   packAndInstall,
   type InstalledProject,
 } from '../../../scripts/pack-install.js';
@@ -46,12 +46,7 @@ describe('@torsion/core packed and installed alone', function () {
   this.timeout(180_000);
   let project: InstalledProject | null = null;
 
-  before(function () {
-    if (!npmAvailable()) {
-      process.stderr.write('\n  SKIPPED: npm is not available\n');
-      this.skip();
-    }
-  });
+  before(skipWithoutNpm);
 
   after(() => project?.remove());
 

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  npmAvailable,
+  skipWithoutNpm,
   packAndInstall,
   type InstalledProject,
 } from '../../../scripts/pack-install.js';
@@ -20,12 +20,7 @@ describe('@torsion/runner packed and installed alone', function () {
   this.timeout(240_000);
   let project: InstalledProject | null = null;
 
-  before(function () {
-    if (!npmAvailable()) {
-      process.stderr.write('\n  SKIPPED: npm is not available\n');
-      this.skip();
-    }
-  });
+  before(skipWithoutNpm);
 
   after(() => project?.remove());
 
