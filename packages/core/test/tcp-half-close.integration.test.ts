@@ -10,7 +10,7 @@ import {
   rawConnect,
   type RawClient,
   Recorder,
-  RecordingFactory,
+  serveOnLoopback,
 } from './support/tcp-helpers.js';
 
 /** Collects a request until the peer's FIN, then answers and closes. */
@@ -60,15 +60,7 @@ describe('TCPTransport half-close (integration)', () => {
     await done;
   });
 
-  async function serve<P extends Recorder>(
-    make: () => P,
-  ): Promise<{ factory: RecordingFactory<P>; port: number }> {
-    const factory = new RecordingFactory(make);
-    const listening = await reactor
-      .listenTCP(0, factory, { interface: '127.0.0.1' })
-      .whenListening();
-    return { factory, port: listening.getHost().port };
-  }
+  const serve = <P extends Recorder>(make: () => P) => serveOnLoopback(reactor, make);
 
   async function halfOpenClient(port: number): Promise<RawClient> {
     const client = await rawConnect(port, '127.0.0.1', true);

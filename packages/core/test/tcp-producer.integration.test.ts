@@ -10,7 +10,7 @@ import {
   rawConnect,
   type RawClient,
   Recorder,
-  RecordingFactory,
+  serveOnLoopback,
   until,
 } from './support/tcp-helpers.js';
 
@@ -88,15 +88,7 @@ describe('TCPTransport producers and backpressure (integration)', () => {
     }
   });
 
-  async function serve<P extends Recorder>(
-    make: () => P,
-  ): Promise<{ factory: RecordingFactory<P>; port: number }> {
-    const factory = new RecordingFactory(make);
-    const listening = await reactor
-      .listenTCP(0, factory, { interface: '127.0.0.1' })
-      .whenListening();
-    return { factory, port: listening.getHost().port };
-  }
+  const serve = <P extends Recorder>(make: () => P) => serveOnLoopback(reactor, make);
 
   async function raw(port: number): Promise<RawClient> {
     const client = await rawConnect(port);

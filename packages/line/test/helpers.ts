@@ -1,5 +1,15 @@
-// Shared helpers for @torsion/line tests: splitting input at arbitrary points.
+// Shared helpers for @torsion/line tests: connecting a receiver to a fake
+// transport, and splitting input at arbitrary points.
+import type { IProtocol } from '@torsion/core';
+import { StringTransport } from '@torsion/core/testing';
 import fc from 'fast-check';
+
+/** `proto` connected to a new StringTransport. */
+export function connected<P extends IProtocol>(proto: P): { proto: P; transport: StringTransport } {
+  const transport = new StringTransport();
+  proto.makeConnection(transport);
+  return { proto, transport };
+}
 
 /** Splits `data` at the given cut points (any numbers; reduced modulo the length). */
 export function splitAt(data: Buffer, cuts: readonly number[]): Buffer[] {

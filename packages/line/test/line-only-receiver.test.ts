@@ -1,8 +1,9 @@
 // Tests of src/line-only-receiver.ts: the same line rules as LineReceiver,
 // without raw mode.
 import { expect } from 'chai';
-import { LogCapture, StringTransport } from '@torsion/core/testing';
+import { fixedChunker, LogCapture, type StringTransport } from '@torsion/core/testing';
 import { LineOnlyReceiver } from '../src/line-only-receiver.js';
+import { connected } from './helpers.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -23,10 +24,7 @@ class Recorder extends LineOnlyReceiver {
 }
 
 function connect(): { proto: Recorder; transport: StringTransport } {
-  const proto = new Recorder();
-  const transport = new StringTransport();
-  proto.makeConnection(transport);
-  return { proto, transport };
+  return connected(new Recorder());
 }
 
 describe('LineOnlyReceiver', () => {
@@ -34,7 +32,7 @@ describe('LineOnlyReceiver', () => {
     const input = b('a\rb\nc\r\n\r\nxyz\r\n');
     for (let size = 1; size <= 9; size++) {
       const { proto } = connect();
-      for (let i = 0; i < input.length; i += size) proto.dataReceived(input.subarray(i, i + size));
+      for (const chunk of fixedChunker(size)(input)) proto.dataReceived(chunk);
       expect(proto.lines).to.deep.equal(['a\rb\nc', '', 'xyz']);
     }
   });

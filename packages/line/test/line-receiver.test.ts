@@ -1,9 +1,9 @@
 // Tests of src/line-receiver.ts: LineReceiver over a StringTransport — modes,
 // limits, pausing, disconnecting, re-entrancy and errors in callbacks.
 import { expect } from 'chai';
-import { LogCapture, StringTransport } from '@torsion/core/testing';
+import { fixedChunker, LogCapture, StringTransport } from '@torsion/core/testing';
 import { LineReceiver } from '../src/line-receiver.js';
-import { bytewise } from './helpers.js';
+import { bytewise, connected } from './helpers.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -29,10 +29,7 @@ class Recorder extends LineReceiver {
 }
 
 function connect(): { proto: Recorder; transport: StringTransport } {
-  const proto = new Recorder();
-  const transport = new StringTransport();
-  proto.makeConnection(transport);
-  return { proto, transport };
+  return connected(new Recorder());
 }
 
 describe('LineReceiver', () => {
@@ -40,7 +37,7 @@ describe('LineReceiver', () => {
     const input = b('len 0\r\nfoo bar\r\n\r\nlast line\r\n');
     for (let size = 1; size <= 9; size++) {
       const { proto } = connect();
-      for (let i = 0; i < input.length; i += size) proto.dataReceived(input.subarray(i, i + size));
+      for (const chunk of fixedChunker(size)(input)) proto.dataReceived(chunk);
       expect(proto.events).to.deep.equal(['line:len 0', 'line:foo bar', 'line:', 'line:last line']);
     }
   });

@@ -1,7 +1,8 @@
 // Tests of src/netstring-receiver.ts over a StringTransport.
 import { expect } from 'chai';
-import { LogCapture, StringTransport } from '@torsion/core/testing';
+import { fixedChunker, LogCapture, type StringTransport } from '@torsion/core/testing';
 import { NetstringReceiver } from '../src/netstring-receiver.js';
+import { connected } from './helpers.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -14,10 +15,7 @@ class Recorder extends NetstringReceiver {
 }
 
 function connect(): { proto: Recorder; transport: StringTransport } {
-  const proto = new Recorder();
-  const transport = new StringTransport();
-  proto.makeConnection(transport);
-  return { proto, transport };
+  return connected(new Recorder());
 }
 
 describe('NetstringReceiver', () => {
@@ -25,7 +23,7 @@ describe('NetstringReceiver', () => {
     const input = b('5:hello,0:,3:a,b,');
     for (let size = 1; size <= 9; size++) {
       const { proto } = connect();
-      for (let i = 0; i < input.length; i += size) proto.dataReceived(input.subarray(i, i + size));
+      for (const chunk of fixedChunker(size)(input)) proto.dataReceived(chunk);
       expect(proto.strings).to.deep.equal(['hello', '', 'a,b']);
     }
   });

@@ -38,18 +38,11 @@
  */
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- slots below #length are always filled; checking would cost on every sift step */
 import { CALLED, CANCELLED, DelayedCall, IN_HEAP, PARKED, validateDelay } from '../delayed-call.js';
+import { describeType } from './write-data.js';
 
 const MIN_CAPACITY = 64;
 /** Below this many stale entries compaction is not worth a pass over the heap. */
 const MIN_STALE_FOR_COMPACTION = 64;
-
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') {
-    return (value.constructor as { name?: string } | undefined)?.name ?? 'object';
-  }
-  return typeof value;
-}
 
 /**
  * A priority queue of delayed calls against a time source. A reactor owns one
@@ -123,7 +116,7 @@ export class TimerQueue {
   ): DelayedCall<A> {
     validateDelay(delaySeconds, 'callLater');
     if (typeof fn !== 'function') {
-      throw new TypeError(`callLater() needs a function, got ${typeName(fn)}`);
+      throw new TypeError(`callLater() needs a function, got ${describeType(fn)}`);
     }
     this.#maybeCompact();
     const call = new DelayedCall<A>(this, this.#now() + delaySeconds, this.#seq++, fn, args);

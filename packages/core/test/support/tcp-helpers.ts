@@ -4,7 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Failure } from '../../src/failure.js';
 import { ClientFactory, Factory } from '../../src/factory.js';
-import type { IConnector, ITCPTransport } from '../../src/interfaces.js';
+import type { IConnector, IReactorTCP, ITCPTransport } from '../../src/interfaces.js';
 import { Protocol } from '../../src/protocol.js';
 
 /** A promise with its resolve function, for results that are Failures (a Deferred would errback). */
@@ -127,6 +127,16 @@ export class RecordingFactory<P extends Recorder = Recorder> extends Factory {
     this.#waiters.push({ n, d });
     return d;
   }
+}
+
+/** Listens on 127.0.0.1, port 0, with a recording factory; resolves once bound. */
+export async function serveOnLoopback<P extends Recorder>(
+  reactor: IReactorTCP,
+  make: () => P,
+): Promise<{ factory: RecordingFactory<P>; port: number }> {
+  const factory = new RecordingFactory(make);
+  const listening = await reactor.listenTCP(0, factory, { interface: '127.0.0.1' }).whenListening();
+  return { factory, port: listening.getHost().port };
 }
 
 /** A client factory that records the connector callbacks. */
