@@ -18,5 +18,7 @@ export type * from './service-maker.js';
 export * from './log.js';
 export * from './looping-call.js';
 export * from './node-reactor.js';
+export * from './open-resources.js';
 export * from './protocol.js';
+export * from './reactor-base.js';
 export * from './reconnecting-client-factory.js';
