@@ -6,6 +6,7 @@
  * Tests: test/testing/chunkers.test.ts
  * @module
  */
+import { mulberry32 } from './seeded-random.js';
 
 /**
  * Cuts `data` into pieces that, concatenated, give `data` back. Empty pieces
@@ -61,17 +62,4 @@ function checkSize(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) {
     throw new RangeError(`${name} must be a positive integer, not ${String(value)}`);
   }
-}
-
-// A small, well-known 32-bit generator: good enough to vary cut points, and
-// deterministic across platforms (Math.random cannot be seeded).
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

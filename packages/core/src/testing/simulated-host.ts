@@ -1,0 +1,157 @@
+/**
+ * `SimulatedHost`: one virtual machine on a {@link SimulatedNetwork}, seen as
+ * a complete reactor. Its `listenTCP` binds on the host's address and its
+ * `connectTCP` connects from it; time and lifecycle are the simulated
+ * reactor's, shared by every host.
+ *
+ * Tests: test/testing/simulated-network.test.ts
+ * @module
+ */
+import type {
+  ConnectTCPOptions,
+  IClientFactory,
+  IDelayedCall,
+  IListeningPort,
+  IProtocolFactory,
+  IReactor,
+  ListenTCPOptions,
+  SystemEventPhase,
+  SystemEventTriggerId,
+  SystemEventType,
+} from '../interfaces.js';
+import type { SimulatedConnector } from './simulated-connector.js';
+import type { SimulatedReactor } from './simulated-reactor.js';
+
+/**
+ * A virtual host: a name (and aliases), one IPv4 address, and an IReactor
+ * view that listens and connects from that address. Get one with
+ * `reactor.host(name)` or `reactor.network.addHost(name, address)`.
+ *
+ * @example
+ * ```ts
+ * const server = reactor.host('server'); // 10.0.0.1, resolvable as 'server'
+ * server.listenTCP(79, new FingerFactory({ reactor: server }));
+ * reactor.host('client').connectTCP('server', 79, clientFactory);
+ * ```
+ */
+export class SimulatedHost implements IReactor {
+  /** The first name the host was given. */
+  readonly name: string;
+  /** Its IPv4 address. */
+  readonly address: string;
+  readonly #reactor: SimulatedReactor;
+  readonly #names: string[];
+
+  /** @internal Built by the network. */
+  constructor(reactor: SimulatedReactor, name: string, address: string) {
+    this.#reactor = reactor;
+    this.name = name;
+    this.address = address;
+    this.#names = [name];
+  }
+
+  /** Every name that resolves to this host. */
+  get names(): readonly string[] {
+    return this.#names;
+  }
+
+  /** @internal */
+  _addName(name: string): void {
+    if (!this.#names.includes(name)) this.#names.push(name);
+  }
+
+  /** The simulated reactor this host belongs to. */
+  get reactor(): SimulatedReactor {
+    return this.#reactor;
+  }
+
+  // ---------------------------------------------------------------- TCP from this host
+
+  /**
+   * Listens on this host. The interface may be omitted, `''`, `'0.0.0.0'`,
+   * `'::'` or the host's address; any other makes `whenListening()` fail
+   * with CannotListenError (EADDRNOTAVAIL).
+   * @throws as `IReactorTCP.listenTCP` (RangeError, TypeError, ReactorNotRestartable).
+   */
+  listenTCP(
+    port: number,
+    factory: IProtocolFactory,
+    options: ListenTCPOptions = {},
+  ): IListeningPort {
+    return this.#reactor._listenTCP(this, port, factory, options);
+  }
+
+  /**
+   * Connects from this host to `host` (a host name, an alias, or an address).
+   * @throws as `IReactorTCP.connectTCP`.
+   */
+  connectTCP(
+    host: string,
+    port: number,
+    factory: IClientFactory,
+    options: ConnectTCPOptions = {},
+  ): SimulatedConnector {
+    return this.#reactor._connectTCP(this, host, port, factory, options);
+  }
+
+  // ---------------------------------------------------------------- the reactor's time and lifecycle
+
+  /** The simulation's virtual time. */
+  seconds(): number {
+    return this.#reactor.seconds();
+  }
+
+  /** Schedules on the simulated reactor. */
+  callLater<A extends unknown[]>(
+    delaySeconds: number,
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): IDelayedCall {
+    return this.#reactor.callLater(delaySeconds, fn, ...args);
+  }
+
+  /** The simulated reactor's pending calls (every host's). */
+  getDelayedCalls(): IDelayedCall[] {
+    return this.#reactor.getDelayedCalls();
+  }
+
+  /** Whether the simulated reactor is running. */
+  get running(): boolean {
+    return this.#reactor.running;
+  }
+
+  /** Runs the simulated reactor (all hosts share one lifecycle). */
+  run(): Promise<void> {
+    return this.#reactor.run();
+  }
+
+  /** Stops the simulated reactor. */
+  stop(): void {
+    this.#reactor.stop();
+  }
+
+  /** See `IReactorCore.callWhenRunning`. */
+  callWhenRunning<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): void {
+    this.#reactor.callWhenRunning(fn, ...args);
+  }
+
+  /** See `IReactorCore.addSystemEventTrigger`. */
+  addSystemEventTrigger<A extends unknown[]>(
+    phase: SystemEventPhase,
+    eventType: SystemEventType,
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): SystemEventTriggerId {
+    return this.#reactor.addSystemEventTrigger(phase, eventType, fn, ...args);
+  }
+
+  /** See `IReactorCore.removeSystemEventTrigger`. */
+  removeSystemEventTrigger(id: SystemEventTriggerId): void {
+    this.#reactor.removeSystemEventTrigger(id);
+  }
+
+  /** @returns e.g. `SimulatedHost(server 10.0.0.1)`. */
+  toString(): string {
+    return `SimulatedHost(${this.name} ${this.address})`;
+  }
+}

@@ -1,0 +1,887 @@
+/**
+ * `SimulatedTransport` and `SimulatedConnection`: a TCP connection between
+ * two virtual hosts of a {@link SimulatedNetwork}. Each end is an
+ * ITCPTransport with the semantics of Torsion's real TCP transport (close,
+ * abort, half-close, producers, default backpressure, fault isolation); the
+ * bytes between them travel through two {@link Pipe}s in virtual time.
+ *
+ * Tests: test/testing/simulated-transport.test.ts
+ * @module
+ */
+import type { IAddress } from '../address.js';
+import type { DelayedCall } from '../delayed-call.js';
+import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../errors.js';
+import { Failure } from '../failure.js';
+import type {
+  IHalfCloseableProtocol,
+  IProtocol,
+  IPullProducer,
+  IPushProducer,
+  ITCPTransport,
+  WriteData,
+} from '../interfaces.js';
+import { markDisconnected } from '../internal/mark-disconnected.js';
+import { describeType } from '../internal/write-data.js';
+import { Logger } from '../log.js';
+import { FIN, Pipe } from './simulated-pipe.js';
+import type { PipeContext, PipeReceiver, PipeSender } from './simulated-pipe.js';
+import type { LinkConditions, ResolvedLinkConditions } from './simulated-link.js';
+import { resolveLinkConditions, validateLinkConditions } from './simulated-link.js';
+import { SeededRandom } from './seeded-random.js';
+import type { SimulatedHost } from './simulated-host.js';
+
+const log = new Logger('torsion.simulated');
+
+/** Default write high-water mark of a simulated transport: 64 KiB, as the TCP transport's. */
+export const DEFAULT_SIMULATED_HIGH_WATER_MARK = 64 * 1024;
+
+// Pull-producer bookkeeping, as in the TCP transport: a producer that wrote
+// nothing when asked is not asked again until it writes.
+const PULL_OFF = 0;
+const PULL_ASKING = 1;
+const PULL_WROTE = 2;
+const PULL_IDLE = 3;
+
+/**
+ * What a connection needs from its network.
+ * @internal
+ */
+export interface ConnectionNetwork {
+  now(): number;
+  schedule<A extends unknown[]>(
+    delaySeconds: number,
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): DelayedCall;
+  /** Network-wide and host-pair conditions, most specific first. */
+  linkLayers(a: SimulatedHost, b: SimulatedHost): readonly (LinkConditions | undefined)[];
+  /** Bumped whenever any conditions change, so connections re-resolve theirs. */
+  readonly conditionsVersion: number;
+  reachable(a: SimulatedHost, b: SimulatedHost): boolean;
+  whenReachable(a: SimulatedHost, b: SimulatedHost, fn: () => void): void;
+  record(
+    kind: string,
+    connection: SimulatedConnection,
+    from: IAddress,
+    to: IAddress,
+    bytes?: number,
+  ): void;
+  forkSeed(): number;
+  connectionClosed(connection: SimulatedConnection): void;
+}
+
+/**
+ * Told once, after the protocol's `connectionLost` ran, that a transport is gone.
+ * @internal
+ */
+export interface SimulatedTransportOwner {
+  transportClosed(transport: SimulatedTransport, reason: Failure): void;
+}
+
+/** One direction of a connection, as its pipe sees the world. */
+class Direction implements PipeContext {
+  readonly #connection: SimulatedConnection;
+  readonly #network: ConnectionNetwork;
+  readonly #from: SimulatedTransport;
+  readonly #to: SimulatedTransport;
+
+  constructor(
+    connection: SimulatedConnection,
+    network: ConnectionNetwork,
+    from: SimulatedTransport,
+    to: SimulatedTransport,
+  ) {
+    this.#connection = connection;
+    this.#network = network;
+    this.#from = from;
+    this.#to = to;
+  }
+
+  get random(): SeededRandom {
+    return this.#connection.random;
+  }
+
+  now(): number {
+    return this.#network.now();
+  }
+
+  schedule<A extends unknown[]>(
+    delaySeconds: number,
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): DelayedCall {
+    return this.#network.schedule(delaySeconds, fn, ...args);
+  }
+
+  conditions(): ResolvedLinkConditions {
+    return this.#connection.conditions;
+  }
+
+  reachable(): boolean {
+    return this.#network.reachable(this.#connection.clientHost, this.#connection.serverHost);
+  }
+
+  whenReachable(fn: () => void): void {
+    this.#network.whenReachable(this.#connection.clientHost, this.#connection.serverHost, fn);
+  }
+
+  trace(kind: string, bytes?: number): void {
+    this.#network.record(kind, this.#connection, this.#from.getHost(), this.#to.getHost(), bytes);
+  }
+}
+
+/**
+ * A connection between a client and a server on a {@link SimulatedNetwork}:
+ * both transports, the hosts, and the faults that can be injected into it.
+ */
+export class SimulatedConnection {
+  /** A number unique within the network, in the order connections were accepted. */
+  readonly id: number;
+  /** The host that connected. */
+  readonly clientHost: SimulatedHost;
+  /** The host that accepted. */
+  readonly serverHost: SimulatedHost;
+  /** The client's end. */
+  readonly client: SimulatedTransport;
+  /** The server's end. */
+  readonly server: SimulatedTransport;
+  /** This connection's own generator (chunk sizes, jitter), seeded from the network's. */
+  readonly random: SeededRandom;
+  readonly #network: ConnectionNetwork;
+  #own: LinkConditions | undefined;
+  #resolved: ResolvedLinkConditions | null = null;
+  #resolvedAt = -1;
+  #closedEnds = 0;
+
+  /**
+   * Built by the network when a server accepts.
+   * @internal
+   */
+  constructor(
+    network: ConnectionNetwork,
+    id: number,
+    clientHost: SimulatedHost,
+    serverHost: SimulatedHost,
+    ends: {
+      clientAddress: IAddress;
+      serverAddress: IAddress;
+      clientOwner: SimulatedTransportOwner;
+      serverOwner: SimulatedTransportOwner;
+      highWaterMark: number;
+    },
+  ) {
+    this.#network = network;
+    this.id = id;
+    this.clientHost = clientHost;
+    this.serverHost = serverHost;
+    this.random = new SeededRandom(network.forkSeed());
+    this.client = new SimulatedTransport(
+      this,
+      network,
+      false,
+      ends.clientAddress,
+      ends.serverAddress,
+      ends.clientOwner,
+      ends.highWaterMark,
+    );
+    this.server = new SimulatedTransport(
+      this,
+      network,
+      true,
+      ends.serverAddress,
+      ends.clientAddress,
+      ends.serverOwner,
+      ends.highWaterMark,
+    );
+    const toServer = new Pipe(
+      new Direction(this, network, this.client, this.server),
+      this.client,
+      this.server,
+    );
+    const toClient = new Pipe(
+      new Direction(this, network, this.server, this.client),
+      this.server,
+      this.client,
+    );
+    this.client._attach(toServer, toClient);
+    this.server._attach(toClient, toServer);
+  }
+
+  /** The conditions this connection runs under now (its own, its hosts', the network's). */
+  get conditions(): ResolvedLinkConditions {
+    const version = this.#network.conditionsVersion;
+    if (this.#resolved === null || this.#resolvedAt !== version) {
+      this.#resolved = resolveLinkConditions(
+        this.#own,
+        ...this.#network.linkLayers(this.clientHost, this.serverHost),
+      );
+      this.#resolvedAt = version;
+    }
+    return this.#resolved;
+  }
+
+  /**
+   * Overrides link conditions for this connection only (fields left out keep
+   * the host pair's or the network's). Bytes already on the wire keep their
+   * arrival times.
+   * @throws RangeError for an invalid value.
+   */
+  setConditions(conditions: LinkConditions): void {
+    validateLinkConditions(conditions);
+    this.#own = { ...this.#own, ...conditions };
+    this.#resolved = null;
+  }
+
+  /** True once both ends are closed. */
+  get closed(): boolean {
+    return this.#closedEnds === 2;
+  }
+
+  /**
+   * Resets the connection, as a middlebox dropping it would: unsent and
+   * undelivered bytes are lost, and both protocols get `connectionLost`
+   * with a ConnectionLost on the next turn. Does nothing once both ends are closed.
+   */
+  reset(): void {
+    if (this.closed) return;
+    const reason = new ConnectionLost('The connection was reset (simulated)');
+    this.#network.record('reset', this, this.client.getHost(), this.server.getHost());
+    this.client._reset(reason);
+    this.server._reset(reason);
+  }
+
+  /** @returns e.g. `SimulatedConnection(#3 10.0.0.2:49152 -> 127.0.0.1:8000)`. */
+  toString(): string {
+    return `SimulatedConnection(#${this.id} ${this.client.getHost().toString()} -> ${this.server.getHost().toString()})`;
+  }
+
+  /** @internal One end closed. */
+  _endClosed(): void {
+    this.#closedEnds++;
+    if (this.#closedEnds === 2) this.#network.connectionClosed(this);
+  }
+}
+
+/**
+ * One end of a {@link SimulatedConnection}: what `protocol.transport` is on
+ * a {@link SimulatedReactor}. It behaves as Torsion's TCP transport does.
+ *
+ * @remarks
+ * - `loseConnection()` stops reading, waits for a registered producer to be
+ *   unregistered, sends what was written (including writes made right after
+ *   the call, in the same turn), then FIN; this end's `connectionLost` gets
+ *   ConnectionDone once the FIN has left, the peer's once it has read it.
+ * - `abortConnection()` drops unsent bytes and sends RST: ConnectionAborted
+ *   here (on the next turn), ConnectionLost at the peer when the RST arrives.
+ * - Bytes reaching an end that is already closed are answered with RST, as a
+ *   kernel does, so a peer still writing gets ConnectionLost.
+ * - Above {@link SimulatedTransport.writeHighWaterMark} unsent bytes, a
+ *   streaming producer is paused (or, with none, reading stops) until the
+ *   send buffer drains; it only drains as fast as the link and the peer's
+ *   reading allow.
+ * - An exception thrown by the protocol or a producer is logged on
+ *   `torsion.simulated` and aborts this connection only.
+ */
+export class SimulatedTransport implements ITCPTransport, PipeSender, PipeReceiver {
+  /** The connection this end belongs to. */
+  readonly connection: SimulatedConnection;
+  /** True for the end the server accepted. */
+  readonly isServer: boolean;
+  readonly #network: ConnectionNetwork;
+  readonly #host: IAddress;
+  readonly #peer: IAddress;
+  readonly #owner: SimulatedTransportOwner;
+  #highWaterMark: number;
+  #out!: Pipe;
+  #in!: Pipe;
+  #protocol: IProtocol | null = null;
+
+  #reason: Failure | null = null;
+  #disconnecting = false;
+  #writeClosed = false;
+  #halfCloseRequested = false;
+  #endScheduled = false;
+  #finQueued = false;
+  #finSent = false;
+  #finReceived = false;
+  #lost = false;
+  /** The client gave up before the connection was accepted. */
+  #abandoned = false;
+  #closeScheduled = false;
+
+  #readPausedByProducer = false;
+  #readPausedByBuffer = false;
+  #readScheduled = false;
+  #processing = false;
+  #overHighWater = false;
+
+  #producer: IPushProducer | IPullProducer | null = null;
+  #streaming = false;
+  #producerPaused = false;
+  #pullState = PULL_OFF;
+
+  #noDelay = false;
+  #keepAlive = false;
+  #keepAliveDelay = 0;
+  #onAccepted: (() => void) | null = null;
+
+  /** @internal Built by {@link SimulatedConnection}. */
+  constructor(
+    connection: SimulatedConnection,
+    network: ConnectionNetwork,
+    isServer: boolean,
+    host: IAddress,
+    peer: IAddress,
+    owner: SimulatedTransportOwner,
+    highWaterMark: number,
+  ) {
+    this.connection = connection;
+    this.#network = network;
+    this.isServer = isServer;
+    this.#host = host;
+    this.#peer = peer;
+    this.#owner = owner;
+    this.#highWaterMark = highWaterMark;
+  }
+
+  /** @internal */
+  _attach(out: Pipe, incoming: Pipe): void {
+    this.#out = out;
+    this.#in = incoming;
+  }
+
+  // ------------------------------------------------------------ state for tests
+
+  /** The protocol at this end, once attached. */
+  get protocol(): IProtocol | null {
+    return this.#protocol;
+  }
+
+  /** Bytes written here and not yet sent (waiting for bandwidth or the peer's window). */
+  get writeBufferSize(): number {
+    return this.#out.sendBufferSize;
+  }
+
+  /** Bytes that arrived here and were not yet given to the protocol (reading is paused). */
+  get readBufferSize(): number {
+    return this.#in.receiveBufferSize;
+  }
+
+  /** True once this end's protocol got `connectionLost`. */
+  get disconnected(): boolean {
+    return this.#lost;
+  }
+
+  /** The initial delay given to the last `setTcpKeepAlive(true, …)`, in seconds. */
+  get keepAliveDelay(): number {
+    return this.#keepAliveDelay;
+  }
+
+  /**
+   * Unsent bytes above which a streaming producer is paused (or, with no
+   * producer, reading stops until the buffer drains).
+   * @throws RangeError on set if not an integer >= 0.
+   */
+  get writeHighWaterMark(): number {
+    return this.#highWaterMark;
+  }
+
+  set writeHighWaterMark(bytes: number) {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      throw new RangeError(`writeHighWaterMark must be an integer >= 0, got ${String(bytes)}`);
+    }
+    this.#highWaterMark = bytes;
+    if (!this.#overHighWater && !this.#writeClosed && this.writeBufferSize > bytes) {
+      this.#bufferFull();
+    }
+  }
+
+  // ------------------------------------------------------------ ITransport
+
+  /**
+   * Queues bytes for the peer (strings as UTF-8; arrays are copied). Ignored
+   * once the write side is closed.
+   * @throws TypeError if `data` is neither a Uint8Array nor a string.
+   */
+  write(data: WriteData): void {
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+      throw new TypeError(`write() takes a Uint8Array or a string, not ${describeType(data)}`);
+    }
+    if (this.#writeClosed) return;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+    if (bytes.length === 0) return;
+    this.#out.write(bytes);
+    if (this.#pullState !== PULL_OFF) this.#pullWrote();
+    if (!this.#overHighWater && this.#out.sendBufferSize > this.#highWaterMark) this.#bufferFull();
+  }
+
+  /**
+   * Writes each item in order. Every item is checked first, so a bad item writes nothing.
+   * @throws TypeError if an item is neither a Uint8Array nor a string.
+   */
+  writeSequence(data: Iterable<WriteData>): void {
+    const items = Array.from(data);
+    for (const item of items) {
+      if (typeof item !== 'string' && !(item instanceof Uint8Array)) {
+        throw new TypeError(
+          `writeSequence() items must be Uint8Array or string, not ${describeType(item)}`,
+        );
+      }
+    }
+    for (const item of items) this.write(item);
+  }
+
+  /** Stops reading, flushes (once any producer is unregistered), sends FIN, closes. */
+  loseConnection(): void {
+    if (this.#disconnecting || this.#lost) return;
+    this.#disconnecting = true;
+    this.#scheduleEnd();
+  }
+
+  /** This end's address. */
+  getHost(): IAddress {
+    return this.#host;
+  }
+
+  /** The other end's address. */
+  getPeer(): IAddress {
+    return this.#peer;
+  }
+
+  /** True once `loseConnection()` or `abortConnection()` was called, or the connection is gone. */
+  get disconnecting(): boolean {
+    return this.#disconnecting || this.#lost;
+  }
+
+  // ------------------------------------------------------------ ITCPTransport
+
+  /** Drops unsent bytes and sends RST; `connectionLost` gets ConnectionAborted on the next turn. */
+  abortConnection(): void {
+    this.#abort(null);
+  }
+
+  /** Sends FIN once queued bytes have left (and any producer is unregistered); reading continues. */
+  loseWriteConnection(): void {
+    if (this.#halfCloseRequested || this.#disconnecting || this.#lost) return;
+    this.#halfCloseRequested = true;
+    this.#scheduleEnd();
+  }
+
+  /** Records the setting (there is no Nagle delay to turn off in the simulation). */
+  setTcpNoDelay(enabled: boolean): void {
+    this.#noDelay = enabled;
+  }
+
+  /** The last value given to `setTcpNoDelay` (default false). */
+  getTcpNoDelay(): boolean {
+    return this.#noDelay;
+  }
+
+  /**
+   * Records the setting (no probes are simulated).
+   * @throws RangeError if `initialDelaySeconds` is negative or not finite.
+   */
+  setTcpKeepAlive(enabled: boolean, initialDelaySeconds = 0): void {
+    if (!(initialDelaySeconds >= 0) || initialDelaySeconds === Infinity) {
+      throw new RangeError(
+        `setTcpKeepAlive() needs a finite delay >= 0 seconds, got ${String(initialDelaySeconds)}`,
+      );
+    }
+    this.#keepAlive = enabled;
+    this.#keepAliveDelay = initialDelaySeconds;
+  }
+
+  /** The last value given to `setTcpKeepAlive` (default false). */
+  getTcpKeepAlive(): boolean {
+    return this.#keepAlive;
+  }
+
+  // ------------------------------------------------------------ producer (our reads)
+
+  /** Stops giving arrived bytes to the protocol; they wait here and, once the window is full, at the peer. */
+  pauseProducing(): void {
+    if (this.#lost) return;
+    this.#readPausedByProducer = true;
+  }
+
+  /** Resumes reading, unless the output buffer or a close still holds it back. */
+  resumeProducing(): void {
+    if (this.#lost) return;
+    this.#readPausedByProducer = false;
+    this.#scheduleRead();
+  }
+
+  /** As in Twisted: the consumer is going away, so the connection is closed (`loseConnection`). */
+  stopProducing(): void {
+    this.loseConnection();
+  }
+
+  // ------------------------------------------------------------ consumer (our writes)
+
+  /**
+   * Attaches a producer of outgoing data: a streaming one is paused above
+   * the high-water mark and resumed once the send buffer drained; a pull one
+   * is asked for data now and each time it drained.
+   * @throws Error if a producer is already registered.
+   */
+  registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
+    if (this.#producer !== null) {
+      throw new Error(
+        `Cannot register producer ${describeType(producer)}: ${describeType(this.#producer)} is already registered`,
+      );
+    }
+    if (this.#lost) {
+      this.#callProducer(producer, 'stopProducing');
+      return;
+    }
+    this.#producer = producer;
+    this.#streaming = streaming;
+    this.#producerPaused = false;
+    if (streaming) {
+      if (this.#overHighWater) {
+        this.#producerPaused = true;
+        this.#callProducer(producer, 'pauseProducing');
+      }
+    } else {
+      this.#pull();
+    }
+  }
+
+  /** Detaches the producer; a pending `loseConnection()` or `loseWriteConnection()` may now proceed. */
+  unregisterProducer(): void {
+    if (this.#producer === null) return;
+    this.#producer = null;
+    this.#producerPaused = false;
+    this.#pullState = PULL_OFF;
+    if (this.#lost) return;
+    if (this.#overHighWater) this.#readPausedByBuffer = true;
+    if (this.#disconnecting || this.#halfCloseRequested) this.#scheduleEnd();
+  }
+
+  /** @returns e.g. `SimulatedTransport(Echo, peer=127.0.0.1:49152)`. */
+  toString(): string {
+    return `SimulatedTransport(${describeType(this.#protocol)}, peer=${this.#peer.toString()})`;
+  }
+
+  // ------------------------------------------------------------ driven by the connector and port
+
+  /**
+   * The client's connector is told through this when the SYN-ACK arrives.
+   * @internal
+   */
+  _whenAccepted(fn: () => void): void {
+    this.#onAccepted = fn;
+  }
+
+  /**
+   * The client gave up (timeout, cancelled) before the SYN-ACK arrived.
+   * @internal
+   */
+  _abandon(): void {
+    if (this.#lost) return;
+    this.#abandoned = true;
+    this.#lost = true;
+    this.#onAccepted = null;
+    this.connection._endClosed();
+  }
+
+  /**
+   * Attaches the protocol: `protocol.makeConnection(this)`; an exception
+   * there aborts the connection, as on TCP.
+   * @internal
+   */
+  _start(protocol: IProtocol): void {
+    this.#protocol = protocol;
+    this.#guard('makeConnection/connectionMade', () => {
+      protocol.makeConnection(this);
+    });
+    this.#scheduleRead();
+  }
+
+  /** @internal Sends the SYN-ACK (server end). */
+  _accept(): void {
+    this.#out.sendSynAck();
+  }
+
+  /** @internal The whole connection was reset. */
+  _reset(reason: Error): void {
+    if (this.#lost) return;
+    this.#out.destroy();
+    this.#in.destroy();
+    this.#writeClosed = true;
+    this.#disconnecting = true;
+    this.#reason ??= new Failure(reason);
+    this.#scheduleClose();
+  }
+
+  // ------------------------------------------------------------ PipeSender / PipeReceiver
+
+  /** @internal */
+  get _gone(): boolean {
+    return this.#lost || this.#abandoned;
+  }
+
+  /** @internal */
+  _synAckArrived(): void {
+    const accepted = this.#onAccepted;
+    this.#onAccepted = null;
+    accepted?.();
+  }
+
+  /** @internal */
+  _received(): void {
+    this.#processReceived();
+  }
+
+  /** @internal */
+  _resetArrived(): void {
+    if (this.#lost) return;
+    this.#out.destroy();
+    this.#writeClosed = true;
+    this.#reason ??= new Failure(new ConnectionLost('Connection reset by peer (simulated)'));
+    this.#close();
+  }
+
+  /** @internal */
+  _strayArrived(): void {
+    this.#out.sendReset();
+  }
+
+  /** @internal */
+  _drained(): void {
+    if (this.#lost) return;
+    this.#overHighWater = false;
+    const producer = this.#producer;
+    if (producer !== null) {
+      if (this.#streaming) {
+        if (this.#producerPaused) {
+          this.#producerPaused = false;
+          this.#callProducer(producer, 'resumeProducing');
+        }
+      } else if (this.#pullState === PULL_OFF && !this.#disconnecting) {
+        this.#pull();
+      }
+    }
+    if (this.#readPausedByBuffer) {
+      this.#readPausedByBuffer = false;
+      this.#scheduleRead();
+    }
+  }
+
+  /** @internal */
+  _finTransmitted(): void {
+    if (this.#lost) return;
+    this.#finSent = true;
+    if (this.#disconnecting || this.#finReceived) {
+      this.#close();
+      return;
+    }
+    const protocol = this.#protocol as Partial<IHalfCloseableProtocol> | null;
+    if (typeof protocol?.writeConnectionLost === 'function') {
+      this.#guard('writeConnectionLost', () => protocol.writeConnectionLost?.());
+    }
+  }
+
+  // ------------------------------------------------------------ internals
+
+  #guard(where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#protocolFailed(where, err);
+    }
+  }
+
+  #protocolFailed(where: string, err: unknown): void {
+    log.failure(
+      `Unhandled error in ${describeType(this.#protocol)}.${where}; aborting the connection`,
+      err,
+      { peer: this.#peer.toString(), host: this.#host.toString() },
+    );
+    if (this.#lost) return;
+    this.#abort(
+      new Failure(new ConnectionLost(`The protocol raised an error in ${where}`, { cause: err })),
+    );
+  }
+
+  #abort(reason: Failure | null): void {
+    if (this.#lost) return;
+    this.#disconnecting = true;
+    this.#writeClosed = true;
+    this.#reason ??= reason ?? new Failure(new ConnectionAborted());
+    this.#out.sendReset();
+    this.#scheduleClose();
+  }
+
+  #callProducer(
+    producer: IPushProducer | IPullProducer,
+    method: 'pauseProducing' | 'resumeProducing' | 'stopProducing',
+  ): void {
+    try {
+      if (method === 'pauseProducing') (producer as IPushProducer).pauseProducing();
+      else producer[method]();
+    } catch (err) {
+      if (method === 'stopProducing' || this.#lost) {
+        log.failure(`Unhandled error in ${describeType(producer)}.${method}`, err, {
+          peer: this.#peer.toString(),
+        });
+      } else {
+        this.#protocolFailed(`${describeType(producer)}.${method}`, err);
+      }
+    }
+  }
+
+  /** A producer other than this transport itself holds back the FIN (see the TCP transport). */
+  get #producerHoldsClose(): boolean {
+    return this.#producer !== null && this.#producer !== this;
+  }
+
+  #scheduleEnd(): void {
+    if (this.#endScheduled || this.#producerHoldsClose || this.#lost) return;
+    this.#endScheduled = true;
+    // On the next turn, so writes made right after loseConnection() still go out.
+    this.#network.schedule(0, SimulatedTransport.#endSoon, this);
+  }
+
+  static #endSoon(transport: SimulatedTransport): void {
+    transport.#endScheduled = false;
+    if (transport.#lost || transport.#producerHoldsClose) return;
+    if (!transport.#finQueued) {
+      if (transport.#writeClosed) return; // aborted meanwhile
+      transport.#finQueued = true;
+      transport.#writeClosed = true;
+      transport.#out.sendFin();
+    } else if (transport.#disconnecting && transport.#finSent) {
+      // loseConnection() after a completed loseWriteConnection(): nothing left to send.
+      transport.#close();
+    }
+  }
+
+  #scheduleClose(): void {
+    if (this.#closeScheduled) return;
+    this.#closeScheduled = true;
+    this.#network.schedule(0, SimulatedTransport.#closeSoon, this);
+  }
+
+  static #closeSoon(transport: SimulatedTransport): void {
+    transport.#close();
+  }
+
+  #bufferFull(): void {
+    this.#overHighWater = true;
+    const producer = this.#producer;
+    if (producer !== null) {
+      if (this.#streaming && !this.#producerPaused) {
+        this.#producerPaused = true;
+        this.#callProducer(producer, 'pauseProducing');
+      }
+    } else {
+      this.#readPausedByBuffer = true;
+    }
+  }
+
+  #pull(): void {
+    const producer = this.#producer;
+    if (producer === null || this.#streaming || this.#lost) return;
+    this.#pullState = PULL_ASKING;
+    this.#callProducer(producer, 'resumeProducing');
+    this.#afterPull(producer);
+  }
+
+  #afterPull(producer: IPushProducer | IPullProducer): void {
+    // The producer may have unregistered itself or closed the connection meanwhile.
+    if (this.#producer !== producer || this.#lost) return;
+    this.#pullState = this.#pullState === PULL_WROTE ? PULL_OFF : PULL_IDLE;
+  }
+
+  #pullWrote(): void {
+    if (this.#pullState === PULL_ASKING) this.#pullState = PULL_WROTE;
+    else if (this.#pullState === PULL_IDLE) this.#pullState = PULL_OFF;
+  }
+
+  #scheduleRead(): void {
+    if (this.#readScheduled || this.#lost) return;
+    this.#readScheduled = true;
+    this.#network.schedule(0, SimulatedTransport.#readSoon, this);
+  }
+
+  static #readSoon(transport: SimulatedTransport): void {
+    transport.#readScheduled = false;
+    transport.#processReceived();
+  }
+
+  #processReceived(): void {
+    if (this.#processing || this.#protocol === null) return;
+    this.#processing = true;
+    try {
+      while (!this.#lost) {
+        if (this.#disconnecting) {
+          // Reading stopped at loseConnection()/abort: what arrives is dropped.
+          while (this.#in.takeReceived() !== undefined);
+          break;
+        }
+        if (this.#readPausedByProducer || this.#readPausedByBuffer) break;
+        const item = this.#in.takeReceived();
+        if (item === undefined) break;
+        if (item === FIN) {
+          this.#peerEnded();
+          continue;
+        }
+        const protocol = this.#protocol;
+        this.#guard('dataReceived', () => {
+          protocol.dataReceived(item);
+        });
+      }
+    } finally {
+      this.#processing = false;
+    }
+  }
+
+  #peerEnded(): void {
+    this.#finReceived = true;
+    if (this.#finSent) {
+      this.#close();
+      return;
+    }
+    const protocol = this.#protocol as Partial<IHalfCloseableProtocol> | null;
+    if (typeof protocol?.readConnectionLost === 'function') {
+      this.#guard('readConnectionLost', () => protocol.readConnectionLost?.());
+    } else {
+      // Not half-closeable: finish cleanly, flushing what the protocol wrote.
+      this.loseConnection();
+    }
+  }
+
+  #close(): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    this.#writeClosed = true;
+    this.#disconnecting = true;
+    const reason = this.#reason ?? new Failure(new ConnectionDone());
+    this.#reason = reason;
+    const protocol = this.#protocol;
+    if (protocol === null) {
+      // The client end closed before it heard the SYN-ACK: there is nobody to tell.
+      this.connection._endClosed();
+      return;
+    }
+    {
+      markDisconnected(protocol);
+      const producer = this.#producer;
+      if (producer !== null) {
+        this.#producer = null;
+        this.#callProducer(producer, 'stopProducing');
+      }
+      try {
+        protocol.connectionLost(reason);
+      } catch (err) {
+        log.failure(`Unhandled error in ${describeType(protocol)}.connectionLost`, err, {
+          peer: this.#peer.toString(),
+        });
+      }
+    }
+    this.#network.record('closed', this.connection, this.#host, this.#peer);
+    this.connection._endClosed();
+    this.#owner.transportClosed(this, reason);
+  }
+}
