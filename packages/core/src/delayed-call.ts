@@ -8,17 +8,26 @@
  */
 import { AlreadyCalledError, AlreadyCancelledError } from './errors.js';
 import type { IDelayedCall } from './interfaces.js';
-import type { TimerQueue } from './internal/timer-queue.js';
+import type { TimerList } from './internal/timer-queue.js';
 
 // Life-cycle states, kept in one small integer so the hot path checks one field.
-/** @internal Active, with a live entry in its queue's heap. */
-export const IN_HEAP = 0;
+/** @internal Active, linked into one of its queue's lists. */
+export const LINKED = 0;
 /** @internal Active, parked because it was scheduled or moved while its queue was running calls. */
 export const PARKED = 1;
 /** @internal Ran (or is running). */
 export const CALLED = 2;
 /** @internal Cancelled. */
 export const CANCELLED = 3;
+
+/**
+ * @internal An instant calls were scheduled at. One object serves every call
+ * scheduled at the same time, so that no call needs a double of its own
+ * (which V8 would box in a separate object per call).
+ */
+export interface TimeBase {
+  readonly t: number;
+}
 
 /**
  * The function a {@link DelayedCall} runs. Declared with method syntax, which
@@ -50,33 +59,37 @@ export class DelayedCall<A extends unknown[] = unknown[]> implements IDelayedCal
   // published): the heap reads them on every comparison, and a `#private`
   // field cannot be read from another class.
 
-  /** @internal Scheduled time in the queue's seconds. */
-  _time: number;
+  /** @internal The list it is (or will be) linked into; the list's delay is part of its time. */
+  _list: TimerList;
+  /** @internal The instant it was scheduled at; shared by calls scheduled together. */
+  _base: TimeBase;
   /** @internal Scheduling order; breaks ties between calls due at the same time. */
   _seq: number;
-  /** @internal IN_HEAP, PARKED, CALLED or CANCELLED. */
-  _state: number = IN_HEAP;
+  /** @internal LINKED, PARKED, CALLED or CANCELLED. */
+  _state: number = LINKED;
+  /** @internal Neighbours in its list while linked. */
+  _prev: DelayedCall | null = null;
   /** @internal */
-  readonly _queue: TimerQueue;
+  _next: DelayedCall | null = null;
 
   /**
    * Created by the timer queue of a reactor or {@link Clock}; not for user code.
    * @internal
-   * @param queue - The owning queue.
-   * @param time - When the call is due, in the queue's seconds.
+   * @param list - The queue's list it joins.
+   * @param base - The instant its delay counts from.
    * @param seq - The queue's scheduling sequence number.
    * @param func - The function to run.
    * @param args - Its arguments (kept as given).
    */
   constructor(
-    queue: TimerQueue,
-    time: number,
+    list: TimerList,
+    base: TimeBase,
     seq: number,
     func: (...args: A) => unknown,
     args: A,
   ) {
-    this._queue = queue;
-    this._time = time;
+    this._list = list;
+    this._base = base;
     this._seq = seq;
     this.func = func;
     this.args = args;
@@ -94,7 +107,7 @@ export class DelayedCall<A extends unknown[] = unknown[]> implements IDelayedCal
 
   /** When the call runs (or ran), in the owning reactor's `seconds()` time. */
   getTime(): number {
-    return this._time;
+    return this._base.t + this._list.delay;
   }
 
   /** True until the call has run or was cancelled. */
@@ -108,8 +121,8 @@ export class DelayedCall<A extends unknown[] = unknown[]> implements IDelayedCal
    * @throws AlreadyCancelledError if it was already cancelled.
    */
   cancel(): void {
-    this.#checkPending('cancel');
-    this._queue._cancel(this);
+    checkPending(this, 'cancel');
+    this._list.queue._cancel(this);
   }
 
   /**
@@ -119,9 +132,9 @@ export class DelayedCall<A extends unknown[] = unknown[]> implements IDelayedCal
    * @throws AlreadyCalledError / AlreadyCancelledError as {@link DelayedCall.cancel}.
    */
   reset(secondsFromNow: number): void {
-    this.#checkPending('reset');
+    checkPending(this, 'reset');
     validateDelay(secondsFromNow, 'reset');
-    this._queue._move(this, this._queue._now() + secondsFromNow);
+    this._list.queue._reset(this, secondsFromNow);
   }
 
   /**
@@ -132,28 +145,33 @@ export class DelayedCall<A extends unknown[] = unknown[]> implements IDelayedCal
    * @throws AlreadyCalledError / AlreadyCancelledError as {@link DelayedCall.cancel}.
    */
   delay(secondsLater: number): void {
-    this.#checkPending('delay');
+    checkPending(this, 'delay');
     if (typeof secondsLater !== 'number' || !Number.isFinite(secondsLater)) {
       throw new RangeError(
         `delay() needs a finite number of seconds, got ${describe(secondsLater)}`,
       );
     }
-    this._queue._move(this, this._time + secondsLater);
-  }
-
-  #checkPending(operation: string): void {
-    if (this._state === CALLED) {
-      throw new AlreadyCalledError(`Cannot ${operation} a delayed call that has already run`);
-    }
-    if (this._state === CANCELLED) {
-      throw new AlreadyCancelledError(`Cannot ${operation} a delayed call that was cancelled`);
-    }
+    this._list.queue._delay(this, this.getTime() + secondsLater);
   }
 
   toString(): string {
     const name = this.func.name === '' ? 'anonymous' : this.func.name;
     const state = this.called ? ' called' : this.cancelled ? ' cancelled' : '';
-    return `<DelayedCall ${name} at ${this._time}s${state}>`;
+    return `<DelayedCall ${name} at ${this.getTime()}s${state}>`;
+  }
+}
+
+/**
+ * Throws unless `call` is still active. A function rather than a `#private`
+ * method: a class with private methods brands every instance as it is
+ * constructed, which measurably slows `callLater`.
+ */
+function checkPending(call: DelayedCall, operation: string): void {
+  if (call._state === CALLED) {
+    throw new AlreadyCalledError(`Cannot ${operation} a delayed call that has already run`);
+  }
+  if (call._state === CANCELLED) {
+    throw new AlreadyCancelledError(`Cannot ${operation} a delayed call that was cancelled`);
   }
 }
 

@@ -180,7 +180,10 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime {
     this.#gracePeriod = grace;
     this.#installSignalHandlers = options.installSignalHandlers ?? true;
     this.openResources = openResources;
-    this.#timers = new TimerQueue(() => this.seconds());
+    this.#timers = new TimerQueue(
+      () => this.seconds(),
+      () => this.schedulingTime(),
+    );
     this.#timers.onEarliestChanged = () => {
       this.#rearm();
     };
@@ -217,6 +220,17 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime {
   /** Every pending delayed call. */
   getDelayedCalls(): IDelayedCall[] {
     return this.#timers.pending();
+  }
+
+  /**
+   * The time `callLater` and `reset` count a delay from. The default is
+   * {@link ReactorBase.seconds}; a reactor whose clock is costly to read may
+   * return a value cached for the current turn of its event loop, as long as
+   * it never runs ahead of `seconds()` and is refreshed whenever
+   * {@link ReactorBase.runDueCalls} starts.
+   */
+  protected schedulingTime(): number {
+    return this.seconds();
   }
 
   /**

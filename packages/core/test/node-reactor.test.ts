@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import * as sinon from 'sinon';
 import { Deferred } from '../src/deferred.js';
 import { ReactorAlreadyRunning, ReactorNotRestartable, ReactorNotRunning } from '../src/errors.js';
+import type { IDelayedCall } from '../src/interfaces.js';
 import { NodeReactor } from '../src/node-reactor.js';
 import { LogCapture } from '../src/testing/log-capture.js';
 
@@ -35,6 +36,22 @@ describe('NodeReactor', () => {
   });
 
   describe('time', () => {
+    it('counts delays from the first callLater of the job, and reads the clock again after it', async () => {
+      const reactor = make();
+      const first = reactor.callLater(1, () => undefined);
+      const spinUntil = performance.now() + 15;
+      while (performance.now() < spinUntil) {
+        // A long synchronous job.
+      }
+      const sameJob = reactor.callLater(1, () => undefined);
+      expect(sameJob.getTime()).to.equal(first.getTime());
+      expect(reactor.seconds()).to.be.greaterThan(first.getTime() - 1 + 0.014);
+      await Promise.resolve();
+      const nextJob = reactor.callLater(1, () => undefined);
+      expect(nextJob.getTime()).to.be.greaterThan(first.getTime() + 0.014);
+      for (const call of [first, sameJob, nextJob]) call.cancel();
+    });
+
     it('reports monotonic seconds from performance.now()', () => {
       const reactor = make();
       const a = reactor.seconds();
@@ -123,6 +140,16 @@ describe('NodeReactor', () => {
         clock.tick(1);
         expect(ran).to.deep.equal(['near', 'far']);
         expect(clock.countTimers()).to.equal(0);
+      });
+
+      it('lets calls run by a timer turn count their delays from that turn, not from the job before', () => {
+        const reactor = make();
+        let inner: IDelayedCall | null = null;
+        reactor.callLater(2, () => {
+          inner = reactor.callLater(1, () => undefined);
+        });
+        clock.tick(2000);
+        expect(inner!.getTime()).to.equal(3);
       });
 
       it('waits beyond the 2^31-1 ms limit of a Node timer by re-arming', () => {

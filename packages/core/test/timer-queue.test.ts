@@ -353,7 +353,7 @@ describe('TimerQueue', () => {
     });
   });
 
-  describe('stale entries', () => {
+  describe('cancelled and moved calls', () => {
     it('keeps order and size exact while most calls are cancelled and reset', () => {
       const { queue, setNow } = makeQueue();
       const ran: number[] = [];
@@ -361,7 +361,6 @@ describe('TimerQueue', () => {
       for (let i = 0; i < 2000; i++) {
         calls.push(queue.schedule((i * 7919) % 1000, (n: number) => ran.push(n), [i]));
       }
-      // Cancel 90%, then move some survivors, so compaction runs several times.
       for (let i = 0; i < 2000; i++) if (i % 10 !== 0) calls[i]!.cancel();
       for (let i = 0; i < 2000; i += 20) calls[i]!.reset(2000 - i);
       expect(queue.size).to.equal(200);
@@ -379,37 +378,49 @@ describe('TimerQueue', () => {
     });
   });
 
-  describe('compaction', () => {
-    it('waits for the next use of the queue, so a burst of cancels costs no pass', () => {
-      const { queue } = makeQueue();
-      const calls = Array.from({ length: 1000 }, (_, i) => queue.schedule(i, () => undefined, []));
-      for (const call of calls.slice(100)) call.cancel();
-      expect(queue.size).to.equal(100);
-      expect(queue._heapLength).to.equal(1000);
-      expect(queue.nextTime()).to.equal(0);
-      expect(queue._heapLength).to.equal(100);
+  describe('lists', () => {
+    it('groups calls by delay, so a thousand calls with one timeout are one list', () => {
+      const { queue, setNow } = makeQueue();
+      for (let i = 0; i < 1000; i++) {
+        setNow(i / 10);
+        queue.schedule(30, () => undefined, []);
+      }
+      queue.schedule(5, () => undefined, []);
+      expect(queue.size).to.equal(1001);
+      expect(queue._listCount).to.equal(2);
+      expect(queue.nextTime()).to.equal(30);
     });
 
-    it('empties the heap at once when the last active call is cancelled', () => {
+    it('drops a list as soon as its last call is cancelled', () => {
       const { queue } = makeQueue();
       const calls = Array.from({ length: 500 }, (_, i) => queue.schedule(i, () => undefined, []));
-      for (const call of calls) call.cancel();
-      expect(queue._heapLength).to.equal(0);
+      for (const call of calls.slice(1)) call.cancel();
+      expect(queue._listCount).to.equal(1);
+      calls[0]!.cancel();
+      expect(queue._listCount).to.equal(0);
       expect(queue.nextTime()).to.equal(undefined);
     });
 
-    it('also runs on schedule(), runDue() and pending()', () => {
-      for (const use of ['schedule', 'runDue', 'pending'] as const) {
-        const { queue } = makeQueue();
-        const calls = Array.from({ length: 300 }, (_, i) =>
-          queue.schedule(i + 1, () => undefined, []),
-        );
-        for (const call of calls.slice(10)) call.cancel();
-        if (use === 'schedule') queue.schedule(5, () => undefined, []);
-        else if (use === 'runDue') queue.runDue(rethrow);
-        else queue.pending();
-        expect(queue._heapLength, use).to.be.at.most(11);
-      }
+    it('moves the next call up when the head of a list is cancelled', () => {
+      const { queue, setNow } = makeQueue();
+      const first = queue.schedule(10, () => undefined, []);
+      setNow(1);
+      queue.schedule(10, () => undefined, []);
+      expect(queue.nextTime()).to.equal(10);
+      first.cancel();
+      expect(queue.nextTime()).to.equal(11);
+    });
+
+    it('keeps exact order when the clock goes backwards between calls of one delay', () => {
+      const { queue, setNow } = makeQueue();
+      const ran: string[] = [];
+      setNow(5);
+      queue.schedule(1, () => ran.push('at 6'), []);
+      setNow(2);
+      queue.schedule(1, () => ran.push('at 3'), []);
+      setNow(10);
+      queue.runDue(rethrow);
+      expect(ran).to.deep.equal(['at 3', 'at 6']);
     });
   });
 

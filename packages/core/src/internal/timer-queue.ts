@@ -1,48 +1,80 @@
 /**
- * The timer queue behind every reactor's `callLater` and behind `Clock`: a
- * 4-ary min-heap of (time, sequence) keys with lazy deletion.
+ * The timer queue behind every reactor's `callLater` and behind `Clock`:
+ * calls grouped in lists by delay, and a 4-ary min-heap of those lists.
  *
  * Why this shape (measured with bench/call-later.ts at a million calls):
- * - Keys live in two `Float64Array`s next to an array of calls, so sifting
- *   compares adjacent numbers instead of dereferencing a DelayedCall per
- *   comparison; with the objects themselves in the heap, cache misses
- *   dominated. Typed arrays grow by doubling far more cheaply than plain
- *   arrays, and their capacity is kept until the heap empties or is
- *   compacted, so bursts do not pay for shrinking and re-growing.
- * - Four children per node halves the depth of a binary heap, and the four
- *   keys compared at each level sit in the same cache line.
- * - Cancel is O(1): it only marks the call. `reset`/`delay` mark the old entry
- *   stale (the call's sequence number no longer matches it) and push a new one,
- *   O(log n). `nextTime()` drops stale entries that reached the top (each
- *   once, so it is amortised O(1) and always exact), and the heap is compacted
- *   (filter + O(n) heapify) once stale entries outnumber live ones.
- * - Compaction never runs inside `cancel()`: it waits for the queue's next
- *   use (schedule, move, `nextTime`, `runDue`, `pending`). A burst of cancels
- *   that empties the queue (a server dropping every connection's timeout)
- *   then costs O(1) each instead of a compaction pass per halving, which was
- *   three quarters of the cost of cancelling a million calls. The owner calls
- *   `nextTime()` or `runDue()` at the latest when its timer fires, so a
- *   cancelled call's function and arguments are released by then, and the
- *   heap holds about twice the active calls between uses.
- * - Because the earliest time only ever needs announcing when it moves
- *   earlier, cancelling or postponing the earliest call costs the owner no OS
- *   timer re-arm (see {@link TimerQueue.onEarliestChanged}).
- * - An indexed heap (each call knowing its slot) would make cancel O(log n) and
- *   cost a write into a scattered object on every sift step; a sorted array
- *   would make scheduling O(n).
- * The hot path allocates nothing but the DelayedCall itself (the arrays grow
- * by doubling, amortised O(1)).
+ * - Calls scheduled with the same delay fall due in the order they were
+ *   scheduled, because the time they count from never goes backwards. So a
+ *   doubly-linked list per delay (the way Node keeps its timers) is already
+ *   sorted: scheduling appends in O(1) and cancelling unlinks in O(1), and
+ *   only the lists, usually a handful (one per timeout setting in a program),
+ *   sit in the heap. A heap of every call cost a large JavaScript array of
+ *   pointers to young objects, which the garbage collector scanned again and
+ *   again while a million calls were pending.
+ * - A call holds no double of its own: V8 boxes a double-valued field in a
+ *   separate heap object, and that box per call was the next largest cost.
+ *   Its due time is `base.t + list.delay`, where `base` is shared by every
+ *   call scheduled at the same instant (a whole job, see NodeReactor).
+ * - The heap of lists keeps its keys (head time, head sequence) in two
+ *   `Float64Array`s, so sifting compares adjacent numbers; each list knows
+ *   its slot, so a list whose head changed is re-sifted in place.
+ * - A list only ever gets later calls at its tail. A call placed by `delay()`
+ *   (any time at all) gets a list of its own, and so does a call whose base
+ *   is earlier than its list's tail (a clock that went backwards): order is
+ *   exact whatever the times, at worst O(log n) per call as in a plain heap.
+ * - Cancelled calls leave at once, so nothing stale is kept and no compaction
+ *   pass is ever needed.
+ * - The earliest time only needs announcing when it moves earlier, so
+ *   cancelling or postponing the earliest call costs the owner no timer
+ *   re-arm (see {@link TimerQueue.onEarliestChanged}).
+ * The hot path allocates nothing but the DelayedCall itself (plus, rarely, a
+ * list, and a base per instant at which calls are scheduled).
  *
  * Tests: test/timer-queue.test.ts
  * @module
  */
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- slots below #length are always filled; checking would cost on every sift step */
-import { CALLED, CANCELLED, DelayedCall, IN_HEAP, PARKED, validateDelay } from '../delayed-call.js';
+import {
+  CALLED,
+  CANCELLED,
+  DelayedCall,
+  LINKED,
+  PARKED,
+  type TimeBase,
+  validateDelay,
+} from '../delayed-call.js';
 import { describeType } from './write-data.js';
 
-const MIN_CAPACITY = 64;
-/** Below this many stale entries compaction is not worth a pass over the heap. */
-const MIN_STALE_FOR_COMPACTION = 64;
+const MIN_CAPACITY = 16;
+/**
+ * How many distinct delays get a shared list. Past that (delays drawn at
+ * random, say) a call gets a list of its own: indexing a million one-call
+ * lists by delay cost more than the lists saved.
+ */
+const MAX_INDEXED_DELAYS = 64;
+
+/**
+ * Calls due in list order: each call's time is `call._base.t + delay`, and
+ * the bases only increase from head to tail.
+ * @internal
+ */
+export class TimerList {
+  readonly queue: TimerQueue;
+  /** Seconds added to each call's base. */
+  readonly delay: number;
+  /** A list of one call (placed by `delay()`, or of a delay past the index): never appended to. */
+  readonly single: boolean;
+  head: DelayedCall | null = null;
+  tail: DelayedCall | null = null;
+  /** Slot in the queue's heap of lists, or -1 while the list is empty. */
+  heapIndex = -1;
+
+  constructor(queue: TimerQueue, delay: number, single: boolean) {
+    this.queue = queue;
+    this.delay = delay;
+    this.single = single;
+  }
+}
 
 /**
  * A priority queue of delayed calls against a time source. A reactor owns one
@@ -50,7 +82,7 @@ const MIN_STALE_FOR_COMPACTION = 64;
  *
  * @remarks
  * Calls scheduled (or reset/delayed) while {@link TimerQueue.runDue} runs are
- * parked and join the heap when it returns, so they never run in the same
+ * parked and join their lists when it returns, so they never run in the same
  * `runDue`: a function that keeps re-scheduling itself with delay 0 cannot
  * starve I/O. While parked they count in `size` and `pending()` but not in
  * `nextTime()`.
@@ -64,22 +96,25 @@ export class TimerQueue {
    *
    * When the earliest time moves later (its call was cancelled, reset or
    * delayed) there is no call: the owner's timer then fires early, `runDue`
-   * finds nothing due, and the owner re-arms. That keeps cancel O(1) and
-   * spares the OS timer a re-arm for every cancel or reset of an idle timeout
-   * (Twisted lengthens timers lazily for the same reason). Invariant: every
-   * active call is due no earlier than the time the owner last armed for.
+   * finds nothing due, and the owner re-arms. That spares the OS timer a
+   * re-arm for every cancel or reset of an idle timeout (Twisted lengthens
+   * timers lazily for the same reason). Invariant: every active call is due
+   * no earlier than the time the owner last armed for.
    */
   onEarliestChanged: (() => void) | null = null;
 
   readonly #now: () => number;
-  // The heap: entry i is (#times[i], #seqs[i], #calls[i]). An entry is live
-  // when its call is IN_HEAP and the call's _seq still equals #seqs[i].
+  readonly #schedulingNow: () => number;
+  /** The list that new calls with a given delay are appended to. */
+  readonly #byDelay = new Map<number, TimerList>();
+  /** The base of the calls scheduled most recently; reused while the time stands still. */
+  #base: TimeBase = { t: NaN };
+  // The heap of non-empty lists: entry i is (#times[i], #seqs[i], #lists[i]),
+  // the time and sequence number of that list's head call.
   #times = new Float64Array(MIN_CAPACITY);
   #seqs = new Float64Array(MIN_CAPACITY);
-  readonly #calls: DelayedCall[] = [];
+  readonly #lists: TimerList[] = [];
   #length = 0;
-  /** Heap entries that are no longer live (cancelled or superseded by a move). */
-  #stale = 0;
   /** Calls scheduled or moved during `runDue` (some may since have been cancelled). */
   #parked: DelayedCall[] = [];
   #seq = 0;
@@ -89,10 +124,13 @@ export class TimerQueue {
 
   /**
    * @param now - The current time in seconds: monotonic for a real reactor,
-   *   virtual for `Clock`.
+   *   virtual for `Clock`. `runDue` reads it once per run.
+   * @param schedulingNow - The time new and reset calls count their delay
+   *   from; `now` unless the owner caches it (see NodeReactor).
    */
-  constructor(now: () => number) {
+  constructor(now: () => number, schedulingNow: () => number = now) {
     this.#now = now;
+    this.#schedulingNow = schedulingNow;
   }
 
   /** How many calls are active (scheduled, not run, not cancelled). */
@@ -118,32 +156,24 @@ export class TimerQueue {
     if (typeof fn !== 'function') {
       throw new TypeError(`callLater() needs a function, got ${describeType(fn)}`);
     }
-    this.#maybeCompact();
-    const call = new DelayedCall<A>(this, this.#now() + delaySeconds, this.#seq++, fn, args);
+    const call = new DelayedCall<A>(
+      this.#listFor(delaySeconds),
+      this.#currentBase(),
+      this.#seq++,
+      fn,
+      args,
+    );
     this.#size++;
-    if (this.#running > 0) {
-      call._state = PARKED;
-      this.#parked.push(call);
-    } else if (this.#push(call) === 0) {
-      this.#earliestChanged();
-    }
+    this.#place(call);
     return call;
   }
 
   /**
-   * Earliest scheduled time among the active calls in the heap, or `undefined`
-   * when there is none. Amortised O(1): cancelled entries that reached the top
-   * are dropped here, each once.
+   * Earliest scheduled time among the active calls (parked ones aside), or
+   * `undefined` when there is none. O(1).
    */
   nextTime(): number | undefined {
-    this.#maybeCompact();
-    while (this.#length > 0) {
-      const call = this.#calls[0]!;
-      if (call._state === IN_HEAP && call._seq === this.#seqs[0]) return this.#times[0];
-      this.#popTop();
-      this.#stale--;
-    }
-    return undefined;
+    return this.#length > 0 ? this.#times[0] : undefined;
   }
 
   /**
@@ -157,21 +187,14 @@ export class TimerQueue {
    */
   runDue(onError: (error: unknown, call: DelayedCall) => void): number {
     if (this.#length === 0) return 0;
-    this.#maybeCompact();
     const now = this.#now();
     let ran = 0;
     this.#running++;
     try {
-      // Fields are re-read on every turn: a call may cancel others, which can
-      // compact (and shrink) the heap under this loop.
+      // The top is re-read on every turn: a call may cancel others.
       while (this.#length > 0 && this.#times[0]! <= now) {
-        const call = this.#calls[0]!;
-        const live = call._state === IN_HEAP && call._seq === this.#seqs[0];
-        this.#popTop();
-        if (!live) {
-          this.#stale--;
-          continue;
-        }
+        const call = this.#lists[0]!.head!;
+        this.#unlink(call);
         // Marked before running, as Twisted does: the function may inspect or
         // (wrongly) try to cancel its own call and must see it as called.
         call._state = CALLED;
@@ -194,11 +217,9 @@ export class TimerQueue {
 
   /** Active calls, in no particular order. */
   pending(): DelayedCall[] {
-    this.#maybeCompact();
     const calls: DelayedCall[] = [];
     for (let i = 0; i < this.#length; i++) {
-      const call = this.#calls[i]!;
-      if (call._state === IN_HEAP && call._seq === this.#seqs[i]) calls.push(call);
+      for (let call = this.#lists[i]!.head; call !== null; call = call._next) calls.push(call);
     }
     for (const call of this.#parked) {
       if (call._state === PARKED) calls.push(call);
@@ -206,56 +227,72 @@ export class TimerQueue {
     return calls;
   }
 
-  /** Heap entries, live and stale: lets tests see when compaction runs. */
-  get _heapLength(): number {
+  /** Non-empty lists in the heap: lets tests see how calls are grouped. */
+  get _listCount(): number {
     return this.#length;
   }
 
-  /** @internal The queue's current time (used by `DelayedCall.reset`). */
-  _now(): number {
-    return this.#now();
-  }
-
-  /**
-   * @internal Cancels an active call. O(1): its heap entry turns stale and
-   * leaves at the next compaction or when it reaches the top.
-   */
+  /** @internal Cancels an active call: O(1), it leaves its list at once. */
   _cancel(call: DelayedCall): void {
-    const inHeap = call._state === IN_HEAP;
+    const linked = call._state === LINKED;
     call._state = CANCELLED;
     this.#size--;
-    // A parked call is simply skipped when the parked calls join the heap.
-    if (!inHeap) return;
-    this.#stale++;
-    if (this.#size === 0 && this.#running === 0) {
-      // Nothing is left: empty the heap at once so the owner can disarm its
-      // timer (a pending OS timer would keep the process alive).
-      this.#clear();
-      this.#earliestChanged();
+    if (!linked) {
+      // A parked call is skipped when the parked calls join their lists; its
+      // list may be an empty one made for it, which must not linger.
+      this.#forgetIfEmpty(call._list);
+      return;
     }
+    this.#unlink(call);
+    // Nothing is left: tell the owner, so it can disarm its timer (a pending
+    // OS timer would keep the process alive).
+    if (this.#size === 0 && this.#running === 0) this.#earliestChanged();
   }
 
-  /** @internal Reschedules an active call to `time`, as if newly scheduled (new sequence number). */
-  _move(call: DelayedCall, time: number): void {
-    const wasInHeap = call._state === IN_HEAP;
-    call._time = time;
+  /** @internal Reschedules an active call `seconds` from now, as if newly scheduled. */
+  _reset(call: DelayedCall, seconds: number): void {
+    this.#move(call, this.#listFor(seconds), this.#currentBase());
+  }
+
+  /** @internal Reschedules an active call to the absolute `time`, as if newly scheduled. */
+  _delay(call: DelayedCall, time: number): void {
+    this.#move(call, new TimerList(this, 0, true), { t: time });
+  }
+
+  #move(call: DelayedCall, list: TimerList, base: TimeBase): void {
+    if (call._state === LINKED) this.#unlink(call);
+    call._list = list;
+    call._base = base;
     call._seq = this.#seq++;
-    // The old entry, if any, no longer matches the call's sequence number.
-    if (wasInHeap) this.#stale++;
-    if (this.#running > 0) {
-      if (call._state !== PARKED) {
-        call._state = PARKED;
-        this.#parked.push(call);
-      }
-    } else if (this.#push(call) === 0) {
-      this.#earliestChanged();
-    }
-    this.#maybeCompact();
+    if (call._state !== PARKED) this.#place(call);
   }
 
-  #earliestChanged(): void {
-    const callback = this.onEarliestChanged;
-    if (callback !== null) callback();
+  /** The list for calls `delay` seconds after their base (created on first use). */
+  #listFor(delay: number): TimerList {
+    let list = this.#byDelay.get(delay);
+    if (list === undefined) {
+      if (this.#byDelay.size >= MAX_INDEXED_DELAYS) return new TimerList(this, delay, true);
+      list = new TimerList(this, delay, false);
+      this.#byDelay.set(delay, list);
+    }
+    return list;
+  }
+
+  #currentBase(): TimeBase {
+    const t = this.#schedulingNow();
+    let base = this.#base;
+    if (base.t !== t) base = this.#base = { t };
+    return base;
+  }
+
+  /** Puts a new or moved call in its list now, or parks it during a run. */
+  #place(call: DelayedCall): void {
+    if (this.#running > 0) {
+      call._state = PARKED;
+      this.#parked.push(call);
+    } else {
+      this.#link(call, true);
+    }
   }
 
   #admitParked(): void {
@@ -263,62 +300,104 @@ export class TimerQueue {
     this.#parked = [];
     for (const call of parked) {
       // Cancelled parked calls are CANCELLED; a call moved twice appears once.
-      if (call._state === PARKED) this.#push(call);
+      // The owner re-arms once runDue returns: no announcement from here.
+      if (call._state === PARKED) this.#link(call, false);
     }
   }
 
-  /** Adds a heap entry for `call` at its current time and sequence; returns its final slot. */
-  #push(call: DelayedCall): number {
-    call._state = IN_HEAP;
+  /**
+   * Appends `call` to the tail of its list (or of a fresh one, see below);
+   * tells the owner if that made it the earliest call and `announce` is set.
+   */
+  #link(call: DelayedCall, announce: boolean): void {
+    let list = call._list;
+    const tail = list.tail;
+    if (tail !== null && (list.single || tail._base.t > call._base.t)) {
+      // Appending would break the list's order: start a new list, which
+      // takes over new calls of this delay. The old one drains as it is.
+      list = new TimerList(this, list.delay, list.single);
+      if (!list.single) this.#byDelay.set(list.delay, list);
+      call._list = list;
+    }
+    call._state = LINKED;
+    const last = list.tail;
+    call._prev = last;
+    call._next = null;
+    if (last === null) {
+      list.head = list.tail = call;
+      if (this.#heapInsert(list) === 0 && announce) this.#earliestChanged();
+    } else {
+      last._next = call;
+      list.tail = call;
+    }
+  }
+
+  /** Takes `call` out of its list; the list is re-sifted or leaves the heap. */
+  #unlink(call: DelayedCall): void {
+    const list = call._list;
+    const prev = call._prev;
+    const next = call._next;
+    if (prev === null) list.head = next;
+    else prev._next = next;
+    if (next === null) list.tail = prev;
+    else next._prev = prev;
+    call._prev = call._next = null;
+    if (prev !== null) return;
+    // The head changed: the list's key moved later, or the list emptied.
+    if (next === null) {
+      this.#heapRemove(list);
+      this.#forgetIfEmpty(list);
+    } else {
+      const i = list.heapIndex;
+      this.#siftDown(i, next._base.t + list.delay, next._seq, list);
+    }
+  }
+
+  /** Drops an empty list from the by-delay index, so unused delays leave nothing behind. */
+  #forgetIfEmpty(list: TimerList): void {
+    if (list.head === null && this.#byDelay.get(list.delay) === list) {
+      this.#byDelay.delete(list.delay);
+    }
+  }
+
+  #earliestChanged(): void {
+    const callback = this.onEarliestChanged;
+    if (callback !== null) callback();
+  }
+
+  // ---------------------------------------------------------------- heap of lists
+
+  /** Adds a list whose head was just set; returns its final slot. */
+  #heapInsert(list: TimerList): number {
     if (this.#length === this.#times.length) this.#resize(this.#length * 2);
-    this.#calls.push(call);
-    return this.#siftUp(this.#length++, call._time, call._seq, call);
+    const head = list.head!;
+    this.#lists.push(list);
+    return this.#siftUp(this.#length++, head._base.t + list.delay, head._seq, list);
   }
 
-  /** Removes the top entry. */
-  #popTop(): void {
+  /** Removes an emptied list from the heap. */
+  #heapRemove(list: TimerList): void {
+    const index = list.heapIndex;
+    list.heapIndex = -1;
     const last = --this.#length;
-    const lastCall = this.#calls.pop()!;
-    if (last > 0) this.#siftDown(0, this.#times[last]!, this.#seqs[last]!, lastCall);
-    // Capacity is kept while calls come and go (re-growing is what costs) and
-    // given back once the heap is empty.
-    else if (this.#times.length > MIN_CAPACITY) this.#resize(MIN_CAPACITY);
-  }
-
-  /** Drops every entry (all are stale). */
-  #clear(): void {
-    this.#length = 0;
-    this.#stale = 0;
-    this.#calls.length = 0;
-    if (this.#times.length > MIN_CAPACITY) this.#resize(MIN_CAPACITY);
-  }
-
-  /** Rebuilds the heap from its live entries once stale ones are the majority. */
-  #maybeCompact(): void {
-    if (this.#stale < MIN_STALE_FOR_COMPACTION || this.#stale * 2 <= this.#length) return;
-    const times = this.#times;
-    const seqs = this.#seqs;
-    const calls = this.#calls;
-    let kept = 0;
-    for (let i = 0; i < this.#length; i++) {
-      const call = calls[i]!;
-      if (call._state === IN_HEAP && call._seq === seqs[i]) {
-        times[kept] = times[i]!;
-        seqs[kept] = seqs[i]!;
-        calls[kept] = call;
-        kept++;
+    const lastList = this.#lists.pop()!;
+    if (index !== last) {
+      const time = this.#times[last]!;
+      const seq = this.#seqs[last]!;
+      const parent = (index - 1) >>> 2;
+      if (
+        index > 0 &&
+        (time < this.#times[parent]! || (time === this.#times[parent] && seq < this.#seqs[parent]!))
+      ) {
+        this.#siftUp(index, time, seq, lastList);
+      } else {
+        this.#siftDown(index, time, seq, lastList);
       }
     }
-    calls.length = kept;
-    this.#length = kept;
-    this.#stale = 0;
-    // Floyd's heapify: sift down every internal node, last parent first.
-    for (let i = (kept - 2) >> 2; i >= 0; i--) {
-      this.#siftDown(i, times[i]!, seqs[i]!, calls[i]!);
+    // Capacity is given back once the heap is nearly empty.
+    if (this.#length < this.#times.length >>> 2 && this.#times.length > MIN_CAPACITY) {
+      this.#resize(this.#times.length >>> 1);
     }
-    let capacity = times.length;
-    while (capacity > MIN_CAPACITY && kept < capacity >>> 2) capacity >>>= 1;
-    if (capacity !== times.length) this.#resize(capacity);
   }
 
   /** Reallocates the key arrays with room for `capacity` entries (at least #length). */
@@ -331,11 +410,11 @@ export class TimerQueue {
     this.#seqs = seqs;
   }
 
-  /** Places the entry (time, seq, call) at `index` or above; returns its slot. */
-  #siftUp(index: number, time: number, seq: number, call: DelayedCall): number {
+  /** Places the entry (time, seq, list) at `index` or above; returns its slot. */
+  #siftUp(index: number, time: number, seq: number, list: TimerList): number {
     const times = this.#times;
     const seqs = this.#seqs;
-    const calls = this.#calls;
+    const lists = this.#lists;
     let i = index;
     while (i > 0) {
       const parent = (i - 1) >>> 2;
@@ -343,20 +422,23 @@ export class TimerQueue {
       if (parentTime < time || (parentTime === time && seqs[parent]! < seq)) break;
       times[i] = parentTime;
       seqs[i] = seqs[parent]!;
-      calls[i] = calls[parent]!;
+      const moved = lists[parent]!;
+      lists[i] = moved;
+      moved.heapIndex = i;
       i = parent;
     }
     times[i] = time;
     seqs[i] = seq;
-    calls[i] = call;
+    lists[i] = list;
+    list.heapIndex = i;
     return i;
   }
 
-  /** Places the entry (time, seq, call) at `index` or below, within #length. */
-  #siftDown(index: number, time: number, seq: number, call: DelayedCall): void {
+  /** Places the entry (time, seq, list) at `index` or below, within #length. */
+  #siftDown(index: number, time: number, seq: number, list: TimerList): void {
     const times = this.#times;
     const seqs = this.#seqs;
-    const calls = this.#calls;
+    const lists = this.#lists;
     const length = this.#length;
     let i = index;
     for (;;) {
@@ -378,11 +460,14 @@ export class TimerQueue {
       if (time < bestTime || (time === bestTime && seq < bestSeq)) break;
       times[i] = bestTime;
       seqs[i] = bestSeq;
-      calls[i] = calls[best]!;
+      const moved = lists[best]!;
+      lists[i] = moved;
+      moved.heapIndex = i;
       i = best;
     }
     times[i] = time;
     seqs[i] = seq;
-    calls[i] = call;
+    lists[i] = list;
+    list.heapIndex = i;
   }
 }
