@@ -8,18 +8,26 @@ import { ThreadPool } from '../src/index.js';
 
 const WORK = new URL('./fixtures/work.mjs', import.meta.url);
 
-/** Runs `count` tasks that each hold a thread for `ms`; returns the most that ran at once. */
-async function highestConcurrency(pool: ThreadPool, count: number, ms: number): Promise<number> {
+/**
+ * Runs `count` tasks that each wait until `expected` run at once (see the
+ * fixture), then hold their thread `holdMs`; returns the most that ran at once.
+ */
+async function highestConcurrency(
+  pool: ThreadPool,
+  count: number,
+  expected: number,
+  holdMs: number,
+): Promise<number> {
   const shared = new SharedArrayBuffer(8);
   const runs = Array.from({ length: count }, () =>
-    pool.deferToThread<number>(WORK, 'concurrent', shared, ms),
+    pool.deferToThread<number>(WORK, 'concurrent', shared, expected, holdMs),
   );
   await Promise.all(runs);
   return new Int32Array(shared)[1]!;
 }
 
 describe('ThreadPool size', function () {
-  this.timeout(10_000);
+  this.timeout(15_000);
   const reactor = new NodeReactor({ installSignalHandlers: false });
   const pools: ThreadPool[] = [];
   const makePool = (options: ConstructorParameters<typeof ThreadPool>[0]): ThreadPool => {
@@ -35,40 +43,39 @@ describe('ThreadPool size', function () {
   it('runs at most maxThreads tasks at once, and queues the rest', async () => {
     const pool = makePool({ maxThreads: 2 });
     const shared = new SharedArrayBuffer(8);
-    const runs = Array.from({ length: 6 }, () =>
-      pool.deferToThread<number>(WORK, 'concurrent', shared, 60),
+    // Each waits for a partner and then holds on: a third would start now if the bound leaked.
+    const runs = Array.from({ length: 4 }, () =>
+      pool.deferToThread<number>(WORK, 'concurrent', shared, 2, 80),
     );
     expect(pool.runningCount).to.equal(2);
-    expect(pool.queueSize).to.equal(4);
-    const seen = await Promise.all(runs);
-    expect(Math.max(...seen)).to.equal(2);
+    expect(pool.queueSize).to.equal(2);
+    await Promise.all(runs);
     expect(new Int32Array(shared)[1]).to.equal(2);
   });
 
   it('uses several threads when allowed (the bound is not just one)', async () => {
     const pool = makePool({ maxThreads: 3 });
-    expect(await highestConcurrency(pool, 6, 150)).to.equal(3);
+    expect(await highestConcurrency(pool, 3, 3, 50)).to.equal(3);
   });
 
   it('suggestThreadPoolSize(1) serialises tasks not yet started', async () => {
     const pool = makePool({ maxThreads: 3 });
     pool.suggestThreadPoolSize(1);
     expect(pool.maxThreads).to.equal(1);
-    expect(await highestConcurrency(pool, 3, 30)).to.equal(1);
+    expect(await highestConcurrency(pool, 3, 1, 40)).to.equal(1);
   });
 
-  it('adjustPoolsize while tasks run: running ones finish, new ones respect the new bound', async () => {
+  it('adjustPoolsize up while a task runs: queued tasks start at once, next to it', async () => {
     const pool = makePool({ maxThreads: 1 });
     const shared = new SharedArrayBuffer(8);
-    const first = pool.deferToThread<number>(WORK, 'concurrent', shared, 150);
-    const queued = Array.from({ length: 4 }, () =>
-      pool.deferToThread<number>(WORK, 'concurrent', shared, 150),
+    const runs = Array.from({ length: 3 }, () =>
+      pool.deferToThread<number>(WORK, 'concurrent', shared, 3, 50),
     );
     expect(pool.runningCount).to.equal(1);
     pool.adjustPoolsize(0, 3);
-    // Growing starts queued tasks at once, next to the one still running.
     expect(pool.runningCount).to.equal(3);
-    await Promise.all([first, ...queued]);
+    expect(pool.queueSize).to.equal(0);
+    await Promise.all(runs);
     expect(new Int32Array(shared)[1]).to.equal(3);
   });
 
@@ -77,16 +84,17 @@ describe('ThreadPool size', function () {
     const before = new SharedArrayBuffer(8);
     const after = new SharedArrayBuffer(8);
     const running = Array.from({ length: 3 }, () =>
-      pool.deferToThread<number>(WORK, 'concurrent', before, 100),
+      pool.deferToThread<number>(WORK, 'concurrent', before, 3, 50),
     );
     const queued = Array.from({ length: 2 }, () =>
-      pool.deferToThread<number>(WORK, 'concurrent', after, 30),
+      pool.deferToThread<number>(WORK, 'concurrent', after, 1, 40),
     );
     pool.adjustPoolsize(0, 1);
     expect(pool.runningCount).to.equal(3);
     expect(pool.queueSize).to.equal(2);
-    await Promise.all([...running, ...queued]);
+    await Promise.all(running);
     expect(new Int32Array(before)[1]).to.equal(3);
+    await Promise.all(queued);
     expect(new Int32Array(after)[1]).to.equal(1);
   });
 

@@ -164,10 +164,10 @@ describe('ThreadPool', function () {
       await idle(pool);
       const shared = new SharedArrayBuffer(8);
       const busy = [
-        pool.deferToThread(WORK, 'concurrent', shared, 200),
-        pool.deferToThread(WORK, 'concurrent', shared, 200),
+        pool.deferToThread(WORK, 'concurrent', shared, 2, 50),
+        pool.deferToThread(WORK, 'concurrent', shared, 2, 50),
       ];
-      const queued = pool.deferToThread(WORK, 'concurrent', shared, 200);
+      const queued = pool.deferToThread(WORK, 'concurrent', shared, 1, 0);
       expect(pool.queueSize).to.equal(1);
       queued.cancel();
       expect(pool.queueSize).to.equal(0);
@@ -176,6 +176,24 @@ describe('ThreadPool', function () {
       expect(counts.sort()).to.deep.equal([1, 2]);
       // The cancelled task never ran: only the two busy ones touched the counter.
       expect(new Int32Array(shared)[1]).to.equal(2);
+    });
+  });
+
+  describe('a worker failing outside any task', () => {
+    it('is logged, and the pool replaces the worker', async () => {
+      const logs = LogCapture.start();
+      try {
+        expect(await pool.deferToThread(WORK, 'throwsLater', 'stray timer')).to.equal('returned');
+        const deadline = Date.now() + 5_000;
+        while (logs.failures().length === 0 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      } finally {
+        logs.stop();
+      }
+      expect(logs.failures()[0]?.getErrorMessage()).to.equal('stray timer');
+      expect(logs.messages('error')).to.include('A worker thread failed outside any task');
+      expect(await pool.deferToThread(WORK, 'add', 7, 7)).to.equal(14);
     });
   });
 
