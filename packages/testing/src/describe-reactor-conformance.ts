@@ -1,0 +1,59 @@
+/**
+ * `describeReactorConformance`: registers the whole conformance suite as
+ * mocha tests against one reactor implementation.
+ * @module
+ */
+import { describe } from 'mocha';
+import { resolveSettings } from './internal/settings.js';
+import type { ConformanceOptions } from './options.js';
+import { connectingTests } from './suites/connecting.js';
+import { closingTests } from './suites/closing.js';
+import { faultIsolationTests } from './suites/fault-isolation.js';
+import { halfCloseTests } from './suites/half-close.js';
+import { lifecycleTests } from './suites/lifecycle.js';
+import { listeningTests } from './suites/listening.js';
+import { producerTests } from './suites/producers.js';
+import { shutdownTests } from './suites/shutdown.js';
+import { timeTests } from './suites/time.js';
+import { transportTests } from './suites/transport.js';
+
+/**
+ * Registers the reactor conformance suite: mocha `describe`/`it` blocks that
+ * check, through the public `IReactor` API only, everything Torsion's reactor
+ * interfaces promise (lifecycle, time, TCP listen/connect, transports,
+ * closing, producers and backpressure, half-close, fault isolation and
+ * shutdown). Both ends of every connection are on the reactor under test,
+ * on 127.0.0.1 with port 0, and every wait is on something the reactor fires,
+ * so a reactor with virtual time and an in-memory network runs it too.
+ *
+ * Call it at the top level of a mocha test file (mocha must be the runner).
+ *
+ * @example
+ * ```ts
+ * import { NodeReactor } from '@torsion/core';
+ * import { describeReactorConformance } from '@torsion/testing';
+ *
+ * describeReactorConformance('NodeReactor', {
+ *   makeReactor: () => new NodeReactor({ installSignalHandlers: false, shutdownGracePeriod: 0.5 }),
+ * });
+ * ```
+ *
+ * @param name - names the top-level `describe` block, e.g. the reactor's class.
+ * @param options - how to make and clean up the reactor; see {@link ConformanceOptions}.
+ * @throws TypeError or RangeError for bad options, when called.
+ */
+export function describeReactorConformance(name: string, options: ConformanceOptions): void {
+  const settings = resolveSettings(options);
+  describe(`${name} reactor conformance`, () => {
+    lifecycleTests(settings);
+    timeTests(settings);
+    listeningTests(settings);
+    connectingTests(settings);
+    transportTests(settings);
+    closingTests(settings);
+    producerTests(settings);
+    halfCloseTests(settings);
+    faultIsolationTests(settings);
+    shutdownTests(settings);
+  });
+}

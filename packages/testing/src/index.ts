@@ -1,0 +1,8 @@
+/**
+ * `@torsion/testing`: the reactor conformance suite. One set of mocha tests
+ * that every Torsion reactor must pass, whatever its I/O and its clock.
+ * @module
+ */
+export { describeReactorConformance } from './describe-reactor-conformance.js';
+export { REACTOR_CAPABILITIES } from './options.js';
+export type { ConformanceOptions, ReactorCapability } from './options.js';

@@ -1,0 +1,62 @@
+/**
+ * The options of {@link describeReactorConformance}: how to make a reactor,
+ * how to clean it up, which capabilities it lacks, and how long a test may take.
+ * @module
+ */
+import type { IReactor } from '@torsion/core';
+
+/**
+ * A group of behaviours a reactor may legitimately lack; naming it in
+ * {@link ConformanceOptions.skip} marks those tests pending instead of failed.
+ *
+ * - `halfClose`: `loseWriteConnection()` and `IHalfCloseableProtocol`
+ *   (`readConnectionLost` / `writeConnectionLost`).
+ * - `tcpOptions`: `setTcpNoDelay` / `setTcpKeepAlive` read back through
+ *   `getTcpNoDelay` / `getTcpKeepAlive` (an in-memory network has no sockets to set them on).
+ * - `portInUse`: a second `listenTCP` on a bound port fails with `CannotListenError`.
+ * - `shutdownGracePeriod`: shutdown aborts connections still open after the
+ *   reactor's grace period (the test waits that long by the reactor's clock).
+ */
+export type ReactorCapability = 'halfClose' | 'tcpOptions' | 'portInUse' | 'shutdownGracePeriod';
+
+/** Every {@link ReactorCapability}, for listing or validating a skip list. */
+export const REACTOR_CAPABILITIES: readonly ReactorCapability[] = Object.freeze([
+  'halfClose',
+  'tcpOptions',
+  'portInUse',
+  'shutdownGracePeriod',
+]);
+
+/** How {@link describeReactorConformance} makes, cleans up and times the reactor under test. */
+export interface ConformanceOptions {
+  /**
+   * Makes a fresh, never-started reactor; called once per test. It must not
+   * install signal handlers (for Torsion's reactors:
+   * `{ installSignalHandlers: false }`), and a short shutdown grace period
+   * keeps the suite fast (`shutdownGracePeriod: 0.5`).
+   */
+  makeReactor(): IReactor;
+  /**
+   * Extra cleanup after each test, once the suite has stopped the reactor (if
+   * it started it) and `run()` has settled. The default does nothing more.
+   */
+  destroyReactor?(reactor: IReactor): Promise<void> | void;
+  /** Capabilities this reactor lacks; their tests are reported as pending. */
+  skip?: readonly ReactorCapability[];
+  /**
+   * Known deviations: test titles (exactly as the suite names them) mapped to
+   * the reason, e.g. an issue link. Those tests are reported as pending with the
+   * reason in their title, so a known bug does not hide new failures.
+   */
+  knownFailures?: Readonly<Record<string, string>>;
+  /**
+   * Seconds, by the reactor's own clock, after which a test fails as hung.
+   * Default 10. A reactor with virtual time reaches it at once when it idles.
+   */
+  timeout?: number;
+  /**
+   * Multiplies {@link ConformanceOptions.timeout} and mocha's wall-clock
+   * timeout, for slow machines. Default 1.
+   */
+  timeoutScale?: number;
+}

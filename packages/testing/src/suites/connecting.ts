@@ -1,0 +1,155 @@
+/**
+ * Connectors: the client factory's callbacks and their order, connector
+ * state, refused connections, `stopConnecting`, `disconnect` and reconnecting.
+ * @module
+ */
+import { describe } from 'mocha';
+import { expect } from 'chai';
+import { ConnectError, ConnectionDone, ConnectionRefusedError } from '@torsion/core';
+import type { Failure, IConnector } from '@torsion/core';
+import { Harness, LOOPBACK, reactorTest } from '../internal/harness.js';
+import type { TestSpec } from '../internal/harness.js';
+import { Later } from '../internal/later.js';
+import { Echo, Recorder, RecordingClientFactory, RecordingFactory } from '../internal/recorders.js';
+import type { SuiteSettings } from '../internal/settings.js';
+import { expectLoopback } from './listening.js';
+
+/** Registers the connector tests. */
+export function connectingTests(settings: SuiteSettings): void {
+  const test = (title: string, body: (h: Harness) => Promise<void> | void, spec: TestSpec = {}) => {
+    reactorTest(settings, title, spec, body);
+  };
+
+  /** A port that was bound on the reactor under test and released: nothing listens there. */
+  const closedPort = async (h: Harness): Promise<number> => {
+    const listening = await h.listen(new RecordingFactory(() => new Echo()));
+    const port = listening.getHost().port;
+    await listening.stopListening();
+    return port;
+  };
+
+  describe('connectTCP', () => {
+    test('reports ConnectionRefusedError to clientConnectionFailed when nothing listens, starting and stopping the factory once', async (h) => {
+      const port = await closedPort(h);
+      const factory = new RecordingClientFactory(() => new Recorder());
+      const connector = h.reactor.connectTCP(LOOPBACK, port, factory);
+      expect(connector.state).to.equal('connecting');
+      const reason = await factory.failed;
+      expect(reason.check(ConnectionRefusedError)).to.equal(ConnectionRefusedError);
+      expect(factory.events).to.deep.equal(['startedConnecting', 'clientConnectionFailed']);
+      expect(connector.state).to.equal('disconnected');
+      expect([factory.starts, factory.stops]).to.deep.equal([1, 1]);
+      expect(factory.built).to.have.length(0);
+    });
+
+    test('reports its destination and moves from connecting to connected to disconnected', async (h) => {
+      const listening = await h.listen(new RecordingFactory(() => new Echo()));
+      const port = listening.getHost().port;
+      const factory = new RecordingClientFactory(() => new Recorder());
+      const connector = h.reactor.connectTCP(LOOPBACK, port, factory);
+      expectLoopback(connector.getDestination(), port);
+      expect(connector.state).to.equal('connecting');
+      const client = await factory.firstBuilt;
+      await client.made;
+      expect(connector.state).to.equal('connected');
+      client.transport.loseConnection();
+      const reason = await factory.connectionLost;
+      expect(reason.check(ConnectionDone)).to.equal(ConnectionDone);
+      expect(connector.state).to.equal('disconnected');
+      expect(factory.events).to.deep.equal([
+        'startedConnecting',
+        'buildProtocol',
+        'clientConnectionLost',
+      ]);
+      expect([factory.starts, factory.stops]).to.deep.equal([1, 1]);
+    });
+
+    test('closes the connection and reports ConnectionDone to clientConnectionLost when the client buildProtocol returns null', async (h) => {
+      const listening = await h.listen(new RecordingFactory(() => new Echo()));
+      class Refusing extends RecordingClientFactory {
+        override buildProtocol(): null {
+          this.events.push('buildProtocol');
+          return null;
+        }
+      }
+      const factory = new Refusing(() => new Recorder());
+      h.reactor.connectTCP(LOOPBACK, listening.getHost().port, factory);
+      const reason = await factory.connectionLost;
+      expect(reason.check(ConnectionDone)).to.equal(ConnectionDone);
+      expect(factory.events).to.deep.equal([
+        'startedConnecting',
+        'buildProtocol',
+        'clientConnectionLost',
+      ]);
+    });
+
+    test('stopConnecting cancels an attempt with a ConnectError and throws when nothing is in progress', async (h) => {
+      const listening = await h.listen(new RecordingFactory(() => new Echo()));
+      const factory = new RecordingClientFactory(() => new Recorder());
+      const connector = h.reactor.connectTCP(LOOPBACK, listening.getHost().port, factory);
+      connector.stopConnecting();
+      expect(connector.state).to.equal('disconnected');
+      const reason = await factory.failed;
+      expect(reason.check(ConnectError)).to.equal(ConnectError);
+      expect(() => {
+        connector.stopConnecting();
+      }).to.throw(Error);
+      await h.wait(0.02);
+      expect(factory.built).to.have.length(0);
+      expect(factory.events).to.deep.equal(['startedConnecting', 'clientConnectionFailed']);
+    });
+
+    test('disconnect() closes an established connection cleanly on both ends', async (h) => {
+      const { server, client, clientFactory, connector } = await h.pair(
+        () => new Recorder(),
+        () => new Recorder(),
+      );
+      connector.disconnect();
+      expect((await clientFactory.connectionLost).check(ConnectionDone)).to.equal(ConnectionDone);
+      expect((await client.lost).check(ConnectionDone)).to.equal(ConnectionDone);
+      expect((await server.lost).check(ConnectionDone)).to.equal(ConnectionDone);
+      expect(connector.state).to.equal('disconnected');
+    });
+
+    test('connect() from clientConnectionLost reconnects, keeping the factory started', async (h) => {
+      const listening = await h.listen(new RecordingFactory(() => new Echo()));
+      const second = new Later<Recorder>();
+      class Reconnecting extends RecordingClientFactory {
+        rounds = 0;
+        override clientConnectionLost(connector: IConnector, reason: Failure): void {
+          super.clientConnectionLost(connector, reason);
+          if (++this.rounds === 1) connector.connect();
+        }
+
+        override buildProtocol(addr: Parameters<RecordingClientFactory['buildProtocol']>[0]) {
+          const p = super.buildProtocol(addr);
+          if (this.built.length === 2 && p !== null) second.callback(p);
+          return p;
+        }
+      }
+      const factory = new Reconnecting(() => new Recorder());
+      const connector = h.reactor.connectTCP(LOOPBACK, listening.getHost().port, factory);
+      const first = await factory.firstBuilt;
+      await first.made;
+      first.transport.loseConnection();
+      const again = await second;
+      await again.made;
+      expect(connector.state).to.equal('connected');
+      expect([factory.starts, factory.stops]).to.deep.equal([1, 0]);
+      again.transport.write('round two');
+      await again.waitForBytes(9);
+      expect(again.text()).to.equal('round two');
+      again.transport.loseConnection();
+      await again.lost;
+      await h.until(() => factory.stops === 1, 'stopFactory after the last connection');
+      expect(factory.events).to.deep.equal([
+        'startedConnecting',
+        'buildProtocol',
+        'clientConnectionLost',
+        'startedConnecting',
+        'buildProtocol',
+        'clientConnectionLost',
+      ]);
+    });
+  });
+}
