@@ -5,4 +5,5 @@
  */
 export * from './endpoint.js';
 export * from './plugins.js';
+export * from './reactors.js';
 export * from './run.js';

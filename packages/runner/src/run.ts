@@ -13,7 +13,6 @@
 import {
   jsonFileObserver,
   Logger,
-  NodeReactor,
   setLogObservers,
   textFileObserver,
   type IListeningPort,
@@ -32,6 +31,12 @@ import {
   type ServerEndpoint,
 } from './endpoint.js';
 import { BUILT_IN_PLUGINS, loadPlugin, PluginError } from './plugins.js';
+import {
+  BUILT_IN_REACTORS,
+  createReactor,
+  defaultReactorName,
+  ReactorChoiceError,
+} from './reactors.js';
 
 /** Where the runner reads and writes, and what it serves on. */
 export interface RunnerIO {
@@ -39,7 +44,7 @@ export interface RunnerIO {
   readonly stderr: TextSink;
   /** Module paths given as plugins are resolved from here. */
   readonly cwd: string;
-  /** Serve on this reactor instead of a new NodeReactor (which handles SIGINT/SIGTERM). */
+  /** Serve on this reactor instead of the one `--reactor` names (whose SIGINT/SIGTERM handlers stop it). */
   readonly reactor?: IReactor;
   /** Told the bound ports once everything listens (tests use it to find port 0's real port). */
   readonly onListening?: (ports: readonly IListeningPort[]) => void;
@@ -56,13 +61,6 @@ export const EXIT_USAGE = 2;
 const GROUP_SEPARATOR = '+';
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'critical'];
-
-/**
- * The reactors the runner can serve on, by `--reactor` name. Only Node's today;
- * an alternative reactor package adds its entry here.
- */
-const newNodeReactor = (): IReactor => new NodeReactor();
-const REACTORS: Readonly<Record<string, () => IReactor>> = { node: newNodeReactor };
 
 /** Options the runner owns in every group; plugins cannot redefine them. */
 const RUNNER_OPTIONS = {
@@ -84,7 +82,8 @@ interface ServiceGroup {
 interface GlobalSettings {
   logFormat: 'text' | 'json';
   logLevel: LogLevel;
-  reactor: string;
+  /** As given with `--reactor`; the runtime's native reactor when absent. */
+  reactor?: string;
 }
 
 function version(): string {
@@ -130,11 +129,7 @@ function applyGlobal(values: Record<string, unknown>, settings: GlobalSettings):
   }
   const reactor = values.reactor;
   if (typeof reactor === 'string') {
-    if (REACTORS[reactor] === undefined) {
-      throw new UsageError(
-        `unknown reactor '${reactor}' (available: ${Object.keys(REACTORS).join(', ')})`,
-      );
-    }
+    if (reactor === '') throw new UsageError('--reactor needs a name');
     settings.reactor = reactor;
   }
 }
@@ -194,6 +189,7 @@ async function generalHelp(cwd: string): Promise<string> {
     '',
     'Endpoints: tcp:PORT[:interface=ADDR][:backlog=N]  (escape colons: interface=\\:\\:1)',
     "Several plugins in one process: separate them with '+'.",
+    `Reactors: ${BUILT_IN_REACTORS.join(', ')}, or a module exporting createReactor() (default here: ${defaultReactorName()})`,
     "`torsion <plugin> --help` lists a plugin's options.",
   );
   return lines.join('\n') + '\n';
@@ -258,7 +254,7 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
     io.stderr.write(`torsion: ${message}\n`);
     return code;
   };
-  const settings: GlobalSettings = { logFormat: 'text', logLevel: 'info', reactor: 'node' };
+  const settings: GlobalSettings = { logFormat: 'text', logLevel: 'info' };
   const services: ServiceGroup[] = [];
   try {
     const groups = splitGroups(argv);
@@ -308,7 +304,13 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
 
   installLogging(settings, io.stderr);
   const log = new Logger('torsion.runner');
-  const reactor = io.reactor ?? (REACTORS[settings.reactor] ?? newNodeReactor)();
+  let reactor: IReactor;
+  try {
+    reactor = io.reactor ?? (await createReactor(settings.reactor, io.cwd));
+  } catch (err) {
+    if (err instanceof ReactorChoiceError) return fail(EXIT_USAGE, err.message);
+    throw err;
+  }
   const ports: IListeningPort[] = [];
   const closeAll = async (): Promise<void> => {
     await Promise.all(ports.map((port) => port.stopListening()));

@@ -164,7 +164,7 @@ describe('runServices', function () {
     [['--colour', 'echo'], /^torsion: Unknown option '--colour'/],
     [['echo', '--listen', 'udp:7'], /unknown endpoint type 'udp'/],
     [['echo', '--log-format', 'xml'], /--log-format must be 'text' or 'json', got 'xml'/],
-    [['--reactor', 'bun', 'echo'], /unknown reactor 'bun' \(available: node\)/],
+    [['--reactor', '', 'echo'], /--reactor needs a name/],
     [['--listen', 'tcp:1', 'echo'], /--listen goes after the plugin name/],
     [[], /name a plugin to run/],
     [['echo', '+'], /name a plugin to run/],

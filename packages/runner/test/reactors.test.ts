@@ -1,0 +1,93 @@
+// Choosing the reactor: the runtime's default, `--reactor node|bun`, and a
+// user's module exporting createReactor(), through createReactor() and through
+// a whole `torsion` command line served on the chosen reactor.
+import { NodeReactor, setLogObservers, type IListeningPort, type IReactor } from '@torsion/core';
+import { expect } from 'chai';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createReactor, defaultReactorName, ReactorChoiceError } from '../src/reactors.js';
+import { runServices } from '../src/run.js';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+
+class Sink {
+  text = '';
+  write(chunk: string): boolean {
+    this.text += chunk;
+    return true;
+  }
+}
+
+describe('reactor choice', function () {
+  this.timeout(15_000);
+  afterEach(() => setLogObservers([]));
+
+  it('defaults to the Node reactor on Node', async () => {
+    expect(defaultReactorName()).to.equal('node');
+    const reactor = await createReactor(undefined, fixtures);
+    expect(reactor).to.be.instanceOf(NodeReactor);
+  });
+
+  it("builds a NodeReactor for 'node'", async () => {
+    expect(await createReactor('node', fixtures)).to.be.instanceOf(NodeReactor);
+  });
+
+  it("refuses 'bun' outside the Bun runtime, saying how to run it", async () => {
+    const error = await createReactor('bun', fixtures).catch((err: unknown) => err);
+    expect(error).to.be.instanceOf(ReactorChoiceError);
+    expect((error as Error).message).to.match(/needs the Bun runtime/);
+  });
+
+  it('builds a reactor from a module exporting createReactor()', async () => {
+    const reactor = await createReactor('./custom-reactor.mjs', fixtures);
+    expect(reactor.constructor.name).to.equal('CustomReactor');
+  });
+
+  it('names the missing methods when createReactor() returns something else', async () => {
+    const error = await createReactor('./not-a-reactor.mjs', fixtures).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(ReactorChoiceError);
+    expect((error as Error).message).to.match(/did not build a reactor \(missing stop, callLater/);
+  });
+
+  it('rejects a name that is neither built in nor loadable', async () => {
+    const error = await createReactor('no-such-reactor', fixtures).catch((e: unknown) => e);
+    expect((error as Error).message).to.match(
+      /unknown reactor 'no-such-reactor': not one of node, bun/,
+    );
+  });
+
+  it('rejects a module without createReactor()', async () => {
+    const error = await createReactor('./hello-plugin.mjs', fixtures).catch((e: unknown) => e);
+    expect((error as Error).message).to.match(/must export a createReactor\(\) function/);
+  });
+
+  it('exits 2 for `torsion --reactor bun echo` on Node, before listening anywhere', async () => {
+    const stderr = new Sink();
+    const code = await runServices(
+      ['--reactor', 'bun', 'echo', '-l', 'tcp:0:interface=127.0.0.1'],
+      {
+        stdout: new Sink(),
+        stderr,
+        cwd: fixtures,
+      },
+    );
+    expect(code).to.equal(2);
+    expect(stderr.text).to.match(/^torsion: --reactor bun needs the Bun runtime/m);
+  });
+
+  it('serves echo on the reactor a --reactor module builds', async () => {
+    let listening: (ports: readonly IListeningPort[]) => void = () => {};
+    const ready = new Promise<readonly IListeningPort[]>((resolve) => (listening = resolve));
+    const code = runServices(
+      ['--reactor', './custom-reactor.mjs', 'echo', '-l', 'tcp:0:interface=127.0.0.1'],
+      { stdout: new Sink(), stderr: new Sink(), cwd: fixtures, onListening: listening },
+    );
+    const ports = await ready;
+    const reactor = (globalThis as { __torsionCustomReactor?: IReactor }).__torsionCustomReactor;
+    expect(reactor?.constructor.name).to.equal('CustomReactor');
+    expect(reactor?.running).to.equal(true);
+    expect(ports).to.have.length(1);
+    reactor?.stop();
+    expect(await code).to.equal(0);
+  });
+});
