@@ -30,11 +30,7 @@ import { Protocol } from '../protocol.js';
 import type { SimulatedHost } from './simulated-host.js';
 import type { SimulatedNetwork } from './simulated-network.js';
 import { systemError } from './simulated-port.js';
-import type {
-  SimulatedConnection,
-  SimulatedTransport,
-  SimulatedTransportOwner,
-} from './simulated-transport.js';
+import type { SimulatedConnection, SimulatedTransport } from './simulated-transport.js';
 
 const log = new Logger('torsion.simulated');
 
@@ -59,7 +55,10 @@ export interface SimulatedConnectorSettings {
  * factory did not reconnect from that callback. Failures are always reported
  * on a later turn, never from inside `connectTCP`.
  */
-export class SimulatedConnector implements IConnector, SimulatedTransportOwner {
+// Also a SimulatedTransportOwner, checked structurally where a connection is
+// given one: an `implements` of an internal interface would dangle in the
+// published declarations.
+export class SimulatedConnector implements IConnector {
   /** The client factory. */
   readonly factory: IClientFactory;
   readonly #network: SimulatedNetwork;

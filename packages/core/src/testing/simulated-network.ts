@@ -19,7 +19,7 @@ import type { LinkConditions, ResolvedLinkConditions } from './simulated-link.js
 import { resolveLinkConditions, validateLinkConditions } from './simulated-link.js';
 import type { SimulatedPort } from './simulated-port.js';
 import type { SimulatedReactor } from './simulated-reactor.js';
-import type { ConnectionNetwork, SimulatedConnection } from './simulated-transport.js';
+import type { SimulatedConnection } from './simulated-transport.js';
 
 const log = new Logger('torsion.simulated');
 
@@ -74,7 +74,10 @@ function pairKey(a: SimulatedHost, b: SimulatedHost): string {
  * {@link SimulatedConnection.reset} or {@link SimulatedNetwork.resetConnections}
  * to model a connection that a partition killed.
  */
-export class SimulatedNetwork implements ConnectionNetwork {
+// A ConnectionNetwork, checked structurally where a connection is given one:
+// an `implements` of an internal interface would dangle in the published
+// declarations.
+export class SimulatedNetwork {
   /** The seed every random choice derives from; pass it back as `seed` to replay a run. */
   readonly seed: number;
   /** The generator connections draw their own seeds from. */

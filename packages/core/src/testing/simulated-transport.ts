@@ -24,7 +24,7 @@ import { markDisconnected } from '../internal/mark-disconnected.js';
 import { describeType } from '../internal/write-data.js';
 import { Logger } from '../log.js';
 import { FIN, Pipe } from './simulated-pipe.js';
-import type { PipeContext, PipeReceiver, PipeSender } from './simulated-pipe.js';
+import type { PipeContext } from './simulated-pipe.js';
 import type { LinkConditions, ResolvedLinkConditions } from './simulated-link.js';
 import { resolveLinkConditions, validateLinkConditions } from './simulated-link.js';
 import { SeededRandom } from './seeded-random.js';
@@ -282,7 +282,10 @@ export class SimulatedConnection {
  * - An exception thrown by the protocol or a producer is logged on
  *   `torsion.simulated` and aborts this connection only.
  */
-export class SimulatedTransport implements ITCPTransport, PipeSender, PipeReceiver {
+// Also the PipeSender and PipeReceiver of its pipes, checked structurally
+// where the pipes are built: an `implements` of an internal interface would
+// dangle in the published declarations.
+export class SimulatedTransport implements ITCPTransport {
   /** The connection this end belongs to. */
   readonly connection: SimulatedConnection;
   /** True for the end the server accepted. */
