@@ -4,7 +4,7 @@
  * @module
  */
 import { describe } from 'mocha';
-import { resolveSettings } from './internal/settings.js';
+import { checkKnownFailures, resolveSettings } from './internal/settings.js';
 import type { ConformanceOptions } from './options.js';
 import { connectingTests } from './suites/connecting.js';
 import { closingTests } from './suites/closing.js';
@@ -55,5 +55,6 @@ export function describeReactorConformance(name: string, options: ConformanceOpt
     halfCloseTests(settings);
     faultIsolationTests(settings);
     shutdownTests(settings);
+    checkKnownFailures(settings);
   });
 }

@@ -44,9 +44,11 @@ export interface ConformanceOptions {
   /** Capabilities this reactor lacks; their tests are reported as pending. */
   skip?: readonly ReactorCapability[];
   /**
-   * Known deviations: test titles (exactly as the suite names them) mapped to
-   * the reason, e.g. an issue link. Those tests are reported as pending with the
-   * reason in their title, so a known bug does not hide new failures.
+   * Known deviations: test titles (exactly as the suite names them, without
+   * the enclosing `describe` names) mapped to the reason, e.g. an issue link.
+   * Such a test still runs and passes only while it fails; once it passes it
+   * fails, asking for its entry to be removed. A title that names no test
+   * throws when the suite is registered.
    */
   knownFailures?: Readonly<Record<string, string>>;
   /**

@@ -6,6 +6,22 @@ import type { IReactor } from '@torsion/core';
 import { REACTOR_CAPABILITIES } from '../options.js';
 import type { ConformanceOptions, ReactorCapability } from '../options.js';
 
+/**
+ * Throws if a `knownFailures` title matched no test: a typo would otherwise
+ * silently stop tracking the deviation. Called once every test is registered.
+ * @throws RangeError naming the unknown titles.
+ */
+export function checkKnownFailures(settings: SuiteSettings): void {
+  const unknown = [...settings.knownFailures.keys()].filter(
+    (title) => !settings.matchedKnownFailures.has(title),
+  );
+  if (unknown.length > 0) {
+    throw new RangeError(
+      `knownFailures names no test of the suite: ${unknown.map((t) => JSON.stringify(t)).join(', ')}`,
+    );
+  }
+}
+
 /** Wall-clock seconds mocha allows beyond the guard: shutdown and cleanup after a hung test. */
 const TEARDOWN_ALLOWANCE = 10;
 
@@ -15,6 +31,8 @@ export interface SuiteSettings {
   readonly destroyReactor: ((reactor: IReactor) => Promise<void> | void) | null;
   readonly skip: ReadonlySet<ReactorCapability>;
   readonly knownFailures: ReadonlyMap<string, string>;
+  /** Titles of `knownFailures` that a registered test matched. */
+  readonly matchedKnownFailures: Set<string>;
   /** Reactor seconds before a test fails as hung. */
   readonly guardSeconds: number;
   /** Mocha's per-test timeout, in milliseconds. */
@@ -55,6 +73,7 @@ export function resolveSettings(options: ConformanceOptions): SuiteSettings {
       options.destroyReactor === undefined ? null : (reactor) => options.destroyReactor?.(reactor),
     skip,
     knownFailures: new Map(Object.entries(options.knownFailures ?? {})),
+    matchedKnownFailures: new Set(),
     guardSeconds,
     mochaTimeoutMs: Math.ceil((guardSeconds + TEARDOWN_ALLOWANCE * scale) * 1000),
   };

@@ -44,20 +44,19 @@ export function transportTests(settings: SuiteSettings): void {
       expect(client.text()).to.equal('abcde');
     });
 
-    test('echoes 4 MiB intact in both directions', async (h) => {
-      const { client } = await h.pair(
-        () => new Echo(),
+    test('carries 4 MiB written at once intact to the peer', async (h) => {
+      const total = 4 * 1024 * 1024;
+      const { server, client } = await h.pair(
+        () => new Recorder(),
         () => new Recorder(),
       );
-      client.checker = new PatternChecker();
-      const source = new PatternSource();
-      const total = 4 * 1024 * 1024;
-      for (let sent = 0; sent < total; sent += 64 * 1024) {
-        client.transport.write(source.next(64 * 1024));
-      }
-      await client.waitForBytes(total);
-      expect(client.checker.mismatchAt).to.equal(null);
-      expect(client.byteCount).to.equal(total);
+      server.checker = new PatternChecker();
+      // One direction only: with no producer on either end, two peers that both
+      // have more output queued than the path holds would stop reading each other.
+      client.transport.write(new PatternSource().next(total));
+      await server.waitForBytes(total);
+      expect(server.checker.mismatchAt).to.equal(null);
+      expect(server.byteCount).to.equal(total);
     });
 
     test('getHost and getPeer report IPv4 127.0.0.1 addresses that match across the two ends, also after the close', async (h) => {
