@@ -1,0 +1,148 @@
+/**
+ * `BunReactor`: a Torsion reactor on Bun's native sockets (`Bun.listen`,
+ * `Bun.connect`) and timers. Time and lifecycle come from core's
+ * ReactorBase, exactly as on NodeReactor; TCP is Bun's, with core's
+ * semantics (close reasons, half-close, producers and backpressure, fault
+ * isolation), so one Protocol runs unchanged on either reactor.
+ *
+ * Tests: test/reactor.bun.test.ts, test/conformance.bun.test.ts and the other
+ * test/*.bun.test.ts files
+ * @module
+ */
+import { OpenResources, ReactorBase } from '@torsion/core';
+import type {
+  ConnectTCPOptions,
+  IClientFactory,
+  IConnector,
+  IListeningPort,
+  IProtocolFactory,
+  IReactor,
+  ListenTCPOptions,
+  ReactorBaseOptions,
+} from '@torsion/core';
+import { BunTCPConnector } from './internal/bun-tcp-connector.js';
+import { BunTCPPort } from './internal/bun-tcp-port.js';
+import { DEFAULT_WRITE_HIGH_WATER_MARK } from './internal/bun-tcp-transport.js';
+import { isBun } from './runtime.js';
+
+/** Options for {@link BunReactor}: NodeReactor's, with the same defaults. */
+export interface BunReactorOptions extends ReactorBaseOptions {
+  /**
+   * Write high-water mark of every TCP transport, in bytes. Default 64 KiB.
+   * Each transport's `writeHighWaterMark` can also be changed later.
+   */
+  writeHighWaterMark?: number;
+}
+
+/**
+ * A reactor for programs run with Bun: Twisted's IReactor on Bun's native
+ * TCP sockets and timers.
+ *
+ * @example
+ * ```ts
+ * import { Factory } from '@torsion/core';
+ * import { Echo } from '@torsion/echo';
+ * import { BunReactor } from '@torsion/reactor-bun';
+ *
+ * const reactor = new BunReactor();
+ * reactor.listenTCP(8007, Factory.forProtocol(Echo), { interface: '127.0.0.1' });
+ * await reactor.run(); // until SIGINT/SIGTERM or reactor.stop()
+ * ```
+ *
+ * @remarks
+ * Differences from NodeReactor, all where Bun's socket API leaves no
+ * choice: `listenTCP` binds before it returns (so `getHost()` has the real
+ * port at once, and `whenListening()` has already fired); the `backlog`
+ * option is checked but Bun always listens with 512; `bindAddress` is not
+ * supported by `Bun.connect` and throws; and new connections start with
+ * Nagle's algorithm off (Bun's default; `getTcpNoDelay()` says so).
+ */
+export class BunReactor extends ReactorBase implements IReactor {
+  readonly #writeHighWaterMark: number;
+
+  /**
+   * @param options - see {@link BunReactorOptions}.
+   * @throws RangeError for an invalid option value.
+   * @throws Error when not running on Bun.
+   */
+  constructor(options: BunReactorOptions = {}) {
+    if (!isBun()) {
+      throw new Error(
+        'BunReactor needs the Bun runtime (run the program with `bun`); use NodeReactor on Node.js',
+      );
+    }
+    const hwm = options.writeHighWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK;
+    if (!Number.isSafeInteger(hwm) || hwm < 0) {
+      throw new RangeError(`writeHighWaterMark must be an integer >= 0, got ${String(hwm)}`);
+    }
+    super(options, new OpenResources());
+    this.#writeHighWaterMark = hwm;
+  }
+
+  /** Monotonic seconds (`performance.now() / 1000`); not the Unix epoch. */
+  seconds(): number {
+    return performance.now() / 1000;
+  }
+
+  // ---------------------------------------------------------------- TCP
+
+  /**
+   * Listens on `port` (0 for any free port). Bun binds at once: the port is
+   * returned bound, or with `whenListening()` failed with CannotListenError
+   * (`EADDRINUSE`, `EACCES`, `EADDRNOTAVAIL`…); a network failure is never
+   * thrown from here.
+   * @param options - `interface` (default `''`: every interface, IPv6 and
+   *   IPv4 where dual-stack) and `backlog` (checked; Bun always uses 512).
+   * @throws RangeError for a port outside 0..65535 or a bad backlog.
+   * @throws TypeError if `factory` has no `buildProtocol` or the interface is not a string.
+   * @throws ReactorNotRestartable if the reactor has stopped.
+   */
+  listenTCP(
+    port: number,
+    factory: IProtocolFactory,
+    options: ListenTCPOptions = {},
+  ): IListeningPort {
+    const { iface } = this.checkListenTCP(port, factory, options);
+    this.checkOpen();
+    const listening = new BunTCPPort(
+      { resources: this.openResources, writeHighWaterMark: this.#writeHighWaterMark },
+      port,
+      factory,
+      iface,
+    );
+    listening.startListening();
+    return listening;
+  }
+
+  /**
+   * Connects to `host:port`; the factory hears `startedConnecting`, then
+   * `clientConnectionFailed` or (after the connection ends) `clientConnectionLost`.
+   * @param options - `timeout` in seconds (default 30; `Infinity` for none).
+   * @throws RangeError for a port outside 1..65535 or a bad timeout.
+   * @throws TypeError if `host` is not a non-empty string or `factory` is not a client factory.
+   * @throws Error if `bindAddress` is given: `Bun.connect` cannot bind the local end.
+   * @throws ReactorNotRestartable if the reactor has stopped.
+   */
+  connectTCP(
+    host: string,
+    port: number,
+    factory: IClientFactory,
+    options: ConnectTCPOptions = {},
+  ): IConnector {
+    const { timeout, bindAddress } = this.checkConnectTCP(host, port, factory, options);
+    if (bindAddress !== undefined) {
+      throw new Error(
+        'BunReactor does not support bindAddress: Bun.connect cannot choose the local address',
+      );
+    }
+    this.checkOpen();
+    const connector = new BunTCPConnector(this.openResources, this, factory, {
+      host,
+      port,
+      timeout,
+      writeHighWaterMark: this.#writeHighWaterMark,
+    });
+    connector.connect();
+    return connector;
+  }
+}
