@@ -1,6 +1,10 @@
 /**
  * `describeReactorConformance`: registers the whole conformance suite as
  * mocha tests against one reactor implementation.
+ *
+ * Tests: test/node-reactor.conformance.integration.test.ts and
+ * test/simulated-reactor.conformance.test.ts run it; test/options.test.ts
+ * checks its options.
  * @module
  */
 import { describe } from 'mocha';
