@@ -270,8 +270,19 @@ export class BunTCPConnector implements IConnector, TransportOwner {
       return;
     }
     this.#endAttempt();
-    const peer = addressFor('TCP', socket.remoteAddress, socket.remotePort);
-    const host = addressFor('TCP', socket.localAddress, socket.localPort);
+    // A peer that reset at once leaves Bun without addresses to report.
+    const remoteHost = socket.remoteAddress as string | undefined;
+    const localHost = socket.localAddress as string | undefined;
+    const peer = addressFor(
+      'TCP',
+      remoteHost ?? this.#settings.host,
+      remoteHost === undefined ? this.#settings.port : socket.remotePort,
+    );
+    const host = addressFor(
+      'TCP',
+      localHost ?? '0.0.0.0',
+      localHost === undefined ? 0 : socket.localPort,
+    );
     this.#state = 'connected';
     const factory = this.#factory;
     const built = callMethodSafely(

@@ -162,13 +162,17 @@ export class BunTCPPort implements IListeningPort {
    */
   accept(socket: BunSocket): void {
     const { resources, writeHighWaterMark } = this.#settings;
-    if (this.#state !== 'listening' || resources.closed) {
+    // No remote address: the peer already went away (reset before accept).
+    const remoteHost = socket.remoteAddress as string | undefined;
+    if (this.#state !== 'listening' || resources.closed || remoteHost === undefined) {
       socket.data = null;
       socket.terminate();
       return;
     }
-    const peer = addressFor('TCP', socket.remoteAddress, socket.remotePort);
-    const host = addressFor('TCP', socket.localAddress, socket.localPort);
+    const peer = addressFor('TCP', remoteHost, socket.remotePort);
+    const localHost = socket.localAddress as string | undefined;
+    const host =
+      localHost === undefined ? this.#host : addressFor('TCP', localHost, socket.localPort);
     const factory = this.#factory;
     const protocol = callMethodSafely(
       log,

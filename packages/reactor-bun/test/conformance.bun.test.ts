@@ -1,0 +1,9 @@
+// The reactor conformance suite from @torsion/testing against BunReactor,
+// over real loopback sockets, under Bun: the same checks NodeReactor passes.
+import { describeReactorConformance } from '@torsion/testing';
+import { BunReactor } from '../src/index.js';
+
+describeReactorConformance('BunReactor', {
+  // No signal handlers in tests; a short grace period keeps shutdown tests quick.
+  makeReactor: () => new BunReactor({ installSignalHandlers: false, shutdownGracePeriod: 0.2 }),
+});
