@@ -842,14 +842,19 @@ export class SimulatedTransport implements ITCPTransport {
 
   #peerEnded(): void {
     this.#finReceived = true;
+    const protocol = this.#protocol as Partial<IHalfCloseableProtocol> | null;
+    const readConnectionLost = protocol?.readConnectionLost;
+    const halfCloseable = typeof readConnectionLost === 'function';
+    // A half-closeable protocol hears the peer's FIN even when its own FIN
+    // already went out, as on a real socket; then both directions are done.
+    if (halfCloseable) {
+      this.#guard('readConnectionLost', () => {
+        readConnectionLost.call(protocol);
+      });
+    }
     if (this.#finSent) {
       this.#close();
-      return;
-    }
-    const protocol = this.#protocol as Partial<IHalfCloseableProtocol> | null;
-    if (typeof protocol?.readConnectionLost === 'function') {
-      this.#guard('readConnectionLost', () => protocol.readConnectionLost?.());
-    } else {
+    } else if (!halfCloseable) {
       // Not half-closeable: finish cleanly, flushing what the protocol wrote.
       this.loseConnection();
     }
