@@ -34,6 +34,14 @@ function needsFile(path: string): () => string | null {
 
 const netEcho = compiled('net-echo.js');
 const torsionEcho = compiled('torsion-echo.js');
+const bunReactorEcho = compiled('bun-reactor-echo.js');
+const bunEcho = compiled('bun-echo.js');
+// Bun is a root devDependency: the npm package's binary, not a system install.
+const bun = fileURLToPath(new URL('../../../node_modules/.bin/bun', import.meta.url));
+
+function needsBun(path: string): () => string | null {
+  return () => (existsSync(bun) ? needsFile(path)() : `${bun} is missing (npm ci installs it)`);
+}
 
 /** Every known server, baseline first. */
 export const SERVERS: readonly ServerSpec[] = [
@@ -48,6 +56,18 @@ export const SERVERS: readonly ServerSpec[] = [
     description: 'Torsion NodeReactor + Echo protocol (dataReceived -> transport.write)',
     argv: [process.execPath, '--expose-gc', torsionEcho],
     unavailable: needsFile(torsionEcho),
+  },
+  {
+    name: 'torsion-bun',
+    description: 'Torsion BunReactor + Echo protocol, on Bun',
+    argv: [bun, bunReactorEcho],
+    unavailable: needsBun(bunReactorEcho),
+  },
+  {
+    name: 'bun',
+    description: 'bare Bun.listen echo (reference)',
+    argv: [bun, bunEcho],
+    unavailable: needsBun(bunEcho),
   },
 ];
 
