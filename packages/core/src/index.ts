@@ -4,6 +4,16 @@
  * @module
  */
 export * from './address.js';
+export * from './base-connector.js';
+export * from './base-transport.js';
+export * from './build-protocol.js';
+export {
+  callMethodSafely,
+  callSafely,
+  THREW,
+  type MethodArgs,
+  type MethodResult,
+} from './internal/call-safely.js';
 export * from './clock.js';
 export * from './default-reactor.js';
 export * from './defer-later.js';

@@ -38,8 +38,14 @@ export function callSafely<A extends unknown[], R>(
   }
 }
 
-type MethodArgs<T, K extends keyof T> = T[K] extends (...args: infer A) => unknown ? A : never;
-type MethodResult<T, K extends keyof T> = T[K] extends (...args: never[]) => infer R ? R : never;
+/** The parameters of method `K` of `T` (`never` if it is not a method). */
+export type MethodArgs<T, K extends keyof T> = T[K] extends (...args: infer A) => unknown
+  ? A
+  : never;
+/** The return type of method `K` of `T` (`never` if it is not a method). */
+export type MethodResult<T, K extends keyof T> = T[K] extends (...args: never[]) => infer R
+  ? R
+  : never;
 
 /**
  * Calls `target[method](...args)` with `this` bound to `target`; if it throws,

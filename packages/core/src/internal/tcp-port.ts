@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import type { ListenOptions, Server, Socket } from 'node:net';
 import { addressFor } from '../address.js';
 import type { IAddress } from '../address.js';
+import { buildProtocolSafely } from '../build-protocol.js';
 import { Deferred, fail, succeed } from '../deferred.js';
 import { CannotListenError } from '../errors.js';
 import type { IListeningPort, IProtocolFactory } from '../interfaces.js';
@@ -245,17 +246,8 @@ export class TCPPort implements IListeningPort {
       socket.localAddress ?? this.#host.host,
       socket.localPort ?? this.#host.port,
     );
-    const factory = this.#factory;
-    const protocol = callMethodSafely(
-      log,
-      `Unhandled error in ${describeType(factory)}.buildProtocol; connection closed`,
-      { peer: peer.toString() },
-      factory,
-      'buildProtocol',
-      peer,
-    );
-    // `== null`: a factory written in plain JavaScript may return undefined.
-    if (protocol === THREW || protocol == null) {
+    const protocol = buildProtocolSafely(log, this.#factory, peer);
+    if (protocol === THREW || protocol === null) {
       socket.on('error', ignoreError);
       socket.destroy();
       return;

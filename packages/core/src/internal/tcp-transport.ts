@@ -4,7 +4,9 @@
  * has an `'error'` listener, writes after close are silent no-ops instead of
  * ERR_STREAM_WRITE_AFTER_END, the FIN is sent when *we* decide (the socket is
  * created with `allowHalfOpen`), output is bounded by default, and an
- * exception thrown by the protocol costs only its own connection.
+ * exception thrown by the protocol costs only its own connection. Producers,
+ * flow control and close requests are {@link BaseTransport}'s; this file only
+ * drives the socket.
  *
  * Tests: test/tcp.integration.test.ts, test/tcp-producer.integration.test.ts,
  * test/tcp-half-close.integration.test.ts
@@ -12,28 +14,16 @@
  */
 import type { Socket } from 'node:net';
 import type { IAddress } from '../address.js';
+import { BaseTransport, DEFAULT_WRITE_HIGH_WATER_MARK } from '../base-transport.js';
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';
-import type {
-  IHalfCloseableProtocol,
-  IProtocol,
-  IPullProducer,
-  IPushProducer,
-  ITCPTransport,
-  WriteData,
-} from '../interfaces.js';
+import type { IHalfCloseableProtocol, IProtocol, WriteData } from '../interfaces.js';
 import { Logger } from '../log.js';
 import { describeType } from './write-data.js';
-import { markDisconnected } from './mark-disconnected.js';
+
+export { DEFAULT_WRITE_HIGH_WATER_MARK };
 
 const log = new Logger('torsion.tcp');
-
-/**
- * Default write high-water mark in bytes: above it a streaming producer is
- * paused (or, with no producer, reading stops). Twisted's `bufferSize` and
- * asyncio's default are the same 64 KiB.
- */
-export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024;
 
 /** Told once, after the protocol's `connectionLost` ran, that a transport is gone. */
 export interface TransportOwner {
@@ -50,14 +40,6 @@ interface TransportSocket extends Socket {
 
 const EMPTY = Buffer.alloc(0);
 
-// Pull-producer bookkeeping: whether the producer wrote during its last
-// resumeProducing(), so that one which wrote nothing is not asked again in a
-// busy loop (Twisted asks it again only once something was written).
-const PULL_OFF = 0;
-const PULL_ASKING = 1;
-const PULL_WROTE = 2;
-const PULL_IDLE = 3;
-
 /**
  * A TCP connection. Built by ports and connectors; user code sees it as
  * `ITCPTransport` (`protocol.transport`).
@@ -69,38 +51,16 @@ const PULL_IDLE = 3;
  * `connectionLost(reason)` runs exactly once, on the socket's `'close'`, and
  * nothing calls the protocol after it.
  */
-export class TCPTransport implements ITCPTransport {
+export class TCPTransport extends BaseTransport {
   readonly #socket: TransportSocket;
   readonly #protocol: IProtocol;
-  readonly #host: IAddress;
-  readonly #peer: IAddress;
   readonly #owner: TransportOwner;
-  #highWaterMark: number;
 
   /** Why the connection ends, when this side decided first (abort, protocol error, socket error). */
   #reason: Failure | null = null;
-  #disconnecting = false;
-  /** `end()`, abort or an error happened: further writes are dropped. */
-  #writeClosed = false;
-  /** `loseWriteConnection()` was called. */
-  #halfCloseRequested = false;
   /** A deferred `socket.end()` is scheduled. */
   #endScheduled = false;
-  /** `'close'` arrived and `connectionLost` ran. */
-  #lost = false;
-
-  #readPausedByProducer = false;
-  #readPausedByBuffer = false;
-  /** The output went above the high-water mark and has not drained since. */
-  #overHighWater = false;
-  /** A drain/flush notification was requested and has not arrived. */
-  #flushPending = false;
   #flushCallback: ((err?: Error | null) => void) | null = null;
-
-  #producer: IPushProducer | IPullProducer | null = null;
-  #streaming = false;
-  #producerPaused = false;
-  #pullState = PULL_OFF;
 
   #noDelay = false;
   #keepAlive = false;
@@ -121,13 +81,11 @@ export class TCPTransport implements ITCPTransport {
     owner: TransportOwner,
     highWaterMark: number = DEFAULT_WRITE_HIGH_WATER_MARK,
   ) {
+    super(host, peer, highWaterMark);
     const s = socket as TransportSocket;
     this.#socket = s;
     this.#protocol = protocol;
-    this.#host = host;
-    this.#peer = peer;
     this.#owner = owner;
-    this.#highWaterMark = highWaterMark;
     s[kTransport] = this;
     // 'error' first: from here on no socket error can become an uncaught exception.
     s.on('error', TCPTransport.#onSocketError);
@@ -145,11 +103,7 @@ export class TCPTransport implements ITCPTransport {
    * @internal
    */
   start(): void {
-    try {
-      this.#protocol.makeConnection(this);
-    } catch (err) {
-      this.#protocolFailed('makeConnection/connectionMade', err);
-    }
+    this.attachProtocol(this.#protocol);
   }
 
   // ------------------------------------------------------------ ITransport
@@ -163,11 +117,10 @@ export class TCPTransport implements ITCPTransport {
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
       throw new TypeError(`write() takes a Uint8Array or a string, not ${describeType(data)}`);
     }
-    if (this.#writeClosed) return;
+    if (this.writeClosed) return;
     const socket = this.#socket;
     socket.write(data);
-    if (this.#pullState !== PULL_OFF) this.#pullWrote();
-    if (socket.writableLength > this.#highWaterMark && !this.#overHighWater) this.#bufferFull();
+    this.afterWrite(socket.writableLength);
   }
 
   /**
@@ -184,64 +137,19 @@ export class TCPTransport implements ITCPTransport {
         );
       }
     }
-    if (this.#writeClosed || items.length === 0) return;
+    if (this.writeClosed || items.length === 0) return;
     const socket = this.#socket;
     socket.cork();
     for (const item of items) this.write(item);
     socket.uncork();
   }
 
-  /**
-   * Closes the connection cleanly: stops reading now, waits until any
-   * registered producer is unregistered, flushes what was written (including
-   * writes made right after this call, in the same turn of the event loop),
-   * sends FIN and closes. `connectionLost` then receives ConnectionDone
-   * unless something failed on the way.
-   */
-  loseConnection(): void {
-    if (this.#disconnecting || this.#lost) return;
-    this.#disconnecting = true;
-    this.#socket.pause();
-    this.#scheduleEnd();
-  }
-
-  /** This end's address (still valid after the close). */
-  getHost(): IAddress {
-    return this.#host;
-  }
-
-  /** The peer's address (still valid after the close). */
-  getPeer(): IAddress {
-    return this.#peer;
-  }
-
-  /** True once `loseConnection()` or `abortConnection()` was called, or the connection is gone. */
-  get disconnecting(): boolean {
-    return this.#disconnecting || this.#lost;
-  }
-
   // ------------------------------------------------------------ ITCPTransport
-
-  /** Closes now with a TCP RST, dropping unsent data; `connectionLost` receives ConnectionAborted. */
-  abortConnection(): void {
-    this.#abort(null);
-  }
-
-  /**
-   * Half-closes: sends FIN once everything written so far is flushed (and any
-   * producer unregistered) but keeps reading. A half-closeable protocol's
-   * `writeConnectionLost()` runs once the FIN is out.
-   */
-  loseWriteConnection(): void {
-    if (this.#halfCloseRequested || this.#disconnecting || this.#lost) return;
-    this.#halfCloseRequested = true;
-    this.#scheduleEnd();
-  }
 
   /** Turns Nagle's algorithm off (`true`) or on. Node's default, kept here, is Nagle on. */
   setTcpNoDelay(enabled: boolean): void {
     this.#noDelay = enabled;
-    if (!this.#lost) this.#socket.setNoDelay(enabled);
+    if (!this.lost) this.#socket.setNoDelay(enabled);
   }
 
   /** Whether Nagle's algorithm is off. */
@@ -261,7 +169,7 @@ export class TCPTransport implements ITCPTransport {
       );
     }
     this.#keepAlive = enabled;
-    if (!this.#lost) this.#socket.setKeepAlive(enabled, Math.round(initialDelaySeconds * 1000));
+    if (!this.lost) this.#socket.setKeepAlive(enabled, Math.round(initialDelaySeconds * 1000));
   }
 
   /** Whether keep-alive probes are enabled. */
@@ -270,210 +178,37 @@ export class TCPTransport implements ITCPTransport {
   }
 
   /**
-   * Output bytes buffered above which a streaming producer is paused (or, with
-   * no producer, reading from the peer stops until the buffer drains).
-   * @throws RangeError on set if not an integer >= 0.
-   */
-  get writeHighWaterMark(): number {
-    return this.#highWaterMark;
-  }
-
-  set writeHighWaterMark(bytes: number) {
-    if (!Number.isSafeInteger(bytes) || bytes < 0) {
-      throw new RangeError(`writeHighWaterMark must be an integer >= 0, got ${String(bytes)}`);
-    }
-    this.#highWaterMark = bytes;
-    const socket = this.#socket;
-    if (!this.#overHighWater && !this.#writeClosed && socket.writableLength > bytes) {
-      this.#bufferFull();
-    }
-  }
-
-  /**
    * Bytes written but not yet handed to the kernel (Node's `writableLength`).
-   * Flow control keeps it near {@link TCPTransport.writeHighWaterMark}.
+   * Flow control keeps it near {@link BaseTransport.writeHighWaterMark}.
    */
   get writeBufferSize(): number {
     return this.#socket.writableLength;
   }
 
-  // ------------------------------------------------------------ producer (our reads)
-
-  /** Stops reading from the peer until `resumeProducing()`. */
-  pauseProducing(): void {
-    if (this.#lost) return;
-    this.#readPausedByProducer = true;
-    this.#socket.pause();
-  }
-
-  /** Resumes reading, unless the output buffer or a close still holds it back. */
-  resumeProducing(): void {
-    if (this.#lost) return;
-    this.#readPausedByProducer = false;
-    if (!this.#readPausedByBuffer && !this.#disconnecting) this.#socket.resume();
-  }
-
-  /** As in Twisted: the consumer is going away, so the connection is closed (`loseConnection`). */
-  stopProducing(): void {
-    this.loseConnection();
-  }
-
-  // ------------------------------------------------------------ consumer (our writes)
-
-  /**
-   * Attaches a producer of outgoing data. A streaming producer is paused when
-   * the output buffer goes above the high-water mark and resumed when it has
-   * drained; a pull producer is asked for data now and each time it drains.
-   * On a closed connection the producer is told `stopProducing()` at once.
-   * @throws Error if a producer is already registered.
-   */
-  registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
-    if (this.#producer !== null) {
-      throw new Error(
-        `Cannot register producer ${describeType(producer)}: ${describeType(this.#producer)} is already registered`,
-      );
-    }
-    if (this.#lost) {
-      this.#callProducer(producer, 'stopProducing');
-      return;
-    }
-    this.#producer = producer;
-    this.#streaming = streaming;
-    this.#producerPaused = false;
-    if (streaming) {
-      if (this.#overHighWater) {
-        this.#producerPaused = true;
-        this.#callProducer(producer, 'pauseProducing');
-      }
-    } else {
-      this.#pull();
-    }
-  }
-
-  /** Detaches the producer; a pending `loseConnection()` or `loseWriteConnection()` may now proceed. */
-  unregisterProducer(): void {
-    if (this.#producer === null) return;
-    this.#producer = null;
-    this.#producerPaused = false;
-    this.#pullState = PULL_OFF;
-    if (this.#lost) return;
-    // Without a producer to pause, default backpressure takes over.
-    if (this.#overHighWater && !this.#readPausedByBuffer) {
-      this.#readPausedByBuffer = true;
-      this.#socket.pause();
-    }
-    if (this.#disconnecting || this.#halfCloseRequested) this.#scheduleEnd();
-  }
-
   /** @returns a short description for logs. */
-  toString(): string {
-    return `TCPTransport(${this.#protocolName()}, peer=${this.#peer.toString()})`;
+  override toString(): string {
+    return `TCPTransport(${this.protocolName()}, peer=${this.getPeer().toString()})`;
   }
 
-  // ------------------------------------------------------------ internals
+  // ------------------------------------------------------------ BaseTransport's I/O
 
-  #protocolName(): string {
+  protected get log(): Logger {
+    return log;
+  }
+
+  protected protocolName(): string {
     return describeType(this.#protocol);
   }
 
-  /** Logs an exception thrown by protocol (or producer) code and aborts the connection. */
-  #protocolFailed(where: string, err: unknown): void {
-    log.failure(
-      `Unhandled error in ${this.#protocolName()}.${where}; aborting the connection`,
-      err,
-      { peer: this.#peer.toString(), host: this.#host.toString() },
-    );
-    if (this.#lost) return;
-    this.#abort(
-      new Failure(
-        new ConnectionLost(`The protocol raised an error in ${where}`, {
-          cause: err,
-        }),
-      ),
-    );
+  protected pauseReading(): void {
+    this.#socket.pause();
   }
 
-  #abort(reason: Failure | null): void {
-    if (this.#lost) return;
-    this.#disconnecting = true;
-    this.#writeClosed = true;
-    const socket = this.#socket;
-    if (socket.destroyed) return;
-    this.#reason ??= reason ?? new Failure(new ConnectionAborted());
-    socket.resetAndDestroy();
+  protected resumeReading(): void {
+    if (!this.readPaused && !this.closeRequested) this.#socket.resume();
   }
 
-  #callProducer(
-    producer: IPushProducer | IPullProducer,
-    method: 'pauseProducing' | 'resumeProducing' | 'stopProducing',
-  ): void {
-    try {
-      if (method === 'pauseProducing') (producer as IPushProducer).pauseProducing();
-      else producer[method]();
-    } catch (err) {
-      if (method === 'stopProducing' || this.#lost) {
-        log.failure(`Unhandled error in ${describeType(producer)}.${method}`, err, {
-          peer: this.#peer.toString(),
-        });
-      } else {
-        this.#protocolFailed(`${describeType(producer)}.${method}`, err);
-      }
-    }
-  }
-
-  /**
-   * True while a registered producer holds back the FIN (Twisted's rule: a
-   * close waits until the producer is unregistered). A transport registered as
-   * the producer of its own output (an echo that pauses its reads when its
-   * writes back up) never holds it back: it has nothing left to produce once
-   * reading stops, so waiting for it would only wait for the peer to give up.
-   */
-  get #producerHoldsClose(): boolean {
-    return this.#producer !== null && this.#producer !== this;
-  }
-
-  /** Ends the write side soon, once no producer holds it back. */
-  #scheduleEnd(): void {
-    if (this.#endScheduled || this.#producerHoldsClose || this.#lost) return;
-    this.#endScheduled = true;
-    // Deferred to the check phase so writes made right after loseConnection()
-    // (same callback, or promise continuations) are still delivered, as in Twisted.
-    setImmediate(TCPTransport.#endSoon, this);
-  }
-
-  #end(): void {
-    this.#endScheduled = false;
-    if (this.#lost || this.#producerHoldsClose) return;
-    const socket = this.#socket;
-    if (!this.#writeClosed) {
-      this.#writeClosed = true;
-      socket.end();
-    } else if (this.#disconnecting && socket.writableFinished && !socket.destroyed) {
-      // loseConnection() after a completed loseWriteConnection(): nothing left to send.
-      socket.destroy();
-    }
-  }
-
-  /** Output went above the high-water mark: hold back whoever fills it. */
-  #bufferFull(): void {
-    this.#overHighWater = true;
-    const producer = this.#producer;
-    if (producer !== null) {
-      if (this.#streaming && !this.#producerPaused) {
-        this.#producerPaused = true;
-        this.#callProducer(producer, 'pauseProducing');
-      }
-    } else if (!this.#readPausedByBuffer) {
-      this.#readPausedByBuffer = true;
-      this.#socket.pause();
-    }
-    this.#awaitFlush();
-  }
-
-  /** Arranges for {@link TCPTransport.#flushed} to run once the output buffer is empty. */
-  #awaitFlush(): void {
-    if (this.#flushPending || this.#writeClosed || this.#lost) return;
-    this.#flushPending = true;
+  protected notifyWhenDrained(): void {
     const socket = this.#socket;
     if (socket.writableLength === 0) {
       setImmediate(TCPTransport.#flushedSoon, this);
@@ -488,82 +223,63 @@ export class TCPTransport implements ITCPTransport {
     // Otherwise Node emits 'drain' when its buffer empties.
   }
 
-  #flushed(): void {
-    this.#flushPending = false;
+  protected abort(reason: Failure | null): void {
+    if (this.lost) return;
+    this.closeRequested = true;
+    this.writeClosed = true;
     const socket = this.#socket;
-    if (this.#lost || socket.destroyed) return;
-    if (socket.writableLength > 0) {
-      // More was written since the notification was requested: wait again if anyone cares.
-      const pullWaiting =
-        this.#producer !== null && !this.#streaming && this.#pullState === PULL_OFF;
-      if (this.#overHighWater || pullWaiting) this.#awaitFlush();
-      return;
-    }
-    this.#overHighWater = false;
-    const producer = this.#producer;
-    if (producer !== null) {
-      if (this.#streaming) {
-        if (this.#producerPaused) {
-          this.#producerPaused = false;
-          this.#callProducer(producer, 'resumeProducing');
-        }
-      } else if (this.#pullState === PULL_OFF) {
-        this.#pull();
-      }
-    }
-    if (this.#readPausedByBuffer) {
-      this.#readPausedByBuffer = false;
-      if (!this.#readPausedByProducer && !this.#disconnecting) socket.resume();
+    if (socket.destroyed) return;
+    this.#reason ??= reason ?? new Failure(new ConnectionAborted());
+    socket.resetAndDestroy();
+  }
+
+  protected scheduleEnd(): void {
+    if (this.#endScheduled || this.producerHoldsClose || this.lost) return;
+    this.#endScheduled = true;
+    // Deferred to the check phase so writes made right after loseConnection()
+    // (same callback, or promise continuations) are still delivered, as in Twisted.
+    setImmediate(TCPTransport.#endSoon, this);
+  }
+
+  // ------------------------------------------------------------ internals
+
+  #end(): void {
+    this.#endScheduled = false;
+    if (this.lost || this.producerHoldsClose) return;
+    const socket = this.#socket;
+    if (!this.writeClosed) {
+      this.writeClosed = true;
+      socket.end();
+    } else if (this.closeRequested && socket.writableFinished && !socket.destroyed) {
+      // loseConnection() after a completed loseWriteConnection(): nothing left to send.
+      socket.destroy();
     }
   }
 
-  /** Asks the pull producer for more; see PULL_* for why its writes are tracked. */
-  #pull(): void {
-    const producer = this.#producer;
-    if (producer === null || this.#streaming || this.#lost) return;
-    this.#pullState = PULL_ASKING;
-    this.#callProducer(producer, 'resumeProducing');
-    this.#afterPull(producer);
-  }
-
-  #afterPull(producer: IPushProducer | IPullProducer): void {
-    // The producer may have unregistered itself or closed the connection meanwhile.
-    if (this.#producer !== producer || this.#lost) return;
-    if (this.#pullState === PULL_WROTE) {
-      this.#pullState = PULL_OFF;
-      this.#awaitFlush();
-    } else {
-      this.#pullState = PULL_IDLE;
-    }
-  }
-
-  #pullWrote(): void {
-    if (this.#pullState === PULL_ASKING) {
-      this.#pullState = PULL_WROTE;
-    } else if (this.#pullState === PULL_IDLE) {
-      this.#pullState = PULL_OFF;
-      this.#awaitFlush();
-    }
+  #flushed(): void {
+    // A destroyed socket will not drain; its 'close' follows.
+    if (this.#socket.destroyed) return;
+    this.writeBufferDrained();
   }
 
   #deliver(data: Buffer): void {
     // Reading stops at loseConnection()/abort; drop anything already in flight.
-    if (this.#disconnecting || this.#lost) return;
+    if (this.closeRequested || this.lost) return;
     try {
       this.#protocol.dataReceived(data);
     } catch (err) {
-      this.#protocolFailed('dataReceived', err);
+      this.protocolFailed('dataReceived', err);
     }
   }
 
   #peerEnded(): void {
-    if (this.#lost || this.#disconnecting) return;
+    if (this.lost || this.closeRequested) return;
     const protocol = this.#protocol as Partial<IHalfCloseableProtocol>;
     if (typeof protocol.readConnectionLost === 'function') {
       try {
         protocol.readConnectionLost();
       } catch (err) {
-        this.#protocolFailed('readConnectionLost', err);
+        this.protocolFailed('readConnectionLost', err);
       }
     } else {
       // Not half-closeable: finish cleanly, flushing what the protocol wrote.
@@ -572,8 +288,8 @@ export class TCPTransport implements ITCPTransport {
   }
 
   #writeFinished(): void {
-    if (this.#lost) return;
-    if (this.#disconnecting) {
+    if (this.lost) return;
+    if (this.closeRequested) {
       // Full close: FIN is out and everything was flushed.
       this.#socket.destroy();
       return;
@@ -583,37 +299,24 @@ export class TCPTransport implements ITCPTransport {
       try {
         protocol.writeConnectionLost();
       } catch (err) {
-        this.#protocolFailed('writeConnectionLost', err);
+        this.protocolFailed('writeConnectionLost', err);
       }
     }
   }
 
   #socketError(err: Error): void {
-    this.#writeClosed = true;
+    this.writeClosed = true;
     this.#reason ??= new Failure(
       new ConnectionLost(`Connection lost: ${err.message}`, { cause: err }),
     );
   }
 
   #closed(): void {
-    if (this.#lost) return;
-    this.#lost = true;
-    this.#writeClosed = true;
+    if (this.lost) return;
+    this.lost = true;
+    this.writeClosed = true;
     const reason = this.#reason ?? new Failure(new ConnectionDone());
-    const protocol = this.#protocol;
-    markDisconnected(protocol);
-    const producer = this.#producer;
-    if (producer !== null) {
-      this.#producer = null;
-      this.#callProducer(producer, 'stopProducing');
-    }
-    try {
-      protocol.connectionLost(reason);
-    } catch (err) {
-      log.failure(`Unhandled error in ${this.#protocolName()}.connectionLost`, err, {
-        peer: this.#peer.toString(),
-      });
-    }
+    this.notifyConnectionLost(this.#protocol, reason);
     this.#owner.transportClosed(this, reason);
   }
 

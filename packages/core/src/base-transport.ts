@@ -1,0 +1,473 @@
+/**
+ * `BaseTransport`: what every reactor's TCP transport shares, as Twisted's
+ * `abstract.FileDescriptor`: the close requests (`loseConnection`,
+ * `loseWriteConnection`, `abortConnection`), the producer/consumer
+ * bookkeeping (streaming and pull producers, the write high-water mark,
+ * pausing reads while the output backs up and no producer is registered),
+ * and fault isolation for producer and protocol callbacks. A concrete
+ * transport only does I/O: it writes, reports how much output is buffered,
+ * pauses and resumes its reads, tells the base when its output has drained,
+ * and sends the FIN or the reset when asked.
+ *
+ * Tests: test/tcp-producer.integration.test.ts, test/tcp.integration.test.ts,
+ * test/testing/simulated-transport.test.ts, and the conformance suite
+ * (@torsion/testing) on every reactor
+ * @module
+ */
+import type { IAddress } from './address.js';
+import { ConnectionLost } from './errors.js';
+import { Failure } from './failure.js';
+import type {
+  IProtocol,
+  IPullProducer,
+  IPushProducer,
+  ITCPTransport,
+  WriteData,
+} from './interfaces.js';
+import { markDisconnected } from './internal/mark-disconnected.js';
+import { describeType } from './internal/write-data.js';
+import type { Logger } from './log.js';
+
+/**
+ * Default write high-water mark in bytes: above it a streaming producer is
+ * paused (or, with no producer, reading stops). Twisted's `bufferSize` and
+ * asyncio's default are the same 64 KiB.
+ */
+export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024;
+
+// Pull-producer bookkeeping: whether the producer wrote during its last
+// resumeProducing(), so that one which wrote nothing is not asked again in a
+// busy loop (Twisted asks it again only once something was written).
+const PULL_OFF = 0;
+const PULL_ASKING = 1;
+const PULL_WROTE = 2;
+const PULL_IDLE = 3;
+
+/**
+ * The shared half of an `ITCPTransport`. Extend it to write a reactor's
+ * transport; see "Writing a reactor" in docs/reactors.md.
+ *
+ * @remarks
+ * What the subclass provides:
+ * - the I/O members of `ITCPTransport` (`write`, `writeSequence`, the TCP
+ *   options) and {@link BaseTransport.writeBufferSize};
+ * - {@link BaseTransport.pauseReading} / {@link BaseTransport.resumeReading},
+ *   called whenever a reason to hold reads back appears or goes away;
+ * - {@link BaseTransport.notifyWhenDrained}: call
+ *   {@link BaseTransport.writeBufferDrained} once the output is empty;
+ * - {@link BaseTransport.scheduleEnd}: send the FIN soon (on a later turn, so
+ *   writes made right after `loseConnection()` still go out) unless
+ *   {@link BaseTransport.producerHoldsClose};
+ * - {@link BaseTransport.abort}: reset the connection now.
+ *
+ * After each write it calls {@link BaseTransport.afterWrite}, and when the
+ * connection is gone it sets {@link BaseTransport.lost} and calls
+ * {@link BaseTransport.notifyConnectionLost}. Nothing here allocates on the
+ * write or read path.
+ */
+export abstract class BaseTransport implements ITCPTransport {
+  readonly #host: IAddress;
+  readonly #peer: IAddress;
+  #highWaterMark: number;
+
+  /** `connectionLost` ran (or is running): nothing calls the protocol or the producer after it. */
+  protected lost = false;
+  /** `loseConnection()` or an abort was requested: reading stops, the connection closes. */
+  protected closeRequested = false;
+  /** `loseWriteConnection()` was called. */
+  protected halfCloseRequested = false;
+  /** The FIN was queued, or an abort or error happened: further writes are dropped. */
+  protected writeClosed = false;
+
+  #readPausedByProducer = false;
+  #readPausedByBuffer = false;
+  /** The output went above the high-water mark and has not drained since. */
+  #overHighWater = false;
+  /** A drain notification was requested and has not arrived. */
+  #drainAwaited = false;
+
+  #producer: IPushProducer | IPullProducer | null = null;
+  #streaming = false;
+  #producerPaused = false;
+  #pullState = PULL_OFF;
+
+  /**
+   * @param host - this end's address, captured now so it survives the close.
+   * @param peer - the remote address, likewise.
+   * @param highWaterMark - write high-water mark in bytes (validated by the reactor).
+   */
+  protected constructor(host: IAddress, peer: IAddress, highWaterMark: number) {
+    this.#host = host;
+    this.#peer = peer;
+    this.#highWaterMark = highWaterMark;
+  }
+
+  // ------------------------------------------------------------ for the subclass to provide
+
+  /** Where exceptions from user code are logged (the reactor's namespace). */
+  protected abstract get log(): Logger;
+
+  /** The protocol's type name, for log messages. */
+  protected abstract protocolName(): string;
+
+  /** Stops reading from the peer (a producer, the output buffer or a close holds reads back). */
+  protected abstract pauseReading(): void;
+
+  /**
+   * A reason to hold reads back went away: resume reading unless
+   * {@link BaseTransport.readPaused} or {@link BaseTransport.closeRequested}
+   * still holds them back.
+   */
+  protected abstract resumeReading(): void;
+
+  /**
+   * Arrange for {@link BaseTransport.writeBufferDrained} to be called once
+   * {@link BaseTransport.writeBufferSize} is 0 (on a later turn if it is 0
+   * now). A transport that reports every drain anyway may do nothing.
+   */
+  protected abstract notifyWhenDrained(): void;
+
+  /** Ends the write side soon (FIN, or the full close after `loseConnection()`), once no producer holds it back. */
+  protected abstract scheduleEnd(): void;
+
+  /**
+   * Resets the connection now, dropping unsent data; `connectionLost` later
+   * gets `reason` (or ConnectionAborted when `null`) unless another reason
+   * was recorded first.
+   */
+  protected abstract abort(reason: Failure | null): void;
+
+  /** Bytes written and not yet handed to the network; flow control keeps it near {@link BaseTransport.writeHighWaterMark}. */
+  abstract get writeBufferSize(): number;
+
+  /** See {@link ITransport.write}. */
+  abstract write(data: WriteData): void;
+  /** See {@link ITransport.writeSequence}. */
+  abstract writeSequence(data: Iterable<WriteData>): void;
+  /** See {@link ITCPTransport.setTcpNoDelay}. */
+  abstract setTcpNoDelay(enabled: boolean): void;
+  /** See {@link ITCPTransport.getTcpNoDelay}. */
+  abstract getTcpNoDelay(): boolean;
+  /** See {@link ITCPTransport.setTcpKeepAlive}. */
+  abstract setTcpKeepAlive(enabled: boolean, initialDelaySeconds?: number): void;
+  /** See {@link ITCPTransport.getTcpKeepAlive}. */
+  abstract getTcpKeepAlive(): boolean;
+
+  // ------------------------------------------------------------ ITransport
+
+  /**
+   * Closes the connection cleanly: stops reading now, waits until any
+   * registered producer is unregistered, flushes what was written (including
+   * writes made right after this call, in the same turn), sends FIN and
+   * closes. `connectionLost` then receives ConnectionDone unless something
+   * failed on the way.
+   */
+  loseConnection(): void {
+    if (this.closeRequested || this.lost) return;
+    this.closeRequested = true;
+    this.pauseReading();
+    this.scheduleEnd();
+  }
+
+  /**
+   * Half-closes: sends FIN once everything written so far is flushed (and any
+   * producer unregistered) but keeps reading. A half-closeable protocol's
+   * `writeConnectionLost()` runs once the FIN is out.
+   */
+  loseWriteConnection(): void {
+    if (this.halfCloseRequested || this.closeRequested || this.lost) return;
+    this.halfCloseRequested = true;
+    this.scheduleEnd();
+  }
+
+  /** Closes now with a reset, dropping unsent data; `connectionLost` receives ConnectionAborted. */
+  abortConnection(): void {
+    this.abort(null);
+  }
+
+  /** This end's address (still valid after the close). */
+  getHost(): IAddress {
+    return this.#host;
+  }
+
+  /** The peer's address (still valid after the close). */
+  getPeer(): IAddress {
+    return this.#peer;
+  }
+
+  /** True once `loseConnection()` or `abortConnection()` was called, or the connection is gone. */
+  get disconnecting(): boolean {
+    return this.closeRequested || this.lost;
+  }
+
+  /**
+   * Output bytes buffered above which a streaming producer is paused (or, with
+   * no producer, reading from the peer stops until the buffer drains).
+   * @throws RangeError on set if not an integer >= 0.
+   */
+  get writeHighWaterMark(): number {
+    return this.#highWaterMark;
+  }
+
+  set writeHighWaterMark(bytes: number) {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      throw new RangeError(`writeHighWaterMark must be an integer >= 0, got ${String(bytes)}`);
+    }
+    this.#highWaterMark = bytes;
+    if (!this.#overHighWater && !this.writeClosed && this.writeBufferSize > bytes) {
+      this.#bufferFull();
+    }
+  }
+
+  // ------------------------------------------------------------ producer (our reads)
+
+  /** Stops reading from the peer until `resumeProducing()`. */
+  pauseProducing(): void {
+    if (this.lost) return;
+    this.#readPausedByProducer = true;
+    this.pauseReading();
+  }
+
+  /** Resumes reading, unless the output buffer or a close still holds it back. */
+  resumeProducing(): void {
+    if (this.lost) return;
+    this.#readPausedByProducer = false;
+    this.resumeReading();
+  }
+
+  /** As in Twisted: the consumer is going away, so the connection is closed (`loseConnection`). */
+  stopProducing(): void {
+    this.loseConnection();
+  }
+
+  // ------------------------------------------------------------ consumer (our writes)
+
+  /**
+   * Attaches a producer of outgoing data. A streaming producer is paused when
+   * the output buffer goes above the high-water mark and resumed when it has
+   * drained; a pull producer is asked for data now and each time it drains.
+   * On a closed connection the producer is told `stopProducing()` at once.
+   * @throws Error if a producer is already registered.
+   */
+  registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
+    if (this.#producer !== null) {
+      throw new Error(
+        `Cannot register producer ${describeType(producer)}: ${describeType(this.#producer)} is already registered`,
+      );
+    }
+    if (this.lost) {
+      this.#callProducer(producer, 'stopProducing');
+      return;
+    }
+    this.#producer = producer;
+    this.#streaming = streaming;
+    this.#producerPaused = false;
+    if (streaming) {
+      if (this.#overHighWater) {
+        this.#producerPaused = true;
+        this.#callProducer(producer, 'pauseProducing');
+      }
+    } else {
+      this.#pull();
+    }
+  }
+
+  /** Detaches the producer; a pending `loseConnection()` or `loseWriteConnection()` may now proceed. */
+  unregisterProducer(): void {
+    if (this.#producer === null) return;
+    this.#producer = null;
+    this.#producerPaused = false;
+    this.#pullState = PULL_OFF;
+    if (this.lost) return;
+    // Without a producer to pause, default backpressure takes over.
+    if (this.#overHighWater && !this.#readPausedByBuffer) {
+      this.#readPausedByBuffer = true;
+      this.pauseReading();
+    }
+    if (this.closeRequested || this.halfCloseRequested) this.scheduleEnd();
+  }
+
+  // ------------------------------------------------------------ for the subclass to call
+
+  /** True while a producer or the output buffer holds reads back (a close is the subclass's to check). */
+  protected get readPaused(): boolean {
+    return this.#readPausedByProducer || this.#readPausedByBuffer;
+  }
+
+  /** True between {@link BaseTransport.notifyWhenDrained} and the {@link BaseTransport.writeBufferDrained} it asked for. */
+  protected get drainAwaited(): boolean {
+    return this.#drainAwaited;
+  }
+
+  /**
+   * True while a registered producer holds back the FIN (Twisted's rule: a
+   * close waits until the producer is unregistered). A transport registered as
+   * the producer of its own output (an echo that pauses its reads when its
+   * writes back up) never holds it back: it has nothing left to produce once
+   * reading stops, so waiting for it would only wait for the peer to give up.
+   */
+  protected get producerHoldsClose(): boolean {
+    return this.#producer !== null && this.#producer !== this;
+  }
+
+  /**
+   * Call after every accepted write, with the bytes now buffered: tells a
+   * pull producer's bookkeeping it wrote, and holds back whoever fills the
+   * buffer once it is above the high-water mark.
+   */
+  protected afterWrite(bufferedBytes: number): void {
+    if (this.#pullState !== PULL_OFF) this.#pullWrote();
+    if (bufferedBytes > this.#highWaterMark && !this.#overHighWater) this.#bufferFull();
+  }
+
+  /**
+   * The output buffer is empty (or was, when the notification was asked
+   * for): resumes a paused streaming producer, asks a pull producer for more,
+   * and lets reading resume.
+   */
+  protected writeBufferDrained(): void {
+    this.#drainAwaited = false;
+    if (this.lost) return;
+    if (this.writeBufferSize > 0) {
+      // More was written since the notification was requested: wait again if anyone cares.
+      const pullWaiting =
+        this.#producer !== null && !this.#streaming && this.#pullState === PULL_OFF;
+      if (this.#overHighWater || pullWaiting) this.#awaitDrain();
+      return;
+    }
+    this.#overHighWater = false;
+    const producer = this.#producer;
+    if (producer !== null) {
+      if (this.#streaming) {
+        if (this.#producerPaused) {
+          this.#producerPaused = false;
+          this.#callProducer(producer, 'resumeProducing');
+        }
+      } else if (this.#pullState === PULL_OFF) {
+        this.#pull();
+      }
+    }
+    if (this.#readPausedByBuffer) {
+      this.#readPausedByBuffer = false;
+      this.resumeReading();
+    }
+  }
+
+  /**
+   * Attaches the protocol: `protocol.makeConnection(this)`. An exception there
+   * (usually from `connectionMade`) is logged and aborts the connection;
+   * unlike Twisted, the connection is not left open.
+   */
+  protected attachProtocol(protocol: IProtocol): void {
+    try {
+      protocol.makeConnection(this);
+    } catch (err) {
+      this.protocolFailed('makeConnection/connectionMade', err);
+    }
+  }
+
+  /** Logs an exception thrown by protocol (or producer) code and aborts the connection. */
+  protected protocolFailed(where: string, err: unknown): void {
+    this.log.failure(
+      `Unhandled error in ${this.protocolName()}.${where}; aborting the connection`,
+      err,
+      { peer: this.#peer.toString(), host: this.#host.toString() },
+    );
+    if (this.lost) return;
+    this.abort(
+      new Failure(new ConnectionLost(`The protocol raised an error in ${where}`, { cause: err })),
+    );
+  }
+
+  /**
+   * Tells the protocol the connection is gone: clears its `connected` flag,
+   * stops a registered producer, then calls `connectionLost(reason)`; an
+   * exception from either is logged. Set {@link BaseTransport.lost} first.
+   */
+  protected notifyConnectionLost(protocol: IProtocol, reason: Failure): void {
+    markDisconnected(protocol);
+    const producer = this.#producer;
+    if (producer !== null) {
+      this.#producer = null;
+      this.#callProducer(producer, 'stopProducing');
+    }
+    try {
+      protocol.connectionLost(reason);
+    } catch (err) {
+      this.log.failure(`Unhandled error in ${describeType(protocol)}.connectionLost`, err, {
+        peer: this.#peer.toString(),
+      });
+    }
+  }
+
+  // ------------------------------------------------------------ internals
+
+  #callProducer(
+    producer: IPushProducer | IPullProducer,
+    method: 'pauseProducing' | 'resumeProducing' | 'stopProducing',
+  ): void {
+    try {
+      if (method === 'pauseProducing') (producer as IPushProducer).pauseProducing();
+      else producer[method]();
+    } catch (err) {
+      if (method === 'stopProducing' || this.lost) {
+        this.log.failure(`Unhandled error in ${describeType(producer)}.${method}`, err, {
+          peer: this.#peer.toString(),
+        });
+      } else {
+        this.protocolFailed(`${describeType(producer)}.${method}`, err);
+      }
+    }
+  }
+
+  /** Output went above the high-water mark: hold back whoever fills it. */
+  #bufferFull(): void {
+    this.#overHighWater = true;
+    const producer = this.#producer;
+    if (producer !== null) {
+      if (this.#streaming && !this.#producerPaused) {
+        this.#producerPaused = true;
+        this.#callProducer(producer, 'pauseProducing');
+      }
+    } else if (!this.#readPausedByBuffer) {
+      this.#readPausedByBuffer = true;
+      this.pauseReading();
+    }
+    this.#awaitDrain();
+  }
+
+  #awaitDrain(): void {
+    if (this.#drainAwaited || this.writeClosed || this.lost) return;
+    this.#drainAwaited = true;
+    this.notifyWhenDrained();
+  }
+
+  /** Asks the pull producer for more; see PULL_* for why its writes are tracked. */
+  #pull(): void {
+    const producer = this.#producer;
+    if (producer === null || this.#streaming || this.lost) return;
+    this.#pullState = PULL_ASKING;
+    this.#callProducer(producer, 'resumeProducing');
+    this.#afterPull(producer);
+  }
+
+  #afterPull(producer: IPushProducer | IPullProducer): void {
+    // The producer may have unregistered itself or closed the connection meanwhile.
+    if (this.#producer !== producer || this.lost) return;
+    if (this.#pullState === PULL_WROTE) {
+      this.#pullState = PULL_OFF;
+      this.#awaitDrain();
+    } else {
+      this.#pullState = PULL_IDLE;
+    }
+  }
+
+  #pullWrote(): void {
+    if (this.#pullState === PULL_ASKING) {
+      this.#pullState = PULL_WROTE;
+    } else if (this.#pullState === PULL_IDLE) {
+      this.#pullState = PULL_OFF;
+      this.#awaitDrain();
+    }
+  }
+}
