@@ -60,6 +60,8 @@ export class BunTCPPort implements IListeningPort {
   /** Someone asked `whenListening()` after the bind failed. */
   #failureObserved = false;
   #stopWaiters: Deferred<void>[] = [];
+  /** The local address of the last accepted connection, shared while it repeats. */
+  #lastLocal: IAddress | null = null;
 
   /**
    * @param settings - the reactor's open resources and connection settings.
@@ -170,9 +172,7 @@ export class BunTCPPort implements IListeningPort {
       return;
     }
     const peer = addressFor('TCP', remoteHost, socket.remotePort);
-    const localHost = socket.localAddress as string | undefined;
-    const host =
-      localHost === undefined ? this.#host : addressFor('TCP', localHost, socket.localPort);
+    const host = this.#localAddress(socket);
     const factory = this.#factory;
     const protocol = callMethodSafely(
       log,
@@ -198,6 +198,21 @@ export class BunTCPPort implements IListeningPort {
     );
     resources.addTransport(transport);
     transport.start();
+  }
+
+  /**
+   * This end's address for an accepted socket. Every connection a port
+   * accepts on the same local address shares one address object: idle
+   * connections are many, and each object would cost them all.
+   */
+  #localAddress(socket: BunSocket): IAddress {
+    const localHost = socket.localAddress as string | undefined;
+    if (localHost === undefined) return this.#host;
+    const last = this.#lastLocal;
+    if (last?.host === localHost && last.port === socket.localPort) return last;
+    const address = addressFor('TCP', localHost, socket.localPort);
+    this.#lastLocal = address;
+    return address;
   }
 
   #bind(hostname: string): { hostname: string; port: number; stop(close?: boolean): void } {
