@@ -9,7 +9,7 @@
  * test/*.bun.test.ts files
  * @module
  */
-import { OpenResources, ReactorBase } from '@torsion/core';
+import { DEFAULT_WRITE_HIGH_WATER_MARK, OpenResources, ReactorBase } from '@torsion/core';
 import type {
   ConnectTCPOptions,
   IClientFactory,
@@ -22,7 +22,6 @@ import type {
 } from '@torsion/core';
 import { BunTCPConnector } from './internal/bun-tcp-connector.js';
 import { BunTCPPort } from './internal/bun-tcp-port.js';
-import { DEFAULT_WRITE_HIGH_WATER_MARK } from './internal/bun-tcp-transport.js';
 import { isBun } from './runtime.js';
 
 /** Options for {@link BunReactor}: NodeReactor's, with the same defaults. */

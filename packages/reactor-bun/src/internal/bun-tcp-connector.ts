@@ -6,39 +6,26 @@
  * `startedConnecting`, then `clientConnectionFailed` or, once connected,
  * `clientConnectionLost`.
  *
- * Bun cannot cancel a connect in flight: an abandoned attempt (timed out or
- * stopped) is closed as soon as Bun reports it open, and never reaches the
- * factory.
+ * The state machine, the factory's callbacks and the timeout are core's
+ * BaseConnector; this file is the I/O. Bun cannot cancel a connect in
+ * flight: an abandoned attempt (timed out or stopped) is closed as soon as
+ * Bun reports it open, and never reaches the factory.
  *
  * Tests: test/connector.bun.test.ts, test/transport.bun.test.ts
  * @module
  */
 import {
   addressFor,
+  BaseConnector,
   ConnectError,
   ConnectionRefusedError,
   DNSLookupError,
-  Failure,
   Logger,
-  Protocol,
-  ReactorNotRestartable,
-  TimeoutError,
 } from '@torsion/core';
-import type {
-  ConnectorState,
-  IAddress,
-  IClientFactory,
-  IConnector,
-  IDelayedCall,
-  IProtocol,
-  IReactorTime,
-  OpenResources,
-} from '@torsion/core';
+import type { IClientFactory, IProtocol, IReactorTime, OpenResources } from '@torsion/core';
 import type { SocketHandler } from 'bun';
-import { callMethodSafely, THREW } from './call-safely.js';
-import { describeType } from './describe-type.js';
 import { BunTCPTransport } from './bun-tcp-transport.js';
-import type { BunSocket, SocketData, TransportOwner } from './bun-tcp-transport.js';
+import type { BunSocket, SocketData } from './bun-tcp-transport.js';
 
 const log = new Logger('torsion.bun');
 
@@ -120,127 +107,27 @@ export function connectErrorFor(err: unknown, destination: string): ConnectError
  * the factory did not call `connect()` again from its callback (so a
  * reconnecting factory stays started across retries).
  */
-export class BunTCPConnector implements IConnector, TransportOwner {
-  readonly #resources: OpenResources;
-  readonly #clock: IReactorTime;
-  readonly #factory: IClientFactory;
+export class BunTCPConnector extends BaseConnector<BunTCPTransport> {
   readonly #settings: ConnectorSettings;
-  readonly #destination: IAddress;
-  #state: ConnectorState = 'disconnected';
   #attempt: Attempt | null = null;
   /** Inside `Bun.connect()`: a failure it reports now is delivered on a later turn. */
   #dialing = false;
-  #timeoutCall: IDelayedCall | null = null;
-  #transport: BunTCPTransport | null = null;
-  #factoryStarted = false;
 
   constructor(
     resources: OpenResources,
-    clock: IReactorTime,
+    clock: Pick<IReactorTime, 'callLater'>,
     factory: IClientFactory,
     settings: ConnectorSettings,
   ) {
-    this.#resources = resources;
-    this.#clock = clock;
-    this.#factory = factory;
+    super({
+      resources,
+      clock,
+      factory,
+      destination: addressFor('TCP', settings.host, settings.port),
+      timeout: settings.timeout,
+      log,
+    });
     this.#settings = settings;
-    this.#destination = addressFor('TCP', settings.host, settings.port);
-  }
-
-  /** `'disconnected'`, `'connecting'` or `'connected'`. */
-  get state(): ConnectorState {
-    return this.#state;
-  }
-
-  /** The connection, while connected. */
-  get transport(): BunTCPTransport | null {
-    return this.#transport;
-  }
-
-  /**
-   * Starts a connection attempt (again, after a failure or a lost connection).
-   * @throws Error if already connecting or connected.
-   * @throws ReactorNotRestartable if the reactor has stopped.
-   */
-  connect(): void {
-    if (this.#state !== 'disconnected') {
-      throw new Error(`connect() needs a disconnected connector; it is ${this.#state}`);
-    }
-    if (this.#resources.closed) {
-      throw new ReactorNotRestartable('The reactor has stopped; it cannot open connections');
-    }
-    this.#state = 'connecting';
-    this.#resources.connectorStarted(this);
-    if (!this.#factoryStarted) {
-      this.#factoryStarted = true;
-      this.#callFactory('doStart');
-    }
-    // The factory may have called stopConnecting() from doStart.
-    if ((this.#state as ConnectorState) !== 'connecting') return;
-    const attempt = new Attempt(this);
-    this.#attempt = attempt;
-    const { host, timeout, lookup } = this.#settings;
-    if (lookup === undefined) {
-      this.#dial(attempt, host);
-    } else {
-      lookup(host).then(
-        (address) => {
-          if (attempt.live) this.#dial(attempt, address);
-        },
-        (err: unknown) => {
-          if (attempt.live) this.connectFailed(attempt, err);
-        },
-      );
-    }
-    if (attempt.live && timeout !== Infinity) {
-      this.#timeoutCall = this.#clock.callLater(timeout, BunTCPConnector.#timedOut, this);
-    }
-    this.#callFactory('startedConnecting', this);
-  }
-
-  /** Cancels an attempt in progress, or closes the connection (`loseConnection`). */
-  disconnect(): void {
-    if (this.#state === 'connecting') this.stopConnecting();
-    else if (this.#state === 'connected') this.#transport?.loseConnection();
-  }
-
-  /**
-   * Cancels the attempt in progress: the factory's `clientConnectionFailed`
-   * receives a ConnectError.
-   * @throws Error if not connecting.
-   */
-  stopConnecting(): void {
-    if (this.#state !== 'connecting') {
-      throw new Error(
-        `stopConnecting() needs a connection attempt in progress; it is ${this.#state}`,
-      );
-    }
-    this.#attemptFailed(
-      new ConnectError(`The connection attempt to ${this.#destination.toString()} was cancelled`),
-    );
-  }
-
-  /** Where this connector connects to. */
-  getDestination(): IAddress {
-    return this.#destination;
-  }
-
-  /** @returns a short description for logs. */
-  toString(): string {
-    return `BunTCPConnector(${this.#destination.toString()}, ${this.#state})`;
-  }
-
-  /**
-   * The connection made by this connector is gone.
-   * @internal
-   */
-  transportClosed(transport: BunTCPTransport, reason: Failure): void {
-    this.#resources.transportClosed(transport, reason);
-    if (transport !== this.#transport) return;
-    this.#transport = null;
-    this.#state = 'disconnected';
-    this.#callFactory('clientConnectionLost', this, reason);
-    this.#maybeStopFactory();
   }
 
   /**
@@ -256,7 +143,7 @@ export class BunTCPConnector implements IConnector, TransportOwner {
       });
       return;
     }
-    this.#attemptFailed(connectErrorFor(err, this.#destination.toString()));
+    this.attemptFailed(connectErrorFor(err, this.getDestination().toString()));
   }
 
   /**
@@ -269,7 +156,8 @@ export class BunTCPConnector implements IConnector, TransportOwner {
       socket.terminate();
       return;
     }
-    this.#endAttempt();
+    this.#attempt = null;
+    attempt.live = false;
     // A peer that reset at once leaves Bun without addresses to report.
     const remoteHost = socket.remoteAddress as string | undefined;
     const localHost = socket.localAddress as string | undefined;
@@ -283,32 +171,45 @@ export class BunTCPConnector implements IConnector, TransportOwner {
       localHost ?? '0.0.0.0',
       localHost === undefined ? 0 : socket.localPort,
     );
-    this.#state = 'connected';
-    const factory = this.#factory;
-    const built = callMethodSafely(
-      log,
-      `Unhandled error in ${describeType(factory)}.buildProtocol; connection closed`,
-      { peer: peer.toString() },
-      factory,
-      'buildProtocol',
+    this.attemptSucceeded(
       peer,
+      (protocol) =>
+        new BunTCPTransport(socket, protocol, host, peer, this, this.#settings.writeHighWaterMark),
     );
-    // As Twisted: a refused (null) or failed build still gets a transport, with a
-    // do-nothing protocol, so the factory hears clientConnectionLost as usual.
-    const protocol: IProtocol = built === THREW || built == null ? new Protocol() : built;
-    const transport = new BunTCPTransport(
-      socket,
-      protocol,
-      host,
-      peer,
-      this,
-      this.#settings.writeHighWaterMark,
+  }
+
+  // ------------------------------------------------------------ for BaseConnector
+
+  /** Starts `Bun.connect` (after the lookup, when one is configured). */
+  protected startAttempt(): void {
+    const attempt = new Attempt(this);
+    this.#attempt = attempt;
+    const { host, lookup } = this.#settings;
+    if (lookup === undefined) {
+      this.#dial(attempt, host);
+      return;
+    }
+    lookup(host).then(
+      (address) => {
+        if (attempt.live) this.#dial(attempt, address);
+      },
+      (err: unknown) => {
+        if (attempt.live) this.connectFailed(attempt, err);
+      },
     );
-    this.#transport = transport;
-    this.#resources.addTransport(transport);
-    if (built === THREW) transport.abortConnection();
-    else if (built == null) transport.loseConnection();
-    else transport.start();
+  }
+
+  /** Forgets the attempt: if Bun still connects it, `open` closes the socket. */
+  protected abandonAttempt(): void {
+    const attempt = this.#attempt;
+    this.#attempt = null;
+    if (attempt !== null) attempt.live = false;
+  }
+
+  /** Attaches the protocol to the new connection. */
+  protected startTransport(transport: BunTCPTransport, protocol: IProtocol): void {
+    void protocol;
+    transport.start();
   }
 
   #dial(attempt: Attempt, hostname: string): void {
@@ -329,56 +230,6 @@ export class BunTCPConnector implements IConnector, TransportOwner {
     } finally {
       this.#dialing = false;
     }
-  }
-
-  #callFactory<K extends Exclude<keyof IClientFactory, 'buildProtocol'>>(
-    method: K,
-    ...args: Parameters<IClientFactory[K]>
-  ): void {
-    callMethodSafely(
-      log,
-      `Unhandled error in ${describeType(this.#factory)}.${method}`,
-      { destination: this.#destination.toString() },
-      this.#factory,
-      method,
-      ...(args as never),
-    );
-  }
-
-  #maybeStopFactory(): void {
-    // The factory did not reconnect from its callback: this round is over.
-    if (this.#state === 'disconnected' && this.#factoryStarted) {
-      this.#factoryStarted = false;
-      this.#callFactory('doStop');
-    }
-  }
-
-  #endAttempt(): void {
-    const attempt = this.#attempt;
-    this.#attempt = null;
-    if (attempt !== null) attempt.live = false;
-    if (this.#timeoutCall !== null) {
-      if (this.#timeoutCall.active()) this.#timeoutCall.cancel();
-      this.#timeoutCall = null;
-    }
-    this.#resources.connectorFinished(this);
-  }
-
-  #attemptFailed(error: ConnectError | TimeoutError): void {
-    if (this.#state !== 'connecting') return;
-    this.#endAttempt();
-    this.#state = 'disconnected';
-    this.#callFactory('clientConnectionFailed', this, new Failure(error));
-    this.#maybeStopFactory();
-  }
-
-  static #timedOut(connector: BunTCPConnector): void {
-    connector.#timeoutCall = null;
-    connector.#attemptFailed(
-      new TimeoutError(
-        `Connection to ${connector.#destination.toString()} timed out after ${connector.#settings.timeout} s`,
-      ),
-    );
   }
 }
 

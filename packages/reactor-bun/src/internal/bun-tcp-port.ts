@@ -7,10 +7,19 @@
  * Tests: test/listen.bun.test.ts, test/transport.bun.test.ts
  * @module
  */
-import { addressFor, CannotListenError, Deferred, fail, Logger, succeed } from '@torsion/core';
+import {
+  addressFor,
+  buildProtocolSafely,
+  callMethodSafely,
+  CannotListenError,
+  Deferred,
+  fail,
+  Logger,
+  succeed,
+  THREW,
+} from '@torsion/core';
 import type { IAddress, IListeningPort, IProtocolFactory, OpenResources } from '@torsion/core';
 import type { SocketHandler } from 'bun';
-import { callMethodSafely, THREW } from './call-safely.js';
 import { describeType } from './describe-type.js';
 import { BunTCPTransport } from './bun-tcp-transport.js';
 import type { BunSocket, SocketData } from './bun-tcp-transport.js';
@@ -173,16 +182,7 @@ export class BunTCPPort implements IListeningPort {
     }
     const peer = addressFor('TCP', remoteHost, socket.remotePort);
     const host = this.#localAddress(socket);
-    const factory = this.#factory;
-    const protocol = callMethodSafely(
-      log,
-      `Unhandled error in ${describeType(factory)}.buildProtocol; connection closed`,
-      { peer: peer.toString() },
-      factory,
-      'buildProtocol',
-      peer,
-    );
-    // `== null`: a factory written in plain JavaScript may return undefined.
+    const protocol = buildProtocolSafely(log, this.#factory, peer);
     if (protocol === THREW || protocol == null) {
       socket.data = null;
       socket.end();

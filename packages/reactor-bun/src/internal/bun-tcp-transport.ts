@@ -19,27 +19,20 @@
  * @module
  */
 import type { Socket, SocketHandler } from 'bun';
-import { ConnectionAborted, ConnectionDone, ConnectionLost, Failure, Logger } from '@torsion/core';
-import type {
-  IAddress,
-  IHalfCloseableProtocol,
-  IProtocol,
-  IPullProducer,
-  IPushProducer,
-  ITCPTransport,
-  WriteData,
+import {
+  BaseTransport,
+  ConnectionAborted,
+  ConnectionDone,
+  ConnectionLost,
+  DEFAULT_WRITE_HIGH_WATER_MARK,
+  Failure,
+  Logger,
 } from '@torsion/core';
+import type { IAddress, IHalfCloseableProtocol, IProtocol, WriteData } from '@torsion/core';
 import { describeType } from './describe-type.js';
 import { WriteQueue } from './write-queue.js';
 
 const log = new Logger('torsion.bun');
-
-/**
- * Default write high-water mark in bytes, as core's: above it a streaming
- * producer is paused (or, with no producer, reading stops). Twisted's
- * `bufferSize` and asyncio's default are the same 64 KiB.
- */
-export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024;
 
 /** Told once, after the protocol's `connectionLost` ran, that a transport is gone. */
 export interface TransportOwner {
@@ -52,14 +45,6 @@ export type SocketData = object | null;
 /** A Bun TCP socket as Torsion uses it. */
 export type BunSocket = Socket<SocketData>;
 
-// Pull-producer bookkeeping, as in core: whether the producer wrote during
-// its last resumeProducing(), so that one which wrote nothing is not asked
-// again in a busy loop.
-const PULL_OFF = 0;
-const PULL_ASKING = 1;
-const PULL_WROTE = 2;
-const PULL_IDLE = 3;
-
 /**
  * A TCP connection on Bun. Built by ports and connectors; user code sees it
  * as `ITCPTransport` (`protocol.transport`).
@@ -71,23 +56,15 @@ const PULL_IDLE = 3;
  * resets at once. The protocol's `connectionLost(reason)` runs exactly
  * once, and nothing calls the protocol after it.
  */
-export class BunTCPTransport implements ITCPTransport {
+export class BunTCPTransport extends BaseTransport {
   readonly #socket: BunSocket;
   readonly #protocol: IProtocol;
-  readonly #host: IAddress;
-  readonly #peer: IAddress;
   readonly #owner: TransportOwner;
-  #highWaterMark: number;
-  /** Output Bun did not take yet; created on the first partial write. */
+  /** Output Bun did not take yet; created on the first short write. */
   #queue: WriteQueue | null = null;
 
   /** Why the connection ends, when this side decided first (abort, protocol error, socket error). */
   #reason: Failure | null = null;
-  #disconnecting = false;
-  /** The FIN was sent, the socket closed, or an abort happened: further writes are dropped. */
-  #writeClosed = false;
-  /** `loseWriteConnection()` was called. */
-  #halfCloseRequested = false;
   /** A deferred {@link BunTCPTransport.#end} is scheduled. */
   #endScheduled = false;
   /** {@link BunTCPTransport.#end} waits for the queue to drain. */
@@ -98,22 +75,8 @@ export class BunTCPTransport implements ITCPTransport {
   #socketGone = false;
   /** We are inside our own `socket.end()`/`terminate()`, whose `close` arrives synchronously. */
   #inOwnClose = false;
-  /** `connectionLost` ran. */
-  #lost = false;
-
-  #readPausedByProducer = false;
-  #readPausedByBuffer = false;
   /** Whether the Bun socket is paused right now. */
   #socketPaused = false;
-  /** The output went above the high-water mark and has not drained since. */
-  #overHighWater = false;
-  /** A flush notification was requested and has not arrived. */
-  #flushPending = false;
-
-  #producer: IPushProducer | IPullProducer | null = null;
-  #streaming = false;
-  #producerPaused = false;
-  #pullState = PULL_OFF;
 
   // Bun turns Nagle's algorithm off on every socket it creates.
   #noDelay = true;
@@ -135,12 +98,10 @@ export class BunTCPTransport implements ITCPTransport {
     owner: TransportOwner,
     highWaterMark: number = DEFAULT_WRITE_HIGH_WATER_MARK,
   ) {
+    super(host, peer, highWaterMark);
     this.#socket = socket;
     this.#protocol = protocol;
-    this.#host = host;
-    this.#peer = peer;
     this.#owner = owner;
-    this.#highWaterMark = highWaterMark;
     socket.data = this;
   }
 
@@ -151,14 +112,10 @@ export class BunTCPTransport implements ITCPTransport {
    * @internal
    */
   start(): void {
-    try {
-      this.#protocol.makeConnection(this);
-    } catch (err) {
-      this.#protocolFailed('makeConnection/connectionMade', err);
-    }
+    this.attachProtocol(this.#protocol);
   }
 
-  // ------------------------------------------------------------ ITransport
+  // ------------------------------------------------------------ writing
 
   /**
    * Sends bytes to the peer; strings are sent as UTF-8. Whatever Bun does
@@ -171,9 +128,8 @@ export class BunTCPTransport implements ITCPTransport {
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
       throw new TypeError(`write() takes a Uint8Array or a string, not ${describeType(data)}`);
     }
-    if (this.#writeClosed) return;
+    if (this.writeClosed) return;
     this.#send(data);
-    if (this.#pullState !== PULL_OFF) this.#pullWrote();
   }
 
   /**
@@ -191,7 +147,7 @@ export class BunTCPTransport implements ITCPTransport {
         );
       }
     }
-    if (this.#writeClosed || items.length === 0) return;
+    if (this.writeClosed || items.length === 0) return;
     const [first] = items;
     if (items.length === 1 && first !== undefined) {
       this.#send(first);
@@ -199,57 +155,15 @@ export class BunTCPTransport implements ITCPTransport {
       // Bun has no writev: one send of the joined bytes beats one per item.
       this.#send(Buffer.concat(items.map(toBytes)));
     }
-    if (this.#pullState !== PULL_OFF) this.#pullWrote();
   }
 
   /**
-   * Closes the connection cleanly: stops reading now, waits until any
-   * registered producer is unregistered, flushes what was written (including
-   * writes made right after this call, in the same turn of the event loop),
-   * sends FIN and closes. `connectionLost` then receives ConnectionDone
-   * unless something failed on the way.
+   * Bytes written but not yet accepted by the kernel: what Bun's
+   * `socket.write()` returned short of. Flow control keeps it near
+   * {@link BaseTransport.writeHighWaterMark}.
    */
-  loseConnection(): void {
-    if (this.#disconnecting || this.#lost) return;
-    this.#disconnecting = true;
-    this.#updateReading();
-    this.#scheduleEnd();
-  }
-
-  /** This end's address (still valid after the close). */
-  getHost(): IAddress {
-    return this.#host;
-  }
-
-  /** The peer's address (still valid after the close). */
-  getPeer(): IAddress {
-    return this.#peer;
-  }
-
-  /** True once `loseConnection()` or `abortConnection()` was called, or the connection is gone. */
-  get disconnecting(): boolean {
-    return this.#disconnecting || this.#lost;
-  }
-
-  // ------------------------------------------------------------ ITCPTransport
-
-  /**
-   * Closes now with a TCP RST (`socket.terminate()`), dropping unsent data;
-   * `connectionLost` receives ConnectionAborted on a later turn.
-   */
-  abortConnection(): void {
-    this.#abort(null);
-  }
-
-  /**
-   * Half-closes: sends FIN once everything written so far is flushed (and any
-   * producer unregistered) but keeps reading. A half-closeable protocol's
-   * `writeConnectionLost()` runs once the FIN is out.
-   */
-  loseWriteConnection(): void {
-    if (this.#halfCloseRequested || this.#disconnecting || this.#lost) return;
-    this.#halfCloseRequested = true;
-    this.#scheduleEnd();
+  get writeBufferSize(): number {
+    return this.#queue?.size ?? 0;
   }
 
   /** Turns Nagle's algorithm off (`true`) or on. Bun's default, kept here, is off (no delay). */
@@ -285,108 +199,10 @@ export class BunTCPTransport implements ITCPTransport {
     return this.#keepAlive;
   }
 
-  /**
-   * Output bytes queued above which a streaming producer is paused (or, with
-   * no producer, reading from the peer stops until the queue drains).
-   * @throws RangeError on set if not an integer >= 0.
-   */
-  get writeHighWaterMark(): number {
-    return this.#highWaterMark;
-  }
-
-  set writeHighWaterMark(bytes: number) {
-    if (!Number.isSafeInteger(bytes) || bytes < 0) {
-      throw new RangeError(`writeHighWaterMark must be an integer >= 0, got ${String(bytes)}`);
-    }
-    this.#highWaterMark = bytes;
-    if (!this.#overHighWater && !this.#writeClosed && this.writeBufferSize > bytes) {
-      this.#bufferFull();
-    }
-  }
-
-  /**
-   * Bytes written but not yet accepted by the kernel: what Bun's
-   * `socket.write()` returned short of. Flow control keeps it near
-   * {@link BunTCPTransport.writeHighWaterMark}.
-   */
-  get writeBufferSize(): number {
-    return this.#queue?.size ?? 0;
-  }
-
-  // ------------------------------------------------------------ producer (our reads)
-
-  /** Stops reading from the peer until `resumeProducing()`. */
-  pauseProducing(): void {
-    if (this.#lost) return;
-    this.#readPausedByProducer = true;
-    this.#updateReading();
-  }
-
-  /** Resumes reading, unless the output buffer or a close still holds it back. */
-  resumeProducing(): void {
-    if (this.#lost) return;
-    this.#readPausedByProducer = false;
-    this.#updateReading();
-  }
-
-  /** As in Twisted: the consumer is going away, so the connection is closed (`loseConnection`). */
-  stopProducing(): void {
-    this.loseConnection();
-  }
-
-  // ------------------------------------------------------------ consumer (our writes)
-
-  /**
-   * Attaches a producer of outgoing data. A streaming producer is paused when
-   * the output queue goes above the high-water mark and resumed when it has
-   * drained; a pull producer is asked for data now and each time it drains.
-   * On a closed connection the producer is told `stopProducing()` at once.
-   * @throws Error if a producer is already registered.
-   */
-  registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
-    if (this.#producer !== null) {
-      throw new Error(
-        `Cannot register producer ${describeType(producer)}: ${describeType(this.#producer)} is already registered`,
-      );
-    }
-    if (this.#lost) {
-      this.#callProducer(producer, 'stopProducing');
-      return;
-    }
-    this.#producer = producer;
-    this.#streaming = streaming;
-    this.#producerPaused = false;
-    if (streaming) {
-      if (this.#overHighWater) {
-        this.#producerPaused = true;
-        this.#callProducer(producer, 'pauseProducing');
-      }
-    } else {
-      this.#pull();
-    }
-  }
-
-  /** Detaches the producer; a pending `loseConnection()` or `loseWriteConnection()` may now proceed. */
-  unregisterProducer(): void {
-    if (this.#producer === null) return;
-    this.#producer = null;
-    this.#producerPaused = false;
-    this.#pullState = PULL_OFF;
-    if (this.#lost) return;
-    // Without a producer to pause, default backpressure takes over.
-    if (this.#overHighWater && !this.#readPausedByBuffer) {
-      this.#readPausedByBuffer = true;
-      this.#updateReading();
-    }
-    if (this.#disconnecting || this.#halfCloseRequested) this.#scheduleEnd();
-  }
-
   /** @returns a short description for logs. */
-  toString(): string {
-    return `BunTCPTransport(${describeType(this.#protocol)}, peer=${this.#peer.toString()})`;
+  override toString(): string {
+    return `BunTCPTransport(${this.protocolName()}, peer=${this.getPeer().toString()})`;
   }
-
-  // ------------------------------------------------------------ writing
 
   /** Writes now if nothing is queued, and queues what Bun did not take. */
   #send(data: WriteData): void {
@@ -400,10 +216,16 @@ export class BunTCPTransport implements ITCPTransport {
       let rest: Uint8Array;
       if (typeof data === 'string') {
         // Bun counts UTF-8 bytes; encode only when the send was short.
-        if (written >= data.length && written >= Buffer.byteLength(data)) return;
+        if (written >= data.length && written >= Buffer.byteLength(data)) {
+          this.afterWrite(0);
+          return;
+        }
         rest = Buffer.from(data, 'utf8').subarray(written);
       } else {
-        if (written >= data.byteLength) return;
+        if (written >= data.byteLength) {
+          this.afterWrite(0);
+          return;
+        }
         rest = data.subarray(written);
       }
       queue ??= this.#queue = new WriteQueue();
@@ -411,12 +233,12 @@ export class BunTCPTransport implements ITCPTransport {
     } else {
       queue.push(toBytes(data));
     }
-    if (queue.size > this.#highWaterMark && !this.#overHighWater) this.#bufferFull();
+    this.afterWrite(queue.size);
   }
 
   /** Bun refused a write (the socket is closing): drop output; `close` follows. */
   #writeRefused(): void {
-    this.#writeClosed = true;
+    this.writeClosed = true;
     this.#queue?.clear();
   }
 
@@ -436,155 +258,50 @@ export class BunTCPTransport implements ITCPTransport {
       this.#end();
       if (this.#gone()) return;
     }
-    if (this.#flushPending) this.#flushed();
+    if (this.drainAwaited) this.writeBufferDrained();
   }
 
-  /** Output went above the high-water mark: hold back whoever fills it. */
-  #bufferFull(): void {
-    this.#overHighWater = true;
-    const producer = this.#producer;
-    if (producer !== null) {
-      if (this.#streaming && !this.#producerPaused) {
-        this.#producerPaused = true;
-        this.#callProducer(producer, 'pauseProducing');
-      }
-    } else if (!this.#readPausedByBuffer) {
-      this.#readPausedByBuffer = true;
-      this.#updateReading();
-    }
-    this.#awaitFlush();
+  // ------------------------------------------------------------ for BaseTransport
+
+  /** Where exceptions from user code are logged. */
+  protected get log(): Logger {
+    return log;
   }
 
-  /** Arranges for {@link BunTCPTransport.#flushed} to run once the queue is empty. */
-  #awaitFlush(): void {
-    if (this.#flushPending || this.#writeClosed || this.#lost) return;
-    this.#flushPending = true;
-    // With a backlog, `drain` empties the queue and calls #flushed.
-    if (this.writeBufferSize === 0) setImmediate(BunTCPTransport.#flushedSoon, this);
+  /** The protocol's type name, for log messages. */
+  protected protocolName(): string {
+    return describeType(this.#protocol);
   }
 
-  #flushed(): void {
-    this.#flushPending = false;
-    if (this.#lost || this.#socketGone) return;
-    if (this.writeBufferSize > 0) {
-      // More was queued since the notification was requested: wait again if anyone cares.
-      const pullWaiting =
-        this.#producer !== null && !this.#streaming && this.#pullState === PULL_OFF;
-      if (this.#overHighWater || pullWaiting) this.#awaitFlush();
-      return;
-    }
-    this.#overHighWater = false;
-    const producer = this.#producer;
-    if (producer !== null) {
-      if (this.#streaming) {
-        if (this.#producerPaused) {
-          this.#producerPaused = false;
-          this.#callProducer(producer, 'resumeProducing');
-        }
-      } else if (this.#pullState === PULL_OFF) {
-        this.#pull();
-      }
-    }
-    if (this.#readPausedByBuffer) {
-      this.#readPausedByBuffer = false;
-      this.#updateReading();
-    }
+  /** A reason to hold reads back appeared. */
+  protected pauseReading(): void {
+    this.#updateReading();
   }
 
-  /** Asks the pull producer for more; see PULL_* for why its writes are tracked. */
-  #pull(): void {
-    const producer = this.#producer;
-    if (producer === null || this.#streaming || this.#lost) return;
-    this.#pullState = PULL_ASKING;
-    this.#callProducer(producer, 'resumeProducing');
-    // The producer may have unregistered itself or closed the connection meanwhile.
-    if (this.#producer !== producer || this.#gone()) return;
-    if (this.#pullWroteMeanwhile()) {
-      this.#pullState = PULL_OFF;
-      this.#awaitFlush();
-    } else {
-      this.#pullState = PULL_IDLE;
-    }
+  /** A reason to hold reads back went away. */
+  protected resumeReading(): void {
+    this.#updateReading();
   }
 
-  /** Read through a method: the producer call in between may have changed it. */
-  #pullWroteMeanwhile(): boolean {
-    return this.#pullState === PULL_WROTE;
+  /** `drain` reports the queue emptying; an empty queue is reported on the next turn. */
+  protected notifyWhenDrained(): void {
+    if (this.writeBufferSize === 0) setImmediate(BunTCPTransport.#drainedSoon, this);
   }
 
-  /** Whether the socket or the connection is gone (read after calls that may close it). */
-  #gone(): boolean {
-    return this.#socketGone || this.#lost;
+  /** Ends the write side soon, once no producer holds it back. */
+  protected scheduleEnd(): void {
+    if (this.#endScheduled || this.producerHoldsClose || this.#socketGone) return;
+    this.#endScheduled = true;
+    // Deferred to the check phase so writes made right after loseConnection()
+    // (same callback, or promise continuations) are still delivered, as in Twisted.
+    setImmediate(BunTCPTransport.#endSoon, this);
   }
 
-  #pullWrote(): void {
-    if (this.#pullState === PULL_ASKING) {
-      this.#pullState = PULL_WROTE;
-    } else if (this.#pullState === PULL_IDLE) {
-      this.#pullState = PULL_OFF;
-      this.#awaitFlush();
-    }
-  }
-
-  // ------------------------------------------------------------ reading
-
-  /** Pauses or resumes Bun's reads to match every reason to hold them back. */
-  #updateReading(): void {
-    if (this.#socketGone) return;
-    const paused = this.#readPausedByProducer || this.#readPausedByBuffer || this.#disconnecting;
-    if (paused === this.#socketPaused) return;
-    this.#socketPaused = paused;
-    if (paused) this.#socket.pause();
-    else this.#socket.resume();
-  }
-
-  #deliver(data: Buffer): void {
-    // Reading stops at loseConnection()/abort; drop anything already in flight.
-    if (this.#disconnecting || this.#lost) return;
-    try {
-      this.#protocol.dataReceived(data);
-    } catch (err) {
-      this.#protocolFailed('dataReceived', err);
-    }
-  }
-
-  /** The peer sent FIN. */
-  #readEnded(): void {
-    if (this.#peerEnded) return;
-    this.#peerEnded = true;
-    if (this.#lost || this.#disconnecting) return;
-    const protocol = this.#protocol as Partial<IHalfCloseableProtocol>;
-    if (typeof protocol.readConnectionLost === 'function') {
-      try {
-        protocol.readConnectionLost();
-      } catch (err) {
-        this.#protocolFailed('readConnectionLost', err);
-      }
-    } else {
-      // Not half-closeable: finish cleanly, flushing what the protocol wrote.
-      this.loseConnection();
-    }
-  }
-
-  // ------------------------------------------------------------ closing
-
-  /** Logs an exception thrown by protocol (or producer) code and aborts the connection. */
-  #protocolFailed(where: string, err: unknown): void {
-    log.failure(
-      `Unhandled error in ${describeType(this.#protocol)}.${where}; aborting the connection`,
-      err,
-      { peer: this.#peer.toString(), host: this.#host.toString() },
-    );
-    if (this.#lost) return;
-    this.#abort(
-      new Failure(new ConnectionLost(`The protocol raised an error in ${where}`, { cause: err })),
-    );
-  }
-
-  #abort(reason: Failure | null): void {
-    if (this.#lost) return;
-    this.#disconnecting = true;
-    this.#writeClosed = true;
+  /** Resets the connection now (`socket.terminate()`); `connectionLost` follows on a later turn. */
+  protected abort(reason: Failure | null): void {
+    if (this.lost) return;
+    this.closeRequested = true;
+    this.writeClosed = true;
     this.#queue?.clear();
     if (this.#socketGone) return;
     this.#reason ??= reason ?? new Failure(new ConnectionAborted());
@@ -596,37 +313,63 @@ export class BunTCPTransport implements ITCPTransport {
     }
   }
 
-  /**
-   * True while a registered producer holds back the FIN (Twisted's rule). A
-   * transport registered as the producer of its own output (an echo pausing
-   * its reads while its writes back up) never does: once reading stops it
-   * has nothing left to produce.
-   */
-  get #producerHoldsClose(): boolean {
-    return this.#producer !== null && this.#producer !== this;
+  // ------------------------------------------------------------ reading and closing
+
+  /** Whether the socket or the connection is gone (read after calls that may close it). */
+  #gone(): boolean {
+    return this.#socketGone || this.lost;
   }
 
-  /** Ends the write side soon, once no producer holds it back. */
-  #scheduleEnd(): void {
-    if (this.#endScheduled || this.#producerHoldsClose || this.#socketGone) return;
-    this.#endScheduled = true;
-    // Deferred to the check phase so writes made right after loseConnection()
-    // (same callback, or promise continuations) are still delivered, as in Twisted.
-    setImmediate(BunTCPTransport.#endSoon, this);
+  /** Pauses or resumes Bun's reads to match every reason to hold them back. */
+  #updateReading(): void {
+    if (this.#socketGone) return;
+    const paused = this.readPaused || this.closeRequested;
+    if (paused === this.#socketPaused) return;
+    this.#socketPaused = paused;
+    if (paused) this.#socket.pause();
+    else this.#socket.resume();
+  }
+
+  #deliver(data: Buffer): void {
+    // Reading stops at loseConnection()/abort; drop anything already in flight.
+    if (this.closeRequested || this.lost) return;
+    try {
+      this.#protocol.dataReceived(data);
+    } catch (err) {
+      this.protocolFailed('dataReceived', err);
+    }
+  }
+
+  /** The peer sent FIN. */
+  #readEnded(): void {
+    if (this.#peerEnded) return;
+    this.#peerEnded = true;
+    if (this.lost || this.closeRequested) return;
+    const protocol = this.#protocol as Partial<IHalfCloseableProtocol>;
+    if (typeof protocol.readConnectionLost === 'function') {
+      try {
+        protocol.readConnectionLost();
+      } catch (err) {
+        this.protocolFailed('readConnectionLost', err);
+      }
+    } else {
+      // Not half-closeable: finish cleanly, flushing what the protocol wrote.
+      this.loseConnection();
+    }
   }
 
   #end(): void {
     this.#endScheduled = false;
-    if (this.#socketGone || this.#producerHoldsClose) return;
+    if (this.#socketGone || this.producerHoldsClose) return;
     if (this.writeBufferSize > 0) {
       this.#endAfterFlush = true;
       return;
     }
     const socket = this.#socket;
-    if (this.#disconnecting) {
+    if (this.closeRequested) {
       // Everything is flushed: FIN and close. Bun's end() closes the whole
       // socket and reports it before returning.
-      this.#writeClosed = true;
+      this.writeClosed = true;
       this.#inOwnClose = true;
       try {
         socket.end();
@@ -635,16 +378,16 @@ export class BunTCPTransport implements ITCPTransport {
       }
       return;
     }
-    if (this.#writeClosed) return;
+    if (this.writeClosed) return;
     // loseWriteConnection(): FIN, keep reading.
-    this.#writeClosed = true;
+    this.writeClosed = true;
     socket.shutdown();
     const protocol = this.#protocol as Partial<IHalfCloseableProtocol>;
     if (typeof protocol.writeConnectionLost === 'function') {
       try {
         protocol.writeConnectionLost();
       } catch (err) {
-        this.#protocolFailed('writeConnectionLost', err);
+        this.protocolFailed('writeConnectionLost', err);
       }
     }
   }
@@ -653,7 +396,7 @@ export class BunTCPTransport implements ITCPTransport {
   #socketClosed(error: Error | undefined): void {
     if (this.#socketGone) return;
     this.#socketGone = true;
-    this.#writeClosed = true;
+    this.writeClosed = true;
     if (error !== undefined) {
       this.#reason ??= new Failure(
         new ConnectionLost(`Connection lost: ${error.message}`, { cause: error }),
@@ -667,8 +410,8 @@ export class BunTCPTransport implements ITCPTransport {
     if (
       error === undefined &&
       !this.#peerEnded &&
-      this.#halfCloseRequested &&
-      !this.#disconnecting
+      this.halfCloseRequested &&
+      !this.closeRequested
     ) {
       // After our shutdown(), Bun reports the peer's FIN as `close` without
       // `end`; a half-closeable protocol still hears readConnectionLost first.
@@ -679,52 +422,21 @@ export class BunTCPTransport implements ITCPTransport {
 
   /** Bun's `error`: a socket-level failure; `close` follows. */
   #socketError(error: Error): void {
-    this.#writeClosed = true;
+    this.writeClosed = true;
     this.#reason ??= new Failure(
       new ConnectionLost(`Connection lost: ${error.message}`, { cause: error }),
     );
   }
 
   #connectionLost(): void {
-    if (this.#lost) return;
-    this.#lost = true;
-    this.#writeClosed = true;
+    if (this.lost) return;
+    this.lost = true;
+    this.writeClosed = true;
     this.#queue = null;
     const reason = this.#reason ?? new Failure(new ConnectionDone());
-    const protocol = this.#protocol;
-    if ('connected' in protocol) (protocol as { connected: unknown }).connected = false;
-    const producer = this.#producer;
-    if (producer !== null) {
-      this.#producer = null;
-      this.#callProducer(producer, 'stopProducing');
-    }
-    try {
-      protocol.connectionLost(reason);
-    } catch (err) {
-      log.failure(`Unhandled error in ${describeType(protocol)}.connectionLost`, err, {
-        peer: this.#peer.toString(),
-      });
-    }
+    this.notifyConnectionLost(this.#protocol, reason);
     this.#socket.data = null;
     this.#owner.transportClosed(this, reason);
-  }
-
-  #callProducer(
-    producer: IPushProducer | IPullProducer,
-    method: 'pauseProducing' | 'resumeProducing' | 'stopProducing',
-  ): void {
-    try {
-      if (method === 'pauseProducing') (producer as IPushProducer).pauseProducing();
-      else producer[method]();
-    } catch (err) {
-      if (method === 'stopProducing' || this.#lost) {
-        log.failure(`Unhandled error in ${describeType(producer)}.${method}`, err, {
-          peer: this.#peer.toString(),
-        });
-      } else {
-        this.#protocolFailed(`${describeType(producer)}.${method}`, err);
-      }
-    }
   }
 
   // ------------------------------------------------------------ Bun's handlers (shared)
@@ -756,7 +468,7 @@ export class BunTCPTransport implements ITCPTransport {
     error(socket, error) {
       const transport = socket.data;
       if (transport instanceof BunTCPTransport) {
-        log.failure('Socket error', error, { peer: transport.#peer.toString() }, 'warn');
+        log.failure('Socket error', error, { peer: transport.getPeer().toString() }, 'warn');
         transport.#socketError(error);
       } else {
         log.failure('Socket error', error, {}, 'warn');
@@ -768,8 +480,8 @@ export class BunTCPTransport implements ITCPTransport {
     transport.#end();
   }
 
-  static #flushedSoon(transport: BunTCPTransport): void {
-    transport.#flushed();
+  static #drainedSoon(transport: BunTCPTransport): void {
+    transport.writeBufferDrained();
   }
 
   static #lostSoon(transport: BunTCPTransport): void {
