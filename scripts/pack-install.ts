@@ -1,5 +1,5 @@
 // Shared by every package's "installable alone" test: `npm pack` the given
-// workspace packages, install the tarballs offline into a fresh project outside
+// workspace packages, install the tarballs into a fresh project outside
 // the monorepo, and hand back helpers to run code there. Packages must be built.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,7 +43,8 @@ export interface InstalledProject {
 
 /**
  * Packs each workspace package (folder names under packages/, e.g. `core`) and
- * installs the tarballs, offline, into a new project outside the monorepo.
+ * installs the tarballs into a new project outside the monorepo. Third-party
+ * dependencies come from npm's cache where it has them, else from the registry.
  * @throws Error naming the package when one is not built.
  */
 export function packAndInstall(packageDirs: readonly string[]): InstalledProject {
@@ -74,7 +75,7 @@ export function packAndInstall(packageDirs: readonly string[]): InstalledProject
   npm(
     [
       'install',
-      '--offline',
+      '--prefer-offline',
       '--no-audit',
       '--no-fund',
       '--ignore-scripts',

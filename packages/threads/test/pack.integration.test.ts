@@ -1,6 +1,6 @@
 // @torsion/threads is installable alone: `npm pack` it with @torsion/core,
-// install both tarballs offline into a fresh project outside the monorepo
-// (piscina comes from the npm cache), type-check a TypeScript user, and run a
+// install both tarballs into a fresh project outside the monorepo
+// (piscina from npm's cache or the registry), type-check a TypeScript user, and run a
 // script whose worker module calls callFromThread and whose pool stops with
 // the reactor. Needs the packages built (`npx tsc -b`).
 import { expect } from 'chai';
