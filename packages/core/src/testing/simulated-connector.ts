@@ -1,6 +1,7 @@
 /**
  * `SimulatedConnector`: an outgoing connection on a {@link SimulatedNetwork},
- * with the callbacks and failure reasons of the real TCP connector. The name
+ * with the callbacks and failure reasons of the real TCP connector (both are
+ * {@link BaseConnector}s; this file is the simulated handshake). The name
  * is resolved against the network's hosts (DNSLookupError when unknown), the
  * SYN crosses the link, and the attempt ends in a connection (one round
  * trip), ConnectionRefusedError (nothing listens, or the port is refused:
@@ -12,21 +13,12 @@
  */
 import { addressFor, IPv4Address } from '../address.js';
 import type { IAddress } from '../address.js';
+import { BaseConnector } from '../base-connector.js';
 import type { DelayedCall } from '../delayed-call.js';
-import {
-  ConnectError,
-  ConnectionRefusedError,
-  DNSLookupError,
-  ReactorNotRestartable,
-  TimeoutError,
-} from '../errors.js';
-import { Failure } from '../failure.js';
-import type { ConnectorState, IClientFactory, IConnector, IProtocol } from '../interfaces.js';
-import { callMethodSafely, THREW } from '../internal/call-safely.js';
-import { describeType } from '../internal/write-data.js';
+import { ConnectError, ConnectionRefusedError, DNSLookupError } from '../errors.js';
+import type { IClientFactory, IProtocol } from '../interfaces.js';
 import { Logger } from '../log.js';
 import type { OpenResources } from '../open-resources.js';
-import { Protocol } from '../protocol.js';
 import type { SimulatedHost } from './simulated-host.js';
 import type { SimulatedNetwork } from './simulated-network.js';
 import { systemError } from './simulated-port.js';
@@ -58,21 +50,13 @@ export interface SimulatedConnectorSettings {
 // Also a SimulatedTransportOwner, checked structurally where a connection is
 // given one: an `implements` of an internal interface would dangle in the
 // published declarations.
-export class SimulatedConnector implements IConnector {
-  /** The client factory. */
-  readonly factory: IClientFactory;
+export class SimulatedConnector extends BaseConnector<SimulatedTransport> {
   readonly #network: SimulatedNetwork;
-  readonly #open: OpenResources;
   readonly #settings: SimulatedConnectorSettings;
-  readonly #destination: IAddress;
-  #state: ConnectorState = 'disconnected';
   /** Bumped when an attempt ends, so late events of an old attempt are ignored. */
   #attempt = 0;
-  #timeoutCall: DelayedCall | null = null;
   #pending: SimulatedTransport | null = null;
   #localPort: number | null = null;
-  #transport: SimulatedTransport | null = null;
-  #factoryStarted = false;
 
   /** @internal Built by the reactor. */
   constructor(
@@ -81,21 +65,25 @@ export class SimulatedConnector implements IConnector {
     factory: IClientFactory,
     settings: SimulatedConnectorSettings,
   ) {
+    super({
+      resources: open,
+      // Network events, not the reactor's delayed calls: the timeout is not in getDelayedCalls().
+      clock: {
+        callLater<A extends unknown[]>(
+          delaySeconds: number,
+          fn: (...args: A) => unknown,
+          ...args: A
+        ): DelayedCall {
+          return network.schedule(delaySeconds, fn, ...args);
+        },
+      },
+      factory,
+      destination: addressFor('TCP', settings.host, settings.port),
+      timeout: settings.timeout,
+      log,
+    });
     this.#network = network;
-    this.#open = open;
-    this.factory = factory;
     this.#settings = settings;
-    this.#destination = addressFor('TCP', settings.host, settings.port);
-  }
-
-  /** `'disconnected'`, `'connecting'` or `'connected'`. */
-  get state(): ConnectorState {
-    return this.#state;
-  }
-
-  /** The connection's client end, while connected. */
-  get transport(): SimulatedTransport | null {
-    return this.#transport;
   }
 
   /** The host this connector connects from. */
@@ -103,76 +91,41 @@ export class SimulatedConnector implements IConnector {
     return this.#settings.from;
   }
 
-  /**
-   * Starts an attempt (again, after a failure or a lost connection).
-   * @throws Error if already connecting or connected; ReactorNotRestartable once the reactor stopped.
-   */
-  connect(): void {
-    if (this.#state !== 'disconnected') {
-      throw new Error(`connect() needs a disconnected connector; it is ${this.#state}`);
-    }
-    if (this.#open.closed) {
-      throw new ReactorNotRestartable('The reactor has stopped; it cannot open connections');
-    }
-    this.#state = 'connecting';
-    this.#open.connectorStarted(this);
-    if (!this.#factoryStarted) {
-      this.#factoryStarted = true;
-      this.#callFactory('doStart');
-    }
-    if ((this.#state as ConnectorState) !== 'connecting') return;
-    const attempt = ++this.#attempt;
-    this.#network.schedule(0, SimulatedConnector.#sendSyn, this, attempt);
-    if (this.#settings.timeout !== Infinity) {
-      this.#timeoutCall = this.#network.schedule(
-        this.#settings.timeout,
-        SimulatedConnector.#timedOut,
-        this,
-        attempt,
-      );
-    }
-    this.#callFactory('startedConnecting', this);
+  // ------------------------------------------------------------ BaseConnector's I/O
+
+  /** Sends the SYN on the next turn. */
+  protected startAttempt(): void {
+    this.#network.schedule(0, SimulatedConnector.#sendSyn, this, this.#attempt);
   }
 
-  /** Cancels an attempt in progress, or closes the connection (`loseConnection`). */
-  disconnect(): void {
-    if (this.#state === 'connecting') this.stopConnecting();
-    else if (this.#state === 'connected') this.#transport?.loseConnection();
+  /** Forgets the attempt; an accepted end whose SYN-ACK is still on its way is abandoned. */
+  protected abandonAttempt(): void {
+    this.#attempt++;
+    const pending = this.#pending;
+    this.#pending = null;
+    if (pending !== null) {
+      // Accepted, but the SYN-ACK had not arrived: a late one is answered with RST.
+      pending._abandon();
+    } else if (this.#localPort !== null) {
+      this.#network.releasePort(this.#settings.from, this.#localPort);
+    }
+    this.#localPort = null;
   }
 
-  /**
-   * Cancels the attempt in progress: `clientConnectionFailed` gets a ConnectError.
-   * @throws Error if not connecting.
-   */
-  stopConnecting(): void {
-    if (this.#state !== 'connecting') {
-      throw new Error(
-        `stopConnecting() needs a connection attempt in progress; it is ${this.#state}`,
-      );
-    }
-    this.#failed(
-      new ConnectError(`The connection attempt to ${this.#destination.toString()} was cancelled`),
+  /** Records the timeout in the network's trace, then fails the attempt. */
+  protected override attemptTimedOut(): void {
+    this.#network.record(
+      'timeout',
+      null,
+      this.#settings.from.address,
+      this.getDestination().toString(),
     );
+    super.attemptTimedOut();
   }
 
-  /** Where this connector connects to. */
-  getDestination(): IAddress {
-    return this.#destination;
-  }
-
-  /** @returns e.g. `SimulatedConnector(server:79, connecting)`. */
-  toString(): string {
-    return `SimulatedConnector(${this.#destination.toString()}, ${this.#state})`;
-  }
-
-  /** @internal The connection made by this connector is gone. */
-  transportClosed(transport: SimulatedTransport, reason: Failure): void {
-    this.#open.transportClosed(transport, reason);
-    if (transport !== this.#transport) return;
-    this.#transport = null;
-    this.#state = 'disconnected';
-    this.#callFactory('clientConnectionLost', this, reason);
-    this.#maybeStopFactory();
+  /** Attaches the protocol to the client end. */
+  protected startTransport(transport: SimulatedTransport, protocol: IProtocol): void {
+    transport._start(protocol);
   }
 
   // ------------------------------------------------------------ the handshake
@@ -184,7 +137,7 @@ export class SimulatedConnector implements IConnector {
     const resolved = network.resolve(host);
     if (resolved === undefined) {
       network.record('dns-failed', null, from.address, host);
-      connector.#failed(
+      connector.attemptFailed(
         new DNSLookupError(`DNS lookup failed for ${host}: no simulated host has that name`, {
           cause: systemError('ENOTFOUND', `getaddrinfo ENOTFOUND ${host}`),
         }),
@@ -196,7 +149,7 @@ export class SimulatedConnector implements IConnector {
       !WILDCARDS.has(bindAddress.host) &&
       bindAddress.host !== from.address
     ) {
-      connector.#failed(
+      connector.attemptFailed(
         new ConnectError(`Could not bind to ${bindAddress.host}`, {
           cause: systemError(
             'EADDRNOTAVAIL',
@@ -213,7 +166,7 @@ export class SimulatedConnector implements IConnector {
           : undefined
         : network.allocatePort(from);
     if (localPort === undefined) {
-      connector.#failed(
+      connector.attemptFailed(
         new ConnectError(`Could not bind a local port on ${from.toString()}`, {
           cause: systemError('EADDRINUSE', 'address already in use'),
         }),
@@ -242,13 +195,16 @@ export class SimulatedConnector implements IConnector {
       network.record('refused', null, `${target.address}:${String(port)}`, clientAddress);
       network.sendControl(target, this.#settings.from, () => {
         if (attempt !== this.#attempt) return;
-        this.#failed(
-          new ConnectionRefusedError(`Connection to ${this.#destination.toString()} was refused`, {
-            cause: systemError(
-              'ECONNREFUSED',
-              `connect ECONNREFUSED ${target.address}:${String(port)}`,
-            ),
-          }),
+        this.attemptFailed(
+          new ConnectionRefusedError(
+            `Connection to ${this.getDestination().toString()} was refused`,
+            {
+              cause: systemError(
+                'ECONNREFUSED',
+                `connect ECONNREFUSED ${target.address}:${String(port)}`,
+              ),
+            },
+          ),
         );
       });
       return;
@@ -262,92 +218,11 @@ export class SimulatedConnector implements IConnector {
 
   #connected(attempt: number, connection: SimulatedConnection): void {
     if (attempt !== this.#attempt) return;
-    this.#endAttempt();
+    this.#attempt++;
     this.#pending = null;
     this.#localPort = null; // released with the connection from now on
     const transport = connection.client;
-    this.#state = 'connected';
-    this.#transport = transport;
-    this.#open.addTransport(transport);
     this.#network.record('connected', connection, transport.getHost(), transport.getPeer());
-    const factory = this.factory;
-    const peer = transport.getPeer();
-    const built = callMethodSafely(
-      log,
-      `Unhandled error in ${describeType(factory)}.buildProtocol; connection closed`,
-      { peer: peer.toString() },
-      factory,
-      'buildProtocol',
-      peer,
-    );
-    // As the TCP connector: a refused or failed build still gets a transport,
-    // with a do-nothing protocol, so the factory hears clientConnectionLost.
-    const protocol: IProtocol = built === THREW || built == null ? new Protocol() : built;
-    transport._start(protocol);
-    if (built === THREW) transport.abortConnection();
-    else if (built == null) transport.loseConnection();
-  }
-
-  static #timedOut(connector: SimulatedConnector, attempt: number): void {
-    if (attempt !== connector.#attempt) return;
-    connector.#timeoutCall = null;
-    connector.#network.record(
-      'timeout',
-      null,
-      connector.#settings.from.address,
-      connector.#destination.toString(),
-    );
-    connector.#failed(
-      new TimeoutError(
-        `Connection to ${connector.#destination.toString()} timed out after ${connector.#settings.timeout} s`,
-      ),
-    );
-  }
-
-  #endAttempt(): void {
-    this.#attempt++;
-    if (this.#timeoutCall !== null) {
-      if (this.#timeoutCall.active()) this.#timeoutCall.cancel();
-      this.#timeoutCall = null;
-    }
-    this.#open.connectorFinished(this);
-  }
-
-  #failed(error: ConnectError | TimeoutError): void {
-    if (this.#state !== 'connecting') return;
-    this.#endAttempt();
-    const pending = this.#pending;
-    this.#pending = null;
-    if (pending !== null) {
-      // Accepted, but the SYN-ACK had not arrived: a late one is answered with RST.
-      pending._abandon();
-    } else if (this.#localPort !== null) {
-      this.#network.releasePort(this.#settings.from, this.#localPort);
-    }
-    this.#localPort = null;
-    this.#state = 'disconnected';
-    this.#callFactory('clientConnectionFailed', this, new Failure(error));
-    this.#maybeStopFactory();
-  }
-
-  #callFactory<K extends Exclude<keyof IClientFactory, 'buildProtocol'>>(
-    method: K,
-    ...args: Parameters<IClientFactory[K]>
-  ): void {
-    callMethodSafely(
-      log,
-      `Unhandled error in ${describeType(this.factory)}.${method}`,
-      { destination: this.#destination.toString() },
-      this.factory,
-      method,
-      ...(args as never),
-    );
-  }
-
-  #maybeStopFactory(): void {
-    if (this.#state === 'disconnected' && this.#factoryStarted) {
-      this.#factoryStarted = false;
-      this.#callFactory('doStop');
-    }
+    this.attemptSucceeded(transport.getPeer(), () => transport);
   }
 }

@@ -9,6 +9,7 @@
  */
 import { IPv4Address } from '../address.js';
 import type { IAddress } from '../address.js';
+import { buildProtocolSafely } from '../build-protocol.js';
 import { Deferred, fail, succeed } from '../deferred.js';
 import { CannotListenError } from '../errors.js';
 import type { IListeningPort, IProtocolFactory } from '../interfaces.js';
@@ -128,14 +129,7 @@ export class SimulatedPort implements IListeningPort {
     clientOwner: SimulatedTransportOwner,
   ): SimulatedConnection | null {
     if (this.#state !== 'listening' || this.#open.closed) return null;
-    const built = callMethodSafely(
-      log,
-      `Unhandled error in ${describeType(this.factory)}.buildProtocol; connection closed`,
-      { peer: clientAddress.toString() },
-      this.factory,
-      'buildProtocol',
-      clientAddress,
-    );
+    const built = buildProtocolSafely(log, this.factory, clientAddress);
     const network = this.#network;
     const connection = new SimulatedConnection(
       network,
@@ -157,7 +151,7 @@ export class SimulatedPort implements IListeningPort {
     server._accept();
     // As on TCP, the handshake completed before the factory was asked: a
     // refusal (null) closes the new connection, an exception resets it.
-    if (built === THREW || built == null) {
+    if (built === THREW || built === null) {
       server._start(new Protocol());
       if (built === THREW) server.abortConnection();
       else server.loseConnection();

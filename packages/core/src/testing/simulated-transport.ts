@@ -2,25 +2,19 @@
  * `SimulatedTransport` and `SimulatedConnection`: a TCP connection between
  * two virtual hosts of a {@link SimulatedNetwork}. Each end is an
  * ITCPTransport with the semantics of Torsion's real TCP transport (close,
- * abort, half-close, producers, default backpressure, fault isolation); the
- * bytes between them travel through two {@link Pipe}s in virtual time.
+ * abort, half-close, producers, default backpressure, fault isolation), most
+ * of it from {@link BaseTransport}; the bytes between them travel through two
+ * {@link Pipe}s in virtual time.
  *
  * Tests: test/testing/simulated-transport.test.ts
  * @module
  */
 import type { IAddress } from '../address.js';
+import { BaseTransport } from '../base-transport.js';
 import type { DelayedCall } from '../delayed-call.js';
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';
-import type {
-  IHalfCloseableProtocol,
-  IProtocol,
-  IPullProducer,
-  IPushProducer,
-  ITCPTransport,
-  WriteData,
-} from '../interfaces.js';
-import { markDisconnected } from '../internal/mark-disconnected.js';
+import type { IHalfCloseableProtocol, IProtocol, WriteData } from '../interfaces.js';
 import { describeType } from '../internal/write-data.js';
 import { Logger } from '../log.js';
 import { FIN, Pipe } from './simulated-pipe.js';
@@ -34,13 +28,6 @@ const log = new Logger('torsion.simulated');
 
 /** Default write high-water mark of a simulated transport: 64 KiB, as the TCP transport's. */
 export const DEFAULT_SIMULATED_HIGH_WATER_MARK = 64 * 1024;
-
-// Pull-producer bookkeeping, as in the TCP transport: a producer that wrote
-// nothing when asked is not asked again until it writes.
-const PULL_OFF = 0;
-const PULL_ASKING = 1;
-const PULL_WROTE = 2;
-const PULL_IDLE = 3;
 
 /**
  * What a connection needs from its network.
@@ -275,7 +262,7 @@ export class SimulatedConnection {
  *   here (on the next turn), ConnectionLost at the peer when the RST arrives.
  * - Bytes reaching an end that is already closed are answered with RST, as a
  *   kernel does, so a peer still writing gets ConnectionLost.
- * - Above {@link SimulatedTransport.writeHighWaterMark} unsent bytes, a
+ * - Above {@link BaseTransport.writeHighWaterMark} unsent bytes, a
  *   streaming producer is paused (or, with none, reading stops) until the
  *   send buffer drains; it only drains as fast as the link and the peer's
  *   reading allow.
@@ -285,43 +272,28 @@ export class SimulatedConnection {
 // Also the PipeSender and PipeReceiver of its pipes, checked structurally
 // where the pipes are built: an `implements` of an internal interface would
 // dangle in the published declarations.
-export class SimulatedTransport implements ITCPTransport {
+export class SimulatedTransport extends BaseTransport {
   /** The connection this end belongs to. */
   readonly connection: SimulatedConnection;
   /** True for the end the server accepted. */
   readonly isServer: boolean;
   readonly #network: ConnectionNetwork;
-  readonly #host: IAddress;
-  readonly #peer: IAddress;
   readonly #owner: SimulatedTransportOwner;
-  #highWaterMark: number;
   #out!: Pipe;
   #in!: Pipe;
   #protocol: IProtocol | null = null;
 
   #reason: Failure | null = null;
-  #disconnecting = false;
-  #writeClosed = false;
-  #halfCloseRequested = false;
   #endScheduled = false;
   #finQueued = false;
   #finSent = false;
   #finReceived = false;
-  #lost = false;
   /** The client gave up before the connection was accepted. */
   #abandoned = false;
   #closeScheduled = false;
 
-  #readPausedByProducer = false;
-  #readPausedByBuffer = false;
   #readScheduled = false;
   #processing = false;
-  #overHighWater = false;
-
-  #producer: IPushProducer | IPullProducer | null = null;
-  #streaming = false;
-  #producerPaused = false;
-  #pullState = PULL_OFF;
 
   #noDelay = false;
   #keepAlive = false;
@@ -338,13 +310,11 @@ export class SimulatedTransport implements ITCPTransport {
     owner: SimulatedTransportOwner,
     highWaterMark: number,
   ) {
+    super(host, peer, highWaterMark);
     this.connection = connection;
     this.#network = network;
     this.isServer = isServer;
-    this.#host = host;
-    this.#peer = peer;
     this.#owner = owner;
-    this.#highWaterMark = highWaterMark;
   }
 
   /** @internal */
@@ -372,31 +342,12 @@ export class SimulatedTransport implements ITCPTransport {
 
   /** True once this end's protocol got `connectionLost`. */
   get disconnected(): boolean {
-    return this.#lost;
+    return this.lost;
   }
 
   /** The initial delay given to the last `setTcpKeepAlive(true, …)`, in seconds. */
   get keepAliveDelay(): number {
     return this.#keepAliveDelay;
-  }
-
-  /**
-   * Unsent bytes above which a streaming producer is paused (or, with no
-   * producer, reading stops until the buffer drains).
-   * @throws RangeError on set if not an integer >= 0.
-   */
-  get writeHighWaterMark(): number {
-    return this.#highWaterMark;
-  }
-
-  set writeHighWaterMark(bytes: number) {
-    if (!Number.isSafeInteger(bytes) || bytes < 0) {
-      throw new RangeError(`writeHighWaterMark must be an integer >= 0, got ${String(bytes)}`);
-    }
-    this.#highWaterMark = bytes;
-    if (!this.#overHighWater && !this.#writeClosed && this.writeBufferSize > bytes) {
-      this.#bufferFull();
-    }
   }
 
   // ------------------------------------------------------------ ITransport
@@ -410,12 +361,12 @@ export class SimulatedTransport implements ITCPTransport {
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
       throw new TypeError(`write() takes a Uint8Array or a string, not ${describeType(data)}`);
     }
-    if (this.#writeClosed) return;
+    if (this.writeClosed) return;
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
     if (bytes.length === 0) return;
-    this.#out.write(bytes);
-    if (this.#pullState !== PULL_OFF) this.#pullWrote();
-    if (!this.#overHighWater && this.#out.sendBufferSize > this.#highWaterMark) this.#bufferFull();
+    const out = this.#out;
+    out.write(bytes);
+    this.afterWrite(out.sendBufferSize);
   }
 
   /**
@@ -434,41 +385,7 @@ export class SimulatedTransport implements ITCPTransport {
     for (const item of items) this.write(item);
   }
 
-  /** Stops reading, flushes (once any producer is unregistered), sends FIN, closes. */
-  loseConnection(): void {
-    if (this.#disconnecting || this.#lost) return;
-    this.#disconnecting = true;
-    this.#scheduleEnd();
-  }
-
-  /** This end's address. */
-  getHost(): IAddress {
-    return this.#host;
-  }
-
-  /** The other end's address. */
-  getPeer(): IAddress {
-    return this.#peer;
-  }
-
-  /** True once `loseConnection()` or `abortConnection()` was called, or the connection is gone. */
-  get disconnecting(): boolean {
-    return this.#disconnecting || this.#lost;
-  }
-
   // ------------------------------------------------------------ ITCPTransport
-
-  /** Drops unsent bytes and sends RST; `connectionLost` gets ConnectionAborted on the next turn. */
-  abortConnection(): void {
-    this.#abort(null);
-  }
-
-  /** Sends FIN once queued bytes have left (and any producer is unregistered); reading continues. */
-  loseWriteConnection(): void {
-    if (this.#halfCloseRequested || this.#disconnecting || this.#lost) return;
-    this.#halfCloseRequested = true;
-    this.#scheduleEnd();
-  }
 
   /** Records the setting (there is no Nagle delay to turn off in the simulation). */
   setTcpNoDelay(enabled: boolean): void {
@@ -499,71 +416,9 @@ export class SimulatedTransport implements ITCPTransport {
     return this.#keepAlive;
   }
 
-  // ------------------------------------------------------------ producer (our reads)
-
-  /** Stops giving arrived bytes to the protocol; they wait here and, once the window is full, at the peer. */
-  pauseProducing(): void {
-    if (this.#lost) return;
-    this.#readPausedByProducer = true;
-  }
-
-  /** Resumes reading, unless the output buffer or a close still holds it back. */
-  resumeProducing(): void {
-    if (this.#lost) return;
-    this.#readPausedByProducer = false;
-    this.#scheduleRead();
-  }
-
-  /** As in Twisted: the consumer is going away, so the connection is closed (`loseConnection`). */
-  stopProducing(): void {
-    this.loseConnection();
-  }
-
-  // ------------------------------------------------------------ consumer (our writes)
-
-  /**
-   * Attaches a producer of outgoing data: a streaming one is paused above
-   * the high-water mark and resumed once the send buffer drained; a pull one
-   * is asked for data now and each time it drained.
-   * @throws Error if a producer is already registered.
-   */
-  registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
-    if (this.#producer !== null) {
-      throw new Error(
-        `Cannot register producer ${describeType(producer)}: ${describeType(this.#producer)} is already registered`,
-      );
-    }
-    if (this.#lost) {
-      this.#callProducer(producer, 'stopProducing');
-      return;
-    }
-    this.#producer = producer;
-    this.#streaming = streaming;
-    this.#producerPaused = false;
-    if (streaming) {
-      if (this.#overHighWater) {
-        this.#producerPaused = true;
-        this.#callProducer(producer, 'pauseProducing');
-      }
-    } else {
-      this.#pull();
-    }
-  }
-
-  /** Detaches the producer; a pending `loseConnection()` or `loseWriteConnection()` may now proceed. */
-  unregisterProducer(): void {
-    if (this.#producer === null) return;
-    this.#producer = null;
-    this.#producerPaused = false;
-    this.#pullState = PULL_OFF;
-    if (this.#lost) return;
-    if (this.#overHighWater) this.#readPausedByBuffer = true;
-    if (this.#disconnecting || this.#halfCloseRequested) this.#scheduleEnd();
-  }
-
   /** @returns e.g. `SimulatedTransport(Echo, peer=127.0.0.1:49152)`. */
-  toString(): string {
-    return `SimulatedTransport(${describeType(this.#protocol)}, peer=${this.#peer.toString()})`;
+  override toString(): string {
+    return `SimulatedTransport(${this.protocolName()}, peer=${this.getPeer().toString()})`;
   }
 
   // ------------------------------------------------------------ driven by the connector and port
@@ -581,9 +436,9 @@ export class SimulatedTransport implements ITCPTransport {
    * @internal
    */
   _abandon(): void {
-    if (this.#lost) return;
+    if (this.lost) return;
     this.#abandoned = true;
-    this.#lost = true;
+    this.lost = true;
     this.#onAccepted = null;
     this.connection._endClosed();
   }
@@ -595,9 +450,7 @@ export class SimulatedTransport implements ITCPTransport {
    */
   _start(protocol: IProtocol): void {
     this.#protocol = protocol;
-    this.#guard('makeConnection/connectionMade', () => {
-      protocol.makeConnection(this);
-    });
+    this.attachProtocol(protocol);
     this.#scheduleRead();
   }
 
@@ -608,11 +461,11 @@ export class SimulatedTransport implements ITCPTransport {
 
   /** @internal The whole connection was reset. */
   _reset(reason: Error): void {
-    if (this.#lost) return;
+    if (this.lost) return;
     this.#out.destroy();
     this.#in.destroy();
-    this.#writeClosed = true;
-    this.#disconnecting = true;
+    this.writeClosed = true;
+    this.closeRequested = true;
     this.#reason ??= new Failure(reason);
     this.#scheduleClose();
   }
@@ -621,7 +474,7 @@ export class SimulatedTransport implements ITCPTransport {
 
   /** @internal */
   get _gone(): boolean {
-    return this.#lost || this.#abandoned;
+    return this.lost || this.#abandoned;
   }
 
   /** @internal */
@@ -638,9 +491,9 @@ export class SimulatedTransport implements ITCPTransport {
 
   /** @internal */
   _resetArrived(): void {
-    if (this.#lost) return;
+    if (this.lost) return;
     this.#out.destroy();
-    this.#writeClosed = true;
+    this.writeClosed = true;
     this.#reason ??= new Failure(new ConnectionLost('Connection reset by peer (simulated)'));
     this.#close();
   }
@@ -652,30 +505,14 @@ export class SimulatedTransport implements ITCPTransport {
 
   /** @internal */
   _drained(): void {
-    if (this.#lost) return;
-    this.#overHighWater = false;
-    const producer = this.#producer;
-    if (producer !== null) {
-      if (this.#streaming) {
-        if (this.#producerPaused) {
-          this.#producerPaused = false;
-          this.#callProducer(producer, 'resumeProducing');
-        }
-      } else if (this.#pullState === PULL_OFF && !this.#disconnecting) {
-        this.#pull();
-      }
-    }
-    if (this.#readPausedByBuffer) {
-      this.#readPausedByBuffer = false;
-      this.#scheduleRead();
-    }
+    this.writeBufferDrained();
   }
 
   /** @internal */
   _finTransmitted(): void {
-    if (this.#lost) return;
+    if (this.lost) return;
     this.#finSent = true;
-    if (this.#disconnecting || this.#finReceived) {
+    if (this.closeRequested || this.#finReceived) {
       this.#close();
       return;
     }
@@ -685,76 +522,65 @@ export class SimulatedTransport implements ITCPTransport {
     }
   }
 
+  // ------------------------------------------------------------ BaseTransport's I/O
+
+  /** The `torsion.simulated` logger. */
+  protected get log(): Logger {
+    return log;
+  }
+
+  /** The protocol's type name (`null` before one is attached). */
+  protected protocolName(): string {
+    return describeType(this.#protocol);
+  }
+
+  /** Nothing to do: the read loop checks {@link BaseTransport.readPaused} itself. */
+  protected pauseReading(): void {}
+
+  /** Runs the read loop on the next turn; it delivers only what reading is not held back from. */
+  protected resumeReading(): void {
+    this.#scheduleRead();
+  }
+
+  /** Nothing to do: the pipe reports every time the send buffer empties. */
+  protected notifyWhenDrained(): void {}
+
+  /** Queues the FIN on the next turn, so writes made right after loseConnection() still go out. */
+  protected scheduleEnd(): void {
+    if (this.#endScheduled || this.producerHoldsClose || this.lost) return;
+    this.#endScheduled = true;
+    this.#network.schedule(0, SimulatedTransport.#endSoon, this);
+  }
+
+  /** Drops unsent bytes and sends RST; `connectionLost` runs on the next turn. */
+  protected abort(reason: Failure | null): void {
+    if (this.lost) return;
+    this.closeRequested = true;
+    this.writeClosed = true;
+    this.#reason ??= reason ?? new Failure(new ConnectionAborted());
+    this.#out.sendReset();
+    this.#scheduleClose();
+  }
+
   // ------------------------------------------------------------ internals
 
   #guard(where: string, fn: () => void): void {
     try {
       fn();
     } catch (err) {
-      this.#protocolFailed(where, err);
+      this.protocolFailed(where, err);
     }
-  }
-
-  #protocolFailed(where: string, err: unknown): void {
-    log.failure(
-      `Unhandled error in ${describeType(this.#protocol)}.${where}; aborting the connection`,
-      err,
-      { peer: this.#peer.toString(), host: this.#host.toString() },
-    );
-    if (this.#lost) return;
-    this.#abort(
-      new Failure(new ConnectionLost(`The protocol raised an error in ${where}`, { cause: err })),
-    );
-  }
-
-  #abort(reason: Failure | null): void {
-    if (this.#lost) return;
-    this.#disconnecting = true;
-    this.#writeClosed = true;
-    this.#reason ??= reason ?? new Failure(new ConnectionAborted());
-    this.#out.sendReset();
-    this.#scheduleClose();
-  }
-
-  #callProducer(
-    producer: IPushProducer | IPullProducer,
-    method: 'pauseProducing' | 'resumeProducing' | 'stopProducing',
-  ): void {
-    try {
-      if (method === 'pauseProducing') (producer as IPushProducer).pauseProducing();
-      else producer[method]();
-    } catch (err) {
-      if (method === 'stopProducing' || this.#lost) {
-        log.failure(`Unhandled error in ${describeType(producer)}.${method}`, err, {
-          peer: this.#peer.toString(),
-        });
-      } else {
-        this.#protocolFailed(`${describeType(producer)}.${method}`, err);
-      }
-    }
-  }
-
-  /** A producer other than this transport itself holds back the FIN (see the TCP transport). */
-  get #producerHoldsClose(): boolean {
-    return this.#producer !== null && this.#producer !== this;
-  }
-
-  #scheduleEnd(): void {
-    if (this.#endScheduled || this.#producerHoldsClose || this.#lost) return;
-    this.#endScheduled = true;
-    // On the next turn, so writes made right after loseConnection() still go out.
-    this.#network.schedule(0, SimulatedTransport.#endSoon, this);
   }
 
   static #endSoon(transport: SimulatedTransport): void {
     transport.#endScheduled = false;
-    if (transport.#lost || transport.#producerHoldsClose) return;
+    if (transport.lost || transport.producerHoldsClose) return;
     if (!transport.#finQueued) {
-      if (transport.#writeClosed) return; // aborted meanwhile
+      if (transport.writeClosed) return; // aborted meanwhile
       transport.#finQueued = true;
-      transport.#writeClosed = true;
+      transport.writeClosed = true;
       transport.#out.sendFin();
-    } else if (transport.#disconnecting && transport.#finSent) {
+    } else if (transport.closeRequested && transport.#finSent) {
       // loseConnection() after a completed loseWriteConnection(): nothing left to send.
       transport.#close();
     }
@@ -770,40 +596,8 @@ export class SimulatedTransport implements ITCPTransport {
     transport.#close();
   }
 
-  #bufferFull(): void {
-    this.#overHighWater = true;
-    const producer = this.#producer;
-    if (producer !== null) {
-      if (this.#streaming && !this.#producerPaused) {
-        this.#producerPaused = true;
-        this.#callProducer(producer, 'pauseProducing');
-      }
-    } else {
-      this.#readPausedByBuffer = true;
-    }
-  }
-
-  #pull(): void {
-    const producer = this.#producer;
-    if (producer === null || this.#streaming || this.#lost) return;
-    this.#pullState = PULL_ASKING;
-    this.#callProducer(producer, 'resumeProducing');
-    this.#afterPull(producer);
-  }
-
-  #afterPull(producer: IPushProducer | IPullProducer): void {
-    // The producer may have unregistered itself or closed the connection meanwhile.
-    if (this.#producer !== producer || this.#lost) return;
-    this.#pullState = this.#pullState === PULL_WROTE ? PULL_OFF : PULL_IDLE;
-  }
-
-  #pullWrote(): void {
-    if (this.#pullState === PULL_ASKING) this.#pullState = PULL_WROTE;
-    else if (this.#pullState === PULL_IDLE) this.#pullState = PULL_OFF;
-  }
-
   #scheduleRead(): void {
-    if (this.#readScheduled || this.#lost) return;
+    if (this.#readScheduled || this.lost) return;
     this.#readScheduled = true;
     this.#network.schedule(0, SimulatedTransport.#readSoon, this);
   }
@@ -817,13 +611,13 @@ export class SimulatedTransport implements ITCPTransport {
     if (this.#processing || this.#protocol === null) return;
     this.#processing = true;
     try {
-      while (!this.#lost) {
-        if (this.#disconnecting) {
+      while (!this.lost) {
+        if (this.closeRequested) {
           // Reading stopped at loseConnection()/abort: what arrives is dropped.
           while (this.#in.takeReceived() !== undefined);
           break;
         }
-        if (this.#readPausedByProducer || this.#readPausedByBuffer) break;
+        if (this.readPaused) break;
         const item = this.#in.takeReceived();
         if (item === undefined) break;
         if (item === FIN) {
@@ -861,10 +655,10 @@ export class SimulatedTransport implements ITCPTransport {
   }
 
   #close(): void {
-    if (this.#lost) return;
-    this.#lost = true;
-    this.#writeClosed = true;
-    this.#disconnecting = true;
+    if (this.lost) return;
+    this.lost = true;
+    this.writeClosed = true;
+    this.closeRequested = true;
     const reason = this.#reason ?? new Failure(new ConnectionDone());
     this.#reason = reason;
     const protocol = this.#protocol;
@@ -873,22 +667,8 @@ export class SimulatedTransport implements ITCPTransport {
       this.connection._endClosed();
       return;
     }
-    {
-      markDisconnected(protocol);
-      const producer = this.#producer;
-      if (producer !== null) {
-        this.#producer = null;
-        this.#callProducer(producer, 'stopProducing');
-      }
-      try {
-        protocol.connectionLost(reason);
-      } catch (err) {
-        log.failure(`Unhandled error in ${describeType(protocol)}.connectionLost`, err, {
-          peer: this.#peer.toString(),
-        });
-      }
-    }
-    this.#network.record('closed', this.connection, this.#host, this.#peer);
+    this.notifyConnectionLost(protocol, reason);
+    this.#network.record('closed', this.connection, this.getHost(), this.getPeer());
     this.connection._endClosed();
     this.#owner.transportClosed(this, reason);
   }
