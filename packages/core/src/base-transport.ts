@@ -311,6 +311,35 @@ export abstract class BaseTransport implements ITCPTransport {
   }
 
   /**
+   * The items of a `writeSequence()` argument, every one checked first so a
+   * bad item writes nothing.
+   * @throws TypeError if an item is neither a Uint8Array nor a string.
+   */
+  protected writeSequenceItems(data: Iterable<WriteData>): WriteData[] {
+    const items = Array.from(data);
+    for (const item of items) {
+      if (typeof item !== 'string' && !(item instanceof Uint8Array)) {
+        throw new TypeError(
+          `writeSequence() items must be Uint8Array or string, not ${describeType(item)}`,
+        );
+      }
+    }
+    return items;
+  }
+
+  /**
+   * Checks `setTcpKeepAlive()`'s delay.
+   * @throws RangeError if `initialDelaySeconds` is negative or not finite.
+   */
+  protected checkKeepAliveDelay(initialDelaySeconds: number): void {
+    if (!(initialDelaySeconds >= 0) || initialDelaySeconds === Infinity) {
+      throw new RangeError(
+        `setTcpKeepAlive() needs a finite delay >= 0 seconds, got ${String(initialDelaySeconds)}`,
+      );
+    }
+  }
+
+  /**
    * Call after every accepted write, with the bytes now buffered: tells a
    * pull producer's bookkeeping it wrote, and holds back whoever fills the
    * buffer once it is above the high-water mark.
