@@ -138,6 +138,8 @@ describe('partial writes and backpressure on Bun (loopback)', function () {
     sender.transport.loseConnection();
     await Bun.sleep(50);
     expect(sender.lostCount).to.equal(0); // the close waits for the queue
+    // The close has begun: like Node's end(), it takes no more output.
+    sender.transport.write('too late');
     peer.socket.resume();
     await peer.gotEnd;
     checkPattern(peer.bytes());

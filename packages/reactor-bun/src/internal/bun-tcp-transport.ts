@@ -69,6 +69,8 @@ export class BunTCPTransport extends BaseTransport {
   #endScheduled = false;
   /** {@link BunTCPTransport.#end} waits for the queue to drain. */
   #endAfterFlush = false;
+  /** `loseWriteConnection()` sent our FIN (`socket.shutdown()`). */
+  #finSent = false;
   /** The peer's FIN arrived. */
   #peerEnded = false;
   /** Bun reported the socket closed. */
@@ -362,6 +364,8 @@ export class BunTCPTransport extends BaseTransport {
     this.#endScheduled = false;
     if (this.#socketGone || this.producerHoldsClose) return;
     if (this.writeBufferSize > 0) {
+      // As Node's end(): what is queued is the last of it; later writes are dropped.
+      this.writeClosed = true;
       this.#endAfterFlush = true;
       return;
     }
@@ -378,8 +382,9 @@ export class BunTCPTransport extends BaseTransport {
       }
       return;
     }
-    if (this.writeClosed) return;
+    if (this.#finSent) return;
     // loseWriteConnection(): FIN, keep reading.
+    this.#finSent = true;
     this.writeClosed = true;
     socket.shutdown();
     const protocol = this.#protocol as Partial<IHalfCloseableProtocol>;
