@@ -141,14 +141,7 @@ export class BunTCPTransport extends BaseTransport {
    * @throws TypeError if an item is neither a Uint8Array nor a string.
    */
   writeSequence(data: Iterable<WriteData>): void {
-    const items = Array.from(data);
-    for (const item of items) {
-      if (typeof item !== 'string' && !(item instanceof Uint8Array)) {
-        throw new TypeError(
-          `writeSequence() items must be Uint8Array or string, not ${describeType(item)}`,
-        );
-      }
-    }
+    const items = this.writeSequenceItems(data);
     if (this.writeClosed || items.length === 0) return;
     const [first] = items;
     if (items.length === 1 && first !== undefined) {
@@ -185,11 +178,7 @@ export class BunTCPTransport extends BaseTransport {
    * @throws RangeError if `initialDelaySeconds` is negative or not finite.
    */
   setTcpKeepAlive(enabled: boolean, initialDelaySeconds = 0): void {
-    if (!(initialDelaySeconds >= 0) || initialDelaySeconds === Infinity) {
-      throw new RangeError(
-        `setTcpKeepAlive() needs a finite delay >= 0 seconds, got ${String(initialDelaySeconds)}`,
-      );
-    }
+    this.checkKeepAliveDelay(initialDelaySeconds);
     this.#keepAlive = enabled;
     if (!this.#socketGone) {
       this.#socket.setKeepAlive(enabled, Math.round(initialDelaySeconds * 1000));
