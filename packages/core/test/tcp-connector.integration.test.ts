@@ -9,7 +9,7 @@ import type { IDelayedCall, IReactorTime } from '../src/interfaces.js';
 import { Registry } from '../src/internal/registry.js';
 import { connectErrorFor, TCPConnector } from '../src/internal/tcp-connector.js';
 import { TimerQueue } from '../src/internal/timer-queue.js';
-import { Recorder, RecordingClientFactory } from './support/tcp-helpers.js';
+import { RecordingClientFactory, RecordingProtocol } from '../src/testing/index.js';
 
 /** Virtual time: only `advance()` moves it. */
 class ManualClock implements IReactorTime {
@@ -67,7 +67,7 @@ describe('TCPConnector (integration)', () => {
   it('fails with TimeoutError when the reactor clock passes the timeout before the connection is made', async () => {
     const clock = new ManualClock();
     const registry = new Registry(64 * 1024);
-    const factory = new RecordingClientFactory(() => new Recorder());
+    const factory = new RecordingClientFactory(() => new RecordingProtocol());
     const connector = new TCPConnector(registry, clock, factory, {
       host: '127.0.0.1',
       port,
@@ -92,7 +92,7 @@ describe('TCPConnector (integration)', () => {
   it('cancels the timeout once connected', async () => {
     const clock = new ManualClock();
     const registry = new Registry(64 * 1024);
-    const factory = new RecordingClientFactory(() => new Recorder());
+    const factory = new RecordingClientFactory(() => new RecordingProtocol());
     const connector = new TCPConnector(registry, clock, factory, {
       host: '127.0.0.1',
       port,
@@ -110,7 +110,7 @@ describe('TCPConnector (integration)', () => {
     clock.advance(10);
     expect(connector.state).to.equal('connected');
     factory.built[0]!.transport.loseConnection();
-    await factory.connectionLostReason;
+    await factory.lost;
     expect(connector.state).to.equal('disconnected');
   });
 
@@ -122,7 +122,7 @@ describe('TCPConnector (integration)', () => {
       process.nextTick(callback, err, '', 4);
     };
     const clock = new ManualClock();
-    const factory = new RecordingClientFactory(() => new Recorder());
+    const factory = new RecordingClientFactory(() => new RecordingProtocol());
     const connector = new TCPConnector(new Registry(64 * 1024), clock, factory, {
       host: 'no-such-host.invalid',
       port,

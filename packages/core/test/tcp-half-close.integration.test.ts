@@ -5,16 +5,11 @@ import { expect } from 'chai';
 import { ConnectionDone } from '../src/errors.js';
 import type { IHalfCloseableProtocol } from '../src/interfaces.js';
 import { NodeReactor } from '../src/node-reactor.js';
-import {
-  Echo,
-  rawConnect,
-  type RawClient,
-  Recorder,
-  serveOnLoopback,
-} from './support/tcp-helpers.js';
+import { EchoingProtocol, RecordingProtocol, serveOnLoopback } from '../src/testing/index.js';
+import { rawConnect, type RawClient } from './support/tcp-helpers.js';
 
 /** Collects a request until the peer's FIN, then answers and closes. */
-class Collector extends Recorder implements IHalfCloseableProtocol {
+class Collector extends RecordingProtocol implements IHalfCloseableProtocol {
   readConnectionLost(): void {
     this.events.push('readConnectionLost');
     this.transport.write(`got ${this.received().length} bytes`);
@@ -27,7 +22,7 @@ class Collector extends Recorder implements IHalfCloseableProtocol {
 }
 
 /** Half-closes its side at once and keeps reading. */
-class EarlyFin extends Recorder implements IHalfCloseableProtocol {
+class EarlyFin extends RecordingProtocol implements IHalfCloseableProtocol {
   override connectionMade(): void {
     super.connectionMade();
     this.transport.write('bye-ish');
@@ -60,7 +55,7 @@ describe('TCPTransport half-close (integration)', () => {
     await done;
   });
 
-  const serve = <P extends Recorder>(make: () => P) => serveOnLoopback(reactor, make);
+  const serve = <P extends RecordingProtocol>(make: () => P) => serveOnLoopback(reactor, make);
 
   async function halfOpenClient(port: number): Promise<RawClient> {
     const client = await rawConnect(port, '127.0.0.1', true);
@@ -80,7 +75,7 @@ describe('TCPTransport half-close (integration)', () => {
   });
 
   it('finishes cleanly, flushing its output, when the protocol is not half-closeable', async () => {
-    const { factory, port } = await serve(() => new Echo());
+    const { factory, port } = await serve(() => new EchoingProtocol());
     const client = await halfOpenClient(port);
     client.socket.end('echo me');
     await client.gotEnd;

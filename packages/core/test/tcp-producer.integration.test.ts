@@ -5,25 +5,19 @@ import { expect } from 'chai';
 import type { IPullProducer, IPushProducer } from '../src/interfaces.js';
 import { NodeReactor } from '../src/node-reactor.js';
 import { ConnectionDone } from '../src/errors.js';
-import {
-  Echo,
-  rawConnect,
-  type RawClient,
-  Recorder,
-  serveOnLoopback,
-  until,
-} from './support/tcp-helpers.js';
+import { EchoingProtocol, RecordingProtocol, serveOnLoopback } from '../src/testing/index.js';
+import { rawConnect, type RawClient, until } from './support/tcp-helpers.js';
 
 const CHUNK = Buffer.alloc(16 * 1024, 0x78);
 const HWM = 64 * 1024;
 
 /** The transport's user-space output buffer (a TCPTransport extra, not in ITCPTransport). */
-function bufferedOf(protocol: Recorder): number {
+function bufferedOf(protocol: RecordingProtocol): number {
   return (protocol.transport as unknown as { writeBufferSize: number }).writeBufferSize;
 }
 
 /** Writes 16 KiB chunks whenever it is not paused, forever (bounded by the test). */
-class Firehose extends Recorder implements IPushProducer {
+class Firehose extends RecordingProtocol implements IPushProducer {
   paused = false;
   pauses = 0;
   resumes = 0;
@@ -88,7 +82,7 @@ describe('TCPTransport producers and backpressure (integration)', () => {
     }
   });
 
-  const serve = <P extends Recorder>(make: () => P) => serveOnLoopback(reactor, make);
+  const serve = <P extends RecordingProtocol>(make: () => P) => serveOnLoopback(reactor, make);
 
   async function raw(port: number): Promise<RawClient> {
     const client = await rawConnect(port);
@@ -137,7 +131,7 @@ describe('TCPTransport producers and backpressure (integration)', () => {
 
   it('asks a pull producer for data each time the buffer drains, and finishes with loseConnection', async () => {
     const total = 200;
-    class Pull extends Recorder implements IPullProducer {
+    class Pull extends RecordingProtocol implements IPullProducer {
       count = 0;
       stopped = false;
 
@@ -168,7 +162,7 @@ describe('TCPTransport producers and backpressure (integration)', () => {
   });
 
   it('does not ask a pull producer again in a busy loop when it wrote nothing', async () => {
-    class Idle extends Recorder implements IPullProducer {
+    class Idle extends RecordingProtocol implements IPullProducer {
       asked = 0;
       override connectionMade(): void {
         super.connectionMade();
@@ -195,7 +189,7 @@ describe('TCPTransport producers and backpressure (integration)', () => {
   });
 
   it('throws when a second producer is registered, and stops the producer when the connection is lost', async () => {
-    const { factory, port } = await serve(() => new Recorder());
+    const { factory, port } = await serve(() => new RecordingProtocol());
     const client = await raw(port);
     const [server] = await factory.waitForBuilt(1);
     await server!.made;
@@ -222,7 +216,7 @@ describe('TCPTransport producers and backpressure (integration)', () => {
   });
 
   it('waits for the producer to be unregistered before loseConnection closes', async () => {
-    const { factory, port } = await serve(() => new Recorder());
+    const { factory, port } = await serve(() => new RecordingProtocol());
     const client = await raw(port);
     const [server] = await factory.waitForBuilt(1);
     await server!.made;
@@ -243,7 +237,7 @@ describe('TCPTransport producers and backpressure (integration)', () => {
   it('does not wait for the transport itself when it is its own producer', async () => {
     // An echo that pauses its own reads when its writes back up registers the
     // transport as its own producer; that must not hold the close forever.
-    const { factory, port } = await serve(() => new Recorder());
+    const { factory, port } = await serve(() => new RecordingProtocol());
     const client = await raw(port);
     const [server] = await factory.waitForBuilt(1);
     await server!.made;
@@ -258,7 +252,7 @@ describe('TCPTransport producers and backpressure (integration)', () => {
   });
 
   it('stops promptly with a connection whose transport is its own producer', async () => {
-    const { factory, port } = await serve(() => new Recorder());
+    const { factory, port } = await serve(() => new RecordingProtocol());
     await raw(port);
     const [server] = await factory.waitForBuilt(1);
     await server!.made;
@@ -272,7 +266,7 @@ describe('TCPTransport producers and backpressure (integration)', () => {
 
   describe('default backpressure', () => {
     it('stops reading from a peer that sends but never reads, and resumes once it reads', async () => {
-      const { factory, port } = await serve(() => new Echo());
+      const { factory, port } = await serve(() => new EchoingProtocol());
       const client = await raw(port);
       client.socket.pause();
       const [server] = await factory.waitForBuilt(1);
@@ -301,7 +295,7 @@ describe('TCPTransport producers and backpressure (integration)', () => {
     });
 
     it('respects a protocol that paused reading itself when the buffer drains', async () => {
-      class Pauser extends Echo {
+      class Pauser extends EchoingProtocol {
         override connectionMade(): void {
           super.connectionMade();
           this.transport.pauseProducing();

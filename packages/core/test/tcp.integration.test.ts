@@ -18,16 +18,13 @@ import { NodeReactor } from '../src/node-reactor.js';
 import { Protocol } from '../src/protocol.js';
 import { LogCapture } from '../src/testing/log-capture.js';
 import {
-  Echo,
-  Later,
-  rawConnect,
-  type RawClient,
-  rawSocket,
-  Recorder,
+  EchoingProtocol,
+  Eventual,
   RecordingClientFactory,
   RecordingFactory,
-  until,
-} from './support/tcp-helpers.js';
+  RecordingProtocol,
+} from '../src/testing/index.js';
+import { rawConnect, type RawClient, rawSocket, until } from './support/tcp-helpers.js';
 
 /** A port that nothing listens on (bound once by a plain server, then released). */
 async function unusedPort(): Promise<number> {
@@ -81,8 +78,8 @@ describe('NodeReactor TCP (integration)', () => {
   async function connectClient(
     port: number,
     host = '127.0.0.1',
-  ): Promise<{ client: Recorder; factory: RecordingClientFactory }> {
-    const factory = new RecordingClientFactory(() => new Recorder());
+  ): Promise<{ client: RecordingProtocol; factory: RecordingClientFactory }> {
+    const factory = new RecordingClientFactory(() => new RecordingProtocol());
     reactor.connectTCP(host, port, factory);
     await until(() => factory.built.length > 0);
     const client = factory.built[0]!;
@@ -96,7 +93,7 @@ describe('NodeReactor TCP (integration)', () => {
 
   describe('round trip', () => {
     it('echoes bytes between a connectTCP client and a listenTCP server, both closing with ConnectionDone', async () => {
-      const serverFactory = new RecordingFactory(() => new Echo());
+      const serverFactory = new RecordingFactory(() => new EchoingProtocol());
       const port = await listen(serverFactory);
       const { client, factory } = await connectClient(port);
 
@@ -109,7 +106,7 @@ describe('NodeReactor TCP (integration)', () => {
       const serverReason = await serverFactory.built[0]!.lost;
       expect(clientReason.check(ConnectionDone)).to.equal(ConnectionDone);
       expect(serverReason.check(ConnectionDone)).to.equal(ConnectionDone);
-      expect(await factory.connectionLostReason).to.equal(clientReason);
+      expect(await factory.lost).to.equal(clientReason);
       expect(factory.events).to.deep.equal([
         'startedConnecting',
         'buildProtocol',
@@ -120,7 +117,7 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('reports matching IPv4 addresses from getHost and getPeer on both ends, also after the close', async () => {
-      const serverFactory = new RecordingFactory(() => new Echo());
+      const serverFactory = new RecordingFactory(() => new EchoingProtocol());
       const port = await listen(serverFactory);
       const { client } = await connectClient(port);
       const server = (await serverFactory.waitForBuilt(1))[0]!;
@@ -139,7 +136,7 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('throws TypeError naming the type when write() is given something other than bytes or a string', async () => {
-      const port = await listen(new RecordingFactory(() => new Echo()));
+      const port = await listen(new RecordingFactory(() => new EchoingProtocol()));
       const { client } = await connectClient(port);
       expect(() => {
         client.transport.write(42 as unknown as string);
@@ -150,7 +147,7 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('delivers writeSequence items in order', async () => {
-      const port = await listen(new RecordingFactory(() => new Echo()));
+      const port = await listen(new RecordingFactory(() => new EchoingProtocol()));
       const { client } = await connectClient(port);
       client.transport.writeSequence(['a', Buffer.from('b'), new Uint8Array([0x63])]);
       expect((await client.waitForBytes(3)).toString()).to.equal('abc');
@@ -171,7 +168,7 @@ describe('NodeReactor TCP (integration)', () => {
         console.warn('    (skipped: this machine has no ::1)');
         this.skip();
       }
-      const serverFactory = new RecordingFactory(() => new Echo());
+      const serverFactory = new RecordingFactory(() => new EchoingProtocol());
       const port = await listen(serverFactory, '::1');
       const { client } = await connectClient(port, '::1');
       client.transport.write('six');
@@ -182,7 +179,7 @@ describe('NodeReactor TCP (integration)', () => {
 
     it('keeps 1,000 simultaneous connections echoing', async function () {
       this.timeout(30_000);
-      const serverFactory = new RecordingFactory(() => new Echo());
+      const serverFactory = new RecordingFactory(() => new EchoingProtocol());
       const port = await listen(serverFactory, '127.0.0.1', 1024);
       const clients = await Promise.all(Array.from({ length: 1000 }, () => raw(port)));
       await serverFactory.waitForBuilt(1000);
@@ -195,7 +192,7 @@ describe('NodeReactor TCP (integration)', () => {
   describe('closing', () => {
     it('loseConnection flushes 1 MB before sending FIN', async () => {
       const payload = Buffer.alloc(1024 * 1024, 0x61);
-      class Sender extends Recorder {
+      class Sender extends RecordingProtocol {
         override connectionMade(): void {
           super.connectionMade();
           this.transport.write(payload);
@@ -212,7 +209,7 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('delivers writes made after loseConnection in the same turn, and ignores writes after the close', async () => {
-      class LateWriter extends Recorder {
+      class LateWriter extends RecordingProtocol {
         override connectionMade(): void {
           super.connectionMade();
           this.transport.write('A');
@@ -239,7 +236,7 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('abortConnection gives ConnectionAborted locally and ConnectionLost on the peer', async () => {
-      const serverFactory = new RecordingFactory(() => new Recorder());
+      const serverFactory = new RecordingFactory(() => new RecordingProtocol());
       const port = await listen(serverFactory);
       const { client } = await connectClient(port);
       const server = (await serverFactory.waitForBuilt(1))[0]!;
@@ -255,7 +252,7 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('reports a peer reset as ConnectionLost with the socket error as cause, without crashing', async () => {
-      const serverFactory = new RecordingFactory(() => new Recorder());
+      const serverFactory = new RecordingFactory(() => new RecordingProtocol());
       const port = await listen(serverFactory);
       const client = await raw(port);
       const server = (await serverFactory.waitForBuilt(1))[0]!;
@@ -267,7 +264,7 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('closes cleanly when the peer sends FIN to a protocol that is not half-closeable', async () => {
-      const serverFactory = new RecordingFactory(() => new Echo());
+      const serverFactory = new RecordingFactory(() => new EchoingProtocol());
       const port = await listen(serverFactory);
       const client = await raw(port);
       client.socket.end('last words');
@@ -280,7 +277,7 @@ describe('NodeReactor TCP (integration)', () => {
     it('calls connectionLost exactly once, and the protocol sees connected=false by then', async () => {
       let calls = 0;
       let connectedSeen: boolean | null = null;
-      const lost = new Later<void>();
+      const lost = new Eventual<void>();
       class Once extends Protocol {
         override connectionLost(): void {
           calls++;
@@ -304,7 +301,7 @@ describe('NodeReactor TCP (integration)', () => {
 
   describe('fault isolation', () => {
     it('an exception in dataReceived drops that connection only, logged with its stack', async () => {
-      class Fragile extends Echo {
+      class Fragile extends EchoingProtocol {
         override dataReceived(data: Buffer): void {
           if (data.toString().includes('boom')) throw new RangeError('kaboom');
           super.dataReceived(data);
@@ -334,7 +331,7 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('an exception in connectionMade closes that connection and still calls connectionLost', async () => {
-      class BadStart extends Recorder {
+      class BadStart extends RecordingProtocol {
         override connectionMade(): void {
           super.connectionMade();
           throw new Error('cannot start');
@@ -352,7 +349,7 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('an exception in connectionLost is logged only', async () => {
-      class BadEnd extends Recorder {
+      class BadEnd extends RecordingProtocol {
         override connectionLost(reason: Failure): void {
           super.connectionLost(reason);
           throw new Error('cannot end');
@@ -395,8 +392,8 @@ describe('NodeReactor TCP (integration)', () => {
 
   describe('ports', () => {
     it('fails whenListening with CannotListenError when the port is in use', async () => {
-      const port = await listen(new RecordingFactory(() => new Echo()));
-      const second = reactor.listenTCP(port, new RecordingFactory(() => new Echo()), {
+      const port = await listen(new RecordingFactory(() => new EchoingProtocol()));
+      const second = reactor.listenTCP(port, new RecordingFactory(() => new EchoingProtocol()), {
         interface: '127.0.0.1',
       });
       let failure: unknown = null;
@@ -413,8 +410,10 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('logs a bind failure that nobody asked about', async () => {
-      const port = await listen(new RecordingFactory(() => new Echo()));
-      reactor.listenTCP(port, new RecordingFactory(() => new Echo()), { interface: '127.0.0.1' });
+      const port = await listen(new RecordingFactory(() => new EchoingProtocol()));
+      reactor.listenTCP(port, new RecordingFactory(() => new EchoingProtocol()), {
+        interface: '127.0.0.1',
+      });
       await until(() => errorsLogged().length > 0);
       const event = logs.events.find((e) => e.level === 'error')!;
       expect((event.fields.failure as Failure).check(CannotListenError)).to.equal(
@@ -424,7 +423,7 @@ describe('NodeReactor TCP (integration)', () => {
 
     it('fails with CannotListenError for an address this machine does not have', async () => {
       // 192.0.2.1 is TEST-NET-1: binding fails locally (EADDRNOTAVAIL); nothing is sent.
-      const port = reactor.listenTCP(0, new RecordingFactory(() => new Echo()), {
+      const port = reactor.listenTCP(0, new RecordingFactory(() => new EchoingProtocol()), {
         interface: '192.0.2.1',
       });
       let failure: unknown = null;
@@ -435,7 +434,7 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('calls startFactory once and stopFactory once around two ports sharing a factory', async () => {
-      const factory = new RecordingFactory(() => new Echo());
+      const factory = new RecordingFactory(() => new EchoingProtocol());
       const a = await reactor.listenTCP(0, factory, { interface: '127.0.0.1' }).whenListening();
       const b = await reactor.listenTCP(0, factory, { interface: '127.0.0.1' }).whenListening();
       expect(factory.starts).to.equal(1);
@@ -447,7 +446,7 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('stopListening fires once the port is closed and leaves open connections alone', async () => {
-      const factory = new RecordingFactory(() => new Echo());
+      const factory = new RecordingFactory(() => new EchoingProtocol());
       const listening: IListeningPort = await reactor
         .listenTCP(0, factory, { interface: '127.0.0.1' })
         .whenListening();
@@ -473,7 +472,7 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('reports the bound port from getHost once listening, port 0 before', async () => {
-      const port = reactor.listenTCP(0, new RecordingFactory(() => new Echo()), {
+      const port = reactor.listenTCP(0, new RecordingFactory(() => new EchoingProtocol()), {
         interface: '127.0.0.1',
       });
       expect(port.getHost().port).to.equal(0);
@@ -483,16 +482,20 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('rejects invalid ports and factories synchronously', () => {
-      const factory = new RecordingFactory(() => new Echo());
+      const factory = new RecordingFactory(() => new EchoingProtocol());
       expect(() => reactor.listenTCP(-1, factory)).to.throw(RangeError);
       expect(() => reactor.listenTCP(65536, factory)).to.throw(RangeError);
       expect(() => reactor.listenTCP(1.5, factory)).to.throw(RangeError);
       expect(() => reactor.listenTCP(0, {} as unknown as Factory)).to.throw(TypeError);
       expect(() =>
-        reactor.connectTCP('127.0.0.1', 0, new RecordingClientFactory(() => new Recorder())),
+        reactor.connectTCP(
+          '127.0.0.1',
+          0,
+          new RecordingClientFactory(() => new RecordingProtocol()),
+        ),
       ).to.throw(RangeError);
       expect(() =>
-        reactor.connectTCP('', 80, new RecordingClientFactory(() => new Recorder())),
+        reactor.connectTCP('', 80, new RecordingClientFactory(() => new RecordingProtocol())),
       ).to.throw(TypeError);
     });
   });
@@ -500,7 +503,7 @@ describe('NodeReactor TCP (integration)', () => {
   describe('connectors', () => {
     it('reports ConnectionRefusedError when nothing listens, with doStart/doStop once', async () => {
       const freePort = await unusedPort();
-      const factory = new RecordingClientFactory(() => new Recorder());
+      const factory = new RecordingClientFactory(() => new RecordingProtocol());
       const connector = reactor.connectTCP('127.0.0.1', freePort, factory);
       expect(connector.state).to.equal('connecting');
       const reason = await factory.failed;
@@ -514,10 +517,10 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('reconnects when connect() is called from clientConnectionLost, keeping the factory started', async () => {
-      const serverFactory = new RecordingFactory(() => new Echo());
+      const serverFactory = new RecordingFactory(() => new EchoingProtocol());
       const port = await listen(serverFactory);
       let rounds = 0;
-      const secondMade = new Later<Recorder>();
+      const secondMade = new Eventual<RecordingProtocol>();
       class Reconnecting extends RecordingClientFactory {
         override clientConnectionLost(
           connector: Parameters<RecordingClientFactory['clientConnectionLost']>[0],
@@ -528,7 +531,7 @@ describe('NodeReactor TCP (integration)', () => {
         }
       }
       const factory = new Reconnecting(() => {
-        const p = new Recorder();
+        const p = new RecordingProtocol();
         if (factory.built.length === 1) {
           void p.made.then((made) => {
             secondMade.callback(made);
@@ -551,21 +554,21 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('closes at once and reports clientConnectionLost when the client buildProtocol returns null', async () => {
-      const port = await listen(new RecordingFactory(() => new Echo()));
+      const port = await listen(new RecordingFactory(() => new EchoingProtocol()));
       class Refusing extends RecordingClientFactory {
-        override buildProtocol(): Recorder {
-          return null as unknown as Recorder;
+        override buildProtocol(): RecordingProtocol {
+          return null as unknown as RecordingProtocol;
         }
       }
-      const factory = new Refusing(() => new Recorder());
+      const factory = new Refusing(() => new RecordingProtocol());
       reactor.connectTCP('127.0.0.1', port, factory);
-      const reason = await factory.connectionLostReason;
+      const reason = await factory.lost;
       expect(reason.check(ConnectionDone)).to.equal(ConnectionDone);
     });
 
     it('stopConnecting cancels an attempt with a ConnectError', async () => {
-      const port = await listen(new RecordingFactory(() => new Echo()));
-      const factory = new RecordingClientFactory(() => new Recorder());
+      const port = await listen(new RecordingFactory(() => new EchoingProtocol()));
+      const factory = new RecordingClientFactory(() => new RecordingProtocol());
       const connector = reactor.connectTCP('127.0.0.1', port, factory);
       connector.stopConnecting();
       expect(connector.state).to.equal('disconnected');
@@ -580,7 +583,7 @@ describe('NodeReactor TCP (integration)', () => {
 
   describe('reactor shutdown', () => {
     it('reactor.stop() closes ports and connections, then refuses new ones', async () => {
-      const serverFactory = new RecordingFactory(() => new Echo());
+      const serverFactory = new RecordingFactory(() => new EchoingProtocol());
       const listening = await reactor
         .listenTCP(0, serverFactory, { interface: '127.0.0.1' })
         .whenListening();
@@ -602,7 +605,7 @@ describe('NodeReactor TCP (integration)', () => {
     });
 
     it('aborts connections that do not close within the grace period', async () => {
-      class Stubborn extends Recorder {
+      class Stubborn extends RecordingProtocol {
         override connectionMade(): void {
           super.connectionMade();
           // A producer that never unregisters holds loseConnection() open.
