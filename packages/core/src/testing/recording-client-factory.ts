@@ -65,8 +65,11 @@ export class RecordingClientFactory<P extends Protocol = RecordingProtocol> exte
     this.stops++;
   }
 
-  /** Builds, records and returns a protocol for `addr`. */
-  override buildProtocol(addr: IAddress): P {
+  /**
+   * Builds, records and returns a protocol for `addr`. Typed `P | null` so a
+   * subclass may refuse the connection by returning null.
+   */
+  override buildProtocol(addr: IAddress): P | null {
     this.events.push('buildProtocol');
     this.addresses.push(addr);
     const p = this.#make();

@@ -15,9 +15,13 @@ import type {
   IReactor,
   LogEvent,
 } from '@torsion/core';
-import { LogCapture } from '@torsion/core/testing';
+import {
+  LogCapture,
+  RecordingClientFactory,
+  RecordingFactory,
+  RecordingProtocol,
+} from '@torsion/core/testing';
 import type { ReactorCapability } from '../options.js';
-import { Recorder, RecordingClientFactory, RecordingFactory } from './recorders.js';
 import type { SuiteSettings } from './settings.js';
 
 /** Every test listens and connects here, and only here. */
@@ -34,7 +38,7 @@ export interface TestSpec {
 }
 
 /** A connected client and server, both on the reactor under test. */
-export interface Pair<S extends Recorder, C extends Recorder> {
+export interface Pair<S extends RecordingProtocol, C extends RecordingProtocol> {
   readonly server: S;
   readonly client: C;
   readonly serverFactory: RecordingFactory<S>;
@@ -187,7 +191,7 @@ export class Harness {
   }
 
   /** Listens with a recording factory and connects a recording client to it. */
-  async pair<S extends Recorder, C extends Recorder>(
+  async pair<S extends RecordingProtocol, C extends RecordingProtocol>(
     makeServer: () => S,
     makeClient: () => C,
   ): Promise<Pair<S, C>> {

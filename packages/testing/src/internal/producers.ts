@@ -6,9 +6,8 @@
  * @module
  */
 import type { IPullProducer, IPushProducer, IReactorTime } from '@torsion/core';
-import { Later } from './later.js';
+import { Eventual, RecordingProtocol } from '@torsion/core/testing';
 import { PatternSource } from './pattern.js';
-import { Recorder } from './recorders.js';
 
 /** Bytes per write. */
 export const CHUNK = 16 * 1024;
@@ -19,7 +18,7 @@ const BURST = 64;
 export type WhenWritten = 'unregister' | 'close';
 
 /** Shared state and waiting of the two producers. */
-abstract class Producing extends Recorder {
+abstract class Producing extends RecordingProtocol {
   readonly source = new PatternSource();
   readonly clock: IReactorTime;
   /** Bytes to write in total. */
@@ -28,8 +27,8 @@ abstract class Producing extends Recorder {
   stops = 0;
   /** True once the limit was written. */
   finished = false;
-  readonly #finishedLater = new Later<void>();
-  #changeWaiters: Later<void>[] = [];
+  readonly #finishedLater = new Eventual<void>();
+  #changeWaiters: Eventual<void>[] = [];
 
   constructor(clock: IReactorTime, limit: number, whenWritten: WhenWritten) {
     super();
@@ -44,7 +43,7 @@ abstract class Producing extends Recorder {
   }
 
   /** Resolves once the limit was written (and the producer unregistered). */
-  get whenFinished(): Later<void> {
+  get whenFinished(): Eventual<void> {
     return this.#finishedLater;
   }
 
@@ -55,7 +54,7 @@ abstract class Producing extends Recorder {
 
   /** Resolves at the next pause, resume, request or finish. */
   async nextChange(): Promise<void> {
-    const later = new Later<void>();
+    const later = new Eventual<void>();
     this.#changeWaiters.push(later);
     await later;
   }

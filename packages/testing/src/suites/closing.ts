@@ -10,7 +10,7 @@ import type { Failure } from '@torsion/core';
 import { Harness, reactorTest } from '../internal/harness.js';
 import type { TestSpec } from '../internal/harness.js';
 import { PatternChecker, PatternSource } from '../internal/pattern.js';
-import { Recorder } from '../internal/recorders.js';
+import { RecordingProtocol } from '@torsion/core/testing';
 import type { SuiteSettings } from '../internal/settings.js';
 
 /** Registers the connection-closing tests. */
@@ -22,7 +22,7 @@ export function closingTests(settings: SuiteSettings): void {
   describe('closing connections', () => {
     test('loseConnection on one end closes both ends with ConnectionDone, and clientConnectionLost hears it', async (h) => {
       const connectedInLost: boolean[] = [];
-      class Watcher extends Recorder {
+      class Watcher extends RecordingProtocol {
         override connectionLost(reason: Failure): void {
           connectedInLost.push(this.connected);
           super.connectionLost(reason);
@@ -35,7 +35,7 @@ export function closingTests(settings: SuiteSettings): void {
       server.transport.loseConnection();
       expect((await server.lost).check(ConnectionDone)).to.equal(ConnectionDone);
       expect((await client.lost).check(ConnectionDone)).to.equal(ConnectionDone);
-      expect((await clientFactory.connectionLost).check(ConnectionDone)).to.equal(ConnectionDone);
+      expect((await clientFactory.lost).check(ConnectionDone)).to.equal(ConnectionDone);
       expect(connectedInLost).to.deep.equal([false, false]);
       expect(server.events).to.deep.equal(['connectionMade', 'connectionLost']);
     });
@@ -43,20 +43,21 @@ export function closingTests(settings: SuiteSettings): void {
     test('loseConnection flushes everything written before it: 1 MiB then the close', async (h) => {
       const total = 1024 * 1024;
       const { server, client } = await h.pair(
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
-      client.checker = new PatternChecker();
+      const checker = new PatternChecker();
+      client.sink = checker;
       server.transport.write(new PatternSource().next(total));
       server.transport.loseConnection();
       expect((await client.lost).check(ConnectionDone)).to.equal(ConnectionDone);
       expect(client.byteCount).to.equal(total);
-      expect(client.checker.mismatchAt).to.equal(null);
+      expect(checker.mismatchAt).to.equal(null);
       expect((await server.lost).check(ConnectionDone)).to.equal(ConnectionDone);
     });
 
     test('writes after loseConnection and after the close are ignored without an error', async (h) => {
-      class LateWriter extends Recorder {
+      class LateWriter extends RecordingProtocol {
         override connectionLost(reason: Failure): void {
           this.transport.write('C');
           this.transport.loseConnection();
@@ -65,7 +66,7 @@ export function closingTests(settings: SuiteSettings): void {
       }
       const { server, client } = await h.pair(
         () => new LateWriter(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
       );
       server.transport.write('A');
       server.transport.loseConnection();
@@ -83,16 +84,14 @@ export function closingTests(settings: SuiteSettings): void {
 
     test('abortConnection gives ConnectionAborted on the aborting end and one connectionLost on the peer', async (h) => {
       const { server, client, clientFactory } = await h.pair(
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
       client.transport.abortConnection();
       expect(client.transport.disconnecting).to.equal(true);
       const local = await client.lost;
       expect(local.check(ConnectionAborted)).to.equal(ConnectionAborted);
-      expect((await clientFactory.connectionLost).check(ConnectionAborted)).to.equal(
-        ConnectionAborted,
-      );
+      expect((await clientFactory.lost).check(ConnectionAborted)).to.equal(ConnectionAborted);
       const remote = await server.lost;
       // A reset reaches the peer as ConnectionLost. Some kernels (gVisor) turn an
       // abort into a FIN, which the peer sees as ConnectionDone: both are closes.
@@ -104,8 +103,8 @@ export function closingTests(settings: SuiteSettings): void {
 
     test('abortConnection on a server connection gives it ConnectionAborted and the client ConnectionLost or a close', async (h) => {
       const { server, client } = await h.pair(
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
       server.transport.abortConnection();
       expect((await server.lost).check(ConnectionAborted)).to.equal(ConnectionAborted);
@@ -116,7 +115,7 @@ export function closingTests(settings: SuiteSettings): void {
     });
 
     test('connectionLost runs exactly once even when the protocol closes again from inside it', async (h) => {
-      class Reclosing extends Recorder {
+      class Reclosing extends RecordingProtocol {
         override connectionLost(reason: Failure): void {
           super.connectionLost(reason);
           this.transport.loseConnection();

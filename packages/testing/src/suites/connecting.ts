@@ -9,8 +9,13 @@ import { ConnectError, ConnectionDone, ConnectionRefusedError } from '@torsion/c
 import type { Failure, IConnector } from '@torsion/core';
 import { Harness, LOOPBACK, reactorTest } from '../internal/harness.js';
 import type { TestSpec } from '../internal/harness.js';
-import { Later } from '../internal/later.js';
-import { Echo, Recorder, RecordingClientFactory, RecordingFactory } from '../internal/recorders.js';
+import {
+  EchoingProtocol,
+  Eventual,
+  RecordingClientFactory,
+  RecordingFactory,
+  RecordingProtocol,
+} from '@torsion/core/testing';
 import type { SuiteSettings } from '../internal/settings.js';
 import { expectLoopback } from './listening.js';
 
@@ -22,7 +27,7 @@ export function connectingTests(settings: SuiteSettings): void {
 
   /** A port that was bound on the reactor under test and released: nothing listens there. */
   const closedPort = async (h: Harness): Promise<number> => {
-    const listening = await h.listen(new RecordingFactory(() => new Echo()));
+    const listening = await h.listen(new RecordingFactory(() => new EchoingProtocol()));
     const port = listening.getHost().port;
     await listening.stopListening();
     return port;
@@ -31,7 +36,7 @@ export function connectingTests(settings: SuiteSettings): void {
   describe('connectTCP', () => {
     test('reports ConnectionRefusedError to clientConnectionFailed when nothing listens, starting and stopping the factory once', async (h) => {
       const port = await closedPort(h);
-      const factory = new RecordingClientFactory(() => new Recorder());
+      const factory = new RecordingClientFactory(() => new RecordingProtocol());
       const connector = h.reactor.connectTCP(LOOPBACK, port, factory);
       expect(connector.state).to.equal('connecting');
       const reason = await factory.failed;
@@ -43,9 +48,9 @@ export function connectingTests(settings: SuiteSettings): void {
     });
 
     test('reports its destination and moves from connecting to connected to disconnected', async (h) => {
-      const listening = await h.listen(new RecordingFactory(() => new Echo()));
+      const listening = await h.listen(new RecordingFactory(() => new EchoingProtocol()));
       const port = listening.getHost().port;
-      const factory = new RecordingClientFactory(() => new Recorder());
+      const factory = new RecordingClientFactory(() => new RecordingProtocol());
       const connector = h.reactor.connectTCP(LOOPBACK, port, factory);
       expectLoopback(connector.getDestination(), port);
       expect(connector.state).to.equal('connecting');
@@ -53,7 +58,7 @@ export function connectingTests(settings: SuiteSettings): void {
       await client.made;
       expect(connector.state).to.equal('connected');
       client.transport.loseConnection();
-      const reason = await factory.connectionLost;
+      const reason = await factory.lost;
       expect(reason.check(ConnectionDone)).to.equal(ConnectionDone);
       expect(connector.state).to.equal('disconnected');
       expect(factory.events).to.deep.equal([
@@ -65,16 +70,16 @@ export function connectingTests(settings: SuiteSettings): void {
     });
 
     test('closes the connection and reports ConnectionDone to clientConnectionLost when the client buildProtocol returns null', async (h) => {
-      const listening = await h.listen(new RecordingFactory(() => new Echo()));
+      const listening = await h.listen(new RecordingFactory(() => new EchoingProtocol()));
       class Refusing extends RecordingClientFactory {
         override buildProtocol(): null {
           this.events.push('buildProtocol');
           return null;
         }
       }
-      const factory = new Refusing(() => new Recorder());
+      const factory = new Refusing(() => new RecordingProtocol());
       h.reactor.connectTCP(LOOPBACK, listening.getHost().port, factory);
-      const reason = await factory.connectionLost;
+      const reason = await factory.lost;
       expect(reason.check(ConnectionDone)).to.equal(ConnectionDone);
       expect(factory.events).to.deep.equal([
         'startedConnecting',
@@ -84,8 +89,8 @@ export function connectingTests(settings: SuiteSettings): void {
     });
 
     test('stopConnecting cancels an attempt with a ConnectError and throws when nothing is in progress', async (h) => {
-      const listening = await h.listen(new RecordingFactory(() => new Echo()));
-      const factory = new RecordingClientFactory(() => new Recorder());
+      const listening = await h.listen(new RecordingFactory(() => new EchoingProtocol()));
+      const factory = new RecordingClientFactory(() => new RecordingProtocol());
       const connector = h.reactor.connectTCP(LOOPBACK, listening.getHost().port, factory);
       connector.stopConnecting();
       expect(connector.state).to.equal('disconnected');
@@ -101,19 +106,19 @@ export function connectingTests(settings: SuiteSettings): void {
 
     test('disconnect() closes an established connection cleanly on both ends', async (h) => {
       const { server, client, clientFactory, connector } = await h.pair(
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
       connector.disconnect();
-      expect((await clientFactory.connectionLost).check(ConnectionDone)).to.equal(ConnectionDone);
+      expect((await clientFactory.lost).check(ConnectionDone)).to.equal(ConnectionDone);
       expect((await client.lost).check(ConnectionDone)).to.equal(ConnectionDone);
       expect((await server.lost).check(ConnectionDone)).to.equal(ConnectionDone);
       expect(connector.state).to.equal('disconnected');
     });
 
     test('connect() from clientConnectionLost reconnects, keeping the factory started', async (h) => {
-      const listening = await h.listen(new RecordingFactory(() => new Echo()));
-      const second = new Later<Recorder>();
+      const listening = await h.listen(new RecordingFactory(() => new EchoingProtocol()));
+      const second = new Eventual<RecordingProtocol>();
       class Reconnecting extends RecordingClientFactory {
         rounds = 0;
         override clientConnectionLost(connector: IConnector, reason: Failure): void {
@@ -127,7 +132,7 @@ export function connectingTests(settings: SuiteSettings): void {
           return p;
         }
       }
-      const factory = new Reconnecting(() => new Recorder());
+      const factory = new Reconnecting(() => new RecordingProtocol());
       const connector = h.reactor.connectTCP(LOOPBACK, listening.getHost().port, factory);
       const first = await factory.firstBuilt;
       await first.made;

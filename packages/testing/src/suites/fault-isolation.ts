@@ -9,7 +9,12 @@ import { ConnectionClosed, ConnectionLost } from '@torsion/core';
 import type { Failure, LogEvent } from '@torsion/core';
 import { Harness, LOOPBACK, reactorTest } from '../internal/harness.js';
 import type { TestSpec } from '../internal/harness.js';
-import { Echo, Recorder, RecordingClientFactory, RecordingFactory } from '../internal/recorders.js';
+import {
+  EchoingProtocol,
+  RecordingClientFactory,
+  RecordingFactory,
+  RecordingProtocol,
+} from '@torsion/core/testing';
 import type { SuiteSettings } from '../internal/settings.js';
 
 /** The failure an event carries, if any. */
@@ -33,7 +38,7 @@ function expectLoggedOnce(h: Harness, error: Error): void {
 }
 
 /** Throws from `connectionMade`. */
-class BadStart extends Recorder {
+class BadStart extends RecordingProtocol {
   readonly #error: Error;
   constructor(error: Error) {
     super();
@@ -47,7 +52,7 @@ class BadStart extends Recorder {
 }
 
 /** Registers a pull producer that throws when asked for data. */
-class BadPull extends Recorder {
+class BadPull extends RecordingProtocol {
   readonly #error: Error;
   constructor(error: Error) {
     super();
@@ -75,9 +80,9 @@ class BadPull extends Recorder {
  * either clientConnectionFailed or clientConnectionLost ends it.
  */
 async function connectionEnds(h: Harness, port: number): Promise<void> {
-  const factory = new RecordingClientFactory(() => new Recorder());
+  const factory = new RecordingClientFactory(() => new RecordingProtocol());
   h.reactor.connectTCP(LOOPBACK, port, factory);
-  await Promise.race([factory.connectionLost, factory.failed]);
+  await Promise.race([factory.lost, factory.failed]);
 }
 
 /** Registers the fault-isolation tests. */
@@ -88,7 +93,7 @@ export function faultIsolationTests(settings: SuiteSettings): void {
 
   /** Connects another client to `port` and checks it gets an echo. */
   const bystanderEchoes = async (h: Harness, port: number): Promise<void> => {
-    const factory = new RecordingClientFactory(() => new Recorder());
+    const factory = new RecordingClientFactory(() => new RecordingProtocol());
     h.reactor.connectTCP(LOOPBACK, port, factory);
     const bystander = await factory.firstBuilt;
     await bystander.made;
@@ -100,7 +105,7 @@ export function faultIsolationTests(settings: SuiteSettings): void {
   describe('fault isolation', () => {
     test('an exception in dataReceived loses that connection with ConnectionLost (cause: the error) while another connection keeps working', async (h) => {
       const thrown = new RangeError('kaboom');
-      class Fragile extends Echo {
+      class Fragile extends EchoingProtocol {
         override dataReceived(data: Buffer): void {
           if (data.toString().includes('boom')) throw thrown;
           super.dataReceived(data);
@@ -108,7 +113,7 @@ export function faultIsolationTests(settings: SuiteSettings): void {
       }
       const { server, client, port, serverFactory } = await h.pair(
         () => new Fragile(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
       );
       await bystanderEchoes(h, port);
       client.transport.write('boom');
@@ -126,8 +131,8 @@ export function faultIsolationTests(settings: SuiteSettings): void {
     test('an exception in connectionMade closes that connection and still calls connectionLost', async (h) => {
       const thrown = new Error('cannot start');
       let first = true;
-      const factory = new RecordingFactory((): Recorder => {
-        const made = first ? new BadStart(thrown) : new Echo();
+      const factory = new RecordingFactory((): RecordingProtocol => {
+        const made = first ? new BadStart(thrown) : new EchoingProtocol();
         first = false;
         return made;
       });
@@ -143,21 +148,21 @@ export function faultIsolationTests(settings: SuiteSettings): void {
 
     test('an exception in a client protocol costs only that connection, and the client factory hears clientConnectionLost', async (h) => {
       const thrown = new TypeError('client trouble');
-      class FragileClient extends Recorder {
+      class FragileClient extends RecordingProtocol {
         override dataReceived(data: Buffer): void {
           super.dataReceived(data);
           throw thrown;
         }
       }
       const { server, client, clientFactory, port } = await h.pair(
-        () => new Echo(),
+        () => new EchoingProtocol(),
         () => new FragileClient(),
       );
       client.transport.write('ping');
       const reason = await client.lost;
       expect(reason.check(ConnectionLost)).to.equal(ConnectionLost);
       expect(reason.value.cause).to.equal(thrown);
-      expect((await clientFactory.connectionLost).check(ConnectionLost)).to.equal(ConnectionLost);
+      expect((await clientFactory.lost).check(ConnectionLost)).to.equal(ConnectionLost);
       await server.lost;
       await bystanderEchoes(h, port);
       expectLoggedOnce(h, thrown);
@@ -165,7 +170,7 @@ export function faultIsolationTests(settings: SuiteSettings): void {
 
     test('an exception in connectionLost is logged and nothing else happens', async (h) => {
       const thrown = new Error('cannot end');
-      class BadEnd extends Echo {
+      class BadEnd extends EchoingProtocol {
         override connectionLost(reason: Failure): void {
           super.connectionLost(reason);
           throw thrown;
@@ -173,7 +178,7 @@ export function faultIsolationTests(settings: SuiteSettings): void {
       }
       const { server, client, port } = await h.pair(
         () => new BadEnd(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
       );
       client.transport.loseConnection();
       await server.lost;
@@ -187,8 +192,8 @@ export function faultIsolationTests(settings: SuiteSettings): void {
     test('an exception in a producer is logged and costs only that connection', async (h) => {
       const thrown = new Error('producer trouble');
       let first = true;
-      const factory = new RecordingFactory((): Recorder => {
-        const made = first ? new BadPull(thrown) : new Echo();
+      const factory = new RecordingFactory((): RecordingProtocol => {
+        const made = first ? new BadPull(thrown) : new EchoingProtocol();
         first = false;
         return made;
       });

@@ -11,11 +11,11 @@ import { ConnectionDone } from '@torsion/core';
 import { Harness, reactorTest } from '../internal/harness.js';
 import type { TestSpec } from '../internal/harness.js';
 import { PatternChecker, PatternSource } from '../internal/pattern.js';
-import { HalfCloseRecorder, Recorder } from '../internal/recorders.js';
+import { HalfCloseRecordingProtocol, RecordingProtocol } from '@torsion/core/testing';
 import type { SuiteSettings } from '../internal/settings.js';
 
 /** Collects a request until the peer's FIN, then answers and closes. */
-class Answerer extends HalfCloseRecorder {
+class Answerer extends HalfCloseRecordingProtocol {
   override readConnectionLost(): void {
     super.readConnectionLost();
     this.transport.write(`got ${String(this.byteCount)} bytes`);
@@ -24,7 +24,7 @@ class Answerer extends HalfCloseRecorder {
 }
 
 /** Writes a little, half-closes at once, and keeps reading. */
-class EarlyFin extends HalfCloseRecorder {
+class EarlyFin extends HalfCloseRecordingProtocol {
   override connectionMade(): void {
     super.connectionMade();
     this.transport.write('bye-ish');
@@ -36,7 +36,7 @@ class EarlyFin extends HalfCloseRecorder {
 const BIG_ANSWER = 1024 * 1024;
 
 /** Not half-closeable: answers the first bytes with 1 MiB, queued when the peer's FIN comes. */
-class BigAnswer extends Recorder {
+class BigAnswer extends RecordingProtocol {
   override dataReceived(data: Buffer): void {
     const first = this.byteCount === 0;
     super.dataReceived(data);
@@ -54,7 +54,7 @@ export function halfCloseTests(settings: SuiteSettings): void {
     test("calls readConnectionLost on the peer's loseWriteConnection(), and the protocol can still write back", async (h) => {
       const { server, client } = await h.pair(
         () => new Answerer(),
-        () => new HalfCloseRecorder(),
+        () => new HalfCloseRecordingProtocol(),
       );
       client.transport.write('request body');
       client.transport.loseWriteConnection();
@@ -73,11 +73,12 @@ export function halfCloseTests(settings: SuiteSettings): void {
     });
 
     test("a protocol that is not half-closeable closes cleanly on the peer's FIN after flushing everything it wrote", async (h) => {
+      const checker = new PatternChecker();
       const { server, client } = await h.pair(
         () => new BigAnswer(),
         () => {
-          const c = new HalfCloseRecorder();
-          c.checker = new PatternChecker();
+          const c = new HalfCloseRecordingProtocol();
+          c.sink = checker;
           return c;
         },
       );
@@ -85,7 +86,7 @@ export function halfCloseTests(settings: SuiteSettings): void {
       client.transport.loseWriteConnection();
       expect((await client.lost).check(ConnectionDone)).to.equal(ConnectionDone);
       expect(client.byteCount).to.equal(BIG_ANSWER);
-      expect(client.checker?.mismatchAt).to.equal(null);
+      expect(checker.mismatchAt).to.equal(null);
       expect((await server.lost).check(ConnectionDone)).to.equal(ConnectionDone);
       expect(server.events).to.deep.equal(['connectionMade', 'connectionLost']);
     });
@@ -93,7 +94,7 @@ export function halfCloseTests(settings: SuiteSettings): void {
     test('loseWriteConnection sends FIN after queued data, keeps reading, and calls writeConnectionLost', async (h) => {
       const { server, client } = await h.pair(
         () => new EarlyFin(),
-        () => new HalfCloseRecorder(),
+        () => new HalfCloseRecordingProtocol(),
       );
       await client.readLost;
       expect(client.text()).to.equal('bye-ish');
@@ -116,7 +117,7 @@ export function halfCloseTests(settings: SuiteSettings): void {
     test('ignores writes after loseWriteConnection without an error', async (h) => {
       const { server, client } = await h.pair(
         () => new EarlyFin(),
-        () => new HalfCloseRecorder(),
+        () => new HalfCloseRecordingProtocol(),
       );
       await client.readLost;
       await server.writeLost;

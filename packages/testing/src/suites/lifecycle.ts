@@ -15,8 +15,12 @@ import {
 } from '@torsion/core';
 import { Harness, LOOPBACK, reactorTest } from '../internal/harness.js';
 import type { TestSpec } from '../internal/harness.js';
-import { Later } from '../internal/later.js';
-import { Recorder, RecordingClientFactory, RecordingFactory } from '../internal/recorders.js';
+import {
+  Eventual,
+  RecordingClientFactory,
+  RecordingFactory,
+  RecordingProtocol,
+} from '@torsion/core/testing';
 import type { SuiteSettings } from '../internal/settings.js';
 
 /** Registers the lifecycle tests. */
@@ -26,8 +30,8 @@ export function lifecycleTests(settings: SuiteSettings): void {
   };
 
   /** Resolves once the `callWhenRunning` calls have fired. */
-  const whenRunning = (h: Harness): Later<void> => {
-    const running = new Later<void>();
+  const whenRunning = (h: Harness): Eventual<void> => {
+    const running = new Eventual<void>();
     h.reactor.callWhenRunning(() => {
       running.callback();
     });
@@ -86,12 +90,16 @@ export function lifecycleTests(settings: SuiteSettings): void {
       await h.done;
       expect(() => h.reactor.run()).to.throw(ReactorNotRestartable);
       expect(() =>
-        h.reactor.listenTCP(0, new RecordingFactory(() => new Recorder()), {
+        h.reactor.listenTCP(0, new RecordingFactory(() => new RecordingProtocol()), {
           interface: LOOPBACK,
         }),
       ).to.throw(ReactorNotRestartable);
       expect(() =>
-        h.reactor.connectTCP(LOOPBACK, 9, new RecordingClientFactory(() => new Recorder())),
+        h.reactor.connectTCP(
+          LOOPBACK,
+          9,
+          new RecordingClientFactory(() => new RecordingProtocol()),
+        ),
       ).to.throw(ReactorNotRestartable);
     });
 
@@ -124,7 +132,7 @@ export function lifecycleTests(settings: SuiteSettings): void {
 
     test('callWhenRunning on a running reactor calls the function soon, not at once, with its arguments', async (h) => {
       await h.start();
-      const ran = new Later<string>();
+      const ran = new Eventual<string>();
       h.reactor.callWhenRunning(
         (a: string, b: number) => {
           ran.callback(`${a} ${String(b)}`);

@@ -9,7 +9,12 @@ import { CannotListenError, ConnectionRefusedError, Factory } from '@torsion/cor
 import type { IAddress, IProtocol } from '@torsion/core';
 import { Harness, LOOPBACK, reactorTest } from '../internal/harness.js';
 import type { TestSpec } from '../internal/harness.js';
-import { Echo, Recorder, RecordingClientFactory, RecordingFactory } from '../internal/recorders.js';
+import {
+  EchoingProtocol,
+  RecordingClientFactory,
+  RecordingFactory,
+  RecordingProtocol,
+} from '@torsion/core/testing';
 import type { SuiteSettings } from '../internal/settings.js';
 
 /** Checks that `address` is TCP over IPv4 on the loopback address. */
@@ -29,7 +34,7 @@ export function listeningTests(settings: SuiteSettings): void {
 
   /** Connects a recording client and waits until the echo server answers. */
   const echoThrough = async (h: Harness, port: number, text: string): Promise<void> => {
-    const factory = new RecordingClientFactory(() => new Recorder());
+    const factory = new RecordingClientFactory(() => new RecordingProtocol());
     h.reactor.connectTCP(LOOPBACK, port, factory);
     const client = await factory.firstBuilt;
     await client.made;
@@ -42,7 +47,7 @@ export function listeningTests(settings: SuiteSettings): void {
 
   describe('listenTCP', () => {
     test('binds port 0 to a free port that whenListening and getHost report', async (h) => {
-      const port = h.reactor.listenTCP(0, new RecordingFactory(() => new Echo()), {
+      const port = h.reactor.listenTCP(0, new RecordingFactory(() => new EchoingProtocol()), {
         interface: LOOPBACK,
       });
       const bound = await port.whenListening();
@@ -50,23 +55,27 @@ export function listeningTests(settings: SuiteSettings): void {
       expectLoopback(port.getHost());
       // Asked again after binding, it fires at once with the same port.
       expect(await port.whenListening()).to.equal(port);
-      const other = await h.listen(new RecordingFactory(() => new Echo()));
+      const other = await h.listen(new RecordingFactory(() => new EchoingProtocol()));
       expect(other.getHost().port).to.not.equal(port.getHost().port);
     });
 
     test('accepts connections on the reported port', async (h) => {
-      const listening = await h.listen(new RecordingFactory(() => new Echo()));
+      const listening = await h.listen(new RecordingFactory(() => new EchoingProtocol()));
       await echoThrough(h, listening.getHost().port, 'knock knock');
     });
 
     test(
       'fails whenListening with CannotListenError when the port is in use, and the first port keeps working',
       async (h) => {
-        const first = await h.listen(new RecordingFactory(() => new Echo()));
+        const first = await h.listen(new RecordingFactory(() => new EchoingProtocol()));
         const port = first.getHost().port;
-        const second = h.reactor.listenTCP(port, new RecordingFactory(() => new Echo()), {
-          interface: LOOPBACK,
-        });
+        const second = h.reactor.listenTCP(
+          port,
+          new RecordingFactory(() => new EchoingProtocol()),
+          {
+            interface: LOOPBACK,
+          },
+        );
         let failure: unknown = null;
         await second.whenListening().then(undefined, (err: unknown) => {
           failure = err;
@@ -81,12 +90,12 @@ export function listeningTests(settings: SuiteSettings): void {
 
     test('stopListening fires once the port is closed; new connections are refused, open ones stay', async (h) => {
       const { server, client, listening, port } = await h.pair(
-        () => new Echo(),
-        () => new Recorder(),
+        () => new EchoingProtocol(),
+        () => new RecordingProtocol(),
       );
       await listening.stopListening();
 
-      const refused = new RecordingClientFactory(() => new Recorder());
+      const refused = new RecordingClientFactory(() => new RecordingProtocol());
       h.reactor.connectTCP(LOOPBACK, port, refused);
       expect((await refused.failed).check(ConnectionRefusedError)).to.equal(ConnectionRefusedError);
       expect(refused.built).to.have.length(0);
@@ -100,7 +109,7 @@ export function listeningTests(settings: SuiteSettings): void {
     });
 
     test('calls startFactory once when the first port binds and stopFactory once after the last stops', async (h) => {
-      const factory = new RecordingFactory(() => new Echo());
+      const factory = new RecordingFactory(() => new EchoingProtocol());
       const a = await h.listen(factory);
       const b = await h.listen(factory);
       expect([factory.starts, factory.stops]).to.deep.equal([1, 0]);
@@ -112,8 +121,8 @@ export function listeningTests(settings: SuiteSettings): void {
 
     test("gives buildProtocol the peer's address on both ends", async (h) => {
       const { server, client, serverFactory, clientFactory, port } = await h.pair(
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
       expect(serverFactory.addresses).to.have.length(1);
       expect(serverFactory.addresses[0]).to.deep.equal(client.transport.getHost());
@@ -134,10 +143,10 @@ export function listeningTests(settings: SuiteSettings): void {
       }
       const refusing = new Refusing();
       const listening = await h.listen(refusing);
-      const factory = new RecordingClientFactory(() => new Recorder());
+      const factory = new RecordingClientFactory(() => new RecordingProtocol());
       h.reactor.connectTCP(LOOPBACK, listening.getHost().port, factory);
       // Refused after the handshake (lost) or before it (failed): either way it ends.
-      await Promise.race([factory.connectionLost, factory.failed]);
+      await Promise.race([factory.lost, factory.failed]);
       expect(refusing.built).to.equal(1);
       for (const client of factory.built) {
         expect(client.lostCount).to.equal(1);
@@ -152,14 +161,14 @@ export function listeningTests(settings: SuiteSettings): void {
         class Flaky extends Factory {
           override buildProtocol(): IProtocol | null {
             if (++calls === 1) throw new Error('no protocol for you');
-            return new Echo();
+            return new EchoingProtocol();
           }
         }
         const listening = await h.listen(new Flaky());
         const port = listening.getHost().port;
-        const first = new RecordingClientFactory(() => new Recorder());
+        const first = new RecordingClientFactory(() => new RecordingProtocol());
         h.reactor.connectTCP(LOOPBACK, port, first);
-        await Promise.race([first.connectionLost, first.failed]);
+        await Promise.race([first.lost, first.failed]);
         await echoThrough(h, port, 'second try');
         const failures = h.logs.failures();
         expect(failures.map((f) => f.getErrorMessage())).to.deep.equal(['no protocol for you']);

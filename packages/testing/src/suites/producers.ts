@@ -13,7 +13,7 @@ import { Harness, reactorTest } from '../internal/harness.js';
 import type { TestSpec } from '../internal/harness.js';
 import { PatternChecker } from '../internal/pattern.js';
 import { CHUNK, PullSender, Streamer } from '../internal/producers.js';
-import { Echo, Recorder } from '../internal/recorders.js';
+import { EchoingProtocol, RecordingProtocol } from '@torsion/core/testing';
 import type { SuiteSettings } from '../internal/settings.js';
 
 /**
@@ -26,7 +26,7 @@ const NEVER_PAUSED = 64 * 1024 * 1024;
 const SETTLE = 0.05;
 
 /** A recorder that stops reading as soon as it is connected. */
-class NotReading extends Recorder {
+class NotReading extends RecordingProtocol {
   override connectionMade(): void {
     super.connectionMade();
     this.transport.pauseProducing();
@@ -69,7 +69,8 @@ export function producerTests(settings: SuiteSettings): void {
         () => new Streamer(h.reactor, NEVER_PAUSED, 'close'),
         () => new NotReading(),
       );
-      client.checker = new PatternChecker();
+      const checker = new PatternChecker();
+      client.sink = checker;
       server.startStreaming();
       await untilHeldBack(
         h,
@@ -85,21 +86,22 @@ export function producerTests(settings: SuiteSettings): void {
       server.finishSoon();
       expect((await client.lost).check(ConnectionDone)).to.equal(ConnectionDone);
       expect(client.byteCount).to.equal(server.written);
-      expect(client.checker.mismatchAt).to.equal(null);
+      expect(checker.mismatchAt).to.equal(null);
       expect(server.stops).to.equal(0);
     });
 
     test('a streaming producer on a transport whose peer reads is never stopped and delivers 4 MiB intact', async (h) => {
       const total = 4 * 1024 * 1024;
       const { server, client } = await h.pair(
-        () => new Echo(),
+        () => new EchoingProtocol(),
         () => new Streamer(h.reactor, total, 'unregister'),
       );
-      client.checker = new PatternChecker();
+      const checker = new PatternChecker();
+      client.sink = checker;
       client.startStreaming();
       await client.whenFinished;
       await client.waitForBytes(total);
-      expect(client.checker.mismatchAt).to.equal(null);
+      expect(checker.mismatchAt).to.equal(null);
       expect(server.byteCount).to.equal(total);
       expect(client.stops).to.equal(0);
     });
@@ -108,13 +110,14 @@ export function producerTests(settings: SuiteSettings): void {
       const chunks = 256;
       const { server, client } = await h.pair(
         () => new PullSender(h.reactor, chunks * CHUNK, 'close'),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
       );
-      client.checker = new PatternChecker();
+      const checker = new PatternChecker();
+      client.sink = checker;
       server.startPulling();
       expect((await client.lost).check(ConnectionDone)).to.equal(ConnectionDone);
       expect(client.byteCount).to.equal(chunks * CHUNK);
-      expect(client.checker.mismatchAt).to.equal(null);
+      expect(checker.mismatchAt).to.equal(null);
       expect(server.asks).to.equal(chunks);
       expect(server.stops).to.equal(0);
     });
@@ -124,7 +127,8 @@ export function producerTests(settings: SuiteSettings): void {
         () => new PullSender(h.reactor, NEVER_PAUSED, 'close'),
         () => new NotReading(),
       );
-      client.checker = new PatternChecker();
+      const checker = new PatternChecker();
+      client.sink = checker;
       server.startPulling();
       await untilHeldBack(
         h,
@@ -138,13 +142,13 @@ export function producerTests(settings: SuiteSettings): void {
       expect((await client.lost).check(ConnectionDone)).to.equal(ConnectionDone);
       expect(server.asks).to.be.greaterThan(asks);
       expect(client.byteCount).to.equal(server.written);
-      expect(client.checker.mismatchAt).to.equal(null);
+      expect(checker.mismatchAt).to.equal(null);
     });
 
     test('registering a second producer throws; the producer gets stopProducing once when the connection is lost', async (h) => {
       const { server, client } = await h.pair(
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
       let stops = 0;
       const producer: IPushProducer = {
@@ -169,8 +173,8 @@ export function producerTests(settings: SuiteSettings): void {
 
     test('unregisterProducer allows registering another producer', async (h) => {
       const { server } = await h.pair(
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
       const producer: IPushProducer = {
         pauseProducing() {},
@@ -185,8 +189,8 @@ export function producerTests(settings: SuiteSettings): void {
 
     test('loseConnection waits for a registered producer to unregister, then flushes and closes cleanly', async (h) => {
       const { server, client } = await h.pair(
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
       server.transport.registerProducer(
         { pauseProducing() {}, resumeProducing() {}, stopProducing() {} },
@@ -206,8 +210,8 @@ export function producerTests(settings: SuiteSettings): void {
 
     test('a transport registered as its own producer does not hold loseConnection open', async (h) => {
       const { server, client } = await h.pair(
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
       server.transport.registerProducer(server.transport, true);
       server.transport.write('bye');
@@ -219,10 +223,11 @@ export function producerTests(settings: SuiteSettings): void {
 
     test("a protocol with no producer stops reading while its output backs up: an echo server pauses a non-reading client's producer", async (h) => {
       const { server, client } = await h.pair(
-        () => new Echo(),
+        () => new EchoingProtocol(),
         () => new Streamer(h.reactor, NEVER_PAUSED, 'unregister'),
       );
-      client.checker = new PatternChecker();
+      const checker = new PatternChecker();
+      client.sink = checker;
       client.transport.pauseProducing();
       client.startStreaming();
       await untilHeldBack(
@@ -239,7 +244,7 @@ export function producerTests(settings: SuiteSettings): void {
       client.transport.resumeProducing();
       await client.waitForBytes(client.written);
       expect(client.byteCount).to.equal(client.written);
-      expect(client.checker.mismatchAt).to.equal(null);
+      expect(checker.mismatchAt).to.equal(null);
       client.finishSoon();
     });
   });

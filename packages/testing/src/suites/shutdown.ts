@@ -13,7 +13,12 @@ import {
 } from '@torsion/core';
 import { Harness, LOOPBACK, reactorTest } from '../internal/harness.js';
 import type { TestSpec } from '../internal/harness.js';
-import { Echo, Recorder, RecordingClientFactory, RecordingFactory } from '../internal/recorders.js';
+import {
+  EchoingProtocol,
+  RecordingClientFactory,
+  RecordingFactory,
+  RecordingProtocol,
+} from '@torsion/core/testing';
 import type { SuiteSettings } from '../internal/settings.js';
 
 /** Registers the shutdown tests. */
@@ -25,8 +30,8 @@ export function shutdownTests(settings: SuiteSettings): void {
   describe('shutdown', () => {
     test('stop() closes listening ports and open connections cleanly, stopping their factories', async (h) => {
       const { server, client, serverFactory, clientFactory, port } = await h.pair(
-        () => new Echo(),
-        () => new Recorder(),
+        () => new EchoingProtocol(),
+        () => new RecordingProtocol(),
       );
       client.transport.write('flushed before the close');
       await client.waitForBytes(24);
@@ -38,13 +43,17 @@ export function shutdownTests(settings: SuiteSettings): void {
       expect(clientFactory.stops).to.equal(1);
       expect(h.reactor.running).to.equal(false);
       expect(() =>
-        h.reactor.connectTCP(LOOPBACK, port, new RecordingClientFactory(() => new Recorder())),
+        h.reactor.connectTCP(
+          LOOPBACK,
+          port,
+          new RecordingClientFactory(() => new RecordingProtocol()),
+        ),
       ).to.throw(ReactorNotRestartable);
     });
 
     test('stop() ends a connection attempt still in progress', async (h) => {
-      const listening = await h.listen(new RecordingFactory(() => new Echo()));
-      const factory = new RecordingClientFactory(() => new Recorder());
+      const listening = await h.listen(new RecordingFactory(() => new EchoingProtocol()));
+      const factory = new RecordingClientFactory(() => new RecordingProtocol());
       h.reactor.connectTCP(LOOPBACK, listening.getHost().port, factory);
       h.reactor.stop();
       await h.done;
@@ -52,7 +61,7 @@ export function shutdownTests(settings: SuiteSettings): void {
       if (factory.failed.called) {
         expect(factory.failed.value.check(ConnectError)).to.equal(ConnectError);
       } else {
-        expect((await factory.connectionLost).check(ConnectionDone)).to.equal(ConnectionDone);
+        expect((await factory.lost).check(ConnectionDone)).to.equal(ConnectionDone);
       }
       expect(factory.stops).to.equal(1);
     });
@@ -61,8 +70,8 @@ export function shutdownTests(settings: SuiteSettings): void {
       'stop() aborts a connection still open after the shutdown grace period',
       async (h) => {
         const { server } = await h.pair(
-          () => new Recorder(),
-          () => new Recorder(),
+          () => new RecordingProtocol(),
+          () => new RecordingProtocol(),
         );
         // A producer that never unregisters holds loseConnection() open for good.
         server.transport.registerProducer(

@@ -9,7 +9,7 @@ import { AlreadyCalledError, AlreadyCancelledError } from '@torsion/core';
 import type { IDelayedCall } from '@torsion/core';
 import { Harness, reactorTest } from '../internal/harness.js';
 import type { TestSpec } from '../internal/harness.js';
-import { Later } from '../internal/later.js';
+import { Eventual } from '@torsion/core/testing';
 import type { SuiteSettings } from '../internal/settings.js';
 
 /** Floating-point slack for comparing times computed two ways. */
@@ -28,8 +28,8 @@ export function timeTests(settings: SuiteSettings): void {
   };
 
   /** Schedules `fn` and resolves after it (and everything due before it) ran. */
-  const last = (h: Harness, delay: number): Later<void> => {
-    const done = new Later<void>();
+  const last = (h: Harness, delay: number): Eventual<void> => {
+    const done = new Eventual<void>();
     h.reactor.callLater(delay, () => {
       done.callback();
     });
@@ -58,7 +58,7 @@ export function timeTests(settings: SuiteSettings): void {
         previous = now;
       }
       const start = reactor.seconds();
-      const ranAt = new Later<number>();
+      const ranAt = new Eventual<number>();
       reactor.callLater(0.05, () => {
         ranAt.callback(reactor.seconds());
       });
@@ -69,7 +69,7 @@ export function timeTests(settings: SuiteSettings): void {
     test('getTime() is the time of scheduling plus the delay, and the call runs no earlier than that', async (h) => {
       const { reactor } = h;
       const before = reactor.seconds();
-      const ranAt = new Later<number>();
+      const ranAt = new Eventual<number>();
       const call = reactor.callLater(0.03, () => {
         ranAt.callback(reactor.seconds());
       });
@@ -99,7 +99,7 @@ export function timeTests(settings: SuiteSettings): void {
     });
 
     test('passes the extra arguments of callLater to the function', async (h) => {
-      const got = new Later<string>();
+      const got = new Eventual<string>();
       h.reactor.callLater(
         0,
         (a: string, b: number, c: { d: boolean }) => {

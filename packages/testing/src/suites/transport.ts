@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { Harness, reactorTest } from '../internal/harness.js';
 import type { TestSpec } from '../internal/harness.js';
 import { PatternChecker, PatternSource } from '../internal/pattern.js';
-import { Echo, Recorder } from '../internal/recorders.js';
+import { EchoingProtocol, RecordingProtocol } from '@torsion/core/testing';
 import type { SuiteSettings } from '../internal/settings.js';
 import { expectLoopback } from './listening.js';
 
@@ -21,8 +21,8 @@ export function transportTests(settings: SuiteSettings): void {
   describe('TCP transport', () => {
     test('carries bytes both ways: strings as UTF-8, Uint8Arrays and Buffers, in order', async (h) => {
       const { server, client } = await h.pair(
-        () => new Echo(),
-        () => new Recorder(),
+        () => new EchoingProtocol(),
+        () => new RecordingProtocol(),
       );
       client.transport.write('héllo, ');
       client.transport.write(new Uint8Array([0x77, 0x6f, 0x72, 0x6c, 0x64]));
@@ -35,8 +35,8 @@ export function transportTests(settings: SuiteSettings): void {
 
     test('writeSequence writes every item in order', async (h) => {
       const { client } = await h.pair(
-        () => new Echo(),
-        () => new Recorder(),
+        () => new EchoingProtocol(),
+        () => new RecordingProtocol(),
       );
       client.transport.writeSequence(['a', Buffer.from('b'), new Uint8Array([0x63])]);
       client.transport.writeSequence(new Set(['d', 'e']));
@@ -47,22 +47,23 @@ export function transportTests(settings: SuiteSettings): void {
     test('carries 4 MiB written at once intact to the peer', async (h) => {
       const total = 4 * 1024 * 1024;
       const { server, client } = await h.pair(
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
-      server.checker = new PatternChecker();
+      const checker = new PatternChecker();
+      server.sink = checker;
       // One direction only: with no producer on either end, two peers that both
       // have more output queued than the path holds would stop reading each other.
       client.transport.write(new PatternSource().next(total));
       await server.waitForBytes(total);
-      expect(server.checker.mismatchAt).to.equal(null);
+      expect(checker.mismatchAt).to.equal(null);
       expect(server.byteCount).to.equal(total);
     });
 
     test('getHost and getPeer report IPv4 127.0.0.1 addresses that match across the two ends, also after the close', async (h) => {
       const { server, client, port } = await h.pair(
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
       const clientHost = client.transport.getHost();
       expectLoopback(clientHost);
@@ -81,8 +82,8 @@ export function transportTests(settings: SuiteSettings): void {
 
     test('write and writeSequence throw TypeError for anything but bytes or a string, and send nothing', async (h) => {
       const { server, client } = await h.pair(
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
       const wrong: [string, unknown][] = [
         ['a number', 42],
@@ -107,8 +108,8 @@ export function transportTests(settings: SuiteSettings): void {
 
     test('disconnecting is false while open and true once loseConnection() was called', async (h) => {
       const { server, client } = await h.pair(
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
       expect(client.transport.disconnecting).to.equal(false);
       expect(server.transport.disconnecting).to.equal(false);
@@ -120,8 +121,8 @@ export function transportTests(settings: SuiteSettings): void {
 
     test('pauseProducing() on a transport holds back dataReceived until resumeProducing()', async (h) => {
       const { server, client } = await h.pair(
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
       server.transport.pauseProducing();
       client.transport.write('held back');
@@ -136,8 +137,8 @@ export function transportTests(settings: SuiteSettings): void {
       'setTcpNoDelay and setTcpKeepAlive are read back by getTcpNoDelay and getTcpKeepAlive',
       async (h) => {
         const { client, server } = await h.pair(
-          () => new Echo(),
-          () => new Recorder(),
+          () => new EchoingProtocol(),
+          () => new RecordingProtocol(),
         );
         const t = client.transport;
         t.setTcpNoDelay(true);
