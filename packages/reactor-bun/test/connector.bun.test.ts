@@ -11,16 +11,16 @@ import {
   OpenResources,
   TimeoutError,
 } from '@torsion/core';
-import type { Failure, IConnector, IDelayedCall, IReactorTime } from '@torsion/core';
+import type { Failure, IAddress, IConnector, IDelayedCall, IReactorTime } from '@torsion/core';
 import { BunTCPConnector, connectErrorFor } from '../src/internal/bun-tcp-connector.js';
 import { BunReactor } from '../src/index.js';
 import {
-  Later,
-  Recorder,
+  Eventual,
   RecordingClientFactory,
+  RecordingProtocol,
   serveOnLoopback,
-  until,
-} from './support/helpers.js';
+} from '@torsion/core/testing';
+import { until } from './support/helpers.js';
 
 /** Virtual time for the timeout tests: only `advance()` moves it. */
 class ManualClock implements IReactorTime {
@@ -93,7 +93,7 @@ describe('BunReactor.connectTCP (loopback)', () => {
   });
 
   it('reports a refused connection as ConnectionRefusedError, after startedConnecting, and stops the factory', async () => {
-    const factory = new RecordingClientFactory(() => new Recorder());
+    const factory = new RecordingClientFactory(() => new RecordingProtocol());
     const connector = reactor.connectTCP('127.0.0.1', freePort(), factory);
     expect(connector.state).to.equal('connecting');
     expect(factory.events).to.deep.equal(['startedConnecting']);
@@ -105,13 +105,13 @@ describe('BunReactor.connectTCP (loopback)', () => {
   });
 
   it('connects, reports connected, and hears clientConnectionLost with ConnectionDone on disconnect()', async () => {
-    const { port } = await serveOnLoopback(reactor, () => new Recorder());
-    const factory = new RecordingClientFactory(() => new Recorder());
+    const { port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
+    const factory = new RecordingClientFactory(() => new RecordingProtocol());
     const connector = reactor.connectTCP('localhost', port, factory);
     expect(connector.getDestination().toString()).to.equal(`localhost:${String(port)}`);
     await until(() => connector.state === 'connected');
     connector.disconnect();
-    const reason = await factory.connectionLostReason;
+    const reason = await factory.lost;
     expect(reason.check(ConnectionDone)).to.equal(ConnectionDone);
     expect(connector.state).to.equal('disconnected');
     expect(factory.events).to.deep.equal([
@@ -126,7 +126,7 @@ describe('BunReactor.connectTCP (loopback)', () => {
     const port = freePort();
     let attempts = 0;
     class Retrying extends RecordingClientFactory {
-      readonly gaveUp = new Later<Failure>();
+      readonly gaveUp = new Eventual<Failure>();
       override clientConnectionFailed(connector: IConnector, reason: Failure): void {
         super.clientConnectionFailed(connector, reason);
         attempts++;
@@ -134,7 +134,7 @@ describe('BunReactor.connectTCP (loopback)', () => {
         else this.gaveUp.callback(reason);
       }
     }
-    const factory = new Retrying(() => new Recorder());
+    const factory = new Retrying(() => new RecordingProtocol());
     reactor.connectTCP('127.0.0.1', port, factory);
     const reason = await factory.gaveUp;
     expect([factory.starts, factory.stops]).to.deep.equal([1, 1]);
@@ -143,8 +143,8 @@ describe('BunReactor.connectTCP (loopback)', () => {
   });
 
   it('cancels with stopConnecting(): ConnectError, and throws when not connecting', async () => {
-    const { port } = await serveOnLoopback(reactor, () => new Recorder());
-    const factory = new RecordingClientFactory(() => new Recorder());
+    const { port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
+    const factory = new RecordingClientFactory(() => new RecordingProtocol());
     const connector = reactor.connectTCP('127.0.0.1', port, factory);
     connector.stopConnecting();
     const reason = await factory.failed;
@@ -157,23 +157,23 @@ describe('BunReactor.connectTCP (loopback)', () => {
   });
 
   it('gives a client whose buildProtocol returns null clientConnectionLost with ConnectionDone', async () => {
-    const { port } = await serveOnLoopback(reactor, () => new Recorder());
+    const { port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     const factory = new (class extends RecordingClientFactory {
-      override buildProtocol(): Recorder {
-        super.buildProtocol();
-        return null as unknown as Recorder;
+      override buildProtocol(addr: IAddress): RecordingProtocol | null {
+        super.buildProtocol(addr);
+        return null;
       }
-    })(() => new Recorder());
+    })(() => new RecordingProtocol());
     reactor.connectTCP('127.0.0.1', port, factory);
-    const reason = await factory.connectionLostReason;
+    const reason = await factory.lost;
     expect(reason.check(ConnectionDone)).to.equal(ConnectionDone);
   });
 
   it('times out by the reactor clock with TimeoutError, and drops the late connection', async () => {
-    const { port } = await serveOnLoopback(reactor, () => new Recorder());
+    const { port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     const clock = new ManualClock();
     const resources = new OpenResources();
-    const factory = new RecordingClientFactory(() => new Recorder());
+    const factory = new RecordingClientFactory(() => new RecordingProtocol());
     const connector = new BunTCPConnector(resources, clock, factory, {
       host: '127.0.0.1',
       port,
@@ -195,9 +195,9 @@ describe('BunReactor.connectTCP (loopback)', () => {
   });
 
   it('cancels the timeout once connected', async () => {
-    const { port } = await serveOnLoopback(reactor, () => new Recorder());
+    const { port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     const clock = new ManualClock();
-    const factory = new RecordingClientFactory(() => new Recorder());
+    const factory = new RecordingClientFactory(() => new RecordingProtocol());
     const connector = new BunTCPConnector(new OpenResources(), clock, factory, {
       host: '127.0.0.1',
       port,
@@ -210,11 +210,11 @@ describe('BunReactor.connectTCP (loopback)', () => {
     clock.advance(10);
     expect(connector.state).to.equal('connected');
     factory.built[0]!.transport.loseConnection();
-    await factory.connectionLostReason;
+    await factory.lost;
   });
 
   it('reports a failed name lookup as DNSLookupError', async () => {
-    const factory = new RecordingClientFactory(() => new Recorder());
+    const factory = new RecordingClientFactory(() => new RecordingProtocol());
     const connector = new BunTCPConnector(new OpenResources(), new ManualClock(), factory, {
       host: 'no-such-host.invalid',
       port: 7,

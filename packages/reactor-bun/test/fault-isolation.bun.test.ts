@@ -5,16 +5,17 @@ import { expect } from 'chai';
 import { addLogObserver, ConnectionLost } from '@torsion/core';
 import type { Failure, LogEvent } from '@torsion/core';
 import { BunReactor } from '../src/index.js';
-import { EchoRecorder, RawPeer, Recorder, serveOnLoopback } from './support/helpers.js';
+import { EchoingProtocol, RecordingProtocol, serveOnLoopback } from '@torsion/core/testing';
+import { RawPeer } from './support/helpers.js';
 
-class ThrowsOnData extends EchoRecorder {
+class ThrowsOnData extends EchoingProtocol {
   override dataReceived(data: Buffer): void {
     if (data.toString().includes('boom')) throw new RangeError('kaboom');
     super.dataReceived(data);
   }
 }
 
-class ThrowsOnLost extends Recorder {
+class ThrowsOnLost extends RecordingProtocol {
   override connectionLost(reason: Failure): void {
     super.connectionLost(reason);
     throw new Error('cannot end');
@@ -76,7 +77,7 @@ describe('fault isolation on Bun (loopback)', () => {
   });
 
   it('aborts a connection whose connectionMade threw, and still calls connectionLost', async () => {
-    class BadStart extends Recorder {
+    class BadStart extends RecordingProtocol {
       override connectionMade(): void {
         super.connectionMade();
         throw new Error('cannot start');

@@ -5,16 +5,11 @@ import { expect } from 'chai';
 import { ConnectionDone } from '@torsion/core';
 import type { IHalfCloseableProtocol } from '@torsion/core';
 import { BunReactor } from '../src/index.js';
-import {
-  RawPeer,
-  Recorder,
-  RecordingClientFactory,
-  serveOnLoopback,
-  until,
-} from './support/helpers.js';
+import { RecordingClientFactory, RecordingProtocol, serveOnLoopback } from '@torsion/core/testing';
+import { RawPeer, until } from './support/helpers.js';
 
 /** Collects the request until the peer's FIN, then answers in upper case and closes. */
-class Upper extends Recorder implements IHalfCloseableProtocol {
+class Upper extends RecordingProtocol implements IHalfCloseableProtocol {
   readConnectionLost(): void {
     this.events.push('readConnectionLost');
     this.transport.write(this.received().toString().toUpperCase());
@@ -27,7 +22,7 @@ class Upper extends Recorder implements IHalfCloseableProtocol {
 }
 
 /** Sends a request, half-closes, and records the answer. */
-class Asker extends Recorder implements IHalfCloseableProtocol {
+class Asker extends RecordingProtocol implements IHalfCloseableProtocol {
   override connectionMade(): void {
     super.connectionMade();
     this.transport.write('make me loud');
@@ -98,7 +93,7 @@ describe('half-close on Bun (loopback)', () => {
   });
 
   it('keeps a half-closed connection open for reading until the peer finishes', async () => {
-    const { factory, port } = await serveOnLoopback(reactor, () => new Recorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     const peer = await RawPeer.connect(port);
     const [server] = await factory.waitForBuilt(1);
     await server!.made;

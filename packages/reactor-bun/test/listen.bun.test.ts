@@ -3,15 +3,10 @@
 // doStart/doStop reference counting.
 import { expect } from 'chai';
 import { addLogObserver, CannotListenError, ConnectionRefusedError } from '@torsion/core';
-import type { Failure, LogEvent } from '@torsion/core';
+import type { Failure, IAddress, LogEvent } from '@torsion/core';
 import { BunReactor } from '../src/index.js';
-import {
-  RawPeer,
-  Recorder,
-  RecordingClientFactory,
-  RecordingFactory,
-  turns,
-} from './support/helpers.js';
+import { RecordingClientFactory, RecordingFactory, RecordingProtocol } from '@torsion/core/testing';
+import { RawPeer, turns } from './support/helpers.js';
 
 describe('BunReactor.listenTCP (loopback)', () => {
   let reactor: BunReactor;
@@ -33,7 +28,7 @@ describe('BunReactor.listenTCP (loopback)', () => {
   });
 
   it('binds port 0 before returning: getHost() has the real port, doStart has run', async () => {
-    const factory = new RecordingFactory(() => new Recorder());
+    const factory = new RecordingFactory(() => new RecordingProtocol());
     const port = reactor.listenTCP(0, factory, { interface: '127.0.0.1' });
     expect(port.getHost().port).to.be.above(0);
     expect(port.getHost().host).to.equal('127.0.0.1');
@@ -44,7 +39,7 @@ describe('BunReactor.listenTCP (loopback)', () => {
   });
 
   it('listens on every interface by default', async () => {
-    const port = reactor.listenTCP(0, new RecordingFactory(() => new Recorder()));
+    const port = reactor.listenTCP(0, new RecordingFactory(() => new RecordingProtocol()));
     await port.whenListening();
     expect(['::', '0.0.0.0']).to.include(port.getHost().host);
     const peer = await RawPeer.connect(port.getHost().port, '127.0.0.1');
@@ -53,10 +48,10 @@ describe('BunReactor.listenTCP (loopback)', () => {
 
   it('fails whenListening() with CannotListenError (cause EADDRINUSE) for a port in use, without throwing', async () => {
     const first = await reactor
-      .listenTCP(0, new RecordingFactory(() => new Recorder()), { interface: '127.0.0.1' })
+      .listenTCP(0, new RecordingFactory(() => new RecordingProtocol()), { interface: '127.0.0.1' })
       .whenListening();
     const taken = first.getHost().port;
-    const factory = new RecordingFactory(() => new Recorder());
+    const factory = new RecordingFactory(() => new RecordingProtocol());
     const second = reactor.listenTCP(taken, factory, { interface: '127.0.0.1' });
     let failure: Failure | null = null;
     await new Promise<void>((resolve) => {
@@ -78,9 +73,9 @@ describe('BunReactor.listenTCP (loopback)', () => {
 
   it('logs a bind failure nobody asked about', async () => {
     const first = await reactor
-      .listenTCP(0, new RecordingFactory(() => new Recorder()), { interface: '127.0.0.1' })
+      .listenTCP(0, new RecordingFactory(() => new RecordingProtocol()), { interface: '127.0.0.1' })
       .whenListening();
-    reactor.listenTCP(first.getHost().port, new RecordingFactory(() => new Recorder()), {
+    reactor.listenTCP(first.getHost().port, new RecordingFactory(() => new RecordingProtocol()), {
       interface: '127.0.0.1',
     });
     await turns(2);
@@ -90,7 +85,7 @@ describe('BunReactor.listenTCP (loopback)', () => {
 
   it('fails with EADDRNOTAVAIL for an address this machine does not have', async () => {
     // TEST-NET-1 (RFC 5737): binding fails locally; nothing is sent anywhere.
-    const port = reactor.listenTCP(0, new RecordingFactory(() => new Recorder()), {
+    const port = reactor.listenTCP(0, new RecordingFactory(() => new RecordingProtocol()), {
       interface: '192.0.2.1',
     });
     const f = await new Promise<Failure>((resolve) => {
@@ -103,7 +98,7 @@ describe('BunReactor.listenTCP (loopback)', () => {
   });
 
   it('stops listening: new connections are refused, existing ones stay, doStop runs once', async () => {
-    const factory = new RecordingFactory(() => new Recorder());
+    const factory = new RecordingFactory(() => new RecordingProtocol());
     const port = reactor.listenTCP(0, factory, { interface: '127.0.0.1' });
     const portNumber = port.getHost().port;
     const peer = await RawPeer.connect(portNumber);
@@ -112,7 +107,7 @@ describe('BunReactor.listenTCP (loopback)', () => {
     expect(factory.stops).to.equal(1);
     await port.stopListening();
     expect(factory.stops).to.equal(1);
-    const client = new RecordingClientFactory(() => new Recorder());
+    const client = new RecordingClientFactory(() => new RecordingProtocol());
     reactor.connectTCP('127.0.0.1', portNumber, client);
     const reason = await client.failed;
     expect(reason.check(ConnectionRefusedError)).to.equal(ConnectionRefusedError);
@@ -122,7 +117,7 @@ describe('BunReactor.listenTCP (loopback)', () => {
   });
 
   it('starts a factory once for two ports and stops it after the last', async () => {
-    const factory = new RecordingFactory(() => new Recorder());
+    const factory = new RecordingFactory(() => new RecordingProtocol());
     const a = reactor.listenTCP(0, factory, { interface: '127.0.0.1' });
     const b = reactor.listenTCP(0, factory, { interface: '127.0.0.1' });
     expect(factory.starts).to.equal(1);
@@ -134,13 +129,13 @@ describe('BunReactor.listenTCP (loopback)', () => {
 
   it('closes a connection whose buildProtocol returns null or throws, and keeps serving', async () => {
     let n = 0;
-    const factory = new RecordingFactory(() => new Recorder());
+    const factory = new RecordingFactory(() => new RecordingProtocol());
     const original = factory.buildProtocol.bind(factory);
-    factory.buildProtocol = (() => {
+    factory.buildProtocol = ((addr: IAddress) => {
       n++;
       if (n === 1) return null;
       if (n === 2) throw new Error('no protocol for you');
-      return original();
+      return original(addr);
     }) as typeof factory.buildProtocol;
     const port = reactor.listenTCP(0, factory, { interface: '127.0.0.1' }).getHost().port;
     const refused = await RawPeer.connect(port);

@@ -6,14 +6,8 @@ import { expect } from 'chai';
 import { ConnectionDone } from '@torsion/core';
 import type { IPullProducer, IPushProducer } from '@torsion/core';
 import { BunReactor } from '../src/index.js';
-import {
-  bufferedOf,
-  EchoRecorder,
-  RawPeer,
-  Recorder,
-  serveOnLoopback,
-  until,
-} from './support/helpers.js';
+import { EchoingProtocol, RecordingProtocol, serveOnLoopback } from '@torsion/core/testing';
+import { bufferedOf, RawPeer, until } from './support/helpers.js';
 
 const MiB = 1024 * 1024;
 const TOTAL = 16 * MiB;
@@ -40,7 +34,7 @@ function checkPattern(data: Buffer): void {
 }
 
 /** Writes the 16 MiB stream in 64 KiB chunks whenever it is not paused. */
-class StreamingSender extends Recorder implements IPushProducer {
+class StreamingSender extends RecordingProtocol implements IPushProducer {
   paused = false;
   pauses = 0;
   resumes = 0;
@@ -85,7 +79,7 @@ class StreamingSender extends Recorder implements IPushProducer {
 }
 
 /** A pull producer: 256 KiB each time it is asked. */
-class PullSender extends Recorder implements IPullProducer {
+class PullSender extends RecordingProtocol implements IPullProducer {
   sent = 0;
   asks = 0;
 
@@ -125,7 +119,7 @@ describe('partial writes and backpressure on Bun (loopback)', function () {
   });
 
   it('keeps what one 16 MiB write could not send, and delivers all of it in order', async () => {
-    const sender = new Recorder();
+    const sender = new RecordingProtocol();
     const { port } = await serveOnLoopback(reactor, () => sender);
     const peer = await RawPeer.connect(port);
     peer.socket.pause();
@@ -180,7 +174,7 @@ describe('partial writes and backpressure on Bun (loopback)', function () {
   });
 
   it('stops reading from a peer that sends but never reads, until the echo output drains', async () => {
-    const { factory, port } = await serveOnLoopback(reactor, () => new EchoRecorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new EchoingProtocol());
     const peer = await RawPeer.connect(port);
     peer.socket.pause();
     const [server] = await factory.waitForBuilt(1);
@@ -201,30 +195,30 @@ describe('partial writes and backpressure on Bun (loopback)', function () {
     const queued = bufferedOf(server!);
     expect(queued).to.be.above(HWM);
     expect(queued).to.be.below(HWM + 2 * MiB);
-    const receivedWhilePaused = server!.receivedBytes;
+    const receivedWhilePaused = server!.byteCount;
     await Bun.sleep(50);
-    expect(server!.receivedBytes).to.equal(receivedWhilePaused);
+    expect(server!.byteCount).to.equal(receivedWhilePaused);
     peer.socket.resume();
     await until(() => peer.received >= receivedWhilePaused, 10_000);
     expect(peer.received).to.be.at.least(receivedWhilePaused);
   });
 
   it('lets a protocol pause its own reads, independently of the output queue', async () => {
-    const { factory, port } = await serveOnLoopback(reactor, () => new Recorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     const peer = await RawPeer.connect(port);
     const [server] = await factory.waitForBuilt(1);
     await server!.made;
     server!.transport.pauseProducing();
     peer.socket.write('while paused');
     await Bun.sleep(50);
-    expect(server!.receivedBytes).to.equal(0);
+    expect(server!.byteCount).to.equal(0);
     server!.transport.resumeProducing();
     await server!.waitForBytes(12);
     expect(server!.received().toString()).to.equal('while paused');
   });
 
   it('holds loseConnection until a registered producer unregisters; the producer hears stopProducing on a lost connection', async () => {
-    const { factory, port } = await serveOnLoopback(reactor, () => new Recorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     const peer = await RawPeer.connect(port);
     const [server] = await factory.waitForBuilt(1);
     await server!.made;
@@ -243,7 +237,7 @@ describe('partial writes and backpressure on Bun (loopback)', function () {
     await server!.lost;
     await peer.gotEnd;
     // A producer still registered when the connection is lost is stopped.
-    const second = new Recorder();
+    const second = new RecordingProtocol();
     const { port: port2 } = await serveOnLoopback(reactor, () => second);
     const peer2 = await RawPeer.connect(port2);
     await second.made;

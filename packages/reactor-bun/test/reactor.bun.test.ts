@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { Factory, ReactorNotRestartable, ReactorNotRunning } from '@torsion/core';
 import { BunReactor, bunVersion, isBun } from '../src/index.js';
-import { Recorder } from './support/helpers.js';
+import { RecordingProtocol } from '@torsion/core/testing';
 
 describe('BunReactor', () => {
   it('is made with no arguments, as the runner does', () => {
@@ -65,13 +65,13 @@ describe('BunReactor', () => {
     expect(() => reactor.stop()).to.throw(ReactorNotRunning);
     expect(() => reactor.run()).to.throw(ReactorNotRestartable);
     expect(() =>
-      reactor.listenTCP(0, Factory.forProtocol(Recorder), { interface: '127.0.0.1' }),
+      reactor.listenTCP(0, Factory.forProtocol(RecordingProtocol), { interface: '127.0.0.1' }),
     ).to.throw(ReactorNotRestartable);
   });
 
   it('checks listenTCP and connectTCP arguments as every reactor does', () => {
     const reactor = new BunReactor({ installSignalHandlers: false });
-    const factory = Factory.forProtocol(Recorder);
+    const factory = Factory.forProtocol(RecordingProtocol);
     expect(() => reactor.listenTCP(70000, factory)).to.throw(RangeError);
     expect(() => reactor.listenTCP(0, {} as never)).to.throw(TypeError);
     expect(() => reactor.connectTCP('', 1, factory as never)).to.throw(TypeError);
@@ -81,7 +81,7 @@ describe('BunReactor', () => {
   it('says bindAddress is not supported instead of ignoring it', () => {
     const reactor = new BunReactor({ installSignalHandlers: false });
     expect(() =>
-      reactor.connectTCP('127.0.0.1', 9, Factory.forProtocol(Recorder) as never, {
+      reactor.connectTCP('127.0.0.1', 9, Factory.forProtocol(RecordingProtocol) as never, {
         bindAddress: { host: '127.0.0.1' },
       }),
     ).to.throw(/bindAddress/);

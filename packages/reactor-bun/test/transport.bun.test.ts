@@ -11,13 +11,12 @@ import {
 import type { ITCPTransport } from '@torsion/core';
 import { BunReactor } from '../src/index.js';
 import {
-  EchoRecorder,
-  RawPeer,
-  Recorder,
+  EchoingProtocol,
   RecordingClientFactory,
+  RecordingProtocol,
   serveOnLoopback,
-  until,
-} from './support/helpers.js';
+} from '@torsion/core/testing';
+import { RawPeer, until } from './support/helpers.js';
 
 function canBindIPv6(): boolean {
   try {
@@ -43,8 +42,8 @@ describe('BunTCPTransport (loopback)', () => {
   });
 
   it('echoes a round trip between a BunReactor client and server', async () => {
-    const { factory, port } = await serveOnLoopback(reactor, () => new EchoRecorder());
-    const client = new RecordingClientFactory(() => new Recorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new EchoingProtocol());
+    const client = new RecordingClientFactory(() => new RecordingProtocol());
     const connector = reactor.connectTCP('127.0.0.1', port, client);
     expect(connector.state).to.equal('connecting');
     await until(() => client.built.length === 1);
@@ -61,7 +60,7 @@ describe('BunTCPTransport (loopback)', () => {
   });
 
   it('reports host and peer as IPv4Address, valid after the close', async () => {
-    const { factory, port } = await serveOnLoopback(reactor, () => new Recorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     const peer = await RawPeer.connect(port);
     const [server] = await factory.waitForBuilt(1);
     const t = server!.transport;
@@ -77,7 +76,7 @@ describe('BunTCPTransport (loopback)', () => {
   });
 
   it('hands dataReceived Buffers the protocol may keep', async () => {
-    const { factory, port } = await serveOnLoopback(reactor, () => new Recorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     const peer = await RawPeer.connect(port);
     const [server] = await factory.waitForBuilt(1);
     let expected = '';
@@ -94,7 +93,7 @@ describe('BunTCPTransport (loopback)', () => {
   });
 
   it('sends strings as UTF-8 and writeSequence items in order', async () => {
-    const { factory, port } = await serveOnLoopback(reactor, () => new Recorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     const peer = await RawPeer.connect(port);
     const [server] = await factory.waitForBuilt(1);
     server!.transport.write('héllo ');
@@ -105,7 +104,7 @@ describe('BunTCPTransport (loopback)', () => {
   });
 
   it('throws TypeError naming the type for bad write data, and writes nothing for a bad sequence', async () => {
-    const { factory, port } = await serveOnLoopback(reactor, () => new Recorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     const peer = await RawPeer.connect(port);
     const [server] = await factory.waitForBuilt(1);
     const t = server!.transport;
@@ -117,8 +116,8 @@ describe('BunTCPTransport (loopback)', () => {
   });
 
   it('closes cleanly on loseConnection: data flushed, FIN, ConnectionDone on both sides, exactly once', async () => {
-    const { factory, port } = await serveOnLoopback(reactor, () => new Recorder());
-    const client = new RecordingClientFactory(() => new Recorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
+    const client = new RecordingClientFactory(() => new RecordingProtocol());
     reactor.connectTCP('127.0.0.1', port, client);
     const [server] = await factory.waitForBuilt(1);
     await server!.made;
@@ -132,7 +131,7 @@ describe('BunTCPTransport (loopback)', () => {
     server!.transport.write('ignored');
     server!.transport.loseConnection();
     server!.transport.abortConnection();
-    const clientReason = await client.connectionLostReason;
+    const clientReason = await client.lost;
     expect(clientReason.check(ConnectionDone)).to.equal(ConnectionDone);
     expect(client.built[0]!.received().toString()).to.equal('last words!');
     expect(server!.lostCount).to.equal(1);
@@ -145,7 +144,7 @@ describe('BunTCPTransport (loopback)', () => {
   });
 
   it('aborts with RST: ConnectionAborted here, ConnectionLost at the peer, never synchronously', async () => {
-    const { factory, port } = await serveOnLoopback(reactor, () => new Recorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     const peer = await RawPeer.connect(port);
     const [server] = await factory.waitForBuilt(1);
     server!.transport.write('dropped maybe');
@@ -159,7 +158,7 @@ describe('BunTCPTransport (loopback)', () => {
   });
 
   it('reports a peer reset as ConnectionLost with the socket error as cause', async () => {
-    const { factory, port } = await serveOnLoopback(reactor, () => new Recorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     const peer = await RawPeer.connect(port);
     const [server] = await factory.waitForBuilt(1);
     await server!.made;
@@ -172,7 +171,7 @@ describe('BunTCPTransport (loopback)', () => {
   });
 
   it("closes cleanly when a protocol that is not half-closeable receives the peer's FIN", async () => {
-    const { factory, port } = await serveOnLoopback(reactor, () => new EchoRecorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new EchoingProtocol());
     const peer = await RawPeer.connect(port);
     const [server] = await factory.waitForBuilt(1);
     peer.socket.write('bye');
@@ -185,7 +184,7 @@ describe('BunTCPTransport (loopback)', () => {
   });
 
   it('reads back setTcpNoDelay and setTcpKeepAlive; Nagle starts off, as Bun sets it', async () => {
-    const { factory, port } = await serveOnLoopback(reactor, () => new Recorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     await RawPeer.connect(port);
     const [server] = await factory.waitForBuilt(1);
     const t: ITCPTransport = server!.transport;
@@ -202,8 +201,8 @@ describe('BunTCPTransport (loopback)', () => {
 
   it('works over IPv6 loopback (::1)', async function () {
     if (!canBindIPv6()) this.skip();
-    const { factory, port } = await serveOnLoopback(reactor, () => new EchoRecorder(), '::1');
-    const client = new RecordingClientFactory(() => new Recorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new EchoingProtocol(), '::1');
+    const client = new RecordingClientFactory(() => new RecordingProtocol());
     const connector = reactor.connectTCP('::1', port, client);
     expect(connector.getDestination()).to.be.instanceOf(IPv6Address);
     await until(() => client.built.length === 1);
@@ -219,8 +218,8 @@ describe('BunTCPTransport (loopback)', () => {
 
   it('serves 250 simultaneous connections, each with its own data', async () => {
     const n = 250;
-    const { factory, port } = await serveOnLoopback(reactor, () => new EchoRecorder());
-    const client = new RecordingClientFactory(() => new Recorder());
+    const { factory, port } = await serveOnLoopback(reactor, () => new EchoingProtocol());
+    const client = new RecordingClientFactory(() => new RecordingProtocol());
     for (let i = 0; i < n; i++) reactor.connectTCP('127.0.0.1', port, client);
     await until(() => client.built.length === n && client.built.every((c) => c.connected));
     await factory.waitForBuilt(n);
