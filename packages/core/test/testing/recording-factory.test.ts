@@ -1,6 +1,9 @@
 // Tests for src/testing/recording-factory.ts, recording-client-factory.ts and
 // serve-on-loopback.ts, on a SimulatedReactor (virtual time, no sockets).
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { IPv4Address } from '../../src/address.js';
 import { CannotListenError, ConnectionDone, ConnectionRefusedError } from '../../src/errors.js';
@@ -95,5 +98,21 @@ describe('RecordingClientFactory and serveOnLoopback', () => {
     );
     expect(err).to.be.instanceOf(CannotListenError);
     expect((err as Error).cause).to.have.property('code', 'EADDRNOTAVAIL');
+  });
+});
+
+describe('docs/testing.md', () => {
+  it('shows recording-doubles.example.test.ts verbatim, below its header comment', () => {
+    const here = dirname(fileURLToPath(import.meta.url));
+    const path = 'packages/core/test/testing/recording-doubles.example.test.ts';
+    const doc = readFileSync(join(here, '..', '..', '..', '..', 'docs', 'testing.md'), 'utf8');
+    const block = new RegExp(`<!-- listing: ${path} -->\\s*\`\`\`ts\\n([\\s\\S]*?)\`\`\`\\n`).exec(
+      doc,
+    );
+    const example = readFileSync(join(here, 'recording-doubles.example.test.ts'), 'utf8').replace(
+      /^(\/\/.*\n)+/,
+      '',
+    );
+    expect(block?.[1], 'a ts block after the listing marker').to.equal(example);
   });
 });
