@@ -19,8 +19,12 @@ import type { Failure } from '../../src/failure.js';
 import type { IConnector, IProtocol } from '../../src/interfaces.js';
 import { Protocol } from '../../src/protocol.js';
 import { ReconnectingClientFactory } from '../../src/reconnecting-client-factory.js';
+import { EchoingProtocol } from '../../src/testing/echoing-protocol.js';
+import { Eventual } from '../../src/testing/eventual.js';
+import { RecordingClientFactory } from '../../src/testing/recording-client-factory.js';
+import { RecordingFactory } from '../../src/testing/recording-factory.js';
+import { RecordingProtocol } from '../../src/testing/recording-protocol.js';
 import { SimulatedReactor } from '../../src/testing/simulated-reactor.js';
-import { ClientRecorder, Echo, Keeper, Recorder } from './simulated-support.js';
 
 describe('SimulatedReactor', () => {
   describe('virtual time', () => {
@@ -89,16 +93,16 @@ describe('SimulatedReactor', () => {
     });
 
     it('fires a protocol timeout in virtual time', async () => {
-      class Idle extends Recorder {
+      class Idle extends RecordingProtocol {
         override connectionMade(): void {
           reactor.callLater(30, () => this.transport.loseConnection());
         }
       }
       const reactor = new SimulatedReactor({ seed: 1 });
-      reactor.listenTCP(79, new Keeper(() => new Idle()));
-      const client = new ClientRecorder(() => new Recorder());
+      reactor.listenTCP(79, new RecordingFactory(() => new Idle()));
+      const client = new RecordingClientFactory(() => new RecordingProtocol());
       reactor.connectTCP('127.0.0.1', 79, client);
-      const { reason } = await client.lostConnection;
+      const reason = await client.lost;
       expect(reason.check(ConnectionDone)).to.equal(ConnectionDone);
       expect(reactor.seconds()).to.equal(30);
     });
@@ -110,15 +114,15 @@ describe('SimulatedReactor', () => {
       const order: string[] = [];
       reactor.addSystemEventTrigger('before', 'shutdown', () => order.push('before shutdown'));
       reactor.callWhenRunning(() => order.push('running'));
-      const server = new Keeper(() => new Recorder());
+      const server = new RecordingFactory(() => new RecordingProtocol());
       reactor.listenTCP(8000, server);
-      const client = new ClientRecorder(() => new Recorder());
+      const client = new RecordingClientFactory(() => new RecordingProtocol());
       reactor.connectTCP('127.0.0.1', 8000, client);
       reactor.callLater(10, () => reactor.stop());
       await reactor.run();
       expect(order).to.deep.equal(['running', 'before shutdown']);
       expect(reactor.running).to.equal(false);
-      expect(server.built[0]?.reasons[0]?.check(ConnectionDone)).to.equal(ConnectionDone);
+      expect(server.built[0]?.lost.value.check(ConnectionDone)).to.equal(ConnectionDone);
       expect(server.numPorts).to.equal(0);
       expect(() => reactor.listenTCP(8001, server)).to.throw(ReactorNotRestartable);
     });
@@ -136,7 +140,7 @@ describe('SimulatedReactor', () => {
   describe('listenTCP', () => {
     it('binds 127.0.0.1 by default, allocates port 0 and starts the factory', async () => {
       const reactor = new SimulatedReactor({ seed: 1 });
-      const factory = Factory.forProtocol(Echo);
+      const factory = Factory.forProtocol(EchoingProtocol);
       const port = reactor.listenTCP(0, factory);
       expect(port.getHost().port).to.equal(0);
       await port.whenListening();
@@ -149,8 +153,8 @@ describe('SimulatedReactor', () => {
 
     it('fails whenListening with CannotListenError (EADDRINUSE) for a port taken twice', async () => {
       const reactor = new SimulatedReactor({ seed: 1 });
-      await reactor.listenTCP(8000, Factory.forProtocol(Echo)).whenListening();
-      const second = reactor.listenTCP(8000, Factory.forProtocol(Echo));
+      await reactor.listenTCP(8000, Factory.forProtocol(EchoingProtocol)).whenListening();
+      const second = reactor.listenTCP(8000, Factory.forProtocol(EchoingProtocol));
       const failure = await second.whenListening().then(
         () => null,
         (err: unknown) => err,
@@ -161,7 +165,9 @@ describe('SimulatedReactor', () => {
 
     it('refuses an interface that is not the host’s (EADDRNOTAVAIL)', async () => {
       const reactor = new SimulatedReactor({ seed: 1 });
-      const port = reactor.listenTCP(8000, Factory.forProtocol(Echo), { interface: '10.9.9.9' });
+      const port = reactor.listenTCP(8000, Factory.forProtocol(EchoingProtocol), {
+        interface: '10.9.9.9',
+      });
       const failure = await port.whenListening().then(
         () => null,
         (err: unknown) => err,
@@ -171,13 +177,16 @@ describe('SimulatedReactor', () => {
 
     it('lets the same port be used on two hosts, and again once stopped', async () => {
       const reactor = new SimulatedReactor({ seed: 1 });
-      await reactor.listenTCP(8000, Factory.forProtocol(Echo)).whenListening();
-      const other = reactor.host('other').listenTCP(8000, Factory.forProtocol(Echo));
+      await reactor.listenTCP(8000, Factory.forProtocol(EchoingProtocol)).whenListening();
+      const other = reactor.host('other').listenTCP(8000, Factory.forProtocol(EchoingProtocol));
       expect((await other.whenListening()).getHost().toString()).to.equal(
         `${reactor.host('other').address}:8000`,
       );
       await other.stopListening();
-      await reactor.host('other').listenTCP(8000, Factory.forProtocol(Echo)).whenListening();
+      await reactor
+        .host('other')
+        .listenTCP(8000, Factory.forProtocol(EchoingProtocol))
+        .whenListening();
     });
 
     it('closes a connection at once when buildProtocol returns null', async () => {
@@ -185,37 +194,37 @@ describe('SimulatedReactor', () => {
       const refusing = new Factory();
       refusing.buildProtocol = (): IProtocol | null => null;
       reactor.listenTCP(8000, refusing);
-      const client = new ClientRecorder(() => new Recorder());
+      const client = new RecordingClientFactory(() => new RecordingProtocol());
       reactor.connectTCP('127.0.0.1', 8000, client);
-      const { reason } = await client.lostConnection;
+      const reason = await client.lost;
       expect(reason.check(ConnectionDone)).to.equal(ConnectionDone);
-      expect(client.built[0]?.made).to.equal(true);
+      expect(client.built[0]?.made.called).to.equal(true);
     });
   });
 
   describe('connectTCP', () => {
     it('calls startedConnecting, builds with the peer address, and stops the factory when done', async () => {
       const reactor = new SimulatedReactor({ seed: 1 });
-      reactor.listenTCP(8000, Factory.forProtocol(Echo));
-      const client = new ClientRecorder(() => new Recorder());
+      reactor.listenTCP(8000, Factory.forProtocol(EchoingProtocol));
+      const client = new RecordingClientFactory(() => new RecordingProtocol());
       const connector = reactor.connectTCP('localhost', 8000, client);
-      expect(client.started).to.equal(1);
+      expect(client.events.filter((e) => e === 'startedConnecting')).to.have.length(1);
       expect(client.numPorts).to.equal(1);
       expect(connector.state).to.equal('connecting');
       await deferLater(reactor, 0.001);
       expect(connector.state).to.equal('connected');
       expect(String(client.addresses[0])).to.equal('127.0.0.1:8000');
       connector.disconnect();
-      await client.lostConnection;
+      await client.lost;
       expect(client.numPorts).to.equal(0);
       expect(connector.state).to.equal('disconnected');
     });
 
     it('reports ConnectionRefusedError one round trip later when nothing listens', async () => {
       const reactor = new SimulatedReactor({ seed: 1, link: { latency: 0.25 } });
-      const client = new ClientRecorder(() => new Recorder());
+      const client = new RecordingClientFactory(() => new RecordingProtocol());
       reactor.connectTCP('127.0.0.1', 8000, client);
-      const { reason } = await client.failed;
+      const reason = await client.failed;
       expect(reason.check(ConnectionRefusedError)).to.equal(ConnectionRefusedError);
       expect(reactor.seconds()).to.equal(0.5);
       expect(client.numPorts).to.equal(0);
@@ -223,12 +232,12 @@ describe('SimulatedReactor', () => {
 
     it('reports DNSLookupError for a name no host has, and resolves added names', async () => {
       const reactor = new SimulatedReactor({ seed: 1 });
-      const unknown = new ClientRecorder(() => new Recorder());
+      const unknown = new RecordingClientFactory(() => new RecordingProtocol());
       reactor.connectTCP('nowhere.example', 80, unknown);
-      expect((await unknown.failed).reason.check(DNSLookupError)).to.equal(DNSLookupError);
+      expect((await unknown.failed).check(DNSLookupError)).to.equal(DNSLookupError);
       const server = reactor.network.addHost('www.example', '10.1.2.3');
-      server.listenTCP(80, Factory.forProtocol(Echo));
-      const known = new ClientRecorder(() => new Recorder());
+      server.listenTCP(80, Factory.forProtocol(EchoingProtocol));
+      const known = new RecordingClientFactory(() => new RecordingProtocol());
       reactor.connectTCP('WWW.example', 80, known);
       await deferLater(reactor, 0.001);
       expect(known.built[0]?.transport.getPeer().toString()).to.equal('10.1.2.3:80');
@@ -236,19 +245,19 @@ describe('SimulatedReactor', () => {
 
     it('times out (TimeoutError) connecting to an address no host has', async () => {
       const reactor = new SimulatedReactor({ seed: 1 });
-      const client = new ClientRecorder(() => new Recorder());
+      const client = new RecordingClientFactory(() => new RecordingProtocol());
       reactor.connectTCP('10.200.0.1', 80, client, { timeout: 7 });
-      expect((await client.failed).reason.check(TimeoutError)).to.equal(TimeoutError);
+      expect((await client.failed).check(TimeoutError)).to.equal(TimeoutError);
       expect(reactor.seconds()).to.equal(7);
     });
 
     it('stopConnecting reports a ConnectError, and connect() retries', async () => {
       const reactor = new SimulatedReactor({ seed: 1, link: { latency: 1 } });
-      reactor.listenTCP(8000, Factory.forProtocol(Echo));
-      const client = new ClientRecorder(() => new Recorder());
+      reactor.listenTCP(8000, Factory.forProtocol(EchoingProtocol));
+      const client = new RecordingClientFactory(() => new RecordingProtocol());
       const connector = reactor.connectTCP('127.0.0.1', 8000, client);
       connector.stopConnecting();
-      expect((await client.failed).reason.check(ConnectError)).to.equal(ConnectError);
+      expect((await client.failed).check(ConnectError)).to.equal(ConnectError);
       expect(() => connector.stopConnecting()).to.throw(/not|needs/);
       connector.connect();
       await deferLater(reactor, 2);
@@ -261,7 +270,7 @@ describe('SimulatedReactor', () => {
       class Factory2 extends ReconnectingClientFactory {
         override buildProtocol(): IProtocol {
           connected.callback(reactor.seconds());
-          return new Recorder();
+          return new RecordingProtocol();
         }
         override clientConnectionFailed(connector: IConnector, reason: never): void {
           super.clientConnectionFailed(connector, reason);
@@ -269,7 +278,7 @@ describe('SimulatedReactor', () => {
       }
       const factory = new Factory2({ clock: reactor, random: reactor.random });
       reactor.connectTCP('127.0.0.1', 8000, factory);
-      reactor.callLater(100, () => reactor.listenTCP(8000, Factory.forProtocol(Echo)));
+      reactor.callLater(100, () => reactor.listenTCP(8000, Factory.forProtocol(EchoingProtocol)));
       const when = await connected;
       expect(when).to.be.greaterThan(100);
       factory.stopTrying();
@@ -279,7 +288,7 @@ describe('SimulatedReactor', () => {
   it('connects, echoes and closes 5,000 connections', async function () {
     this.timeout(20_000);
     const reactor = new SimulatedReactor({ seed: 1, link: { latency: 0.001 } });
-    reactor.listenTCP(7, Factory.forProtocol(Echo));
+    reactor.listenTCP(7, Factory.forProtocol(EchoingProtocol));
     let echoed = 0;
     class Once extends Protocol {
       override connectionMade(): void {
@@ -292,11 +301,11 @@ describe('SimulatedReactor', () => {
     }
     const batches = 10;
     for (let batch = 0; batch < batches; batch++) {
-      const done: Deferred<{ reason: Failure }>[] = [];
+      const done: Eventual<Failure>[] = [];
       for (let i = 0; i < 500; i++) {
-        const client = new ClientRecorder(() => new Once());
+        const client = new RecordingClientFactory(() => new Once());
         reactor.connectTCP('127.0.0.1', 7, client);
-        done.push(client.lostConnection);
+        done.push(client.lost);
       }
       for (const d of done) await d;
     }

@@ -10,27 +10,30 @@ import type {
   IPushProducer,
   WriteData,
 } from '../../src/interfaces.js';
+import { EchoingProtocol } from '../../src/testing/echoing-protocol.js';
 import { LogCapture } from '../../src/testing/log-capture.js';
+import { RecordingClientFactory } from '../../src/testing/recording-client-factory.js';
+import { RecordingFactory } from '../../src/testing/recording-factory.js';
+import { RecordingProtocol } from '../../src/testing/recording-protocol.js';
 import { SimulatedReactor } from '../../src/testing/simulated-reactor.js';
 import { SimulatedTransport } from '../../src/testing/simulated-transport.js';
-import { ClientRecorder, Echo, Keeper, Recorder } from './simulated-support.js';
 
 /** The end's transport, as the simulated transport it is. */
-function sim(protocol: Recorder): SimulatedTransport {
+function sim(protocol: RecordingProtocol): SimulatedTransport {
   const transport = protocol.transport;
   if (!(transport instanceof SimulatedTransport)) throw new Error('not a SimulatedTransport');
   return transport;
 }
 
 /** A server and a client connected over a manual-time reactor; returns both ends. */
-function connectPair<S extends Recorder | Echo, C extends Recorder>(
+function connectPair<S extends RecordingProtocol | EchoingProtocol, C extends RecordingProtocol>(
   reactor: SimulatedReactor,
   makeServer: () => S,
   makeClient: () => C,
 ): { server: () => S; client: () => C } {
-  const serverFactory = new Keeper(makeServer);
+  const serverFactory = new RecordingFactory(makeServer);
   reactor.listenTCP(9000, serverFactory);
-  const clientFactory = new ClientRecorder(makeClient);
+  const clientFactory = new RecordingClientFactory(makeClient);
   reactor.connectTCP('127.0.0.1', 9000, clientFactory);
   reactor.flush();
   return { server: () => serverFactory.built[0]!, client: () => clientFactory.built[0]! };
@@ -45,13 +48,13 @@ describe('SimulatedTransport', () => {
   it('carries bytes both ways and reports addresses', () => {
     const { server, client } = connectPair(
       reactor,
-      () => new Echo(),
-      () => new Recorder(),
+      () => new EchoingProtocol(),
+      () => new RecordingProtocol(),
     );
     client().transport.write('ping');
     client().transport.write(new Uint8Array([0x21]));
     reactor.flush();
-    expect(client().text).to.equal('ping!');
+    expect(client().text()).to.equal('ping!');
     const transport = sim(client());
     expect(transport.getPeer().toString()).to.equal('127.0.0.1:9000');
     expect(server().transport.getPeer()).to.deep.equal(transport.getHost());
@@ -61,8 +64,8 @@ describe('SimulatedTransport', () => {
   it('rejects what is neither bytes nor a string, naming the type, and writes nothing', () => {
     const { client } = connectPair(
       reactor,
-      () => new Recorder(),
-      () => new Recorder(),
+      () => new RecordingProtocol(),
+      () => new RecordingProtocol(),
     );
     expect(() => client().transport.write(42 as unknown as WriteData)).to.throw(
       TypeError,
@@ -77,67 +80,69 @@ describe('SimulatedTransport', () => {
   it('copies written arrays, so reusing one does not change what was sent', () => {
     const { server, client } = connectPair(
       reactor,
-      () => new Recorder(),
-      () => new Recorder(),
+      () => new RecordingProtocol(),
+      () => new RecordingProtocol(),
     );
     const bytes = Buffer.from('abc');
     client().transport.write(bytes);
     bytes.fill(0x7a);
     reactor.flush();
-    expect(server().text).to.equal('abc');
+    expect(server().text()).to.equal('abc');
   });
 
   it('loseConnection flushes (even writes right after it), then ConnectionDone on both ends', () => {
     const { server, client } = connectPair(
       reactor,
-      () => new Recorder(),
-      () => new Recorder(),
+      () => new RecordingProtocol(),
+      () => new RecordingProtocol(),
     );
     client().transport.write('a');
     client().transport.loseConnection();
     client().transport.write('b');
     expect(client().transport.disconnecting).to.equal(true);
     reactor.flush();
-    expect(server().text).to.equal('ab');
-    expect(client().reasons.map((r) => r.check(ConnectionDone))).to.deep.equal([ConnectionDone]);
-    expect(server().reasons.map((r) => r.check(ConnectionDone))).to.deep.equal([ConnectionDone]);
+    expect(server().text()).to.equal('ab');
+    expect(client().lostCount).to.equal(1);
+    expect(client().lost.value.check(ConnectionDone)).to.equal(ConnectionDone);
+    expect(server().lostCount).to.equal(1);
+    expect(server().lost.value.check(ConnectionDone)).to.equal(ConnectionDone);
     expect(server().connected).to.equal(false);
   });
 
   it('ignores writes once the FIN is queued', () => {
     const { server, client } = connectPair(
       reactor,
-      () => new Recorder(),
-      () => new Recorder(),
+      () => new RecordingProtocol(),
+      () => new RecordingProtocol(),
     );
     client().transport.loseConnection();
     reactor.flush();
     client().transport.write('late');
     reactor.flush();
-    expect(server().text).to.equal('');
+    expect(server().text()).to.equal('');
   });
 
   it('abortConnection: ConnectionAborted here, ConnectionLost at the peer, unsent bytes dropped', () => {
     const { server, client } = connectPair(
       reactor,
-      () => new Recorder(),
-      () => new Recorder(),
+      () => new RecordingProtocol(),
+      () => new RecordingProtocol(),
     );
     client().transport.write('never');
     client().transport.abortConnection();
-    expect(client().reasons).to.have.length(0); // reported on a later turn
+    expect(client().lostCount).to.equal(0); // reported on a later turn
     reactor.flush();
-    expect(client().reasons[0]?.check(ConnectionAborted)).to.equal(ConnectionAborted);
-    expect(server().reasons[0]?.check(ConnectionAborted)).to.equal(null);
-    expect(server().reasons[0]?.check(ConnectionLost)).to.equal(ConnectionLost);
-    expect(server().text).to.equal('');
+    expect(client().lost.value.check(ConnectionAborted)).to.equal(ConnectionAborted);
+    expect(server().lost.value.check(ConnectionAborted)).to.equal(null);
+    expect(server().lost.value.check(ConnectionLost)).to.equal(ConnectionLost);
+    expect(server().text()).to.equal('');
   });
 
   it('calls connectionLost exactly once, whatever else is called afterwards', () => {
     const { server, client } = connectPair(
       reactor,
-      () => new Recorder(),
-      () => new Recorder(),
+      () => new RecordingProtocol(),
+      () => new RecordingProtocol(),
     );
     client().transport.loseConnection();
     sim(client()).abortConnection();
@@ -145,19 +150,19 @@ describe('SimulatedTransport', () => {
     reactor.flush();
     sim(server()).abortConnection();
     reactor.flush();
-    expect(client().reasons).to.have.length(1);
-    expect(server().reasons).to.have.length(1);
+    expect(client().lostCount).to.equal(1);
+    expect(server().lostCount).to.equal(1);
   });
 
   it('half-close: a half-closeable peer hears readConnectionLost and may still answer', () => {
-    class Upper extends Recorder implements IHalfCloseableProtocol {
+    class Upper extends RecordingProtocol implements IHalfCloseableProtocol {
       readConnectionLost(): void {
-        this.transport.write(this.text.toUpperCase());
+        this.transport.write(this.text().toUpperCase());
         this.transport.loseConnection();
       }
       writeConnectionLost(): void {}
     }
-    class Asker extends Recorder implements IHalfCloseableProtocol {
+    class Asker extends RecordingProtocol implements IHalfCloseableProtocol {
       writeLost = 0;
       readConnectionLost(): void {}
       writeConnectionLost(): void {
@@ -172,26 +177,26 @@ describe('SimulatedTransport', () => {
     client().transport.write('shout');
     sim(client()).loseWriteConnection();
     reactor.flush();
-    expect(client().text).to.equal('SHOUT');
+    expect(client().text()).to.equal('SHOUT');
     expect(client().writeLost).to.equal(1);
-    expect(client().reasons[0]?.check(ConnectionDone)).to.equal(ConnectionDone);
-    expect(server().reasons[0]?.check(ConnectionDone)).to.equal(ConnectionDone);
+    expect(client().lost.value.check(ConnectionDone)).to.equal(ConnectionDone);
+    expect(server().lost.value.check(ConnectionDone)).to.equal(ConnectionDone);
   });
 
   it("a peer's FIN closes a protocol that is not half-closeable, cleanly", () => {
     const { server, client } = connectPair(
       reactor,
-      () => new Recorder(),
-      () => new Recorder(),
+      () => new RecordingProtocol(),
+      () => new RecordingProtocol(),
     );
     sim(client()).loseWriteConnection();
     reactor.flush();
-    expect(server().reasons[0]?.check(ConnectionDone)).to.equal(ConnectionDone);
-    expect(client().reasons[0]?.check(ConnectionDone)).to.equal(ConnectionDone);
+    expect(server().lost.value.check(ConnectionDone)).to.equal(ConnectionDone);
+    expect(client().lost.value.check(ConnectionDone)).to.equal(ConnectionDone);
   });
 
   it('answers bytes reaching a closed end with a reset', () => {
-    class Late extends Recorder implements IHalfCloseableProtocol {
+    class Late extends RecordingProtocol implements IHalfCloseableProtocol {
       readConnectionLost(): void {
         reactor.callLater(1, () => this.transport.write('too late'));
       }
@@ -200,20 +205,20 @@ describe('SimulatedTransport', () => {
     const { server, client } = connectPair(
       reactor,
       () => new Late(),
-      () => new Recorder(),
+      () => new RecordingProtocol(),
     );
     client().transport.loseConnection();
     reactor.advance(2);
-    expect(client().reasons[0]?.check(ConnectionDone)).to.equal(ConnectionDone);
-    expect(server().reasons[0]?.check(ConnectionAborted)).to.equal(null);
-    expect(server().reasons[0]?.check(ConnectionLost)).to.equal(ConnectionLost);
+    expect(client().lost.value.check(ConnectionDone)).to.equal(ConnectionDone);
+    expect(server().lost.value.check(ConnectionAborted)).to.equal(null);
+    expect(server().lost.value.check(ConnectionLost)).to.equal(ConnectionLost);
   });
 
   it('records setTcpNoDelay and setTcpKeepAlive', () => {
     const { client } = connectPair(
       reactor,
-      () => new Recorder(),
-      () => new Recorder(),
+      () => new RecordingProtocol(),
+      () => new RecordingProtocol(),
     );
     const transport = sim(client());
     expect(transport.getTcpNoDelay()).to.equal(false);
@@ -227,7 +232,7 @@ describe('SimulatedTransport', () => {
 
   describe('producers and backpressure', () => {
     /** Writes 16 KiB chunks while not paused, up to `total` bytes. */
-    class Streamer extends Recorder implements IPushProducer {
+    class Streamer extends RecordingProtocol implements IPushProducer {
       paused = false;
       pauses = 0;
       resumes = 0;
@@ -264,17 +269,17 @@ describe('SimulatedTransport', () => {
       const { server, client } = connectPair(
         reactor,
         () => new Streamer(1024 * 1024),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
       );
       expect(server().pauses).to.be.at.least(1);
       reactor.runUntilIdle();
       expect(server().resumes).to.be.at.least(1);
       expect(Buffer.concat(client().chunks).length).to.equal(1024 * 1024);
-      expect(client().reasons[0]?.check(ConnectionDone)).to.equal(ConnectionDone);
+      expect(client().lost.value.check(ConnectionDone)).to.equal(ConnectionDone);
     });
 
     it("a reader that pauses fills the window, and then the writer's producer stays paused", () => {
-      class Sleeper extends Recorder {
+      class Sleeper extends RecordingProtocol {
         override connectionMade(): void {
           this.transport.pauseProducing();
         }
@@ -299,7 +304,7 @@ describe('SimulatedTransport', () => {
     });
 
     it('asks a pull producer for more each time the buffer drained', () => {
-      class Counter extends Recorder implements IPullProducer {
+      class Counter extends RecordingProtocol implements IPullProducer {
         asked = 0;
         override connectionMade(): void {
           this.transport.registerProducer(this, false);
@@ -317,18 +322,18 @@ describe('SimulatedTransport', () => {
       const { server, client } = connectPair(
         reactor,
         () => new Counter(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
       );
       reactor.runUntilIdle();
-      expect(client().text).to.equal('1;2;3;');
+      expect(client().text()).to.equal('1;2;3;');
       expect(server().asked).to.equal(4);
     });
 
     it('throws when a second producer is registered', () => {
       const { client } = connectPair(
         reactor,
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
       const producer = { pauseProducing() {}, resumeProducing() {}, stopProducing() {} };
       client().transport.registerProducer(producer, true);
@@ -338,24 +343,24 @@ describe('SimulatedTransport', () => {
     it('loseConnection waits for the producer to unregister', () => {
       const { server, client } = connectPair(
         reactor,
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
       const producer = { pauseProducing() {}, resumeProducing() {}, stopProducing() {} };
       client().transport.registerProducer(producer, true);
       client().transport.loseConnection();
       reactor.advance(5);
-      expect(server().reasons).to.have.length(0);
+      expect(server().lostCount).to.equal(0);
       client().transport.unregisterProducer();
       reactor.flush();
-      expect(server().reasons[0]?.check(ConnectionDone)).to.equal(ConnectionDone);
+      expect(server().lost.value.check(ConnectionDone)).to.equal(ConnectionDone);
     });
 
     it('stops a registered producer when the connection is lost', () => {
       const { client } = connectPair(
         reactor,
-        () => new Recorder(),
-        () => new Recorder(),
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
       );
       let stopped = 0;
       client().transport.registerProducer(
@@ -376,35 +381,35 @@ describe('SimulatedTransport', () => {
 
   describe('fault isolation', () => {
     it('logs an exception from dataReceived, aborts that connection only, and keeps serving', () => {
-      class Fragile extends Recorder {
+      class Fragile extends RecordingProtocol {
         override dataReceived(data: Buffer): void {
           if (data.toString() === 'bad') throw new Error('bad input');
           super.dataReceived(data);
         }
       }
       const logs = LogCapture.start();
-      let first: Recorder;
-      let second: Recorder;
+      let first: RecordingProtocol;
+      let second: RecordingProtocol;
       try {
         const pair = connectPair(
           reactor,
           () => new Fragile(),
-          () => new Recorder(),
+          () => new RecordingProtocol(),
         );
         pair.client().transport.write('bad');
         reactor.flush();
         first = pair.server();
-        const other = new ClientRecorder(() => new Recorder());
+        const other = new RecordingClientFactory(() => new RecordingProtocol());
         reactor.connectTCP('127.0.0.1', 9000, other);
         reactor.flush();
         other.built[0]!.transport.write('good');
         reactor.flush();
         second = other.built[0]!;
-        expect(pair.client().reasons[0]?.check(ConnectionLost)).to.equal(ConnectionLost);
+        expect(pair.client().lost.value.check(ConnectionLost)).to.equal(ConnectionLost);
       } finally {
         logs.stop();
       }
-      const reason = first.reasons[0]!;
+      const reason = first.lost.value;
       expect(reason.check(ConnectionLost)).to.equal(ConnectionLost);
       expect((reason.value as { cause?: unknown }).cause).to.have.property('message', 'bad input');
       expect(logs.failures()[0]?.getErrorMessage()).to.equal('bad input');
@@ -413,7 +418,7 @@ describe('SimulatedTransport', () => {
     });
 
     it('closes a connection whose connectionMade throws', () => {
-      class Broken extends Recorder {
+      class Broken extends RecordingProtocol {
         override connectionMade(): void {
           throw new Error('no greeting');
         }
@@ -423,11 +428,11 @@ describe('SimulatedTransport', () => {
         const { server, client } = connectPair(
           reactor,
           () => new Broken(),
-          () => new Recorder(),
+          () => new RecordingProtocol(),
         );
         reactor.flush();
-        expect(server().reasons[0]?.check(ConnectionLost)).to.equal(ConnectionLost);
-        expect(client().reasons[0]?.check(ConnectionLost)).to.equal(ConnectionLost);
+        expect(server().lost.value.check(ConnectionLost)).to.equal(ConnectionLost);
+        expect(client().lost.value.check(ConnectionLost)).to.equal(ConnectionLost);
       } finally {
         logs.stop();
       }
@@ -435,7 +440,7 @@ describe('SimulatedTransport', () => {
     });
 
     it('only logs an exception from connectionLost', () => {
-      class Sulky extends Recorder {
+      class Sulky extends RecordingProtocol {
         override connectionLost(reason: Failure): void {
           super.connectionLost(reason);
           throw new Error('sulk');
@@ -445,12 +450,12 @@ describe('SimulatedTransport', () => {
       try {
         const { client } = connectPair(
           reactor,
-          () => new Recorder(),
+          () => new RecordingProtocol(),
           () => new Sulky(),
         );
         client().transport.loseConnection();
         reactor.flush();
-        expect(client().reasons).to.have.length(1);
+        expect(client().lostCount).to.equal(1);
       } finally {
         logs.stop();
       }
