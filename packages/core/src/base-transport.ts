@@ -35,6 +35,20 @@ import type { Logger } from './log.js';
  */
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024;
 
+/**
+ * Checks a write high-water mark: a whole number of bytes, zero or more. Every
+ * reactor checks its `writeHighWaterMark` option with it, and every transport
+ * the value its setter is given, so they all reject the same values alike.
+ * @returns `bytes`, typed.
+ * @throws RangeError naming the value.
+ */
+export function checkWriteHighWaterMark(bytes: unknown): number {
+  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) {
+    throw new RangeError(`writeHighWaterMark must be an integer >= 0, got ${String(bytes)}`);
+  }
+  return bytes;
+}
+
 // Pull-producer bookkeeping: whether the producer wrote during its last
 // resumeProducing(), so that one which wrote nothing is not asked again in a
 // busy loop (Twisted asks it again only once something was written).
@@ -210,10 +224,7 @@ export abstract class BaseTransport implements ITCPTransport {
   }
 
   set writeHighWaterMark(bytes: number) {
-    if (!Number.isSafeInteger(bytes) || bytes < 0) {
-      throw new RangeError(`writeHighWaterMark must be an integer >= 0, got ${String(bytes)}`);
-    }
-    this.#highWaterMark = bytes;
+    this.#highWaterMark = checkWriteHighWaterMark(bytes);
     if (!this.#overHighWater && !this.writeClosed && this.writeBufferSize > bytes) {
       this.#bufferFull();
     }

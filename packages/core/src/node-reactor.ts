@@ -20,7 +20,7 @@ import type {
 import { Registry } from './internal/registry.js';
 import { TCPConnector } from './internal/tcp-connector.js';
 import { TCPPort } from './internal/tcp-port.js';
-import { DEFAULT_WRITE_HIGH_WATER_MARK } from './internal/tcp-transport.js';
+import { checkWriteHighWaterMark, DEFAULT_WRITE_HIGH_WATER_MARK } from './base-transport.js';
 import { ReactorBase, type ReactorBaseOptions } from './reactor-base.js';
 
 /** Options for {@link NodeReactor}. */
@@ -62,10 +62,9 @@ export class NodeReactor extends ReactorBase implements IReactor {
    * @throws RangeError for an invalid option value.
    */
   constructor(options: NodeReactorOptions = {}) {
-    const hwm = options.writeHighWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK;
-    if (!Number.isSafeInteger(hwm) || hwm < 0) {
-      throw new RangeError(`writeHighWaterMark must be an integer >= 0, got ${String(hwm)}`);
-    }
+    const hwm = checkWriteHighWaterMark(
+      options.writeHighWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK,
+    );
     const registry = new Registry(hwm);
     super(options, registry);
     this.#registry = registry;

@@ -9,7 +9,12 @@
  * test/*.bun.test.ts files
  * @module
  */
-import { DEFAULT_WRITE_HIGH_WATER_MARK, OpenResources, ReactorBase } from '@torsion/core';
+import {
+  checkWriteHighWaterMark,
+  DEFAULT_WRITE_HIGH_WATER_MARK,
+  OpenResources,
+  ReactorBase,
+} from '@torsion/core';
 import type {
   ConnectTCPOptions,
   IClientFactory,
@@ -70,10 +75,9 @@ export class BunReactor extends ReactorBase implements IReactor {
         'BunReactor needs the Bun runtime (run the program with `bun`); use NodeReactor on Node.js',
       );
     }
-    const hwm = options.writeHighWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK;
-    if (!Number.isSafeInteger(hwm) || hwm < 0) {
-      throw new RangeError(`writeHighWaterMark must be an integer >= 0, got ${String(hwm)}`);
-    }
+    const hwm = checkWriteHighWaterMark(
+      options.writeHighWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK,
+    );
     super(options, new OpenResources());
     this.#writeHighWaterMark = hwm;
   }

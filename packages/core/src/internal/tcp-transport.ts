@@ -21,8 +21,6 @@ import type { IHalfCloseableProtocol, IProtocol, WriteData } from '../interfaces
 import { Logger } from '../log.js';
 import { describeType } from './write-data.js';
 
-export { DEFAULT_WRITE_HIGH_WATER_MARK };
-
 const log = new Logger('torsion.tcp');
 
 /** Told once, after the protocol's `connectionLost` ran, that a transport is gone. */

@@ -17,6 +17,7 @@ import type {
   IReactor,
   ListenTCPOptions,
 } from '../interfaces.js';
+import { checkWriteHighWaterMark } from '../base-transport.js';
 import { ReactorBase } from '../reactor-base.js';
 import type { ReactorBaseOptions } from '../reactor-base.js';
 import { SeededRandom } from './seeded-random.js';
@@ -127,10 +128,9 @@ export class SimulatedReactor extends ReactorBase implements IReactor {
         ? {}
         : { shutdownGracePeriod: options.shutdownGracePeriod }),
     });
-    const hwm = options.writeHighWaterMark ?? DEFAULT_SIMULATED_HIGH_WATER_MARK;
-    if (!Number.isSafeInteger(hwm) || hwm < 0) {
-      throw new RangeError(`writeHighWaterMark must be an integer >= 0, got ${String(hwm)}`);
-    }
+    const hwm = checkWriteHighWaterMark(
+      options.writeHighWaterMark ?? DEFAULT_SIMULATED_HIGH_WATER_MARK,
+    );
     this.#highWaterMark = hwm;
     this.#autoAdvance = options.autoAdvance ?? true;
     const seed = options.seed ?? defaultSeed();
