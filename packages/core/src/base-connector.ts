@@ -26,7 +26,7 @@ import type {
   ITCPTransport,
 } from './interfaces.js';
 import { callMethodSafely, THREW } from './internal/call-safely.js';
-import { describeType } from './internal/write-data.js';
+import { describeType } from './describe-type.js';
 import type { Logger } from './log.js';
 import type { OpenResources } from './open-resources.js';
 import { Protocol } from './protocol.js';

@@ -25,7 +25,8 @@ import type {
   WriteData,
 } from './interfaces.js';
 import { markDisconnected } from './internal/mark-disconnected.js';
-import { describeType } from './internal/write-data.js';
+import { describeType } from './describe-type.js';
+import { assertWriteData } from './internal/write-data.js';
 import type { Logger } from './log.js';
 
 /**
@@ -319,6 +320,15 @@ export abstract class BaseTransport implements ITCPTransport {
    */
   protected get producerHoldsClose(): boolean {
     return this.#producer !== null && this.#producer !== this;
+  }
+
+  /**
+   * Checks what `write()` was given, so every transport rejects the same
+   * values with the same message.
+   * @throws TypeError naming the type unless `data` is a Uint8Array or a string.
+   */
+  protected checkWriteData(data: unknown): asserts data is WriteData {
+    assertWriteData(data);
   }
 
   /**

@@ -13,7 +13,7 @@
 import type { IAddress } from './address.js';
 import type { IProtocol, IProtocolFactory } from './interfaces.js';
 import { callMethodSafely, THREW } from './internal/call-safely.js';
-import { describeType } from './internal/write-data.js';
+import { describeType } from './describe-type.js';
 import type { Logger } from './log.js';
 
 /**

@@ -19,6 +19,7 @@ export * from './default-reactor.js';
 export * from './defer-later.js';
 export * from './deferred.js';
 export * from './deferred-list.js';
+export * from './describe-type.js';
 export * from './errors.js';
 export { DelayedCall, type DelayedFunction } from './delayed-call.js';
 export * from './factory.js';

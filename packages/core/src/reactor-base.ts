@@ -24,7 +24,7 @@ import type {
 } from './interfaces.js';
 import { callSafely, THREW } from './internal/call-safely.js';
 import { TimerQueue } from './internal/timer-queue.js';
-import { describeType } from './internal/write-data.js';
+import { describeType } from './describe-type.js';
 import { Logger } from './log.js';
 import { OpenResources } from './open-resources.js';
 

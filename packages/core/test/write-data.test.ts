@@ -1,6 +1,7 @@
 // toBuffer/assertWriteData: what write() accepts, and the TypeError for the rest.
 import { expect } from 'chai';
-import { assertWriteData, describeType, toBuffer } from '../src/internal/write-data.js';
+import { describeType } from '../src/describe-type.js';
+import { assertWriteData, toBuffer } from '../src/internal/write-data.js';
 
 describe('write data', () => {
   it('returns a Buffer as is, without copying', () => {

@@ -7,6 +7,7 @@
  * @module
  */
 import {
+  describeType,
   ClientFactory,
   ConnectionDone,
   Deferred,
@@ -43,13 +44,6 @@ export interface EchoClientOptions {
 }
 
 type Finish = (result: Buffer | Failure) => void;
-
-/** Names a value's type for an error message: `null`, `Array`, `Object`, `number`… */
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return Object.prototype.toString.call(value).slice(8, -1);
-  return typeof value;
-}
 
 /** Sends, half-closes, and collects until the server closes. */
 class EchoClientProtocol extends Protocol implements IHalfCloseableProtocol {
@@ -131,7 +125,7 @@ class EchoClientFactory extends ClientFactory {
  */
 export function echo(data: WriteData, options: EchoClientOptions): Deferred<Buffer> {
   if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
-    throw new TypeError(`echo() sends a Uint8Array or a string, not ${typeName(data)}`);
+    throw new TypeError(`echo() sends a Uint8Array or a string, not ${describeType(data)}`);
   }
   const timeout = options.timeout ?? 30;
   if (typeof timeout !== 'number' || !(timeout > 0)) {

@@ -19,7 +19,7 @@ import { Logger } from '../log.js';
 import { callMethodSafely, THREW } from './call-safely.js';
 import type { Registry } from './registry.js';
 import { TCPTransport } from './tcp-transport.js';
-import { describeType } from './write-data.js';
+import { describeType } from '../describe-type.js';
 
 const log = new Logger('torsion.tcp');
 

@@ -19,7 +19,7 @@ import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../errors.js'
 import { Failure } from '../failure.js';
 import type { IHalfCloseableProtocol, IProtocol, WriteData } from '../interfaces.js';
 import { Logger } from '../log.js';
-import { describeType } from './write-data.js';
+import { describeType } from '../describe-type.js';
 
 const log = new Logger('torsion.tcp');
 
@@ -112,9 +112,7 @@ export class TCPTransport extends BaseTransport {
    * @throws TypeError if `data` is neither a Uint8Array nor a string.
    */
   write(data: WriteData): void {
-    if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
-      throw new TypeError(`write() takes a Uint8Array or a string, not ${describeType(data)}`);
-    }
+    this.checkWriteData(data);
     if (this.writeClosed) return;
     const socket = this.#socket;
     socket.write(data);

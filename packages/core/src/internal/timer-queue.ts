@@ -43,7 +43,7 @@ import {
   type TimeBase,
   validateDelay,
 } from '../delayed-call.js';
-import { describeType } from './write-data.js';
+import { describeType } from '../describe-type.js';
 
 const MIN_CAPACITY = 16;
 /**

@@ -5,15 +5,8 @@
  * Tests: test/write-data.test.ts
  * @module
  */
+import { describeType } from '../describe-type.js';
 import type { WriteData } from '../interfaces.js';
-
-/** Names a value's type for an error message: `number`, `null`, `Array`, `ArrayBuffer`… */
-export function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return typeof value;
-  const ctor = (value as { constructor?: { name?: unknown } }).constructor;
-  return typeof ctor?.name === 'string' && ctor.name !== '' ? ctor.name : 'object';
-}
 
 /**
  * Converts write data to a `Buffer` without copying bytes when it can.

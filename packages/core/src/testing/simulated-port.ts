@@ -14,7 +14,7 @@ import { Deferred, fail, succeed } from '../deferred.js';
 import { CannotListenError } from '../errors.js';
 import type { IListeningPort, IProtocolFactory } from '../interfaces.js';
 import { callMethodSafely, THREW } from '../internal/call-safely.js';
-import { describeType } from '../internal/write-data.js';
+import { describeType } from '../describe-type.js';
 import { Logger } from '../log.js';
 import type { OpenResources } from '../open-resources.js';
 import { Protocol } from '../protocol.js';

@@ -15,7 +15,7 @@ import type { DelayedCall } from '../delayed-call.js';
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';
 import type { IHalfCloseableProtocol, IProtocol, WriteData } from '../interfaces.js';
-import { describeType } from '../internal/write-data.js';
+import { describeType } from '../describe-type.js';
 import { Logger } from '../log.js';
 import { FIN, Pipe } from './simulated-pipe.js';
 import type { PipeContext } from './simulated-pipe.js';
@@ -358,9 +358,7 @@ export class SimulatedTransport extends BaseTransport {
    * @throws TypeError if `data` is neither a Uint8Array nor a string.
    */
   write(data: WriteData): void {
-    if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
-      throw new TypeError(`write() takes a Uint8Array or a string, not ${describeType(data)}`);
-    }
+    this.checkWriteData(data);
     if (this.writeClosed) return;
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
     if (bytes.length === 0) return;

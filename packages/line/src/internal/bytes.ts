@@ -6,6 +6,7 @@
  * Tests: test/bytes.test.ts
  * @module
  */
+import { describeType } from '@torsion/core';
 
 /**
  * Returns `data` as a Buffer: a string becomes its UTF-8 bytes, a Uint8Array
@@ -17,15 +18,6 @@ export function toBuffer(data: unknown, what: string): Buffer {
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
   if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   throw new TypeError(`${what} must be a Uint8Array or a string, not ${describeType(data)}`);
-}
-
-function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') {
-    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof name === 'string' && name !== '' ? name : 'object';
-  }
-  return typeof value;
 }
 
 /** Concatenates `parts`, whose lengths add up to `length`, without copying a lone part. */

@@ -14,13 +14,13 @@ import {
   CannotListenError,
   Deferred,
   fail,
+  describeType,
   Logger,
   succeed,
   THREW,
 } from '@torsion/core';
 import type { IAddress, IListeningPort, IProtocolFactory, OpenResources } from '@torsion/core';
 import type { SocketHandler } from 'bun';
-import { describeType } from './describe-type.js';
 import { BunTCPTransport } from './bun-tcp-transport.js';
 import type { BunSocket, SocketData } from './bun-tcp-transport.js';
 

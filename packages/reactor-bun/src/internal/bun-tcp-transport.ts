@@ -25,11 +25,11 @@ import {
   ConnectionDone,
   ConnectionLost,
   DEFAULT_WRITE_HIGH_WATER_MARK,
+  describeType,
   Failure,
   Logger,
 } from '@torsion/core';
 import type { IAddress, IHalfCloseableProtocol, IProtocol, WriteData } from '@torsion/core';
-import { describeType } from './describe-type.js';
 import { WriteQueue } from './write-queue.js';
 
 const log = new Logger('torsion.bun');
@@ -127,9 +127,7 @@ export class BunTCPTransport extends BaseTransport {
    * @throws TypeError if `data` is neither a Uint8Array nor a string.
    */
   write(data: WriteData): void {
-    if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
-      throw new TypeError(`write() takes a Uint8Array or a string, not ${describeType(data)}`);
-    }
+    this.checkWriteData(data);
     if (this.writeClosed) return;
     this.#send(data);
   }
