@@ -33,3 +33,4 @@ export * from './open-resources.js';
 export * from './protocol.js';
 export * from './reactor-base.js';
 export * from './reconnecting-client-factory.js';
+export * from './write-queue.js';

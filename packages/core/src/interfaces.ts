@@ -152,8 +152,11 @@ export interface IConsumer {
  */
 export interface ITransport {
   /**
-   * Queues bytes for the peer. Ignored (silently, as in Twisted) once the
-   * connection is closed or closing for writes.
+   * Queues bytes for the peer. As in Twisted, writes are accepted until the
+   * write side has actually closed: after `loseConnection()` or
+   * `loseWriteConnection()` they are still sent for as long as earlier
+   * output is waiting to be flushed (the FIN goes out once everything is),
+   * and silently ignored after the FIN, an abort or an error.
    * @throws TypeError if `data` is neither a Uint8Array nor a string.
    */
   write(data: WriteData): void;

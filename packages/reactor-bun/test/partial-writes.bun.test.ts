@@ -132,11 +132,13 @@ describe('partial writes and backpressure on Bun (loopback)', function () {
     sender.transport.loseConnection();
     await Bun.sleep(50);
     expect(sender.lostCount).to.equal(0); // the close waits for the queue
-    // The close has begun: like Node's end(), it takes no more output.
-    sender.transport.write('too late');
+    // As in Twisted, a write is still sent while the close waits for the queue.
+    sender.transport.write('TAIL');
     peer.socket.resume();
     await peer.gotEnd;
-    checkPattern(peer.bytes());
+    const bytes = peer.bytes();
+    checkPattern(bytes.subarray(0, TOTAL));
+    expect(bytes.subarray(TOTAL).toString()).to.equal('TAIL');
     expect((await sender.lost).check(ConnectionDone)).to.equal(ConnectionDone);
     expect(bufferedOf(sender)).to.equal(0);
   });

@@ -8,6 +8,15 @@
  * flow control and close requests are {@link BaseTransport}'s; this file only
  * drives the socket.
  *
+ * Output: a write goes straight to the socket when nothing is waiting, except
+ * that small writes after the first of a turn are collected in a
+ * {@link WriteQueue} and handed over as one write at the end of the turn, and
+ * everything written while Node still holds unsent bytes waits in the queue
+ * until the socket has flushed. Node keeps an object per `socket.write()`,
+ * several hundred bytes for a two-byte write: without this a peer that sends
+ * empty lines to a line echo and never reads made each connection hold
+ * megabytes for 64 KiB of output.
+ *
  * Tests: test/tcp.integration.test.ts, test/tcp-producer.integration.test.ts,
  * test/tcp-half-close.integration.test.ts
  * @module
@@ -20,6 +29,7 @@ import { Failure } from '../failure.js';
 import type { IHalfCloseableProtocol, IProtocol, WriteData } from '../interfaces.js';
 import { Logger } from '../log.js';
 import { describeType } from '../describe-type.js';
+import { COALESCE_BELOW, WriteQueue, type ByteSink } from '../write-queue.js';
 
 const log = new Logger('torsion.tcp');
 
@@ -37,6 +47,27 @@ interface TransportSocket extends Socket {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** True for writes worth copying into the queue rather than handing to Node one by one. */
+function isSmall(data: WriteData): boolean {
+  return (typeof data === 'string' ? data.length : data.byteLength) < COALESCE_BELOW;
+}
+
+// The sink a queue is flushed into: the socket being handed over to. Node
+// takes every byte (it buffers what the kernel does not), so one shared
+// object serves every transport without a per-connection closure.
+let sinkSocket: Socket | null = null;
+const SOCKET_SINK: ByteSink = {
+  write(data: Uint8Array, byteOffset: number, byteLength: number): number {
+    if (sinkSocket === null) return -1;
+    sinkSocket.write(
+      byteOffset === 0 && byteLength === data.byteLength
+        ? data
+        : data.subarray(byteOffset, byteOffset + byteLength),
+    );
+    return byteLength;
+  },
+};
 
 /**
  * A TCP connection. Built by ports and connectors; user code sees it as
@@ -58,6 +89,14 @@ export class TCPTransport extends BaseTransport {
   #reason: Failure | null = null;
   /** A deferred `socket.end()` is scheduled. */
   #endScheduled = false;
+  /** The FIN waits until everything written, before and after the close request, is flushed. */
+  #endAfterFlush = false;
+  /** Output held back from the socket (see the module comment); made on first need. */
+  #queue: WriteQueue | null = null;
+  /** A hand-over of the queue is scheduled for the end of this turn. */
+  #handOverScheduled = false;
+  /** An empty write is queued behind the socket's output, to learn when it has flushed. */
+  #flushAwaited = false;
   #flushCallback: ((err?: Error | null) => void) | null = null;
 
   #noDelay = false;
@@ -90,7 +129,6 @@ export class TCPTransport extends BaseTransport {
     s.on('close', TCPTransport.#onSocketClose);
     s.on('end', TCPTransport.#onSocketEnd);
     s.on('finish', TCPTransport.#onSocketFinish);
-    s.on('drain', TCPTransport.#onSocketDrain);
     s.on('data', TCPTransport.#onSocketData);
   }
 
@@ -107,16 +145,35 @@ export class TCPTransport extends BaseTransport {
   // ------------------------------------------------------------ ITransport
 
   /**
-   * Queues bytes for the peer. Strings are sent as UTF-8. Silently ignored
-   * once the write side is closed (after the FIN was queued, an abort, or an error).
+   * Queues bytes for the peer. Strings are sent as UTF-8. Accepted until
+   * the FIN is sent, which `loseConnection()` delays until everything written
+   * has been flushed (as in Twisted); silently ignored after that, after an
+   * abort, or after an error.
    * @throws TypeError if `data` is neither a Uint8Array nor a string.
    */
   write(data: WriteData): void {
     this.checkWriteData(data);
     if (this.writeClosed) return;
     const socket = this.#socket;
-    socket.write(data);
-    this.afterWrite(socket.writableLength);
+    const queue = this.#queue;
+    if (queue === null || queue.empty) {
+      if (!isSmall(data)) {
+        socket.write(data);
+        this.afterWrite(socket.writableLength);
+        return;
+      }
+      if (!this.#handOverScheduled && socket.writableLength === 0) {
+        // The first small write of a turn goes out now (a reply costs no
+        // more than before); the ones after it are collected.
+        this.#scheduleHandOver();
+        socket.write(data);
+        this.afterWrite(socket.writableLength);
+        return;
+      }
+    }
+    (this.#queue ??= new WriteQueue()).push(data);
+    this.#scheduleHandOver();
+    this.afterWrite(this.writeBufferSize);
   }
 
   /**
@@ -163,11 +220,12 @@ export class TCPTransport extends BaseTransport {
   }
 
   /**
-   * Bytes written but not yet handed to the kernel (Node's `writableLength`).
-   * Flow control keeps it near {@link BaseTransport.writeHighWaterMark}.
+   * Bytes written but not yet handed to the kernel (Node's `writableLength`
+   * and what waits in the queue). Flow control keeps it near
+   * {@link BaseTransport.writeHighWaterMark}.
    */
   get writeBufferSize(): number {
-    return this.#socket.writableLength;
+    return this.#socket.writableLength + (this.#queue?.size ?? 0);
   }
 
   /** @returns a short description for logs. */
@@ -194,24 +252,18 @@ export class TCPTransport extends BaseTransport {
   }
 
   protected notifyWhenDrained(): void {
-    const socket = this.#socket;
-    if (socket.writableLength === 0) {
+    if (this.writeBufferSize === 0) {
       setImmediate(TCPTransport.#flushedSoon, this);
-    } else if (!socket.writableNeedDrain) {
-      // Below Node's own high-water mark no 'drain' will come; an empty
-      // write's callback runs once everything queued before it was flushed.
-      this.#flushCallback ??= () => {
-        this.#flushed();
-      };
-      socket.write(EMPTY, this.#flushCallback);
+    } else {
+      this.#awaitSocketFlush();
     }
-    // Otherwise Node emits 'drain' when its buffer empties.
   }
 
   protected abort(reason: Failure | null): void {
     if (this.lost) return;
     this.closeRequested = true;
     this.writeClosed = true;
+    this.#queue?.clear();
     const socket = this.#socket;
     if (socket.destroyed) return;
     this.#reason ??= reason ?? new Failure(new ConnectionAborted());
@@ -233,6 +285,14 @@ export class TCPTransport extends BaseTransport {
     if (this.lost || this.producerHoldsClose) return;
     const socket = this.#socket;
     if (!this.writeClosed) {
+      if (this.writeBufferSize > 0) {
+        // As Twisted: writes are still accepted until everything is flushed,
+        // then the FIN goes out (#socketFlushed calls back here).
+        this.#endAfterFlush = true;
+        this.#handOver();
+        this.#awaitSocketFlush();
+        return;
+      }
       this.writeClosed = true;
       socket.end();
     } else if (this.closeRequested && socket.writableFinished && !socket.destroyed) {
@@ -245,6 +305,59 @@ export class TCPTransport extends BaseTransport {
     // A destroyed socket will not drain; its 'close' follows.
     if (this.#socket.destroyed) return;
     this.writeBufferDrained();
+  }
+
+  #scheduleHandOver(): void {
+    if (this.#handOverScheduled) return;
+    this.#handOverScheduled = true;
+    process.nextTick(TCPTransport.#handOverSoon, this);
+  }
+
+  /**
+   * Gives the queued output to the socket, as one batch, once Node holds
+   * nothing unsent; until then it waits for the socket to flush.
+   */
+  #handOver(): void {
+    const queue = this.#queue;
+    const socket = this.#socket;
+    if (queue === null || queue.empty || this.lost || socket.destroyed) return;
+    if (socket.writableLength > 0) {
+      this.#awaitSocketFlush();
+      return;
+    }
+    socket.cork();
+    sinkSocket = socket;
+    queue.flushTo(SOCKET_SINK);
+    sinkSocket = null;
+    socket.uncork();
+  }
+
+  /** Asks to be told (#socketFlushed) once everything handed to the socket so far is flushed. */
+  #awaitSocketFlush(): void {
+    if (this.#flushAwaited || this.#socket.destroyed || this.#socket.writableEnded) return;
+    this.#flushAwaited = true;
+    // An empty write's callback runs once everything queued before it was
+    // flushed, whether or not Node's own high-water mark was reached (it
+    // emits 'drain' only then).
+    this.#flushCallback ??= () => {
+      this.#socketFlushed();
+    };
+    this.#socket.write(EMPTY, this.#flushCallback);
+  }
+
+  #socketFlushed(): void {
+    this.#flushAwaited = false;
+    if (this.lost || this.#socket.destroyed) return;
+    this.#handOver();
+    if (this.writeBufferSize > 0) {
+      this.#awaitSocketFlush();
+      return;
+    }
+    if (this.#endAfterFlush) {
+      this.#endAfterFlush = false;
+      this.#end();
+    }
+    if (this.drainAwaited) this.writeBufferDrained();
   }
 
   #deliver(data: Buffer): void {
@@ -291,6 +404,7 @@ export class TCPTransport extends BaseTransport {
 
   #socketError(err: Error): void {
     this.writeClosed = true;
+    this.#queue?.clear();
     this.#reason ??= new Failure(
       new ConnectionLost(`Connection lost: ${err.message}`, { cause: err }),
     );
@@ -300,6 +414,7 @@ export class TCPTransport extends BaseTransport {
     if (this.lost) return;
     this.lost = true;
     this.writeClosed = true;
+    this.#queue = null;
     const reason = this.#reason ?? new Failure(new ConnectionDone());
     this.notifyConnectionLost(this.#protocol, reason);
     this.#owner.transportClosed(this, reason);
@@ -321,11 +436,6 @@ export class TCPTransport extends BaseTransport {
     if (transport !== undefined) transport.#writeFinished();
   }
 
-  static #onSocketDrain(this: TransportSocket): void {
-    const transport = this[kTransport];
-    if (transport !== undefined) transport.#flushed();
-  }
-
   static #onSocketError(this: TransportSocket, err: Error): void {
     const transport = this[kTransport];
     if (transport !== undefined) transport.#socketError(err);
@@ -342,5 +452,10 @@ export class TCPTransport extends BaseTransport {
 
   static #flushedSoon(transport: TCPTransport): void {
     transport.#flushed();
+  }
+
+  static #handOverSoon(transport: TCPTransport): void {
+    transport.#handOverScheduled = false;
+    transport.#handOver();
   }
 }

@@ -169,13 +169,15 @@ export class FakeTransport implements ITCPTransport {
   // ------------------------------------------------------------ ITransport
 
   /**
-   * Queues `data` for the peer. Ignored once the connection is closing for
-   * writes (aborted, write side shut, or gone), as a real transport ignores it.
+   * Queues `data` for the peer. Accepted until the FIN is sent (after
+   * `loseConnection()` or `loseWriteConnection()` that is once everything
+   * queued was pumped), as a real transport accepts it; ignored once aborted
+   * or gone.
    * @throws TypeError if `data` is neither a Uint8Array nor a string.
    */
   write(data: WriteData): void {
     const bytes = toBuffer(data);
-    if (this.#aborted || this.#failed || this.#writeShutdown || this.#disconnected) return;
+    if (this.#aborted || this.#failed || this.#finSent || this.#disconnected) return;
     if (bytes.length === 0) return;
     // Copied: the caller may reuse its array before the pump runs.
     this.#outgoing.push(Buffer.from(bytes));

@@ -286,6 +286,8 @@ export class SimulatedTransport extends BaseTransport {
   #reason: Failure | null = null;
   #endScheduled = false;
   #finQueued = false;
+  /** The FIN waits for the send buffer to empty; writes until then are still sent. */
+  #endAfterDrain = false;
   #finSent = false;
   #finReceived = false;
   /** The client gave up before the connection was accepted. */
@@ -353,8 +355,9 @@ export class SimulatedTransport extends BaseTransport {
   // ------------------------------------------------------------ ITransport
 
   /**
-   * Queues bytes for the peer (strings as UTF-8; arrays are copied). Ignored
-   * once the write side is closed.
+   * Queues bytes for the peer (strings as UTF-8; arrays are copied).
+   * Accepted until the FIN is sent, which a close delays until the send
+   * buffer is empty (as in Twisted); ignored after that or after a reset.
    * @throws TypeError if `data` is neither a Uint8Array nor a string.
    */
   write(data: WriteData): void {
@@ -492,6 +495,10 @@ export class SimulatedTransport extends BaseTransport {
 
   /** @internal */
   _drained(): void {
+    if (this.#endAfterDrain) {
+      this.#endAfterDrain = false;
+      SimulatedTransport.#endSoon(this);
+    }
     this.writeBufferDrained();
   }
 
@@ -564,6 +571,12 @@ export class SimulatedTransport extends BaseTransport {
     if (transport.lost || transport.producerHoldsClose) return;
     if (!transport.#finQueued) {
       if (transport.writeClosed) return; // aborted meanwhile
+      if (transport.#out.sendBufferSize > 0) {
+        // As Twisted: writes are still accepted until everything is sent,
+        // then the FIN goes out (_drained calls back here).
+        transport.#endAfterDrain = true;
+        return;
+      }
       transport.#finQueued = true;
       transport.writeClosed = true;
       transport.#out.sendFin();

@@ -341,9 +341,12 @@ describe('IOPump', () => {
       });
       client.transport.write('request');
       client.transport.loseWriteConnection();
+      // Before the FIN is out a write is still sent, as on TCP; after it, ignored.
+      client.transport.write(' and more');
+      pump.flush();
       client.transport.write('ignored after FIN');
       pump.flush();
-      expect(server.received).to.equal('request');
+      expect(server.received).to.equal('request and more');
       expect(server.readLost).to.equal(1);
       expect(client.writeLost).to.equal(1);
       expect(serverTransport.readDisconnected).to.equal(true);

@@ -28,9 +28,9 @@ import {
   describeType,
   Failure,
   Logger,
+  WriteQueue,
 } from '@torsion/core';
 import type { IAddress, IHalfCloseableProtocol, IProtocol, WriteData } from '@torsion/core';
-import { WriteQueue } from './write-queue.js';
 
 const log = new Logger('torsion.bun');
 
@@ -220,7 +220,7 @@ export class BunTCPTransport extends BaseTransport {
       queue ??= this.#queue = new WriteQueue();
       queue.push(rest);
     } else {
-      queue.push(toBytes(data));
+      queue.push(data);
     }
     this.afterWrite(queue.size);
   }
@@ -351,8 +351,8 @@ export class BunTCPTransport extends BaseTransport {
     this.#endScheduled = false;
     if (this.#socketGone || this.producerHoldsClose) return;
     if (this.writeBufferSize > 0) {
-      // As Node's end(): what is queued is the last of it; later writes are dropped.
-      this.writeClosed = true;
+      // As Twisted: writes are still accepted until everything is flushed,
+      // then the FIN goes out (#drained calls back here).
       this.#endAfterFlush = true;
       return;
     }

@@ -82,6 +82,68 @@ export function closingTests(settings: SuiteSettings): void {
       expect(server.lostCount).to.equal(1);
     });
 
+    test('writes after loseConnection are sent while earlier output is still flushing: 8 MiB, the close, then TAIL 50 ms later', async (h) => {
+      // Twisted accepts writes until the connection has actually closed, which
+      // a close with unsent output delays until it is flushed.
+      const total = 8 * 1024 * 1024;
+      const { server, client } = await h.pair(
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
+      );
+      const checker = new PatternChecker();
+      const tail: Buffer[] = [];
+      let patternBytes = 0;
+      client.sink = {
+        feed(data: Buffer): void {
+          const inPattern = Math.min(data.length, total - patternBytes);
+          if (inPattern > 0) checker.feed(data.subarray(0, inPattern));
+          patternBytes += inPattern;
+          if (inPattern < data.length) tail.push(data.subarray(inPattern));
+        },
+      };
+      // A slow reader: the client holds its reads until after TAIL was written.
+      client.transport.pauseProducing();
+      server.transport.write(new PatternSource().next(total));
+      server.transport.loseConnection();
+      await h.wait(0.05);
+      expect(server.lostCount, 'the connection closed before its output was flushed').to.equal(0);
+      server.transport.write('TAIL');
+      client.transport.resumeProducing();
+      expect((await client.lost).check(ConnectionDone)).to.equal(ConnectionDone);
+      expect(checker.mismatchAt).to.equal(null);
+      expect(patternBytes).to.equal(total);
+      expect(Buffer.concat(tail).toString()).to.equal('TAIL');
+      expect((await server.lost).check(ConnectionDone)).to.equal(ConnectionDone);
+    });
+
+    test('writes after loseWriteConnection are sent while earlier output is still flushing, before the FIN', async (h) => {
+      const total = 8 * 1024 * 1024;
+      const { server, client } = await h.pair(
+        () => new RecordingProtocol(),
+        () => new RecordingProtocol(),
+      );
+      let received = 0;
+      let last = Buffer.alloc(0);
+      client.sink = {
+        feed(data: Buffer): void {
+          received += data.length;
+          last = Buffer.concat([last, data]).subarray(-8);
+        },
+      };
+      client.transport.pauseProducing();
+      server.transport.write(new PatternSource().next(total));
+      server.transport.loseWriteConnection();
+      await h.wait(0.05);
+      server.transport.write('TAIL');
+      client.transport.resumeProducing();
+      await client.waitForBytes(total + 4);
+      expect(received).to.equal(total + 4);
+      expect(last.subarray(-4).toString()).to.equal('TAIL');
+      server.transport.loseConnection();
+      await client.lost;
+      await server.lost;
+    });
+
     test('abortConnection gives ConnectionAborted on the aborting end and one connectionLost on the peer', async (h) => {
       const { server, client, clientFactory } = await h.pair(
         () => new RecordingProtocol(),

@@ -1,7 +1,7 @@
 // WriteQueue on its own: order, offsets into partly sent chunks, small-write
 // coalescing and compaction, with a sink that takes a scripted number of bytes.
 import { expect } from 'chai';
-import { WriteQueue, type ByteSink } from '../src/internal/write-queue.js';
+import { WriteQueue, type ByteSink } from '../src/write-queue.js';
 
 /** Accepts at most `budget` bytes per flush; records everything it took. */
 class Sink implements ByteSink {
@@ -108,9 +108,32 @@ describe('WriteQueue', () => {
     expect(q.empty).to.equal(true);
   });
 
+  it('copies small strings as UTF-8 and keeps their order among buffers', () => {
+    const q = new WriteQueue();
+    q.push('é');
+    q.push(Buffer.from('-'));
+    q.push('x'.repeat(2000));
+    q.push('\u20ac');
+    expect(q.size).to.equal(2 + 1 + 2000 + 3);
+    const sink = new Sink();
+    q.flushTo(sink);
+    expect(sink.text()).to.equal('é-' + 'x'.repeat(2000) + '\u20ac');
+  });
+
+  it('costs about its bytes for many tiny writes: one send per shared chunk', () => {
+    const q = new WriteQueue();
+    for (let i = 0; i < 32_768; i++) q.push('\r\n');
+    expect(q.size).to.equal(65_536);
+    const sink = new Sink();
+    q.flushTo(sink);
+    expect(sink.calls).to.be.at.most(65_536 / 16_384 + 1);
+    expect(sink.text()).to.equal('\r\n'.repeat(32_768));
+  });
+
   it('ignores empty chunks', () => {
     const q = new WriteQueue();
     q.push(new Uint8Array(0));
+    q.push('');
     expect(q.empty).to.equal(true);
   });
 });
