@@ -14,7 +14,8 @@
  */
 import type { IAddress } from './address.js';
 import { buildProtocolSafely } from './build-protocol.js';
-import { ConnectError, ReactorNotRestartable, TimeoutError } from './errors.js';
+import { ReactorNotRestartable, TimeoutError, UserError } from './errors.js';
+import type { ConnectError } from './errors.js';
 import { Failure } from './failure.js';
 import type {
   ConnectorState,
@@ -154,7 +155,7 @@ export abstract class BaseConnector<T extends ITCPTransport = ITCPTransport> imp
 
   /**
    * Cancels the attempt in progress: the factory's `clientConnectionFailed`
-   * receives a ConnectError.
+   * receives a UserError (this side gave up; not a network failure).
    * @throws Error if not connecting.
    */
   stopConnecting(): void {
@@ -164,7 +165,7 @@ export abstract class BaseConnector<T extends ITCPTransport = ITCPTransport> imp
       );
     }
     this.attemptFailed(
-      new ConnectError(`The connection attempt to ${this.#destination.toString()} was cancelled`),
+      new UserError(`The connection attempt to ${this.#destination.toString()} was cancelled`),
     );
   }
 
@@ -197,9 +198,10 @@ export abstract class BaseConnector<T extends ITCPTransport = ITCPTransport> imp
   /**
    * The attempt ended without a connection: the factory hears
    * `clientConnectionFailed(reason)`. Ignored unless connecting.
-   * @param error - ConnectionRefusedError, DNSLookupError, another ConnectError, or TimeoutError.
+   * @param error - ConnectionRefusedError, DNSLookupError, another
+   *   ConnectError, or (from this class) UserError and TimeoutError.
    */
-  protected attemptFailed(error: ConnectError | TimeoutError): void {
+  protected attemptFailed(error: ConnectError): void {
     if (this.#state !== 'connecting') return;
     this.#endAttempt();
     this.abandonAttempt();

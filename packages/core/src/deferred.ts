@@ -8,7 +8,7 @@
  * Tests: test/deferred.test.ts
  * @module
  */
-import { AlreadyCalledError, CancelledError, TimeoutError } from './errors.js';
+import { AlreadyCalledError, CancelledError, DeferredTimeoutError } from './errors.js';
 import { Failure } from './failure.js';
 import type { IReactorTime } from './interfaces.js';
 import { Logger } from './log.js';
@@ -298,10 +298,11 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
   }
 
   /**
-   * Fails with `TimeoutError` unless a result arrives within `seconds`: on
-   * timeout, the Deferred is cancelled and the resulting `CancelledError`
-   * becomes a `TimeoutError`. When the chain gets past this point first, the
-   * timer is cancelled.
+   * Fails with `DeferredTimeoutError` unless a result arrives within
+   * `seconds`: on timeout, the Deferred is cancelled and the resulting
+   * `CancelledError` becomes a `DeferredTimeoutError` (not `TimeoutError`,
+   * which is a ConnectError: a failed connect). When the chain gets past this
+   * point first, the timer is cancelled.
    * @param clock the reactor (or a test clock) whose `callLater` times it.
    * @param onTimeoutCancel replaces the conversion: called with the result of
    *   the cancellation and `seconds`; its return value (or throw) continues the chain.
@@ -321,7 +322,7 @@ export class Deferred<T = unknown> implements PromiseLike<T> {
       if (!timedOut) return result;
       if (onTimeoutCancel !== undefined) return onTimeoutCancel(result, seconds);
       if (result instanceof Failure && result.check(CancelledError) !== null) {
-        throw new TimeoutError(`Deferred timed out after ${seconds} seconds`, {
+        throw new DeferredTimeoutError(`Deferred timed out after ${seconds} seconds`, {
           cause: result.value,
         });
       }

@@ -57,7 +57,11 @@ export class ConnectionAborted extends ConnectionLost {
   }
 }
 
-/** An outgoing connection attempt failed. Base of the specific connect errors. */
+/**
+ * An outgoing connection attempt failed. Base of every reason
+ * `clientConnectionFailed` receives, so `reason.check(ConnectError)` is true
+ * for any failed connect; `cause` holds the system error when there is one.
+ */
 export class ConnectError extends TorsionError {
   override readonly code: string = 'TORSION_ERR_CONNECT';
 }
@@ -70,15 +74,83 @@ export class ConnectionRefusedError extends ConnectError {
   }
 }
 
-/** The host name of an outgoing connection could not be resolved. */
+/**
+ * The host name of an outgoing connection could not be resolved.
+ *
+ * A ConnectError, unlike Twisted's (an `IOError`): name resolution is part of
+ * `connectTCP`, so a failed lookup is one more way the connect failed.
+ */
 export class DNSLookupError extends ConnectError {
   override readonly code: string = 'TORSION_ERR_DNS_LOOKUP';
 }
 
-/** An operation (a connection attempt, a Deferred with a timeout) took too long. */
-export class TimeoutError extends TorsionError {
+/** The local address given as `bindAddress` could not be bound (EADDRINUSE, EADDRNOTAVAIL). */
+export class ConnectBindError extends ConnectError {
+  override readonly code: string = 'TORSION_ERR_CONNECT_BIND';
+  constructor(
+    message = 'Could not bind the local address of the connection.',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** No route to the destination (ENETUNREACH, EHOSTUNREACH). */
+export class NoRouteError extends ConnectError {
+  override readonly code: string = 'TORSION_ERR_NO_ROUTE';
+  constructor(message = 'No route to the destination.', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/**
+ * The operating system gave up on the connection attempt (ETIMEDOUT): no
+ * answer to its SYNs. Not a {@link TimeoutError}, which is Torsion's own
+ * `timeout` option running out first.
+ */
+export class TCPTimedOutError extends ConnectError {
+  override readonly code: string = 'TORSION_ERR_TCP_TIMED_OUT';
+  constructor(message = 'The TCP connection attempt timed out.', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/**
+ * This side gave up on the connection attempt: `connector.stopConnecting()`
+ * (or `disconnect()`, or the reactor stopping) while connecting. Base of
+ * {@link TimeoutError}. A reconnecting client can tell its own decision from
+ * a network failure with `reason.check(UserError)`.
+ */
+export class UserError extends ConnectError {
+  override readonly code: string = 'TORSION_ERR_USER';
+  constructor(
+    message = 'The connection attempt was stopped by this side.',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * A connection attempt took longer than the `timeout` option of `connectTCP`.
+ * A {@link UserError}, hence a {@link ConnectError}: the limit is this side's.
+ * A Deferred that times out fails with {@link DeferredTimeoutError} instead.
+ */
+export class TimeoutError extends UserError {
   override readonly code: string = 'TORSION_ERR_TIMEOUT';
   constructor(message = 'User timeout caused connection failure.', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/**
+ * A Deferred got no result in time: `Deferred.addTimeout`, or a client call
+ * such as `echo()` whose whole exchange has a time limit. Not a
+ * ConnectError: the connection may well have been made.
+ */
+export class DeferredTimeoutError extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_DEFERRED_TIMEOUT';
+  constructor(message = 'The Deferred timed out.', options?: ErrorOptions) {
     super(message, options);
   }
 }

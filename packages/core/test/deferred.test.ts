@@ -10,7 +10,13 @@ import {
   reportUnhandledFailures,
   succeed,
 } from '../src/deferred.js';
-import { AlreadyCalledError, CancelledError, TimeoutError } from '../src/errors.js';
+import {
+  AlreadyCalledError,
+  CancelledError,
+  ConnectError,
+  DeferredTimeoutError,
+  TimeoutError,
+} from '../src/errors.js';
 import { Failure } from '../src/failure.js';
 import type { IDelayedCall, IReactorTime } from '../src/interfaces.js';
 import { addLogObserver, type LogEvent } from '../src/log.js';
@@ -590,7 +596,7 @@ describe('Deferred', () => {
   });
 
   describe('addTimeout()', () => {
-    it('fails with TimeoutError and cancels when no result arrives in time', () => {
+    it('fails with DeferredTimeoutError (not a connect TimeoutError) and cancels when no result arrives in time', () => {
       const clock = new FakeClock();
       let cancelled = 0;
       const d = new Deferred<number>(() => (cancelled += 1)).addTimeout(5, clock);
@@ -600,7 +606,9 @@ describe('Deferred', () => {
       clock.advance(0.1);
       expect(cancelled).to.equal(1);
       const failure = seen[0] as Failure;
-      expect(failure.value).to.be.instanceOf(TimeoutError);
+      expect(failure.check(DeferredTimeoutError)).to.equal(DeferredTimeoutError);
+      // A Deferred timing out says nothing about a connection attempt.
+      expect(failure.check(TimeoutError, ConnectError)).to.equal(null);
       expect(failure.value.cause).to.be.instanceOf(CancelledError);
     });
 
@@ -644,7 +652,7 @@ describe('Deferred', () => {
       const seen = recorder(d);
       clock.advance(1);
       expect(innerCancelled).to.equal(1);
-      expect((seen[0] as Failure).value).to.be.instanceOf(TimeoutError);
+      expect((seen[0] as Failure).value).to.be.instanceOf(DeferredTimeoutError);
     });
   });
 

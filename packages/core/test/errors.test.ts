@@ -1,19 +1,25 @@
 import { expect } from 'chai';
 import * as errors from '../src/errors.js';
+import { Failure } from '../src/failure.js';
 
 const {
   AlreadyCalledError,
   AlreadyCancelledError,
   CancelledError,
   CannotListenError,
+  ConnectBindError,
   ConnectError,
   ConnectionAborted,
   ConnectionClosed,
   ConnectionDone,
   ConnectionLost,
   ConnectionRefusedError,
+  DeferredTimeoutError,
   DNSLookupError,
+  NoRouteError,
+  TCPTimedOutError,
   TimeoutError,
+  UserError,
 } = errors;
 
 describe('errors', () => {
@@ -38,9 +44,68 @@ describe('errors', () => {
     expect(new ConnectionDone()).not.to.be.instanceOf(ConnectionLost);
   });
 
-  it('connect failures share ConnectError', () => {
-    expect(new ConnectionRefusedError()).to.be.instanceOf(ConnectError);
-    expect(new DNSLookupError('nope')).to.be.instanceOf(ConnectError);
+  it('pins the codes: they never change', () => {
+    const codes = Object.fromEntries(
+      Object.values(errors)
+        .filter(
+          (value): value is typeof errors.TorsionError =>
+            typeof value === 'function' && value.prototype instanceof Error,
+        )
+        .map((ErrorClass) => [ErrorClass.name, new ErrorClass('x').code]),
+    );
+    expect(codes).to.deep.include({
+      TorsionError: 'TORSION_ERR',
+      ConnectionClosed: 'TORSION_ERR_CONNECTION_CLOSED',
+      ConnectionDone: 'TORSION_ERR_CONNECTION_DONE',
+      ConnectionLost: 'TORSION_ERR_CONNECTION_LOST',
+      ConnectionAborted: 'TORSION_ERR_CONNECTION_ABORTED',
+      ConnectError: 'TORSION_ERR_CONNECT',
+      ConnectionRefusedError: 'TORSION_ERR_CONNECTION_REFUSED',
+      DNSLookupError: 'TORSION_ERR_DNS_LOOKUP',
+      ConnectBindError: 'TORSION_ERR_CONNECT_BIND',
+      NoRouteError: 'TORSION_ERR_NO_ROUTE',
+      TCPTimedOutError: 'TORSION_ERR_TCP_TIMED_OUT',
+      UserError: 'TORSION_ERR_USER',
+      TimeoutError: 'TORSION_ERR_TIMEOUT',
+      DeferredTimeoutError: 'TORSION_ERR_DEFERRED_TIMEOUT',
+      CannotListenError: 'TORSION_ERR_CANNOT_LISTEN',
+      AlreadyCalledError: 'TORSION_ERR_ALREADY_CALLED',
+      AlreadyCancelledError: 'TORSION_ERR_ALREADY_CANCELLED',
+      CancelledError: 'TORSION_ERR_CANCELLED',
+      ReactorAlreadyRunning: 'TORSION_ERR_REACTOR_ALREADY_RUNNING',
+      ReactorNotRunning: 'TORSION_ERR_REACTOR_NOT_RUNNING',
+      ReactorNotRestartable: 'TORSION_ERR_REACTOR_NOT_RESTARTABLE',
+      ReactorAlreadyInstalledError: 'TORSION_ERR_REACTOR_ALREADY_INSTALLED',
+    });
+  });
+
+  it('every reason a failed connect can have is a ConnectError, as docs/clients.md promises', () => {
+    for (const error of [
+      new ConnectionRefusedError(),
+      new DNSLookupError('nope'),
+      new ConnectBindError(),
+      new NoRouteError(),
+      new TCPTimedOutError(),
+      new UserError(),
+      new TimeoutError(),
+    ]) {
+      expect(new Failure(error).check(ConnectError), error.name).to.equal(ConnectError);
+    }
+  });
+
+  it('a connect timeout is a TimeoutError, a UserError and a ConnectError, as in Twisted', () => {
+    const reason = new Failure(new TimeoutError());
+    expect(reason.check(TimeoutError)).to.equal(TimeoutError);
+    expect(reason.check(UserError)).to.equal(UserError);
+    expect(reason.check(ConnectError)).to.equal(ConnectError);
+    // The system's own connect timeout is not this side's decision.
+    expect(new Failure(new TCPTimedOutError()).check(TimeoutError, UserError)).to.equal(null);
+  });
+
+  it('a Deferred timeout is neither a TimeoutError nor a ConnectError', () => {
+    const reason = new Failure(new DeferredTimeoutError());
+    expect(reason.check(TimeoutError, ConnectError)).to.equal(null);
+    expect(reason.check(errors.TorsionError)).to.equal(errors.TorsionError);
   });
 
   it('default messages read like Twisted', () => {

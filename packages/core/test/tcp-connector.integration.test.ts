@@ -4,7 +4,16 @@
 import { expect } from 'chai';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { LookupFunction } from 'node:net';
-import { DNSLookupError, ConnectError, TimeoutError } from '../src/errors.js';
+import {
+  ConnectBindError,
+  ConnectError,
+  ConnectionRefusedError,
+  DNSLookupError,
+  NoRouteError,
+  TCPTimedOutError,
+  TimeoutError,
+  UserError,
+} from '../src/errors.js';
 import type { IDelayedCall, IReactorTime } from '../src/interfaces.js';
 import { Registry } from '../src/internal/registry.js';
 import { connectErrorFor, TCPConnector } from '../src/internal/tcp-connector.js';
@@ -64,7 +73,7 @@ describe('TCPConnector (integration)', () => {
     });
   });
 
-  it('fails with TimeoutError when the reactor clock passes the timeout before the connection is made', async () => {
+  it('fails with TimeoutError (a UserError and a ConnectError) when the reactor clock passes the timeout before the connection is made', async () => {
     const clock = new ManualClock();
     const registry = new Registry(64 * 1024);
     const factory = new RecordingClientFactory(() => new RecordingProtocol());
@@ -81,6 +90,8 @@ describe('TCPConnector (integration)', () => {
     expect(connector.state).to.equal('disconnected');
     const reason = await factory.failed;
     expect(reason.check(TimeoutError)).to.equal(TimeoutError);
+    expect(reason.check(UserError)).to.equal(UserError);
+    expect(reason.check(ConnectError)).to.equal(ConnectError);
     expect(factory.events).to.deep.equal(['startedConnecting', 'clientConnectionFailed']);
     expect([factory.starts, factory.stops]).to.deep.equal([1, 1]);
     expect(registry.empty).to.equal(true);
@@ -136,13 +147,28 @@ describe('TCPConnector (integration)', () => {
   });
 
   it('classifies Node connect errors by code, including Happy Eyeballs aggregates', () => {
-    const errno = (code: string): Error => Object.assign(new Error(code), { code });
+    const errno = (code: string, syscall = 'connect'): Error =>
+      Object.assign(new Error(code), { code, syscall });
     expect(connectErrorFor(errno('EAI_AGAIN'), 'x:1')).to.be.instanceOf(DNSLookupError);
     expect(connectErrorFor(new AggregateError([errno('ECONNREFUSED')]), 'x:1').code).to.equal(
       'TORSION_ERR_CONNECTION_REFUSED',
     );
-    const other = connectErrorFor(errno('EHOSTUNREACH'), 'x:1');
-    expect(other).to.be.instanceOf(ConnectError);
-    expect((other.cause as { code: string }).code).to.equal('EHOSTUNREACH');
+    expect(connectErrorFor(errno('ENETUNREACH'), 'x:1')).to.be.instanceOf(NoRouteError);
+    expect(connectErrorFor(errno('EHOSTUNREACH'), 'x:1')).to.be.instanceOf(NoRouteError);
+    expect(connectErrorFor(errno('ETIMEDOUT'), 'x:1')).to.be.instanceOf(TCPTimedOutError);
+    expect(connectErrorFor(errno('EADDRINUSE', 'bind'), 'x:1')).to.be.instanceOf(ConnectBindError);
+    expect(connectErrorFor(errno('EADDRNOTAVAIL', 'bind'), 'x:1')).to.be.instanceOf(
+      ConnectBindError,
+    );
+    // The last address tried decides: an earlier one may have been cut short by Happy Eyeballs.
+    const aggregate = connectErrorFor(
+      new AggregateError([errno('ETIMEDOUT'), errno('ECONNREFUSED')]),
+      'x:1',
+    );
+    expect(aggregate).to.be.instanceOf(ConnectionRefusedError);
+    expect(aggregate.cause).to.be.instanceOf(AggregateError);
+    const other = connectErrorFor(errno('EPERM'), 'x:1');
+    expect(other.constructor).to.equal(ConnectError);
+    expect((other.cause as { code: string }).code).to.equal('EPERM');
   });
 });

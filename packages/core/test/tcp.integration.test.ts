@@ -5,11 +5,14 @@ import { createServer, type Server } from 'node:net';
 import { IPv4Address, IPv6Address } from '../src/address.js';
 import {
   CannotListenError,
+  ConnectBindError,
+  ConnectError,
   ConnectionAborted,
   ConnectionDone,
   ConnectionLost,
   ConnectionRefusedError,
   ReactorNotRestartable,
+  UserError,
 } from '../src/errors.js';
 import { Factory } from '../src/factory.js';
 import type { Failure } from '../src/failure.js';
@@ -566,18 +569,31 @@ describe('NodeReactor TCP (integration)', () => {
       expect(reason.check(ConnectionDone)).to.equal(ConnectionDone);
     });
 
-    it('stopConnecting cancels an attempt with a ConnectError', async () => {
+    it('stopConnecting cancels an attempt with a UserError, a ConnectError', async () => {
       const port = await listen(new RecordingFactory(() => new EchoingProtocol()));
       const factory = new RecordingClientFactory(() => new RecordingProtocol());
       const connector = reactor.connectTCP('127.0.0.1', port, factory);
       connector.stopConnecting();
       expect(connector.state).to.equal('disconnected');
       const reason = await factory.failed;
+      expect(reason.check(UserError)).to.equal(UserError);
+      expect(reason.check(ConnectError)).to.equal(ConnectError);
       expect(reason.getErrorMessage()).to.match(/cancelled/);
       expect(() => {
         connector.stopConnecting();
       }).to.throw(Error);
       expect(factory.built).to.have.length(0);
+    });
+
+    it('reports a bindAddress this machine does not have as ConnectBindError', async () => {
+      const port = await listen(new RecordingFactory(() => new EchoingProtocol()));
+      const factory = new RecordingClientFactory(() => new RecordingProtocol());
+      // 192.0.2.1 is TEST-NET-1: the local bind fails (EADDRNOTAVAIL) before anything is sent.
+      reactor.connectTCP('127.0.0.1', port, factory, { bindAddress: { host: '192.0.2.1' } });
+      const reason = await factory.failed;
+      expect(reason.check(ConnectBindError)).to.equal(ConnectBindError);
+      expect(reason.check(ConnectError)).to.equal(ConnectError);
+      expect((reason.value.cause as NodeJS.ErrnoException).code).to.equal('EADDRNOTAVAIL');
     });
   });
 

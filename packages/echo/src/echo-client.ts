@@ -11,9 +11,9 @@ import {
   ClientFactory,
   ConnectionDone,
   Deferred,
+  DeferredTimeoutError,
   Failure,
   Protocol,
-  TimeoutError,
   getReactor,
 } from '@torsion/core';
 import type {
@@ -38,7 +38,7 @@ export interface EchoClientOptions {
   reactor?: IReactorTCP & IReactorTime;
   /**
    * Seconds the whole exchange (connecting, sending, receiving the echo) may
-   * take before it fails with TimeoutError. Default 30.
+   * take before it fails with DeferredTimeoutError. Default 30.
    */
   timeout?: number;
 }
@@ -118,8 +118,8 @@ class EchoClientFactory extends ClientFactory {
  * @param options - see {@link EchoClientOptions}.
  * @returns a Deferred that fires with every byte the server sent back, once
  *   it closed the connection cleanly; or fails with ConnectionRefusedError (or
- *   another ConnectError), TimeoutError, or ConnectionLost if the connection
- *   broke. Cancelling it closes the connection.
+ *   another ConnectError), DeferredTimeoutError, or ConnectionLost if the
+ *   connection broke. Cancelling it closes the connection.
  * @throws TypeError if `data` is neither a Uint8Array nor a string.
  * @throws RangeError if `timeout` is not a number of seconds > 0.
  */
@@ -155,7 +155,7 @@ export function echo(data: WriteData, options: EchoClientOptions): Deferred<Buff
   timer = reactor.callLater(timeout, () => {
     finish(
       new Failure(
-        new TimeoutError(
+        new DeferredTimeoutError(
           `echo to ${host}:${String(port)} got no complete reply within ${String(timeout)} seconds`,
         ),
       ),

@@ -3,7 +3,13 @@
 import { expect } from 'chai';
 import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { CancelledError, ConnectionRefusedError, NodeReactor, TimeoutError } from '@torsion/core';
+import {
+  CancelledError,
+  ConnectError,
+  ConnectionRefusedError,
+  DeferredTimeoutError,
+  NodeReactor,
+} from '@torsion/core';
 import type { IListeningPort } from '@torsion/core';
 import { EchoFactory } from '../src/echo.js';
 import { LineEchoFactory } from '../src/line-echo.js';
@@ -94,13 +100,14 @@ describe('echo() client', function () {
     expect(error).to.be.instanceOf(ConnectionRefusedError);
   });
 
-  it('fails with TimeoutError when the server never answers', async () => {
+  it('fails with DeferredTimeoutError, not a ConnectError, when the server never answers', async () => {
     const port = await silentServer();
     const error = await echo('x', { host: '127.0.0.1', port, reactor, timeout: 0.2 }).then(
       () => null,
       (err: unknown) => err,
     );
-    expect(error).to.be.instanceOf(TimeoutError);
+    expect(error).to.be.instanceOf(DeferredTimeoutError);
+    expect(error).not.to.be.instanceOf(ConnectError);
   });
 
   it('fails with CancelledError when cancelled', async () => {

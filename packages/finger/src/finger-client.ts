@@ -9,13 +9,13 @@ import {
   ClientFactory,
   ConnectionDone,
   Deferred,
+  DeferredTimeoutError,
   type Failure,
   type IConnector,
   type IDelayedCall,
   type IReactorTCP,
   type IReactorTime,
   Protocol,
-  TimeoutError,
   getReactor,
 } from '@torsion/core';
 import { FingerReplyTooLongError } from './errors.js';
@@ -107,8 +107,10 @@ export interface FingerOptions {
  * @returns a Deferred of the reply as text: decoded as UTF-8, with line
  *   endings turned into `\n` and control characters other than TAB removed
  *   (RFC 1288 §3.3: a hostile server must not drive the terminal). It fails
- *   with ConnectionRefusedError, DNSLookupError or another ConnectError,
- *   TimeoutError, ConnectionLost, or {@link FingerReplyTooLongError}.
+ *   with ConnectionRefusedError, DNSLookupError or another ConnectError
+ *   (TimeoutError among them, if connecting alone took `timeout`),
+ *   DeferredTimeoutError (no whole reply within `timeout`), ConnectionLost,
+ *   or {@link FingerReplyTooLongError}.
  *   Cancelling it drops the connection.
  * @throws RangeError for a bad port or timeout; TypeError for an empty host.
  */
@@ -163,7 +165,9 @@ export function finger(query: string, options: FingerOptions): Deferred<string> 
   connector = attempt;
   timer = reactor.callLater(timeout, () => {
     timer = null;
-    settle(new TimeoutError(`No finger reply from ${host}:${port} within ${timeout} seconds`));
+    settle(
+      new DeferredTimeoutError(`No finger reply from ${host}:${port} within ${timeout} seconds`),
+    );
     attempt.disconnect();
   });
   return result;

@@ -1,11 +1,12 @@
 // FingerClient and finger() against in-memory servers and a fake reactor.
 import { expect } from 'chai';
 import {
+  ConnectError,
   ConnectionLost,
   ConnectionRefusedError,
   type Deferred,
+  DeferredTimeoutError,
   Failure,
-  TimeoutError,
 } from '@torsion/core';
 import {
   MemoryReactorClock,
@@ -92,14 +93,15 @@ describe('finger()', () => {
     expect(seen.error).to.be.instanceOf(ConnectionLost);
   });
 
-  it('fails with TimeoutError when no reply comes in time, and disconnects', () => {
+  it('fails with DeferredTimeoutError (not a ConnectError) when no reply comes in time, and disconnects', () => {
     const reactor = new MemoryReactorClock();
     const seen = outcome(finger('a', { host: 'h', reactor, timeout: 3 }));
     const conn = reactor.tcpClients[0]!.connector.completeConnection()!;
     reactor.advance(2.9);
     expect(seen.error).to.equal(undefined);
     reactor.advance(0.1);
-    expect(seen.error).to.be.instanceOf(TimeoutError);
+    expect(seen.error).to.be.instanceOf(DeferredTimeoutError);
+    expect(seen.error).not.to.be.instanceOf(ConnectError);
     expect(conn.transport.disconnecting).to.equal(true);
   });
 

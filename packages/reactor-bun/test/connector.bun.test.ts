@@ -8,8 +8,11 @@ import {
   ConnectionDone,
   ConnectionRefusedError,
   DNSLookupError,
+  NoRouteError,
   OpenResources,
+  TCPTimedOutError,
   TimeoutError,
+  UserError,
 } from '@torsion/core';
 import type { Failure, IAddress, IConnector, IDelayedCall, IReactorTime } from '@torsion/core';
 import { BunTCPConnector, connectErrorFor } from '../src/internal/bun-tcp-connector.js';
@@ -142,14 +145,15 @@ describe('BunReactor.connectTCP (loopback)', () => {
     expect(reason.check(ConnectionRefusedError)).to.equal(ConnectionRefusedError);
   });
 
-  it('cancels with stopConnecting(): ConnectError, and throws when not connecting', async () => {
+  it('cancels with stopConnecting(): UserError, a ConnectError, and throws when not connecting', async () => {
     const { port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     const factory = new RecordingClientFactory(() => new RecordingProtocol());
     const connector = reactor.connectTCP('127.0.0.1', port, factory);
     connector.stopConnecting();
     const reason = await factory.failed;
+    expect(reason.check(UserError)).to.equal(UserError);
     expect(reason.check(ConnectError)).to.equal(ConnectError);
-    expect(reason.check(ConnectionRefusedError)).to.equal(null);
+    expect(reason.check(ConnectionRefusedError, TimeoutError)).to.equal(null);
     expect(() => connector.stopConnecting()).to.throw(/needs a connection attempt/);
     // The abandoned socket never reaches the factory.
     await Bun.sleep(30);
@@ -169,7 +173,7 @@ describe('BunReactor.connectTCP (loopback)', () => {
     expect(reason.check(ConnectionDone)).to.equal(ConnectionDone);
   });
 
-  it('times out by the reactor clock with TimeoutError, and drops the late connection', async () => {
+  it('times out by the reactor clock with TimeoutError (a UserError, a ConnectError), and drops the late connection', async () => {
     const { port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     const clock = new ManualClock();
     const resources = new OpenResources();
@@ -188,6 +192,8 @@ describe('BunReactor.connectTCP (loopback)', () => {
     expect(connector.state).to.equal('disconnected');
     const reason = await factory.failed;
     expect(reason.check(TimeoutError)).to.equal(TimeoutError);
+    expect(reason.check(UserError)).to.equal(UserError);
+    expect(reason.check(ConnectError)).to.equal(ConnectError);
     expect(factory.events).to.deep.equal(['startedConnecting', 'clientConnectionFailed']);
     expect(resources.empty).to.equal(true);
     await Bun.sleep(30);
@@ -237,9 +243,11 @@ describe('BunReactor.connectTCP (loopback)', () => {
     expect(connectErrorFor(errno('ENOTFOUND'), 'x:1')).to.be.instanceOf(DNSLookupError);
     expect(connectErrorFor(errno('EAI_AGAIN'), 'x:1')).to.be.instanceOf(DNSLookupError);
     expect(connectErrorFor(errno('DNS_ENOTFOUND'), 'x:1')).to.be.instanceOf(DNSLookupError);
-    const other = connectErrorFor(errno('ENETUNREACH'), 'x:1');
-    expect(other).to.be.instanceOf(ConnectError);
-    expect(other).not.to.be.instanceOf(ConnectionRefusedError);
+    expect(connectErrorFor(errno('ENETUNREACH'), 'x:1')).to.be.instanceOf(NoRouteError);
+    expect(connectErrorFor(errno('EHOSTUNREACH'), 'x:1')).to.be.instanceOf(NoRouteError);
+    expect(connectErrorFor(errno('ETIMEDOUT'), 'x:1')).to.be.instanceOf(TCPTimedOutError);
+    const other = connectErrorFor(errno('EPERM'), 'x:1');
+    expect(other.constructor).to.equal(ConnectError);
     expect(other.cause).to.be.instanceOf(Error);
   });
 });

@@ -11,7 +11,14 @@ import { Socket } from 'node:net';
 import type { LookupFunction, TcpSocketConnectOpts } from 'node:net';
 import { addressFor } from '../address.js';
 import { BaseConnector } from '../base-connector.js';
-import { ConnectError, ConnectionRefusedError, DNSLookupError } from '../errors.js';
+import {
+  ConnectBindError,
+  ConnectError,
+  ConnectionRefusedError,
+  DNSLookupError,
+  NoRouteError,
+  TCPTimedOutError,
+} from '../errors.js';
 import type { IClientFactory, IProtocol, IReactorTime } from '../interfaces.js';
 import { Logger } from '../log.js';
 import type { Registry } from './registry.js';
@@ -36,40 +43,59 @@ export interface ConnectorSettings {
   readonly lookup?: LookupFunction;
 }
 
-/** The Node error code of a connect failure (Happy Eyeballs reports an AggregateError). */
-function errorCode(err: Error): string | undefined {
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string') return code;
+/**
+ * The error that decides a connect failure's class. Happy Eyeballs reports an
+ * AggregateError of every address tried: the last one decides, since the
+ * earlier ones may have been abandoned after Node's short per-address timeout
+ * (ETIMEDOUT) while the last attempt ran to its real end.
+ */
+function decisiveError(err: Error): Error & { code?: unknown; syscall?: unknown } {
   if (err instanceof AggregateError) {
-    for (const inner of err.errors) {
-      if (inner instanceof Error) {
-        const innerCode = errorCode(inner);
-        if (innerCode !== undefined) return innerCode;
+    for (const inner of (err.errors as unknown[]).slice().reverse()) {
+      if (inner instanceof Error && typeof (inner as { code?: unknown }).code === 'string') {
+        return decisiveError(inner);
       }
     }
   }
-  return undefined;
+  return err;
 }
 
-/** Classifies a Node connect error as ConnectionRefusedError, DNSLookupError or ConnectError. */
+/**
+ * Classifies a Node connect error as ConnectionRefusedError, DNSLookupError,
+ * ConnectBindError, NoRouteError, TCPTimedOutError, or else ConnectError.
+ */
 export function connectErrorFor(err: Error, destination: string): ConnectError {
-  switch (errorCode(err)) {
+  const decisive = decisiveError(err);
+  const options = { cause: err };
+  // Node fails the local bind of `bindAddress` with syscall 'bind', whatever the errno.
+  if (decisive.syscall === 'bind') {
+    return new ConnectBindError(
+      `Could not bind the local address to connect to ${destination}: ${decisive.message}`,
+      options,
+    );
+  }
+  switch (decisive.code) {
     case 'ECONNREFUSED':
-      return new ConnectionRefusedError(`Connection to ${destination} was refused`, {
-        cause: err,
-      });
+      return new ConnectionRefusedError(`Connection to ${destination} was refused`, options);
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'EAI_NONAME':
     case 'EAI_NODATA':
     case 'EAI_FAIL':
-      return new DNSLookupError(`DNS lookup failed for ${destination}: ${err.message}`, {
-        cause: err,
-      });
+      return new DNSLookupError(
+        `DNS lookup failed for ${destination}: ${decisive.message}`,
+        options,
+      );
+    case 'ENETUNREACH':
+    case 'EHOSTUNREACH':
+      return new NoRouteError(`No route to ${destination}: ${decisive.message}`, options);
+    case 'ETIMEDOUT':
+      return new TCPTimedOutError(
+        `The system timed out connecting to ${destination}: ${decisive.message}`,
+        options,
+      );
     default:
-      return new ConnectError(`Could not connect to ${destination}: ${err.message}`, {
-        cause: err,
-      });
+      return new ConnectError(`Could not connect to ${destination}: ${decisive.message}`, options);
   }
 }
 

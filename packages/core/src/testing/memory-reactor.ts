@@ -12,12 +12,12 @@ import type { IAddress } from '../address.js';
 import { Clock } from '../clock.js';
 import { Deferred, succeed } from '../deferred.js';
 import {
-  ConnectError,
   ConnectionDone,
   ConnectionRefusedError,
   ReactorAlreadyRunning,
   ReactorNotRestartable,
   ReactorNotRunning,
+  UserError,
 } from '../errors.js';
 import { Failure } from '../failure.js';
 import type {
@@ -249,7 +249,8 @@ export class FakeConnector implements IConnector {
   }
 
   /**
-   * Cancels the attempt: the factory's `clientConnectionFailed` gets a ConnectError.
+   * Cancels the attempt: the factory's `clientConnectionFailed` gets a
+   * UserError, as from a real connector.
    * @throws Error if not connecting.
    */
   stopConnecting(): void {
@@ -257,7 +258,7 @@ export class FakeConnector implements IConnector {
       throw new Error(`Cannot stop connecting: the connector is ${this.#state}`);
     }
     this.#stopConnectingCalls += 1;
-    this.failConnection(new ConnectError('The connection attempt was stopped'));
+    this.failConnection(new UserError('The connection attempt was stopped'));
   }
 
   getDestination(): IAddress {

@@ -5,8 +5,9 @@
  * is resolved against the network's hosts (DNSLookupError when unknown), the
  * SYN crosses the link, and the attempt ends in a connection (one round
  * trip), ConnectionRefusedError (nothing listens, or the port is refused:
- * also one round trip), or TimeoutError (the address has no host, or a
- * partition holds the SYN until the timeout).
+ * also one round trip), ConnectBindError (a `bindAddress` the host cannot
+ * bind), or TimeoutError (the address has no host, or a partition holds the
+ * SYN until the timeout).
  *
  * Tests: test/testing/simulated-reactor.test.ts
  * @module
@@ -15,7 +16,7 @@ import { addressFor, IPv4Address } from '../address.js';
 import type { IAddress } from '../address.js';
 import { BaseConnector } from '../base-connector.js';
 import type { DelayedCall } from '../delayed-call.js';
-import { ConnectError, ConnectionRefusedError, DNSLookupError } from '../errors.js';
+import { ConnectBindError, ConnectionRefusedError, DNSLookupError } from '../errors.js';
 import type { IClientFactory, IProtocol } from '../interfaces.js';
 import { Logger } from '../log.js';
 import type { OpenResources } from '../open-resources.js';
@@ -150,7 +151,7 @@ export class SimulatedConnector extends BaseConnector<SimulatedTransport> {
       bindAddress.host !== from.address
     ) {
       connector.attemptFailed(
-        new ConnectError(`Could not bind to ${bindAddress.host}`, {
+        new ConnectBindError(`Could not bind to ${bindAddress.host}`, {
           cause: systemError(
             'EADDRNOTAVAIL',
             `${bindAddress.host} is not an address of ${from.toString()}`,
@@ -167,7 +168,7 @@ export class SimulatedConnector extends BaseConnector<SimulatedTransport> {
         : network.allocatePort(from);
     if (localPort === undefined) {
       connector.attemptFailed(
-        new ConnectError(`Could not bind a local port on ${from.toString()}`, {
+        new ConnectBindError(`Could not bind a local port on ${from.toString()}`, {
           cause: systemError('EADDRINUSE', 'address already in use'),
         }),
       );

@@ -11,6 +11,7 @@ import {
   ReactorAlreadyRunning,
   ReactorNotRestartable,
   ReactorNotRunning,
+  UserError,
 } from '../../src/errors.js';
 import { ClientFactory, Factory } from '../../src/factory.js';
 import type { Failure } from '../../src/failure.js';
@@ -313,10 +314,11 @@ describe('FakeConnector', () => {
     expect(factory.events).to.deep.equal(['startedConnecting 127.0.0.1:1079']);
   });
 
-  it('stopConnecting fails the attempt with a ConnectError', () => {
+  it('stopConnecting fails the attempt with a UserError (a ConnectError), as a real connector', () => {
     const { factory, connector } = connect();
     connector.stopConnecting();
     expect(connector.stopConnectingCalls).to.equal(1);
+    expect(factory.reasons[0]!.check(UserError)).to.equal(UserError);
     expect(factory.reasons[0]!.check(ConnectError)).to.equal(ConnectError);
     expect(() => connector.stopConnecting()).to.throw(Error, /disconnected/);
   });

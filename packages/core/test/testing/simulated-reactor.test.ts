@@ -7,12 +7,14 @@ import { deferLater } from '../../src/defer-later.js';
 import { Deferred } from '../../src/deferred.js';
 import {
   CannotListenError,
+  ConnectBindError,
   ConnectError,
   ConnectionDone,
   ConnectionRefusedError,
   DNSLookupError,
   ReactorNotRestartable,
   TimeoutError,
+  UserError,
 } from '../../src/errors.js';
 import { Factory } from '../../src/factory.js';
 import type { Failure } from '../../src/failure.js';
@@ -243,21 +245,45 @@ describe('SimulatedReactor', () => {
       expect(known.built[0]?.transport.getPeer().toString()).to.equal('10.1.2.3:80');
     });
 
-    it('times out (TimeoutError) connecting to an address no host has', async () => {
+    it('times out (TimeoutError, a UserError and a ConnectError) connecting to an address no host has', async () => {
       const reactor = new SimulatedReactor({ seed: 1 });
       const client = new RecordingClientFactory(() => new RecordingProtocol());
       reactor.connectTCP('10.200.0.1', 80, client, { timeout: 7 });
-      expect((await client.failed).check(TimeoutError)).to.equal(TimeoutError);
+      const reason = await client.failed;
+      expect(reason.check(TimeoutError)).to.equal(TimeoutError);
+      expect(reason.check(UserError)).to.equal(UserError);
+      expect(reason.check(ConnectError)).to.equal(ConnectError);
       expect(reactor.seconds()).to.equal(7);
     });
 
-    it('stopConnecting reports a ConnectError, and connect() retries', async () => {
+    it('reports ConnectBindError for a bindAddress the host cannot bind', async () => {
+      const reactor = new SimulatedReactor({ seed: 1 });
+      reactor.listenTCP(8000, Factory.forProtocol(EchoingProtocol));
+      const foreign = new RecordingClientFactory(() => new RecordingProtocol());
+      reactor.connectTCP('127.0.0.1', 8000, foreign, { bindAddress: { host: '10.9.9.9' } });
+      const notOurs = await foreign.failed;
+      expect(notOurs.check(ConnectBindError)).to.equal(ConnectBindError);
+      expect(notOurs.check(ConnectError)).to.equal(ConnectError);
+      expect(notOurs.value.cause).to.have.property('code', 'EADDRNOTAVAIL');
+      const taken = new RecordingClientFactory(() => new RecordingProtocol());
+      reactor.connectTCP('127.0.0.1', 8000, taken, {
+        bindAddress: { host: '127.0.0.1', port: 8000 },
+      });
+      const inUse = await taken.failed;
+      expect(inUse.check(ConnectBindError)).to.equal(ConnectBindError);
+      expect(inUse.value.cause).to.have.property('code', 'EADDRINUSE');
+    });
+
+    it('stopConnecting reports a UserError (a ConnectError), and connect() retries', async () => {
       const reactor = new SimulatedReactor({ seed: 1, link: { latency: 1 } });
       reactor.listenTCP(8000, Factory.forProtocol(EchoingProtocol));
       const client = new RecordingClientFactory(() => new RecordingProtocol());
       const connector = reactor.connectTCP('127.0.0.1', 8000, client);
       connector.stopConnecting();
-      expect((await client.failed).check(ConnectError)).to.equal(ConnectError);
+      const reason = await client.failed;
+      expect(reason.check(UserError)).to.equal(UserError);
+      expect(reason.check(ConnectError)).to.equal(ConnectError);
+      expect(reason.check(TimeoutError)).to.equal(null);
       expect(() => connector.stopConnecting()).to.throw(/not|needs/);
       connector.connect();
       await deferLater(reactor, 2);

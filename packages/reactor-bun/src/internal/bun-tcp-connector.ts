@@ -21,6 +21,8 @@ import {
   ConnectionRefusedError,
   DNSLookupError,
   Logger,
+  NoRouteError,
+  TCPTimedOutError,
 } from '@torsion/core';
 import type { IClientFactory, IProtocol, IReactorTime, OpenResources } from '@torsion/core';
 import type { SocketHandler } from 'bun';
@@ -79,7 +81,11 @@ function errorCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Classifies a Bun connect error as ConnectionRefusedError, DNSLookupError or ConnectError. */
+/**
+ * Classifies a Bun connect error as ConnectionRefusedError, DNSLookupError,
+ * NoRouteError, TCPTimedOutError, or else ConnectError (as core's Node
+ * connector does; Bun has no `bindAddress`, so no ConnectBindError).
+ */
 export function connectErrorFor(err: unknown, destination: string): ConnectError {
   const error = err instanceof Error ? err : new Error(String(err));
   const code = errorCode(err);
@@ -92,6 +98,15 @@ export function connectErrorFor(err: unknown, destination: string): ConnectError
     return new DNSLookupError(`DNS lookup failed for ${destination}: ${error.message}`, {
       cause: error,
     });
+  }
+  if (code === 'ENETUNREACH' || code === 'EHOSTUNREACH') {
+    return new NoRouteError(`No route to ${destination}: ${error.message}`, { cause: error });
+  }
+  if (code === 'ETIMEDOUT') {
+    return new TCPTimedOutError(
+      `The system timed out connecting to ${destination}: ${error.message}`,
+      { cause: error },
+    );
   }
   return new ConnectError(`Could not connect to ${destination}: ${error.message}`, {
     cause: error,

@@ -10,6 +10,7 @@ import {
   ConnectionAborted,
   ConnectionDone,
   ReactorNotRestartable,
+  UserError,
 } from '@torsion/core';
 import { Harness, LOOPBACK, reactorTest } from '../internal/harness.js';
 import type { TestSpec } from '../internal/harness.js';
@@ -59,6 +60,7 @@ export function shutdownTests(settings: SuiteSettings): void {
       await h.done;
       // Cancelled while connecting, or connected just in time and then closed.
       if (factory.failed.called) {
+        expect(factory.failed.value.check(UserError)).to.equal(UserError);
         expect(factory.failed.value.check(ConnectError)).to.equal(ConnectError);
       } else {
         expect((await factory.lost).check(ConnectionDone)).to.equal(ConnectionDone);
