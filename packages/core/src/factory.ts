@@ -19,15 +19,30 @@ const log = new Logger('torsion.factory');
  * anything more.
  */
 export class Factory implements IProtocolFactory {
-  /** The class `buildProtocol` instantiates. */
+  /**
+   * The class `buildProtocol` instantiates. After
+   * {@link Factory.forProtocol}`(P, ...args)` this is `P` itself (code that
+   * inspects it sees the class it gave), and `buildProtocol` passes `args`
+   * to it; build through `buildProtocol` rather than with `new` on it.
+   */
   protocol: ProtocolClass | null = null;
   /** How many ports and connectors use this factory now. */
   numPorts = 0;
   /** Log start and stop at `info` level when true. */
   noisy = false;
+  /** The class forProtocol was given, and the arguments buildProtocol passes to it. */
+  #boundProtocol: unknown = null;
+  #boundArgs: readonly unknown[] = [];
 
   /**
-   * A factory whose protocols are `new protocol(...args)`.
+   * A factory whose protocols are `new protocol(...args)`; its
+   * {@link Factory.protocol} is `protocol` itself.
+   *
+   * The arguments belong to that class: if `factory.protocol` is later set to
+   * another class, `buildProtocol` builds it with no arguments (they were
+   * written for the other constructor), and setting `protocol` back to the
+   * class passed here binds them again.
+   *
    * @example `reactor.listenTCP(0, Factory.forProtocol(Echo))`
    */
   static forProtocol<A extends unknown[]>(
@@ -35,12 +50,10 @@ export class Factory implements IProtocolFactory {
     ...args: A
   ): Factory {
     const factory = new this();
-    factory.protocol = class extends protocol {
-      constructor() {
-        super(...args);
-      }
-    };
-    Object.defineProperty(factory.protocol, 'name', { value: protocol.name });
+    // The class itself, not a subclass that binds the arguments: identity is kept.
+    factory.protocol = protocol;
+    factory.#boundProtocol = protocol;
+    factory.#boundArgs = args;
     return factory;
   }
 
@@ -79,7 +92,9 @@ export class Factory implements IProtocolFactory {
     if (this.protocol === null) {
       throw new Error(`${this.constructor.name}.protocol is not set: nothing to build`);
     }
-    const built = new this.protocol();
+    // Typed to take arguments: after forProtocol it is a class that needs the bound ones.
+    const Class: new (...args: readonly unknown[]) => IProtocol = this.protocol;
+    const built = Class === this.#boundProtocol ? new Class(...this.#boundArgs) : new Class();
     if ('factory' in built) (built as { factory: unknown }).factory = this;
     return built;
   }
@@ -95,7 +110,7 @@ export class ClientFactory extends Factory implements IClientFactory {
     void connector;
   }
 
-  /** The attempt failed; `reason` wraps a ConnectError or TimeoutError. */
+  /** The attempt failed; `reason` wraps a ConnectError (TimeoutError and UserError are ones). */
   clientConnectionFailed(connector: IConnector, reason: Failure): void {
     void connector;
     void reason;

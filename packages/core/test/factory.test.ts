@@ -5,6 +5,7 @@ import { Failure } from '../src/failure.js';
 import type { IConnector } from '../src/interfaces.js';
 import { addLogObserver, type LogEvent } from '../src/log.js';
 import { Protocol } from '../src/protocol.js';
+import { ReconnectingClientFactory } from '../src/reconnecting-client-factory.js';
 
 const addr = new IPv4Address('TCP', '127.0.0.1', 4242);
 
@@ -41,6 +42,57 @@ describe('Factory', () => {
     expect([first.greeting, first.times]).to.deep.equal(['hi', 2]);
     expect(first.factory).to.equal(factory);
     expect(factory.protocol?.name).to.equal('Greeter');
+  });
+
+  it('forProtocol() keeps the class itself as `protocol`, as code that inspects it expects', () => {
+    class Greeter extends Protocol {
+      constructor(readonly greeting: string) {
+        super();
+      }
+    }
+    class Plain extends Protocol {}
+    const factory = Factory.forProtocol(Greeter, 'hi');
+    expect(factory.protocol).to.equal(Greeter);
+    expect(Factory.forProtocol(Plain).protocol).to.equal(Plain);
+    const built = factory.buildProtocol(addr) as Greeter;
+    expect(built.constructor).to.equal(Greeter);
+    expect(built.greeting).to.equal('hi');
+  });
+
+  it('forProtocol() arguments go to their class only: not to a protocol set later, again once it is back', () => {
+    const seen: unknown[][] = [];
+    class Greeter extends Protocol {
+      constructor(...args: unknown[]) {
+        super();
+        seen.push(args);
+      }
+    }
+    class Other extends Protocol {
+      constructor(...args: unknown[]) {
+        super();
+        seen.push(args);
+      }
+    }
+    const factory = Factory.forProtocol(Greeter, 'hi', 2);
+    factory.protocol = Other;
+    expect(factory.buildProtocol(addr)).to.be.instanceOf(Other);
+    factory.protocol = Greeter;
+    expect(factory.buildProtocol(addr)).to.be.instanceOf(Greeter);
+    expect(seen).to.deep.equal([[], ['hi', 2]]);
+  });
+
+  it('forProtocol() on ClientFactory and ReconnectingClientFactory keeps the class and the arguments', () => {
+    class Greeter extends Protocol {
+      constructor(readonly greeting: string) {
+        super();
+      }
+    }
+    for (const FactoryClass of [ClientFactory, ReconnectingClientFactory]) {
+      const factory = FactoryClass.forProtocol(Greeter, 'hey');
+      expect(factory).to.be.instanceOf(FactoryClass);
+      expect(factory.protocol).to.equal(Greeter);
+      expect((factory.buildProtocol(addr) as Greeter).greeting).to.equal('hey');
+    }
   });
 
   it('forProtocol() on a subclass builds that subclass', () => {
