@@ -2,9 +2,13 @@
  * `BunTCPPort`: a `Bun.listen` listener seen through IListeningPort, with the
  * semantics of core's Node port. Bun binds synchronously and throws when it
  * cannot; the port turns that into a failed `whenListening()` (logged when
- * nobody asks), never an exception out of `listenTCP`.
+ * nobody asks), never an exception out of `listenTCP`. When the process runs
+ * out of file descriptors, the port closes the connections it has none for
+ * and stops listening while none is spare (see descriptor-guard.ts): Bun's
+ * listener would otherwise spin.
  *
- * Tests: test/listen.bun.test.ts, test/transport.bun.test.ts
+ * Tests: test/listen.bun.test.ts, test/transport.bun.test.ts,
+ * test/descriptor-exhaustion.bun.test.ts
  * @module
  */
 import {
@@ -23,6 +27,8 @@ import type { IAddress, IListeningPort, IProtocolFactory, OpenResources } from '
 import type { SocketHandler } from 'bun';
 import { BunTCPTransport } from './bun-tcp-transport.js';
 import type { BunSocket, SocketData } from './bun-tcp-transport.js';
+import { spareDescriptors, unwatchDescriptors, watchDescriptors } from './descriptor-guard.js';
+import type { DescriptorWatcher } from './descriptor-guard.js';
 
 const log = new Logger('torsion.bun');
 
@@ -42,6 +48,39 @@ const LISTEN_HANDLERS: SocketHandler<SocketData> = {
   ...BunTCPTransport.handlers,
 };
 
+/** Bun's listener, as the port uses it. */
+interface BunListener {
+  readonly hostname: string;
+  readonly port: number;
+  stop(closeActiveConnections?: boolean): void;
+}
+
+/**
+ * How long, in milliseconds, nothing must have happened (no connection closed
+ * at once, no pause) before a shortage is over. A server that hovers at its
+ * limit closes a connection now and then; this keeps its log to one line
+ * when the shortage starts and one when it ends, rather than a pair per
+ * connection.
+ */
+const SHORTAGE_QUIET_MS = 5000;
+
+/**
+ * One stretch of time during which the port ran out of file descriptors:
+ * logged once when it starts and once when it ends, never per connection.
+ */
+interface Shortage {
+  /** `performance.now()` when it started. */
+  readonly since: number;
+  /** Connections closed at once because they took the last descriptor. */
+  closed: number;
+  /** Times the port stopped listening for want of a descriptor. */
+  pauses: number;
+  /** `performance.now()` when a connection was last closed or the port last paused or resumed. */
+  lastEvent: number;
+  /** Why listening again failed, when not for want of descriptors; reported once. */
+  relistenError: string | null;
+}
+
 /** Where a port needs to put what it opens. */
 export interface PortSettings {
   readonly resources: OpenResources;
@@ -57,13 +96,18 @@ export interface PortSettings {
  * runs once the port has stopped listening. A port that never bound calls
  * neither.
  */
-export class BunTCPPort implements IListeningPort {
+export class BunTCPPort implements IListeningPort, DescriptorWatcher {
   readonly #settings: PortSettings;
   readonly #factory: IProtocolFactory;
   readonly #requestedPort: number;
   readonly #interface: string;
-  #listener: { stop(closeActiveConnections?: boolean): void } | null = null;
+  /** `null` when closed, or while listening is paused for want of descriptors. */
+  #listener: BunListener | null = null;
+  /** The hostname the listener was bound to, to bind again after a pause. */
+  #boundHostname = '';
   #state: PortState = 'closed';
+  /** The current shortage of file descriptors, if any. */
+  #shortage: Shortage | null = null;
   #host: IAddress;
   #failure: CannotListenError | null = null;
   /** Someone asked `whenListening()` after the bind failed. */
@@ -108,9 +152,11 @@ export class BunTCPPort implements IListeningPort {
       }
     }
     this.#listener = listener;
+    this.#boundHostname = listener.hostname;
     this.#host = addressFor('TCP', listener.hostname, listener.port);
     this.#state = 'listening';
     this.#settings.resources.addPort(this);
+    watchDescriptors(this);
     callMethodSafely(
       log,
       'Unhandled error in doStart',
@@ -147,7 +193,9 @@ export class BunTCPPort implements IListeningPort {
     }
     if (this.#state === 'listening') {
       this.#state = 'stopping';
+      unwatchDescriptors(this);
       // `false`: accepted connections are the protocols' to close, not the port's.
+      // No listener while paused for want of descriptors: nothing to close then.
       this.#listener?.stop(false);
       this.#listener = null;
       setImmediate(BunTCPPort.#finishStop, this);
@@ -180,6 +228,16 @@ export class BunTCPPort implements IListeningPort {
       socket.terminate();
       return;
     }
+    if (!spareDescriptors()) {
+      // This connection took the last free descriptor: served, it would leave
+      // Bun's next accept() none, and Bun spins on a failed accept(). Closed
+      // now, it gives the descriptor back to that accept(), which drains the
+      // backlog one reset at a time (libuv's EMFILE trick).
+      socket.data = null;
+      socket.terminate();
+      this.#noteShortage().closed++;
+      return;
+    }
     const peer = addressFor('TCP', remoteHost, socket.remotePort);
     const host = this.#localAddress(socket);
     const protocol = buildProtocolSafely(log, this.#factory, peer);
@@ -201,6 +259,82 @@ export class BunTCPPort implements IListeningPort {
   }
 
   /**
+   * The watch's check: `spare` is whether a file descriptor is free. With
+   * none, Bun's `accept()` fails and spins, so the port stops listening,
+   * which also resets the connections waiting in the backlog; it listens
+   * again once two descriptors are free: one for the listening socket, one
+   * for Bun to accept with.
+   * @internal
+   */
+  descriptorsChecked(spare: boolean): void {
+    if (this.#state !== 'listening') return;
+    const shortage = this.#shortage;
+    if (this.#listener !== null) {
+      if (!spare) {
+        this.#listener.stop(false);
+        this.#listener = null;
+        this.#noteShortage().pauses++;
+      } else if (
+        shortage !== null &&
+        performance.now() - shortage.lastEvent >= SHORTAGE_QUIET_MS &&
+        spareDescriptors(2)
+      ) {
+        this.#endShortage(shortage);
+      }
+      return;
+    }
+    if (shortage === null || !spareDescriptors(2)) return;
+    shortage.lastEvent = performance.now();
+    try {
+      this.#listener = this.#bind(this.#boundHostname, this.#host.port);
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (code === 'EMFILE' || code === 'ENFILE' || shortage.relistenError !== null) return;
+      // Another process took the port meanwhile, most likely: keep trying, say it once.
+      shortage.relistenError = String(code ?? err);
+      log.failure(
+        'Could not listen again after running out of file descriptors; retrying',
+        err,
+        { port: this.#host.toString() },
+        'warn',
+      );
+    }
+  }
+
+  /** The current shortage, started (and logged) if there is none. */
+  #noteShortage(): Shortage {
+    const now = performance.now();
+    let shortage = this.#shortage;
+    if (shortage === null) {
+      shortage = { since: now, closed: 0, pauses: 0, lastEvent: now, relistenError: null };
+      this.#shortage = shortage;
+      log.warn(
+        `Out of file descriptors (EMFILE/ENFILE): ${describeType(this.#factory)} on ` +
+          `${this.#host.toString()} closes new connections at once, and stops listening ` +
+          'while none is free, until some are freed',
+        { port: this.#host.port },
+      );
+    }
+    shortage.lastEvent = now;
+    return shortage;
+  }
+
+  #endShortage(shortage: Shortage): void {
+    this.#shortage = null;
+    const seconds = (performance.now() - shortage.since) / 1000;
+    log.info(
+      `File descriptors are free again: ${describeType(this.#factory)} on ` +
+        `${this.#host.toString()} serves new connections again`,
+      {
+        port: this.#host.port,
+        closedAtOnce: shortage.closed,
+        listeningPauses: shortage.pauses,
+        seconds: Math.round(seconds * 1000) / 1000,
+      },
+    );
+  }
+
+  /**
    * This end's address for an accepted socket. Every connection a port
    * accepts on the same local address shares one address object: idle
    * connections are many, and each object would cost them all.
@@ -215,10 +349,10 @@ export class BunTCPPort implements IListeningPort {
     return address;
   }
 
-  #bind(hostname: string): { hostname: string; port: number; stop(close?: boolean): void } {
+  #bind(hostname: string, port = this.#requestedPort): BunListener {
     return Bun.listen<SocketData>({
       hostname,
-      port: this.#requestedPort,
+      port,
       // Torsion decides what the peer's FIN means (see IHalfCloseableProtocol).
       allowHalfOpen: true,
       data: this,
