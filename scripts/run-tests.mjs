@@ -2,7 +2,9 @@
 // (with coverage), then the Bun reactor's tests and the conformance suite on
 // Bun. Each run's reporter (summary-reporter.cjs) appends its counts to a tally
 // file; this prints their sum as the one summary line CI reads, and exits
-// non-zero if any run failed, even one that stopped before reporting.
+// non-zero if any run failed, even one that stopped before reporting. Both runs
+// get a descriptor limit of at most DESCRIPTOR_LIMIT, so the conformance suite's
+// descriptor-exhaustion section can reach it.
 //
 //   node scripts/run-tests.mjs [--node-only | --bun-only]
 import { spawnSync } from 'node:child_process';
@@ -13,6 +15,29 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+/**
+ * The open-file limit of both runs, when the current one is higher: low
+ * enough for the conformance suite to use every descriptor up (it gives up,
+ * pending, past 8192), high enough for the most any test holds at once (1000
+ * loopback connections, both ends in the same process: about 2000). Node and
+ * Bun raise their soft limit to the hard one as they start, so it is the hard
+ * limit that has to come down.
+ */
+const DESCRIPTOR_LIMIT = 4096;
+
+/**
+ * `command args…` under `ulimit -n DESCRIPTOR_LIMIT`, via bash; unchanged
+ * where there is no bash to set it (Windows).
+ */
+function withDescriptorLimit(command, args) {
+  if (process.platform === 'win32') return { command, args };
+  const script =
+    'hard=$(ulimit -Hn); ' +
+    `if [ "$hard" = unlimited ] || [ "$hard" -gt ${DESCRIPTOR_LIMIT} ]; then ` +
+    `ulimit -n ${DESCRIPTOR_LIMIT}; fi; exec "$@"`;
+  return { command: 'bash', args: ['-c', script, 'bash', command, ...args] };
+}
 
 const NODE_SPECS = [
   'packages/*/test/**/*.test.ts',
@@ -52,7 +77,8 @@ let failedRuns = 0;
 try {
   for (const run of selected) {
     process.stdout.write(`\n== ${run.name} tests: ${run.command} ${run.args.join(' ')}\n`);
-    const result = spawnSync(run.command, run.args, {
+    const limited = withDescriptorLimit(run.command, run.args);
+    const result = spawnSync(limited.command, limited.args, {
       cwd: root,
       stdio: 'inherit',
       // c8 starts `mocha` by name: make the repository's own tools findable

@@ -17,6 +17,7 @@ import { halfCloseTests } from './suites/half-close.js';
 import { lifecycleTests } from './suites/lifecycle.js';
 import { listeningTests } from './suites/listening.js';
 import { producerTests } from './suites/producers.js';
+import { resourceExhaustionTests } from './suites/resource-exhaustion.js';
 import { shutdownTests } from './suites/shutdown.js';
 import { timeTests } from './suites/time.js';
 import { transportTests } from './suites/transport.js';
@@ -25,10 +26,11 @@ import { transportTests } from './suites/transport.js';
  * Registers the reactor conformance suite: mocha `describe`/`it` blocks that
  * check, through the public `IReactor` API only, everything Torsion's reactor
  * interfaces promise (lifecycle, time, TCP listen/connect, transports,
- * closing, producers and backpressure, half-close, fault isolation and
- * shutdown). Both ends of every connection are on the reactor under test,
- * on 127.0.0.1 with port 0, and every wait is on something the reactor fires,
- * so a reactor with virtual time and an in-memory network runs it too.
+ * closing, producers and backpressure, half-close, fault isolation, shutdown,
+ * and running out of file descriptors). Both ends of every connection are on
+ * the reactor under test, on 127.0.0.1 with port 0, and every wait is on
+ * something the reactor fires, so a reactor with virtual time and an
+ * in-memory network runs it too.
  *
  * Call it at the top level of a mocha test file (mocha must be the runner).
  *
@@ -59,6 +61,7 @@ export function describeReactorConformance(name: string, options: ConformanceOpt
     halfCloseTests(settings);
     faultIsolationTests(settings);
     shutdownTests(settings);
+    resourceExhaustionTests(settings);
     checkKnownFailures(settings);
   });
 }

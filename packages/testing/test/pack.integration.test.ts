@@ -50,7 +50,12 @@ describe('@torsion/testing packed and installed alone', function () {
     const output = project.node([mocha, '--reporter', 'dot', 'conformance.test.mjs'], {
       timeoutMs: 120_000,
     });
-    expect(output).to.match(/\b80 passing\b/);
+    // The descriptor-exhaustion section (two tests) is pending where the
+    // descriptor limit is too high to reach; every other test must pass.
+    const passing = Number(/\b(\d+) passing\b/.exec(output)?.[1] ?? 0);
+    const pending = Number(/\b(\d+) pending\b/.exec(output)?.[1] ?? 0);
+    expect(passing + pending, output).to.equal(85);
+    expect(pending, output).to.be.at.most(2);
     expect(output).not.to.match(/failing/);
   });
 });
