@@ -216,3 +216,46 @@ export class ReactorNotRestartable extends TorsionError {
 export class ReactorAlreadyInstalledError extends TorsionError {
   override readonly code: string = 'TORSION_ERR_REACTOR_ALREADY_INSTALLED';
 }
+
+/**
+ * A file Torsion was asked to read was refused before it was read whole.
+ * Base of {@link FileNotRegularError} and {@link FileTooLargeError}.
+ */
+export class FileRefusedError extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_FILE_REFUSED';
+  /** The path, as given. */
+  readonly path: string;
+
+  constructor(path: string, message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.path = path;
+  }
+}
+
+/**
+ * The path names a directory, a device, a FIFO or a socket rather than a
+ * regular file: reading it could block forever (a FIFO) or never end
+ * (`/dev/zero`), so it is refused before any byte is read.
+ */
+export class FileNotRegularError extends FileRefusedError {
+  override readonly code: string = 'TORSION_ERR_FILE_NOT_REGULAR';
+  /** What the path is instead, e.g. `character device` or `FIFO (named pipe)`. */
+  readonly kind: string;
+
+  constructor(path: string, kind = 'special file', options?: ErrorOptions) {
+    super(path, `${path} is a ${kind}, not a regular file`, options);
+    this.kind = kind;
+  }
+}
+
+/** A file is larger than its reader accepts (or grew past that while being read). */
+export class FileTooLargeError extends FileRefusedError {
+  override readonly code: string = 'TORSION_ERR_FILE_TOO_LARGE';
+  /** The largest size accepted, in bytes. */
+  readonly maxBytes: number;
+
+  constructor(path: string, maxBytes = 0, options?: ErrorOptions) {
+    super(path, `${path} is larger than the limit of ${maxBytes} bytes`, options);
+    this.maxBytes = maxBytes;
+  }
+}

@@ -32,5 +32,6 @@ export * from './node-reactor.js';
 export * from './open-resources.js';
 export * from './protocol.js';
 export * from './reactor-base.js';
+export * from './read-bounded-file.js';
 export * from './reconnecting-client-factory.js';
 export * from './write-queue.js';

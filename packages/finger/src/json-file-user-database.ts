@@ -5,12 +5,37 @@
  * Tests: test/json-file-user-database.test.ts
  * @module
  */
-import { readFileSync, statSync, type Stats } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { Deferred, Logger } from '@torsion/core';
+import type { Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import {
+  type BoundedFile,
+  Deferred,
+  Logger,
+  readBoundedFile,
+  readBoundedFileSync,
+} from '@torsion/core';
 import type { UserDatabase } from './user-database.js';
 
 const log = new Logger('torsion.finger.users');
+
+/**
+ * The largest users file read by default: 16 MiB. At a few hundred bytes per
+ * user that is tens of thousands of users, far past what a finger server
+ * serves from one JSON file; the whole file is parsed on every change and held
+ * in memory, so more users belong in a real database behind a
+ * {@link UserDatabase}. The cap keeps a log file or a disk image named by
+ * mistake (or a file that keeps growing) from taking the server's memory.
+ */
+export const DEFAULT_MAX_USERS_FILE_BYTES = 16 * 1024 * 1024;
+
+/** Options for {@link JsonFileUserDatabase}. */
+export interface JsonFileUserDatabaseOptions {
+  /**
+   * The largest file accepted, in bytes, at start and on every reload.
+   * Default {@link DEFAULT_MAX_USERS_FILE_BYTES} (16 MiB).
+   */
+  maxBytes?: number;
+}
 
 /** What identifies one version of the file: a rewrite or a rename changes one of these. */
 interface Version {
@@ -57,10 +82,16 @@ function parseUsers(text: string): Map<string, string> {
  * take effect on the next query without a restart. If a new version cannot
  * be read or is not valid, the last good users stay in use and the error is
  * logged once per version.
+ *
+ * Only a regular file of at most `maxBytes` is read (see `readBoundedFile` in
+ * `@torsion/core`): a directory, a device such as `/dev/zero`, a FIFO or a
+ * socket is refused without reading it, at start and on reload alike.
  */
 export class JsonFileUserDatabase implements UserDatabase {
   /** The file's path, as given. */
   readonly path: string;
+  /** The largest file accepted, in bytes. */
+  readonly maxBytes: number;
   #users: Map<string, string>;
   #version: Version;
   /** The version that last failed to load, so its error is logged only once. */
@@ -70,15 +101,28 @@ export class JsonFileUserDatabase implements UserDatabase {
 
   /**
    * Reads `path` now.
-   * @throws Error naming the file if it cannot be read or is not a JSON object of strings.
+   * @throws Error naming the file if it cannot be read, is not a regular file,
+   *   is larger than `maxBytes`, or is not a JSON object of strings; its
+   *   `cause` is the underlying error (a `FileRefusedError` from
+   *   `@torsion/core` for the two refusals).
+   * @throws RangeError for a `maxBytes` that is not a non-negative integer.
    */
-  constructor(path: string) {
+  constructor(path: string, options: JsonFileUserDatabaseOptions = {}) {
     this.path = path;
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_USERS_FILE_BYTES;
+    if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 0) {
+      throw new RangeError(
+        `maxBytes must be a non-negative integer, got ${String(options.maxBytes)}`,
+      );
+    }
     let stats: Stats;
     let text: string;
     try {
-      stats = statSync(path);
-      text = readFileSync(path, 'utf8');
+      // The version comes from the descriptor that was read, not from a
+      // separate stat of the path, which could describe another file.
+      const file = readBoundedFileSync(path, { maxBytes: this.maxBytes });
+      stats = file.stats;
+      text = file.data.toString('utf8');
     } catch (err) {
       throw new Error(`Cannot read the finger users file ${path}: ${(err as Error).message}`, {
         cause: err,
@@ -121,10 +165,18 @@ export class JsonFileUserDatabase implements UserDatabase {
       return;
     }
     if (sameVersion(version, this.#version)) return;
+    let file: BoundedFile;
     try {
-      const users = parseUsers(await readFile(this.path, 'utf8'));
+      file = await readBoundedFile(this.path, { maxBytes: this.maxBytes });
+    } catch (err) {
+      // A FIFO or an oversized file swapped in is refused here, as at start.
+      this.#reportOnce(version, err, 'cannot be read');
+      return;
+    }
+    try {
+      const users = parseUsers(file.data.toString('utf8'));
       this.#users = users;
-      this.#version = version;
+      this.#version = versionOf(file.stats);
       this.#badVersion = null;
       log.info('Reloaded the finger users file', { path: this.path, users: users.size });
     } catch (err) {

@@ -1,6 +1,7 @@
 // The `finger` service for the torsion runner.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IPv4Address, Logger } from '@torsion/core';
@@ -8,6 +9,7 @@ import { MemoryReactorClock, StringTransport } from '@torsion/core/testing';
 import fingerService from '../src/plugin.js';
 import { FingerFactory } from '../src/finger-server.js';
 import { JsonFileUserDatabase } from '../src/json-file-user-database.js';
+import { inChild, sourceUrl } from './support/in-child.js';
 
 function asFinger(factory: unknown): FingerFactory {
   if (!(factory instanceof FingerFactory)) throw new Error('not a FingerFactory');
@@ -66,6 +68,32 @@ describe('finger plugin', () => {
     it(`rejects --idle-timeout ${JSON.stringify(bad)} with a clear message`, () => {
       expect(() => fingerService.makeFactory({ 'idle-timeout': bad }, context)).to.throw(
         /--idle-timeout must be a number of seconds > 0/,
+      );
+    });
+  }
+
+  // Issue #9: `torsion finger --users /dev/zero` never started. makeFactory
+  // reads the file synchronously: a regression would block this process for
+  // good, so each case runs in a child with a time limit.
+  for (const [what, path] of [
+    ['/dev/zero', () => '/dev/zero'],
+    ['a FIFO', () => join(dir, 'users.json')],
+  ] as const) {
+    it(`rejects --users ${what} with a clear message, at once`, function () {
+      if (process.platform === 'win32' || !existsSync('/dev/zero')) this.skip();
+      const users = path();
+      if (users !== '/dev/zero') execFileSync('mkfifo', [users]);
+      const printed = inChild(`
+        import fingerService from ${JSON.stringify(sourceUrl('plugin.ts'))};
+        try {
+          fingerService.makeFactory({ users: ${JSON.stringify(users)} }, {});
+          console.log('made');
+        } catch (err) {
+          console.log(err.message);
+        }`);
+      const kind = users === '/dev/zero' ? 'a character device' : 'a FIFO (named pipe)';
+      expect(printed).to.equal(
+        `Cannot read the finger users file ${users}: ${users} is ${kind}, not a regular file`,
       );
     });
   }

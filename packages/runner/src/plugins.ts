@@ -7,7 +7,7 @@
  * @module
  */
 import type { IServiceMaker } from '@torsion/core';
-import { TorsionError } from '@torsion/core';
+import { checkRegularFile, FileRefusedError, TorsionError } from '@torsion/core';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -67,6 +67,23 @@ async function importDefault(specifier: string): Promise<unknown> {
   return module.default;
 }
 
+/**
+ * Refuses a plugin path that names a FIFO, a device or a directory before
+ * `import()` reads it: Node's loader would wait forever for a FIFO's writer,
+ * or read `/dev/zero` until memory runs out. Any other problem (a missing
+ * file) is left to `import()`, whose error the caller already reports.
+ * @internal
+ */
+export async function refuseSpecialFile(path: string): Promise<FileRefusedError | null> {
+  try {
+    await checkRegularFile(path);
+    return null;
+  } catch (err) {
+    if (err instanceof FileRefusedError) return err;
+    return null;
+  }
+}
+
 function isModuleNotFound(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
@@ -79,6 +96,14 @@ function isModuleNotFound(err: unknown): boolean {
  */
 export async function loadPlugin(spec: string, cwd: string): Promise<IServiceMaker> {
   const builtIn = BUILT_IN_PLUGINS[spec];
+  if (builtIn === undefined && isPath(spec)) {
+    const refused = await refuseSpecialFile(resolve(cwd, spec));
+    if (refused !== null) {
+      throw new PluginError(`plugin '${spec}' failed to load: ${refused.message}`, {
+        cause: refused,
+      });
+    }
+  }
   const candidates: string[] =
     builtIn !== undefined
       ? [builtIn]

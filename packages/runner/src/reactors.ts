@@ -10,6 +10,7 @@
 import { Logger, NodeReactor, TorsionError, type IReactor } from '@torsion/core';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { refuseSpecialFile } from './plugins.js';
 
 /** A `--reactor` that names nothing usable. */
 export class ReactorChoiceError extends TorsionError {
@@ -94,6 +95,14 @@ export async function createReactor(name: string | undefined, cwd: string): Prom
   const chosen = name ?? defaultReactorName();
   if (chosen === 'node') return new NodeReactor();
   if (chosen === 'bun') return bunReactor(name !== undefined);
+  if (isPath(chosen)) {
+    const refused = await refuseSpecialFile(resolve(cwd, chosen));
+    if (refused !== null) {
+      throw new ReactorChoiceError(`reactor '${chosen}' failed to load: ${refused.message}`, {
+        cause: refused,
+      });
+    }
+  }
   const specifier = isPath(chosen) ? pathToFileURL(resolve(cwd, chosen)).href : chosen;
   let module: { createReactor?: unknown };
   try {

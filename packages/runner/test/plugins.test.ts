@@ -1,5 +1,8 @@
+import { FileNotRegularError } from '@torsion/core';
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPlugin, PluginError, validateServiceMaker } from '../src/plugins.js';
@@ -22,6 +25,27 @@ describe('loadPlugin', () => {
 
   it("loads a package's ./plugin export by package name", async () => {
     expect((await loadPlugin('@torsion/echo', fixtures)).name).to.equal('echo');
+  });
+
+  // Issue #9: import() of a FIFO waited for a writer forever.
+  it('refuses a plugin path that is a FIFO or a directory, without reading it', async function () {
+    if (process.platform === 'win32') this.skip();
+    const dir = mkdtempSync(join(tmpdir(), 'torsion-plugin-'));
+    try {
+      execFileSync('mkfifo', [join(dir, 'plugin.mjs')]);
+      for (const [spec, kind] of [
+        ['./plugin.mjs', 'FIFO (named pipe)'],
+        ['.', 'directory'],
+      ] as const) {
+        const err = await loadPlugin(spec, dir).catch((e: unknown) => e);
+        expect(err).to.be.instanceOf(PluginError);
+        expect((err as PluginError).cause).to.be.instanceOf(FileNotRegularError);
+        expect((err as PluginError).cause).to.include({ kind });
+        expect((err as Error).message).to.match(new RegExp(`^plugin '${spec}' failed to load: `));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says what is wrong with a module that is not a plugin', async () => {

@@ -1,8 +1,17 @@
 // Choosing the reactor: the runtime's default, `--reactor node|bun`, and a
 // user's module exporting createReactor(), through createReactor() and through
 // a whole `torsion` command line served on the chosen reactor.
-import { NodeReactor, setLogObservers, type IListeningPort, type IReactor } from '@torsion/core';
+import {
+  FileNotRegularError,
+  NodeReactor,
+  setLogObservers,
+  type IListeningPort,
+  type IReactor,
+} from '@torsion/core';
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createReactor, defaultReactorName, ReactorChoiceError } from '../src/reactors.js';
@@ -30,6 +39,21 @@ describe('reactor choice', function () {
 
   it("builds a NodeReactor for 'node'", async () => {
     expect(await createReactor('node', fixtures)).to.be.instanceOf(NodeReactor);
+  });
+
+  // Issue #9: import() of a FIFO waited for a writer forever.
+  it('refuses a reactor module that is a FIFO, without reading it', async function () {
+    if (process.platform === 'win32') this.skip();
+    const dir = mkdtempSync(join(tmpdir(), 'torsion-reactor-'));
+    try {
+      execFileSync('mkfifo', [join(dir, 'reactor.mjs')]);
+      const error = await createReactor('./reactor.mjs', dir).catch((err: unknown) => err);
+      expect(error).to.be.instanceOf(ReactorChoiceError);
+      expect((error as Error).cause).to.be.instanceOf(FileNotRegularError);
+      expect((error as Error).message).to.match(/is a FIFO \(named pipe\), not a regular file$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses 'bun' outside the Bun runtime, saying how to run it", async () => {
