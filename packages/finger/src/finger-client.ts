@@ -104,9 +104,11 @@ export interface FingerOptions {
  *
  * @param query - a user (`'alice'`), `''` for the list of users, or a
  *   forwarding query (`'alice@elsewhere'`), without `/W` (see `verbose`).
- * @returns a Deferred of the reply as text: decoded as UTF-8, with line
- *   endings turned into `\n` and control characters other than TAB removed
- *   (RFC 1288 §3.3: a hostile server must not drive the terminal). It fails
+ * @returns a Deferred of the reply as text: decoded as UTF-8 (bytes that are
+ *   not UTF-8 become U+FFFD), with line endings turned into `\n`, and control
+ *   characters other than TAB and bidi controls replaced with U+FFFD by
+ *   `sanitize` (RFC 1288 §3.3: a hostile server must not drive the terminal,
+ *   nor reorder or hide what it shows). It fails
  *   with ConnectionRefusedError, DNSLookupError or another ConnectError
  *   (TimeoutError among them, if connecting alone took `timeout`),
  *   DeferredTimeoutError (no whole reply within `timeout`), ConnectionLost,

@@ -20,7 +20,7 @@ import {
 import { LineReceiver } from '@torsion/line';
 import { FingerQueryError } from './errors.js';
 import { finger } from './finger-client.js';
-import { type FingerQuery, forwardedQuery, parseQuery } from './query.js';
+import { type FingerQuery, formatQuery, forwardedQuery, parseQuery } from './query.js';
 import {
   FORWARDING_DENIED,
   INVALID_QUERY,
@@ -124,7 +124,8 @@ export class FingerServer extends LineReceiver<FingerFactory> implements IHalfCl
     if (this.#answered) return;
     this.#answered = true;
     this.#cancelIdle();
-    this.settings.answer(line.toString('utf8')).addCallback((text) => {
+    // The bytes, not a lenient decoding of them: answer() refuses invalid UTF-8.
+    this.settings.answer(line).addCallback((text) => {
       if (this.#lost) return;
       this.transport.write(text);
       this.transport.loseConnection();
@@ -231,9 +232,10 @@ export class FingerFactory extends ServerFactory {
   /**
    * The whole reply (CRLF-terminated lines) to one query line. Never fails:
    * errors become a reply line and are logged.
-   * @param line - the query, without its CRLF.
+   * @param line - the query, without its CRLF: text, or the bytes received,
+   *   which must be UTF-8 (see `parseQuery`).
    */
-  answer(line: string): Deferred<string> {
+  answer(line: string | Uint8Array): Deferred<string> {
     let query: FingerQuery;
     try {
       query = parseQuery(line);
@@ -243,7 +245,7 @@ export class FingerFactory extends ServerFactory {
     }
     return this.#lines(query)
       .addErrback((failure) => {
-        log.failure('Finger lookup failed', failure, { query: line });
+        log.failure('Finger lookup failed', failure, { query: formatQuery(query) });
         return [LOOKUP_FAILED];
       })
       .addCallback(encodeReply);

@@ -6,6 +6,7 @@
  * @module
  */
 import { FingerQueryError } from './errors.js';
+import { contains, NAME_INVISIBLE, QUERY_CONTROL } from './internal/characters.js';
 
 /**
  * A parsed finger query.
@@ -30,21 +31,52 @@ export interface FingerQuery {
 // Spaces and tabs separate tokens; RFC 1288's {S} is only <SP>, but every
 // classic client and server also accepts tabs.
 const WHITESPACE = /[ \t]+/;
-// C0 controls but TAB, and DEL (CRLF never reaches the parser: it ends the line).
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+// fatal: invalid UTF-8 is refused rather than turned into U+FFFD, so two
+// different byte strings never become one name. ignoreBOM: a leading BOM is
+// kept (and refused as invisible) instead of being dropped unseen.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Decodes a query line received as bytes: UTF-8, strictly.
+ *
+ * @remarks RFC 1288 queries are ASCII; UTF-8 lets names in other scripts
+ * through. Bytes that are not UTF-8 (a Latin-1 client's `é`, a lone `0x85`)
+ * are refused rather than replaced, as is anything {@link parseQuery} refuses.
+ * @throws FingerQueryError if `bytes` is not valid UTF-8 (overlong forms and
+ *   encoded surrogates included).
+ */
+export function decodeQuery(bytes: Uint8Array): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch (err) {
+    throw new FingerQueryError('The query is not valid UTF-8', { cause: err });
+  }
+}
 
 /**
  * Parses one query line (without its CRLF).
  *
- * @param line - the query, e.g. `'alice'`, `'/W alice'`, `''`, `'alice@example.org'`.
+ * @param query - the query, e.g. `'alice'`, `'/W alice'`, `''`, `'alice@example.org'`;
+ *   bytes are decoded with {@link decodeQuery} first.
  * @returns the query; the `/W` token is matched case-insensitively, as
  *   BSD fingerd does, and surrounding blanks are ignored.
- * @throws FingerQueryError if the line holds control characters, more than one
- *   user name, or an empty hostname (`alice@`, `alice@@host`).
+ * @throws FingerQueryError if the line holds control characters (C0 but TAB,
+ *   DEL, C1), characters that show as nothing or as a space other than U+0020
+ *   (zero-width and bidi controls, no-break spaces, …: a name holding one
+ *   would look like another name), more than one user name, or an empty
+ *   hostname (`alice@`, `alice@@host`); or, for bytes, invalid UTF-8.
  */
-export function parseQuery(line: string): FingerQuery {
-  if (CONTROL.test(line)) throw new FingerQueryError('The query contains control characters');
+export function parseQuery(query: string | Uint8Array): FingerQuery {
+  const line = typeof query === 'string' ? query : decodeQuery(query);
+  if (contains(line, QUERY_CONTROL)) {
+    throw new FingerQueryError('The query contains control characters');
+  }
+  if (contains(line, NAME_INVISIBLE)) {
+    throw new FingerQueryError(
+      'The query contains invisible characters or a space other than U+0020',
+    );
+  }
   let rest = line.trim();
   let verbose = false;
   const first = rest.split(WHITESPACE, 1)[0] ?? '';

@@ -5,6 +5,13 @@
  * Tests: test/reply.test.ts
  * @module
  */
+import {
+  NAME_CONTROL,
+  NAME_INVISIBLE,
+  REPLACEMENT,
+  TEXT_CONTROL,
+  TEXT_REORDERING,
+} from './internal/characters.js';
 
 /** The reply to the empty query when listing users is not allowed (Twisted's text). */
 export const LIST_DENIED = 'Finger online list denied';
@@ -19,18 +26,27 @@ export const LOOKUP_FAILED = 'Finger service error: the user database failed';
 /** The reply to a list query when the database has no users. */
 export const NO_USERS = 'No users';
 
-// Control characters other than TAB, CR and LF, DEL, and the C1 controls
-// (U+0080-U+009F): a terminal may act on any of them (RFC 1288 §3.3).
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
-
 /**
- * Removes the characters a terminal could act on: every control character
- * except TAB, CR and LF (RFC 1288 §3.3, "Do not allow the user to ... send
- * control characters"). Printable text, including non-ASCII, is kept.
+ * Makes text safe for the reader's terminal (RFC 1288 §3.3, "Do not allow the
+ * user to ... send control characters"): every control character but TAB, CR
+ * and LF (ESC, DEL, the C1 controls) and every bidi embedding, override or
+ * isolate is replaced with U+FFFD, visibly, rather than removed, so the text
+ * shown is never a different text that happens to read well. Printable text,
+ * non-ASCII included, is kept.
  */
 export function sanitize(text: string): string {
-  return text.replace(UNSAFE, '');
+  return text.replace(TEXT_CONTROL, REPLACEMENT).replace(TEXT_REORDERING, REPLACEMENT);
+}
+
+/**
+ * Makes a user name safe to show: every control character (TAB included),
+ * and every character that shows as nothing or as a space other than U+0020
+ * (zero-width, bidi and other format characters, no-break spaces…), is
+ * replaced with U+FFFD. A name that needs replacing can never look like a
+ * name that does not: `ali\u200Bce` is shown as `ali\uFFFDce`, not as `alice`.
+ */
+export function sanitizeName(name: string): string {
+  return name.replace(NAME_CONTROL, REPLACEMENT).replace(NAME_INVISIBLE, REPLACEMENT);
 }
 
 /**
@@ -44,15 +60,18 @@ export function toLines(text: string): string[] {
   return lines;
 }
 
-/** The lines for one user: `Login: <name>`, then the info, or `No such user`. */
+/**
+ * The lines for one user: `Login: <name>`, then the info, or `No such user`.
+ * The name goes through {@link sanitizeName}, the info through {@link sanitize}.
+ */
 export function userReply(name: string, info: string | null): string[] {
-  const header = `Login: ${sanitize(name)}`;
+  const header = `Login: ${sanitizeName(name)}`;
   return info === null ? [header, 'No such user'] : [header, ...toLines(info)];
 }
 
-/** The lines for a list query: one user name per line, or {@link NO_USERS}. */
+/** The lines for a list query: one user name per line ({@link sanitizeName}), or {@link NO_USERS}. */
 export function listReply(names: readonly string[]): string[] {
-  return names.length === 0 ? [NO_USERS] : names.map(sanitize);
+  return names.length === 0 ? [NO_USERS] : names.map(sanitizeName);
 }
 
 /** Joins lines into wire text: each line ends with CRLF, as RFC 1288 requires. */

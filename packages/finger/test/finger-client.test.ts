@@ -68,8 +68,23 @@ describe('finger()', () => {
     expect(conn.transport.value().toString()).to.equal('/W alice\r\n');
     conn.protocol.dataReceived(Buffer.from('Login: alice\r\n\x1b[1mbold\r\n'));
     record.connector.dropConnection();
-    expect(seen.value).to.equal('Login: alice\n[1mbold\n');
+    expect(seen.value).to.equal('Login: alice\n\ufffd[1mbold\n');
     expect(reactor.getDelayedCalls()).to.have.length(0);
+  });
+
+  it("shows a hostile reply's C1, bidi and invalid bytes as U+FFFD, removing nothing", () => {
+    const reactor = new MemoryReactorClock();
+    const seen = outcome(finger('alice', { host: 'example.org', reactor }));
+    const record = reactor.tcpClients[0]!;
+    const conn = record.connector.completeConnection()!;
+    conn.protocol.dataReceived(
+      Buffer.concat([
+        Buffer.from('Login: ali\u0085ce\r\n\u202eecila\r\n'),
+        Buffer.from([0x9b, 0x32, 0x4a, 0x0d, 0x0a]),
+      ]),
+    );
+    record.connector.dropConnection();
+    expect(seen.value).to.equal('Login: ali\ufffdce\n\ufffdecila\n\ufffd2J\n');
   });
 
   it('defaults to port 79', () => {

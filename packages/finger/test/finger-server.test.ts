@@ -55,8 +55,38 @@ describe('FingerServer', () => {
     });
   }
 
-  it('strips control characters from user info and ends its lines with CRLF', () => {
-    expect(connect().send('amy\r\n')).to.equal('Login: amy\r\nLine one\r\nLine [31mtwo\r\n');
+  it('replaces control characters in user info with U+FFFD and ends its lines with CRLF', () => {
+    expect(connect().send('amy\r\n')).to.equal(
+      'Login: amy\r\nLine one\r\nLine \ufffd[31mtwo\ufffd\r\n',
+    );
+  });
+
+  // Issue #9: `ali<NEL>ce` (NEL as UTF-8, or as the raw Latin-1 byte) was
+  // answered `Login: alice`: a different user than the one asked about.
+  const spoofs: [string, number[]][] = [
+    ['NEL encoded as UTF-8', [0x61, 0x6c, 0x69, 0xc2, 0x85, 0x63, 0x65]],
+    ['a raw NEL byte', [0x61, 0x6c, 0x69, 0x85, 0x63, 0x65]],
+    ['a zero-width space', [...Buffer.from('ali\u200bce')]],
+    ['a right-to-left override', [...Buffer.from('\u202eecila')]],
+    ['an overlong A', [0x61, 0x6c, 0x69, 0xc1, 0x81, 0x63, 0x65]],
+  ];
+  for (const [what, bytes] of spoofs) {
+    it(`refuses a query holding ${what} as invalid, never naming another user`, () => {
+      const { proto, transport } = connect({ users: { alice: 'Secret plans' } });
+      proto.dataReceived(Buffer.from([...bytes, 0x0d, 0x0a]));
+      expect(transport.value().toString()).to.equal('Invalid finger query\r\n');
+      expect(transport.connected).to.equal(false);
+    });
+  }
+
+  it('answers a UTF-8 name', () => {
+    const { send } = connect({ users: { josé: 'Bonjour' } });
+    expect(send('josé\r\n')).to.equal('Login: josé\r\nBonjour\r\n');
+  });
+
+  it('shows listed names that hold invisible characters with U+FFFD', () => {
+    const { send } = connect({ allowList: true, users: { alice: 'a', 'ali\u200bce': 'b' } });
+    expect(send('\r\n')).to.equal('alice\r\nali\ufffdce\r\n');
   });
 
   it('gives the same reply whatever the chunking', () => {
@@ -89,7 +119,7 @@ describe('FingerServer', () => {
     expect(remote.transport.value().toString()).to.equal('/W alice@b\r\n');
     remote.protocol.dataReceived(Buffer.from('Login: alice\r\n\x1b[2Jhello\n'));
     record.connector.dropConnection();
-    expect(transport.value().toString()).to.equal('Login: alice\r\n[2Jhello\r\n');
+    expect(transport.value().toString()).to.equal('Login: alice\r\n\ufffd[2Jhello\r\n');
     expect(transport.connected).to.equal(false);
   });
 

@@ -2,7 +2,13 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { FingerQueryError } from '../src/errors.js';
-import { type FingerQuery, formatQuery, forwardedQuery, parseQuery } from '../src/query.js';
+import {
+  type FingerQuery,
+  decodeQuery,
+  formatQuery,
+  forwardedQuery,
+  parseQuery,
+} from '../src/query.js';
 
 describe('parseQuery', () => {
   const cases: [string, FingerQuery][] = [
@@ -29,9 +35,72 @@ describe('parseQuery', () => {
     });
   }
 
+  // Issue #9: C1 controls passed the parser and were removed from the echoed
+  // name, so `ali<NEL>ce` was answered `Login: alice`. Every character that
+  // would make one name look like another is refused, as C0 controls are.
+  const invisible: [string, string][] = [
+    ['ali\u0085ce', 'NEL (C1)'],
+    ['\u009b31malice', 'CSI (C1)'],
+    ['alice\x7f', 'DEL'],
+    ['ali\rce', 'a stray CR'],
+    ['ali\u200bce', 'zero-width space'],
+    ['ali\u200dce', 'zero-width joiner'],
+    ['alice\u00ad', 'soft hyphen'],
+    ['\ufeffalice', 'BOM'],
+    ['alice\ufe0f', 'variation selector'],
+    ['ali\u3164ce', 'Hangul filler'],
+    ['\u202ealice', 'right-to-left override'],
+    ['\u2066alice\u2069', 'left-to-right isolate'],
+    ['alice@ho\u202ast', 'bidi embedding in a host'],
+    ['ali\u00a0ce', 'no-break space'],
+    ['ali\u200ace', 'hair space'],
+    ['alice\u3000', 'ideographic space'],
+    ['ali\u2028ce', 'line separator'],
+    ['ali\ud800ce', 'lone surrogate'],
+    ['alice\u{e0041}', 'tag character'],
+  ];
+  for (const [line, what] of invisible) {
+    it(`refuses a query holding a ${what} (issue #9)`, () => {
+      expect(() => parseQuery(line)).to.throw(FingerQueryError);
+    });
+  }
+
+  for (const name of ['josé', 'Ελένη', '山田', 'o\u0301scar', 'x\ufffdy']) {
+    it(`accepts the visible name ${JSON.stringify(name)}`, () => {
+      expect(parseQuery(name).user).to.equal(name);
+    });
+  }
+
   it('keeps the host of alice@host (Twisted always lost it)', () => {
     expect(parseQuery('bob@host.example').host).to.equal('host.example');
   });
+});
+
+describe('parseQuery of bytes', () => {
+  it('decodes UTF-8', () => {
+    expect(parseQuery(Buffer.from('/W josé@b')).user).to.equal('josé');
+    expect(decodeQuery(Buffer.from('alice'))).to.equal('alice');
+  });
+
+  // Node's lenient decoding turned each of these into U+FFFD, so different
+  // byte strings became the same name; the UTF-8 encoded C1 reached the
+  // reply filter, which removed it (issue #9).
+  const bad: [number[], string][] = [
+    [[0x61, 0xc2, 0x85, 0x62], 'U+0085 (NEL) encoded as UTF-8'],
+    [[0x61, 0x85, 0x62], 'a raw C1 byte, as a Latin-1 client sends NEL'],
+    [[0x6a, 0x6f, 0x73, 0xe9], 'Latin-1 é'],
+    [[0x61, 0xc0, 0x80], 'an overlong NUL'],
+    [[0x61, 0xc1, 0x81], 'an overlong A'],
+    [[0x61, 0xed, 0xa0, 0x80], 'an encoded surrogate'],
+    [[0x61, 0xe2, 0x80], 'a truncated sequence'],
+    [[0xef, 0xbb, 0xbf, 0x61], 'a BOM'],
+    [[0x61, 0xe2, 0x80, 0x8b, 0x62], 'U+200B encoded as UTF-8'],
+  ];
+  for (const [bytes, what] of bad) {
+    it(`refuses ${what} with FingerQueryError`, () => {
+      expect(() => parseQuery(Buffer.from(bytes))).to.throw(FingerQueryError);
+    });
+  }
 });
 
 describe('forwardedQuery', () => {
@@ -85,6 +154,39 @@ describe('query properties', () => {
         expect(query.hosts).to.deep.equal([]);
         expect(query.user).to.equal(q.user);
       }),
+    );
+  });
+
+  it('a name that parses holds no control, format or invisible character', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 20 }), (line) => {
+        let q: FingerQuery;
+        try {
+          q = parseQuery(line);
+        } catch (err) {
+          expect(err).to.be.instanceOf(FingerQueryError);
+          return;
+        }
+        for (const part of [q.user, ...q.hosts]) {
+          expect(part).to.not.match(
+            /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]|(?! )\p{Zs}/u,
+          );
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('bytes either parse or throw FingerQueryError, never anything else', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 24 }), (bytes) => {
+        try {
+          parseQuery(bytes);
+        } catch (err) {
+          expect(err).to.be.instanceOf(FingerQueryError);
+        }
+      }),
+      { numRuns: 500 },
     );
   });
 
