@@ -85,7 +85,32 @@ export interface TextSink {
   write(text: string): unknown;
 }
 
-/** Renders one event as a readable line (plus the traceback of a `failure` field). */
+// What a terminal acts on, or what reorders or hides the text after it: C0
+// controls but TAB and LF, DEL, C1 controls (NEL, CSI…), bidi embeddings,
+// overrides and isolates, and U+2028/U+2029. Logged text often carries what a
+// peer sent (an error message quoting the bytes it choked on), and reading a
+// log must not let that peer drive the reader's terminal.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const TERMINAL_UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Writes each character a terminal would act on as a visible `\uXXXX`
+ * escape, never dropping it, so the line shows that something was there.
+ * Inside a JSON string the escape means the same character, so JSON stays valid.
+ */
+function escapeUnsafe(text: string): string {
+  return text.replace(
+    TERMINAL_UNSAFE,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * Renders one event as a readable line (plus the traceback of a `failure`
+ * field). Control characters (other than the traceback's line breaks and
+ * TAB) and bidi controls are written as `\uXXXX`, from whatever part of the
+ * event they come.
+ */
 export function formatLogEvent(event: LogEvent): string {
   const when = new Date(event.time * 1000).toISOString();
   const { failure, ...rest } = event.fields;
@@ -95,11 +120,15 @@ export function formatLogEvent(event: LogEvent): string {
   let line = `${when} [${event.namespace}] ${event.level}: ${event.message}`;
   if (extras !== '') line += ` ${extras}`;
   if (failure instanceof Failure) line += `\n${indent(failure.getTraceback())}`;
-  return line;
+  return escapeUnsafe(line);
 }
 
 function formatFieldValue(value: unknown): string {
-  if (typeof value === 'string') return /\s/.test(value) ? JSON.stringify(value) : value;
+  if (typeof value === 'string') {
+    // Quoted when it holds a blank or a character escapeUnsafe() rewrites, so
+    // `key=value` stays one readable token.
+    return /\s/.test(value) || value.search(TERMINAL_UNSAFE) >= 0 ? JSON.stringify(value) : value;
+  }
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) {
     return String(value);
   }
@@ -129,7 +158,11 @@ export function textFileObserver(sink: TextSink, minimumLevel: LogLevel = 'info'
   };
 }
 
-/** One JSON object per line; a `failure` field becomes `{ type, message, traceback }`. */
+/**
+ * One JSON object per line; a `failure` field becomes `{ type, message, traceback }`.
+ * DEL, C1 and bidi controls in strings are written as `\uXXXX`, which JSON
+ * reads back as the same characters.
+ */
 export function jsonFileObserver(sink: TextSink, minimumLevel: LogLevel = 'debug'): LogObserver {
   return (event) => {
     if (LEVEL_ORDER[event.level] < LEVEL_ORDER[minimumLevel]) return;
@@ -144,7 +177,8 @@ export function jsonFileObserver(sink: TextSink, minimumLevel: LogLevel = 'debug
             }
           : value;
     }
-    sink.write(`${safeStringify({ ...event, fields })}\n`);
+    // JSON.stringify escapes C0 controls but not DEL, C1 or bidi controls.
+    sink.write(`${escapeUnsafe(safeStringify({ ...event, fields }))}\n`);
   };
 }
 

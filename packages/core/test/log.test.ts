@@ -137,6 +137,33 @@ describe('log', () => {
     expect(parsed.fields.failure.traceback).to.include('Error: bad');
   });
 
+  it('the text observer writes what a peer could use to drive a terminal as visible escapes (issue #9)', () => {
+    // An error message quoting a peer's bytes reached stderr raw: ESC, CSI,
+    // NEL and a bidi override from the message, a field and a traceback.
+    const line = formatLogEvent({
+      time: 0,
+      level: 'error',
+      namespace: 'n',
+      message: 'bad \x1b[2J input',
+      fields: { user: 'ali\u0085ce', raw: 'x\x9b31m', failure: new Failure(new Error('a\u202eb')) },
+    });
+    // eslint-disable-next-line no-control-regex -- the property is about control characters
+    expect(line).to.not.match(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+    expect(line).to.include('bad \\u001b[2J input user="ali\\u0085ce" raw="x\\u009b31m"');
+    expect(line).to.include('Error: a\\u202eb');
+  });
+
+  it('the JSON observer escapes DEL, C1 and bidi controls, and stays JSON', () => {
+    const out = sink();
+    setLogObservers([jsonFileObserver(out)]);
+    new Logger('n').info('m\x7f\u0085\u2066', { user: 'ali\u0085ce' });
+    // eslint-disable-next-line no-control-regex -- the property is about control characters
+    expect(out.text.trimEnd()).to.not.match(/[\x00-\x1f\x7f-\x9f\u2066]/);
+    const parsed = JSON.parse(out.text) as { message: string; fields: { user: string } };
+    expect(parsed.message).to.equal('m\x7f\u0085\u2066');
+    expect(parsed.fields.user).to.equal('ali\u0085ce');
+  });
+
   it('observers can filter by level', () => {
     const out = sink();
     setLogObservers([jsonFileObserver(out, 'error'), textFileObserver(out, 'critical')]);
