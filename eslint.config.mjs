@@ -14,6 +14,8 @@ export default tseslint.config(
       '**/*.cjs',
       '**/*.mjs',
       'bench/**/*.js',
+      // The committed bin shims: plain JS that imports the compiled command.
+      'packages/*/bin/*.js',
     ],
   },
   js.configs.recommended,

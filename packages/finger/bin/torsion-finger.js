@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `torsion-finger` command. This file is committed, not built, so that `npm ci` on a
+// fresh clone links node_modules/.bin/torsion-finger before anything is compiled (npm
+// links a workspace's bin only if the file exists at install time). The
+// command itself is src/bin/torsion-finger.ts, compiled into dist/.
+import { existsSync } from 'node:fs';
+
+const built = new URL('../dist/bin/torsion-finger.js', import.meta.url);
+if (!existsSync(built)) {
+  process.stderr.write(
+    'torsion-finger: the package is not built; run `npx tsc -b` in the repository first\n',
+  );
+  process.exit(1);
+}
+await import(built.href);
