@@ -1,6 +1,7 @@
 // The README demo as a process: exactly the root package.json "demo" command
 // line (with port 0 in place of 8007 and 7979) serves echo and finger over
-// loopback, and SIGINT or SIGTERM stops it with exit code 0.
+// loopback, and SIGINT or SIGTERM stops it with exit code 0, whether sent to
+// the server or to the launcher (scripts/demo.mjs) npm runs through `sh -c`.
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,7 +21,7 @@ function demoArguments(): string[] {
     }
   ).scripts;
   const command = scripts.demo ?? '';
-  const match = /node packages\/runner\/dist\/bin\/torsion\.js (.*)$/.exec(command);
+  const match = /^exec node scripts\/demo\.mjs (.*)$/.exec(command);
   if (match?.[1] === undefined) throw new Error(`unexpected demo script: ${command}`);
   return match[1].split(' ').map((arg) => arg.replace(/^tcp:(8007|7979):/, 'tcp:0:'));
 }
@@ -31,16 +32,30 @@ interface Running {
   stderr: () => string;
 }
 
-async function startTorsion(args: string[], services: number): Promise<Running> {
-  const child = spawn(process.execPath, [bin, ...args], {
+/** The demo script exactly as npm runs it, `sh -c '<script>'`, with the fixed ports set to 0. */
+function demoThroughShell(): ChildProcess {
+  const script = `exec node scripts/demo.mjs ${demoArguments().join(' ')}`;
+  return spawn('sh', ['-c', script], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // The tests build before they run.
+    env: { ...process.env, TORSION_DEMO_SKIP_BUILD: '1' },
   });
+}
+
+async function startTorsion(
+  args: string[],
+  services: number,
+  child: ChildProcess = spawn(process.execPath, [bin, ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }),
+): Promise<Running> {
   let stderr = '';
   const ports = new Map<string, number>();
   await new Promise<void>((resolveReady, reject) => {
     const timer = setTimeout(() => reject(new Error(`torsion did not start: ${stderr}`)), 15_000);
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       for (const m of stderr.matchAll(/(\w+) listening on 127\.0\.0\.1:(\d+)/g)) {
         ports.set(m[1] ?? '', Number(m[2]));
@@ -91,6 +106,39 @@ describe('the README demo (npm run demo)', function () {
       expect(code, running.stderr()).to.equal(0);
       await idleClosed;
       expect(running.stderr()).to.match(/echo listening on 127\.0\.0\.1:\d+/);
+    });
+  }
+
+  /** True once nothing accepts a connection on 127.0.0.1:`port`. */
+  async function refused(port: number): Promise<boolean> {
+    const socket = connect(port, '127.0.0.1');
+    const result = await new Promise<boolean>((resolveResult) => {
+      socket.once('connect', () => resolveResult(false));
+      socket.once('error', () => resolveResult(true));
+    });
+    socket.destroy();
+    return result;
+  }
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`run as npm runs it (sh -c), stops the server on ${signal} to the launcher`, async () => {
+      running = await startTorsion([], 2, demoThroughShell());
+      const echoPort = running.ports.get('echo') ?? 0;
+      expect(await exchange(echoPort, 'hi\r\n')).to.equal('hi\r\n');
+      const exited = once(running.child, 'exit');
+      // `exec` made the shell's PID the launcher's: npm signals that PID.
+      running.child.kill(signal);
+      const [code] = (await exited) as [number | null];
+      expect(code, running.stderr()).to.equal(0);
+      expect(running.stderr()).to.include(`Received ${signal}, shutting down`);
+      // The server is gone too: both ports refuse (bounded: 5 s).
+      const deadline = Date.now() + 5000;
+      for (const port of running.ports.values()) {
+        while (!(await refused(port))) {
+          if (Date.now() > deadline) throw new Error(`port ${port} still accepts connections`);
+          await new Promise((resolveLater) => setTimeout(resolveLater, 50));
+        }
+      }
     });
   }
 });
