@@ -6,7 +6,9 @@
  * Units: time is in **seconds** (fractions allowed). Data is bytes: protocols
  * receive `Buffer`; transports accept `Uint8Array | string` (a string is UTF-8).
  *
- * Tests: test/interfaces.test.ts (every implementation is checked against these)
+ * Tests: none of their own (declarations only); each implementation's tests check
+ * it against these, e.g. test/testing/string-transport.test.ts,
+ * test/testing/memory-reactor.test.ts, and the conformance suite
  * @module
  */
 import type { IAddress } from './address.js';

@@ -2,7 +2,7 @@
  * `RecordingClientFactory`: a client factory that records the connector
  * callbacks in order.
  *
- * Tests: test/testing/recording-client-factory.test.ts
+ * Tests: test/testing/recording-factory.test.ts
  * @module
  */
 import type { IAddress } from '../address.js';
