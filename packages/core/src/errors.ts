@@ -10,7 +10,26 @@
  * @module
  */
 
-/** Base class of every error Torsion raises or reports. */
+/** The brand an instance of the error class named `name` carries (see {@link TorsionError}). */
+function brandOf(name: string): symbol {
+  return Symbol.for(`torsion.error.${name}`);
+}
+
+/**
+ * Base class of every error Torsion raises or reports.
+ *
+ * @remarks
+ * `instanceof` (and so `Failure.check`) works across two copies of
+ * `@torsion/core` in one application, as undici's errors do: each error
+ * carries a `Symbol.for('torsion.error.<ClassName>')` brand for its class and
+ * every ancestor up to `TorsionError`, and `static [Symbol.hasInstance]`
+ * accepts a value that carries the brand of the class asked about. Two copies
+ * arise when packages pin different versions of core; `peerDependencies` keep
+ * that rare, the brands keep `reason.check(ConnectionDone)` right when it
+ * happens anyway. The brand follows the class name, which is part of the API
+ * (it is also the error's `name`); a subclass of your own should have a name
+ * no Torsion error class has.
+ */
 export class TorsionError extends Error {
   /** A stable identifier, e.g. `TORSION_ERR_CONNECTION_DONE`. */
   readonly code: string = 'TORSION_ERR';
@@ -19,6 +38,28 @@ export class TorsionError extends Error {
     super(message, options);
     // Subclasses get their own name in stack traces without repeating it.
     this.name = new.target.name;
+    // One non-enumerable brand per class from new.target up to TorsionError.
+    for (
+      let type: unknown = new.target;
+      typeof type === 'function' && type !== Error;
+      type = Object.getPrototypeOf(type)
+    ) {
+      Object.defineProperty(this, brandOf(type.name), { value: true });
+    }
+  }
+
+  /**
+   * `value instanceof SomeTorsionError`: true for an instance of the class
+   * from this copy of `@torsion/core`, and for an error from another copy
+   * that carries the class's brand.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[brandOf(this.name)] === true
+    );
   }
 }
 
