@@ -1,19 +1,10 @@
 /**
  * `@torsion/core`: reactor, TCP transports, Protocol/Factory, Deferred and time.
- * Test doubles are in `@torsion/core/testing`.
+ * Test doubles are in `@torsion/core/testing`; what a reactor author builds
+ * on is in `@torsion/core/reactor-kit`.
  * @module
  */
 export * from './address.js';
-export * from './base-connector.js';
-export * from './base-transport.js';
-export * from './build-protocol.js';
-export {
-  callMethodSafely,
-  callSafely,
-  THREW,
-  type MethodArgs,
-  type MethodResult,
-} from './internal/call-safely.js';
 export * from './clock.js';
 export * from './default-reactor.js';
 export * from './defer-later.js';
@@ -29,9 +20,6 @@ export type * from './service-maker.js';
 export * from './log.js';
 export * from './looping-call.js';
 export * from './node-reactor.js';
-export * from './open-resources.js';
 export * from './protocol.js';
-export * from './reactor-base.js';
 export * from './read-bounded-file.js';
 export * from './reconnecting-client-factory.js';
-export * from './write-queue.js';

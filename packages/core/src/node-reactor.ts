@@ -20,8 +20,9 @@ import type {
 import { Registry } from './internal/registry.js';
 import { TCPConnector } from './internal/tcp-connector.js';
 import { TCPPort } from './internal/tcp-port.js';
-import { checkWriteHighWaterMark, DEFAULT_WRITE_HIGH_WATER_MARK } from './base-transport.js';
-import { ReactorBase, type ReactorBaseOptions } from './reactor-base.js';
+import { checkWriteHighWaterMark } from './reactor-kit/argument-checks.js';
+import { DEFAULT_WRITE_HIGH_WATER_MARK } from './reactor-kit/base-transport.js';
+import { ReactorBase, type ReactorBaseOptions } from './reactor-kit/reactor-base.js';
 
 /** Options for {@link NodeReactor}. */
 export interface NodeReactorOptions extends ReactorBaseOptions {

@@ -14,7 +14,7 @@ import {
   DEFAULT_WRITE_HIGH_WATER_MARK,
   OpenResources,
   ReactorBase,
-} from '@torsion/core';
+} from '@torsion/core/reactor-kit';
 import type {
   ConnectTCPOptions,
   IClientFactory,
@@ -23,8 +23,8 @@ import type {
   IProtocolFactory,
   IReactor,
   ListenTCPOptions,
-  ReactorBaseOptions,
 } from '@torsion/core';
+import type { ReactorBaseOptions } from '@torsion/core/reactor-kit';
 import { BunTCPConnector } from './internal/bun-tcp-connector.js';
 import { BunTCPPort } from './internal/bun-tcp-port.js';
 import { isBun } from './runtime.js';

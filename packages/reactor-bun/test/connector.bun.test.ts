@@ -9,11 +9,11 @@ import {
   ConnectionRefusedError,
   DNSLookupError,
   NoRouteError,
-  OpenResources,
   TCPTimedOutError,
   TimeoutError,
   UserError,
 } from '@torsion/core';
+import { OpenResources } from '@torsion/core/reactor-kit';
 import type { Failure, IAddress, IConnector, IDelayedCall, IReactorTime } from '@torsion/core';
 import { BunTCPConnector, connectErrorFor } from '../src/internal/bun-tcp-connector.js';
 import { BunReactor } from '../src/index.js';

@@ -5,7 +5,7 @@
  * Tests: test/node-reactor.test.ts (shutdown), test/tcp.integration.test.ts
  * @module
  */
-import { OpenResources } from '../open-resources.js';
+import { OpenResources } from '../reactor-kit/open-resources.js';
 
 /** The open resources of one {@link NodeReactor}. */
 export class Registry extends OpenResources {

@@ -10,7 +10,7 @@
 import { Socket } from 'node:net';
 import type { LookupFunction, TcpSocketConnectOpts } from 'node:net';
 import { addressFor } from '../address.js';
-import { BaseConnector } from '../base-connector.js';
+import { BaseConnector } from '../reactor-kit/base-connector.js';
 import {
   ConnectBindError,
   ConnectError,

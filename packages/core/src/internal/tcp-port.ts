@@ -4,19 +4,19 @@
  * `whenListening()` reports the outcome; a bind failure never becomes an
  * unhandled `'error'`, and is logged when nobody asked for it.
  *
- * Tests: test/tcp.integration.test.ts, test/tcp-port.integration.test.ts
+ * Tests: test/tcp.integration.test.ts, test/node-reactor.test.ts
  * @module
  */
 import { createServer } from 'node:net';
 import type { ListenOptions, Server, Socket } from 'node:net';
 import { addressFor } from '../address.js';
 import type { IAddress } from '../address.js';
-import { buildProtocolSafely } from '../build-protocol.js';
+import { buildProtocolSafely } from '../reactor-kit/build-protocol.js';
 import { Deferred, fail, succeed } from '../deferred.js';
 import { CannotListenError } from '../errors.js';
 import type { IListeningPort, IProtocolFactory } from '../interfaces.js';
 import { Logger } from '../log.js';
-import { callMethodSafely, THREW } from './call-safely.js';
+import { callMethodSafely, THREW } from '../reactor-kit/call-safely.js';
 import type { Registry } from './registry.js';
 import { TCPTransport } from './tcp-transport.js';
 import { describeType } from '../describe-type.js';

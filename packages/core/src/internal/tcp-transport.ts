@@ -23,13 +23,13 @@
  */
 import type { Socket } from 'node:net';
 import type { IAddress } from '../address.js';
-import { BaseTransport, DEFAULT_WRITE_HIGH_WATER_MARK } from '../base-transport.js';
+import { BaseTransport, DEFAULT_WRITE_HIGH_WATER_MARK } from '../reactor-kit/base-transport.js';
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';
 import type { IHalfCloseableProtocol, IProtocol, WriteData } from '../interfaces.js';
 import { Logger } from '../log.js';
 import { describeType } from '../describe-type.js';
-import { COALESCE_BELOW, WriteQueue, type ByteSink } from '../write-queue.js';
+import { COALESCE_BELOW, WriteQueue, type ByteSink } from '../reactor-kit/write-queue.js';
 
 const log = new Logger('torsion.tcp');
 

@@ -2,29 +2,62 @@
  * `@torsion/core/testing`: test doubles for protocols, factories and code that
  * uses a reactor, in the style of Twisted's `twisted.internet.testing`.
  * No dependency beyond Node built-ins and `@torsion/core` itself, so they work
- * under any test runner.
+ * under any test runner. Only what test authors use is exported (see
+ * docs/testing.md and docs/simulated-reactor.md); the helpers the doubles
+ * share stay private.
  *
  * Tests: test/testing/*.test.ts
  * @module
  */
-export * from './string-transport.js';
-export * from './log-capture.js';
-export * from './chunkers.js';
-export * from './io-pump.js';
-export * from './memory-reactor.js';
-export * from './seeded-random.js';
-export * from './simulated-connector.js';
-export * from './simulated-host.js';
-export * from './simulated-link.js';
-export * from './simulated-network.js';
-export * from './simulated-port.js';
-export * from './simulated-reactor.js';
-export * from './simulated-transport.js';
-export * from './eventual.js';
-export * from './recording-protocol.js';
-export * from './echoing-protocol.js';
-export * from './half-close-recording-protocol.js';
-export * from './recording-factory.js';
-export * from './recording-client-factory.js';
-export * from './serve-on-loopback.js';
 export { Clock } from '../clock.js';
+export { fixedChunker, randomChunker, type Chunker } from './chunkers.js';
+export { EchoingProtocol } from './echoing-protocol.js';
+export { Eventual } from './eventual.js';
+export { HalfCloseRecordingProtocol } from './half-close-recording-protocol.js';
+export {
+  connectedServerAndClient,
+  FakeTransport,
+  IOPump,
+  type ClientSide,
+  type ConnectedPair,
+  type ConnectionOptions,
+  type FakeTransportOptions,
+  type IOPumpOptions,
+  type ProtocolBuilder,
+  type PumpClock,
+  type ServerSide,
+} from './io-pump.js';
+export { LogCapture } from './log-capture.js';
+export {
+  FakeConnector,
+  FakeListeningPort,
+  MemoryReactor,
+  MemoryReactorClock,
+  type FakeConnection,
+  type TCPClientRecord,
+  type TCPServerRecord,
+  type TriggerRecord,
+} from './memory-reactor.js';
+export { RecordingClientFactory } from './recording-client-factory.js';
+export { RecordingFactory } from './recording-factory.js';
+export { RecordingProtocol, type DataSink } from './recording-protocol.js';
+export { SeededRandom } from './seeded-random.js';
+export { serveOnLoopback, type LoopbackServer } from './serve-on-loopback.js';
+export { SimulatedConnector } from './simulated-connector.js';
+export { SimulatedHost } from './simulated-host.js';
+export type { LinkConditions, ResolvedLinkConditions } from './simulated-link.js';
+export { SimulatedNetwork, type HostReference, type TraceEvent } from './simulated-network.js';
+export { SimulatedPort } from './simulated-port.js';
+export {
+  SimulatedReactor,
+  type RunUntilIdleOptions,
+  type SimulatedReactorOptions,
+} from './simulated-reactor.js';
+export { SimulatedConnection, SimulatedTransport } from './simulated-transport.js';
+export {
+  StringTransport,
+  StringTransportWithDisconnection,
+  type ProducerState,
+  type StringTransportOptions,
+  type StringTransportWithDisconnectionOptions,
+} from './string-transport.js';

@@ -42,7 +42,7 @@ export interface FakeTransportOptions {
   /**
    * A registered streaming producer is paused when more than this many bytes
    * wait to be pumped, and resumed once the pump has taken them all.
-   * Default {@link DEFAULT_HIGH_WATER_MARK}.
+   * Default 64 KiB, as on the real transports.
    */
   highWaterMark?: number;
 }

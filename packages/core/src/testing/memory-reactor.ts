@@ -348,7 +348,7 @@ export class FakeConnector implements IConnector {
  *
  * @remarks
  * - `listenTCP` returns a {@link FakeListeningPort} that is bound at once;
- *   port 0 gets a fake port number, {@link FIRST_FAKE_PORT} and up.
+ *   port 0 gets a fake port number, 49152 (the first ephemeral port) and up.
  * - `connectTCP` returns a {@link FakeConnector} that has called
  *   `startedConnecting`; the test ends the attempt.
  * - `run()` fires the startup triggers then the `callWhenRunning` calls,

@@ -14,15 +14,15 @@
  */
 import { addressFor, IPv4Address } from '../address.js';
 import type { IAddress } from '../address.js';
-import { BaseConnector } from '../base-connector.js';
+import { BaseConnector } from '../reactor-kit/base-connector.js';
 import type { DelayedCall } from '../delayed-call.js';
 import { ConnectBindError, ConnectionRefusedError, DNSLookupError } from '../errors.js';
 import type { IClientFactory, IProtocol } from '../interfaces.js';
 import { Logger } from '../log.js';
-import type { OpenResources } from '../open-resources.js';
+import type { OpenResources } from '../reactor-kit/open-resources.js';
 import type { SimulatedHost } from './simulated-host.js';
 import type { SimulatedNetwork } from './simulated-network.js';
-import { systemError } from './simulated-port.js';
+import { systemError } from '../internal/system-error.js';
 import type { SimulatedConnection, SimulatedTransport } from './simulated-transport.js';
 
 const log = new Logger('torsion.simulated');

@@ -9,14 +9,15 @@
  */
 import { IPv4Address } from '../address.js';
 import type { IAddress } from '../address.js';
-import { buildProtocolSafely } from '../build-protocol.js';
+import { buildProtocolSafely } from '../reactor-kit/build-protocol.js';
 import { Deferred, fail, succeed } from '../deferred.js';
 import { CannotListenError } from '../errors.js';
 import type { IListeningPort, IProtocolFactory } from '../interfaces.js';
-import { callMethodSafely, THREW } from '../internal/call-safely.js';
+import { callMethodSafely, THREW } from '../reactor-kit/call-safely.js';
 import { describeType } from '../describe-type.js';
 import { Logger } from '../log.js';
-import type { OpenResources } from '../open-resources.js';
+import { systemError } from '../internal/system-error.js';
+import type { OpenResources } from '../reactor-kit/open-resources.js';
 import { Protocol } from '../protocol.js';
 import type { SimulatedHost } from './simulated-host.js';
 import type { SimulatedNetwork } from './simulated-network.js';
@@ -28,11 +29,6 @@ const log = new Logger('torsion.simulated');
 type PortState = 'binding' | 'listening' | 'stopping' | 'closed' | 'failed';
 
 const WILDCARDS = new Set(['', '0.0.0.0', '::']);
-
-/** An Error with a Node-style `code`, as the cause of a CannotListenError or ConnectError. */
-export function systemError(code: string, message: string): Error {
-  return Object.assign(new Error(`${code}: ${message}`), { code });
-}
 
 /**
  * A port listening on a {@link SimulatedHost}; what `listenTCP` returns on a

@@ -17,9 +17,9 @@ import type {
   IReactor,
   ListenTCPOptions,
 } from '../interfaces.js';
-import { checkWriteHighWaterMark } from '../base-transport.js';
-import { ReactorBase } from '../reactor-base.js';
-import type { ReactorBaseOptions } from '../reactor-base.js';
+import { checkWriteHighWaterMark } from '../reactor-kit/argument-checks.js';
+import { ReactorBase } from '../reactor-kit/reactor-base.js';
+import type { ReactorBaseOptions } from '../reactor-kit/reactor-base.js';
 import { SeededRandom } from './seeded-random.js';
 import { SimulatedConnector } from './simulated-connector.js';
 import type { SimulatedHost } from './simulated-host.js';

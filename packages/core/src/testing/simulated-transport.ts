@@ -10,7 +10,7 @@
  * @module
  */
 import type { IAddress } from '../address.js';
-import { BaseTransport } from '../base-transport.js';
+import { BaseTransport } from '../reactor-kit/base-transport.js';
 import type { DelayedCall } from '../delayed-call.js';
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';

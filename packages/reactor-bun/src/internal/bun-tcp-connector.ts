@@ -16,7 +16,6 @@
  */
 import {
   addressFor,
-  BaseConnector,
   ConnectError,
   ConnectionRefusedError,
   DNSLookupError,
@@ -24,7 +23,9 @@ import {
   NoRouteError,
   TCPTimedOutError,
 } from '@torsion/core';
-import type { IClientFactory, IProtocol, IReactorTime, OpenResources } from '@torsion/core';
+import { BaseConnector } from '@torsion/core/reactor-kit';
+import type { IClientFactory, IProtocol, IReactorTime } from '@torsion/core';
+import type { OpenResources } from '@torsion/core/reactor-kit';
 import type { SocketHandler } from 'bun';
 import { BunTCPTransport } from './bun-tcp-transport.js';
 import type { BunSocket, SocketData } from './bun-tcp-transport.js';

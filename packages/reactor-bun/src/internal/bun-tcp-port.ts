@@ -13,17 +13,16 @@
  */
 import {
   addressFor,
-  buildProtocolSafely,
-  callMethodSafely,
   CannotListenError,
   Deferred,
   fail,
   describeType,
   Logger,
   succeed,
-  THREW,
 } from '@torsion/core';
-import type { IAddress, IListeningPort, IProtocolFactory, OpenResources } from '@torsion/core';
+import { buildProtocolSafely, callMethodSafely, THREW } from '@torsion/core/reactor-kit';
+import type { IAddress, IListeningPort, IProtocolFactory } from '@torsion/core';
+import type { OpenResources } from '@torsion/core/reactor-kit';
 import type { SocketHandler } from 'bun';
 import { BunTCPTransport } from './bun-tcp-transport.js';
 import type { BunSocket, SocketData } from './bun-tcp-transport.js';

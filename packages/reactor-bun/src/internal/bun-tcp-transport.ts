@@ -20,16 +20,18 @@
  */
 import type { Socket, SocketHandler } from 'bun';
 import {
-  BaseTransport,
   ConnectionAborted,
   ConnectionDone,
   ConnectionLost,
-  DEFAULT_WRITE_HIGH_WATER_MARK,
   describeType,
   Failure,
   Logger,
-  WriteQueue,
 } from '@torsion/core';
+import {
+  BaseTransport,
+  DEFAULT_WRITE_HIGH_WATER_MARK,
+  WriteQueue,
+} from '@torsion/core/reactor-kit';
 import type { IAddress, IHalfCloseableProtocol, IProtocol, WriteData } from '@torsion/core';
 
 const log = new Logger('torsion.bun');

@@ -8,10 +8,10 @@
  * many megabytes is never copied. Sending resumes inside a partly sent chunk,
  * so a transport whose send can be short (Bun's) loses nothing.
  *
- * Tests: test/write-queue.test.ts, and the transports' backpressure tests
+ * Tests: test/reactor-kit/write-queue.test.ts, and the transports' backpressure tests
  * @module
  */
-import type { WriteData } from './interfaces.js';
+import type { WriteData } from '../interfaces.js';
 
 /** Where {@link WriteQueue.flushTo} sends bytes: a send that may take fewer than it was given. */
 export interface ByteSink {

@@ -6,11 +6,11 @@
  * {@link ReactorBase} shares this bookkeeping, so shutdown behaves the same
  * whatever the I/O underneath.
  *
- * Tests: test/reactor-base.test.ts, test/node-reactor.test.ts (shutdown)
+ * Tests: test/reactor-kit/reactor-base.test.ts, test/node-reactor.test.ts (shutdown)
  * @module
  */
-import type { Failure } from './failure.js';
-import type { IConnector, IListeningPort, ITCPTransport } from './interfaces.js';
+import type { Failure } from '../failure.js';
+import type { IConnector, IListeningPort, ITCPTransport } from '../interfaces.js';
 
 /** The open resources of one reactor. */
 export class OpenResources {

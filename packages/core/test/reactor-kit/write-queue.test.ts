@@ -1,7 +1,7 @@
 // WriteQueue on its own: order, offsets into partly sent chunks, small-write
 // coalescing and compaction, with a sink that takes a scripted number of bytes.
 import { expect } from 'chai';
-import { WriteQueue, type ByteSink } from '../src/write-queue.js';
+import { WriteQueue, type ByteSink } from '../../src/reactor-kit/write-queue.js';
 
 /** Accepts at most `budget` bytes per flush; records everything it took. */
 class Sink implements ByteSink {

@@ -10,11 +10,11 @@
  * and the fault-isolation part of the conformance suite (@torsion/testing)
  * @module
  */
-import type { IAddress } from './address.js';
-import type { IProtocol, IProtocolFactory } from './interfaces.js';
-import { callMethodSafely, THREW } from './internal/call-safely.js';
-import { describeType } from './describe-type.js';
-import type { Logger } from './log.js';
+import type { IAddress } from '../address.js';
+import type { IProtocol, IProtocolFactory } from '../interfaces.js';
+import { callMethodSafely, THREW } from './call-safely.js';
+import { describeType } from '../describe-type.js';
+import type { Logger } from '../log.js';
 
 /**
  * Calls `factory.buildProtocol(addr)`.

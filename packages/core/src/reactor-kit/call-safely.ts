@@ -4,12 +4,12 @@
  * connector callbacks): an exception is logged with its stack and never
  * escapes into Node's event loop, where it would kill the process.
  *
- * Tests: test/call-safely.test.ts
+ * Tests: test/reactor-kit/call-safely.test.ts
  * @module
  */
 import type { Logger } from '../log.js';
 
-/** Returned by {@link callSafely} and {@link callMethodSafely} when the call threw (the error was logged). */
+/** Returned by `callSafely` and {@link callMethodSafely} when the call threw (the error was logged). */
 export const THREW: unique symbol = Symbol('torsion.threw');
 
 /**

@@ -2,19 +2,19 @@
 // hand-moved clock shows that time, shutdown and the shared argument checks
 // work without any of NodeReactor's I/O.
 import { expect } from 'chai';
-import { ConnectionDone, ReactorNotRestartable } from '../src/errors.js';
-import { Failure } from '../src/failure.js';
+import { ConnectionDone, ReactorNotRestartable } from '../../src/errors.js';
+import { Failure } from '../../src/failure.js';
 import type {
   IConnector,
   IListeningPort,
   ITCPTransport,
   ListenTCPOptions,
   ConnectTCPOptions,
-} from '../src/interfaces.js';
-import { Deferred } from '../src/deferred.js';
-import { ReactorBase } from '../src/reactor-base.js';
-import { LogCapture } from '../src/testing/log-capture.js';
-import { IPv4Address } from '../src/address.js';
+} from '../../src/interfaces.js';
+import { Deferred } from '../../src/deferred.js';
+import { ReactorBase } from '../../src/reactor-kit/reactor-base.js';
+import { LogCapture } from '../../src/testing/log-capture.js';
+import { IPv4Address } from '../../src/address.js';
 
 /** A reactor whose clock moves only when the test says so. */
 class HandClockReactor extends ReactorBase {

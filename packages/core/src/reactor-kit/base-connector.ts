@@ -12,11 +12,11 @@
  * conformance suite (@torsion/testing) on every reactor
  * @module
  */
-import type { IAddress } from './address.js';
+import type { IAddress } from '../address.js';
 import { buildProtocolSafely } from './build-protocol.js';
-import { ReactorNotRestartable, TimeoutError, UserError } from './errors.js';
-import type { ConnectError } from './errors.js';
-import { Failure } from './failure.js';
+import { ReactorNotRestartable, TimeoutError, UserError } from '../errors.js';
+import type { ConnectError } from '../errors.js';
+import { Failure } from '../failure.js';
 import type {
   ConnectorState,
   IClientFactory,
@@ -25,12 +25,12 @@ import type {
   IProtocol,
   IReactorTime,
   ITCPTransport,
-} from './interfaces.js';
-import { callMethodSafely, THREW } from './internal/call-safely.js';
-import { describeType } from './describe-type.js';
-import type { Logger } from './log.js';
+} from '../interfaces.js';
+import { callMethodSafely, THREW } from './call-safely.js';
+import { describeType } from '../describe-type.js';
+import type { Logger } from '../log.js';
 import type { OpenResources } from './open-resources.js';
-import { Protocol } from './protocol.js';
+import { Protocol } from '../protocol.js';
 
 /** What a {@link BaseConnector} needs from its reactor. */
 export interface BaseConnectorOptions {

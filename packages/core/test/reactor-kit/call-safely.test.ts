@@ -1,8 +1,8 @@
 // callSafely: user code's exceptions are logged with their stack, never thrown.
 import { expect } from 'chai';
-import { callMethodSafely, callSafely, THREW } from '../src/internal/call-safely.js';
-import { Logger } from '../src/log.js';
-import { LogCapture } from '../src/testing/log-capture.js';
+import { callMethodSafely, callSafely, THREW } from '../../src/reactor-kit/call-safely.js';
+import { Logger } from '../../src/log.js';
+import { LogCapture } from '../../src/testing/log-capture.js';
 
 describe('callSafely / callMethodSafely', () => {
   const log = new Logger('torsion.test');

@@ -6,12 +6,12 @@
  * (Node's, Bun's, the simulated one, or a third party's) extends it and adds
  * its clock and its TCP, as Twisted's reactors extend `ReactorBase`.
  *
- * Tests: test/reactor-base.test.ts, test/node-reactor.test.ts, and the
+ * Tests: test/reactor-kit/reactor-base.test.ts, test/node-reactor.test.ts, and the
  * conformance suite in @torsion/testing run against every reactor
  * @module
  */
-import type { DelayedCall } from './delayed-call.js';
-import { ReactorAlreadyRunning, ReactorNotRestartable, ReactorNotRunning } from './errors.js';
+import type { DelayedCall } from '../delayed-call.js';
+import { ReactorAlreadyRunning, ReactorNotRestartable, ReactorNotRunning } from '../errors.js';
 import type {
   ConnectTCPOptions,
   IDelayedCall,
@@ -21,12 +21,19 @@ import type {
   SystemEventPhase,
   SystemEventTriggerId,
   SystemEventType,
-} from './interfaces.js';
-import { callSafely, THREW } from './internal/call-safely.js';
-import { TimerQueue } from './internal/timer-queue.js';
-import { describeType } from './describe-type.js';
-import { Logger } from './log.js';
+} from '../interfaces.js';
+import { callSafely, THREW } from './call-safely.js';
+import { TimerQueue } from '../internal/timer-queue.js';
+import { describeType } from '../describe-type.js';
+import { Logger } from '../log.js';
 import { OpenResources } from './open-resources.js';
+import {
+  checkConnectTCP,
+  checkSeconds,
+  checkListenTCP,
+  type CheckedConnectTCPOptions,
+  type CheckedListenTCPOptions,
+} from './argument-checks.js';
 
 const log = new Logger('torsion.reactor');
 
@@ -54,19 +61,6 @@ export interface ReactorBaseOptions {
   shutdownGracePeriod?: number;
 }
 
-/** `listenTCP` options after {@link ReactorBase.checkListenTCP}: every default filled in. */
-export interface CheckedListenTCPOptions {
-  readonly backlog: number;
-  readonly iface: string;
-}
-
-/** `connectTCP` options after {@link ReactorBase.checkConnectTCP}: every default filled in. */
-export interface CheckedConnectTCPOptions {
-  /** Seconds; `Infinity` for none. */
-  readonly timeout: number;
-  readonly bindAddress?: { readonly host: string; readonly port?: number };
-}
-
 interface Trigger {
   readonly id: SystemEventTriggerId;
   readonly event: SystemEventType;
@@ -86,37 +80,6 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     value !== null &&
     typeof (value as { then?: unknown }).then === 'function'
   );
-}
-
-function checkPort(port: unknown, min: number): asserts port is number {
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < min || port > 65535) {
-    throw new RangeError(
-      `port must be an integer from ${String(min)} to 65535, got ${typeof port === 'number' ? String(port) : describeType(port)}`,
-    );
-  }
-}
-
-function checkSeconds(value: unknown, what: string, allowZero: boolean): asserts value is number {
-  if (
-    typeof value !== 'number' ||
-    Number.isNaN(value) ||
-    value < 0 ||
-    (!allowZero && value === 0)
-  ) {
-    throw new RangeError(
-      `${what} must be a number of seconds ${allowZero ? '>= 0' : '> 0'}, got ${String(value)}`,
-    );
-  }
-}
-
-function checkFactory(factory: unknown, needs: string): void {
-  if (
-    typeof factory !== 'object' ||
-    factory === null ||
-    typeof (factory as Record<string, unknown>)[needs] !== 'function'
-  ) {
-    throw new TypeError(`factory must have a ${needs}() method, got ${describeType(factory)}`);
-  }
 }
 
 function describeFn(fn: (...args: never[]) => unknown): string {
@@ -543,17 +506,7 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime {
     factory: unknown,
     options: ListenTCPOptions,
   ): CheckedListenTCPOptions {
-    checkPort(port, 0);
-    checkFactory(factory, 'buildProtocol');
-    const backlog = options.backlog ?? 50;
-    if (!Number.isSafeInteger(backlog) || backlog < 0) {
-      throw new RangeError(`backlog must be an integer >= 0, got ${String(backlog)}`);
-    }
-    const iface = options.interface ?? '';
-    if (typeof iface !== 'string') {
-      throw new TypeError(`interface must be a string, got ${describeType(iface)}`);
-    }
-    return { backlog, iface };
+    return checkListenTCP(port, factory, options);
   }
 
   /**
@@ -568,15 +521,6 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime {
     factory: unknown,
     options: ConnectTCPOptions,
   ): CheckedConnectTCPOptions {
-    if (typeof host !== 'string' || host === '') {
-      throw new TypeError(`host must be a non-empty string, got ${describeType(host)}`);
-    }
-    checkPort(port, 1);
-    checkFactory(factory, 'buildProtocol');
-    const timeout = options.timeout ?? 30;
-    checkSeconds(timeout, 'timeout', false);
-    return options.bindAddress === undefined
-      ? { timeout }
-      : { timeout, bindAddress: options.bindAddress };
+    return checkConnectTCP(host, port, factory, options);
   }
 }

@@ -14,20 +14,25 @@
  * (@torsion/testing) on every reactor
  * @module
  */
-import type { IAddress } from './address.js';
-import { ConnectionLost } from './errors.js';
-import { Failure } from './failure.js';
+import type { IAddress } from '../address.js';
+import { ConnectionLost } from '../errors.js';
+import { Failure } from '../failure.js';
 import type {
   IProtocol,
   IPullProducer,
   IPushProducer,
   ITCPTransport,
   WriteData,
-} from './interfaces.js';
-import { markDisconnected } from './internal/mark-disconnected.js';
-import { describeType } from './describe-type.js';
-import { assertWriteData } from './internal/write-data.js';
-import type { Logger } from './log.js';
+} from '../interfaces.js';
+import { markDisconnected } from '../internal/mark-disconnected.js';
+import { describeType } from '../describe-type.js';
+import type { Logger } from '../log.js';
+import {
+  checkKeepAliveDelay,
+  checkWriteData,
+  checkWriteHighWaterMark,
+  checkWriteSequence,
+} from './argument-checks.js';
 
 /**
  * Default write high-water mark in bytes: above it a streaming producer is
@@ -35,20 +40,6 @@ import type { Logger } from './log.js';
  * asyncio's default are the same 64 KiB.
  */
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024;
-
-/**
- * Checks a write high-water mark: a whole number of bytes, zero or more. Every
- * reactor checks its `writeHighWaterMark` option with it, and every transport
- * the value its setter is given, so they all reject the same values alike.
- * @returns `bytes`, typed.
- * @throws RangeError naming the value.
- */
-export function checkWriteHighWaterMark(bytes: unknown): number {
-  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) {
-    throw new RangeError(`writeHighWaterMark must be an integer >= 0, got ${String(bytes)}`);
-  }
-  return bytes;
-}
 
 // Pull-producer bookkeeping: whether the producer wrote during its last
 // resumeProducing(), so that one which wrote nothing is not asked again in a
@@ -155,9 +146,9 @@ export abstract class BaseTransport implements ITCPTransport {
   /** Bytes written and not yet handed to the network; flow control keeps it near {@link BaseTransport.writeHighWaterMark}. */
   abstract get writeBufferSize(): number;
 
-  /** See {@link ITransport.write}. */
+  /** See `ITransport.write`. */
   abstract write(data: WriteData): void;
-  /** See {@link ITransport.writeSequence}. */
+  /** See `ITransport.writeSequence`. */
   abstract writeSequence(data: Iterable<WriteData>): void;
   /** See {@link ITCPTransport.setTcpNoDelay}. */
   abstract setTcpNoDelay(enabled: boolean): void;
@@ -328,7 +319,7 @@ export abstract class BaseTransport implements ITCPTransport {
    * @throws TypeError naming the type unless `data` is a Uint8Array or a string.
    */
   protected checkWriteData(data: unknown): asserts data is WriteData {
-    assertWriteData(data);
+    checkWriteData(data);
   }
 
   /**
@@ -337,15 +328,7 @@ export abstract class BaseTransport implements ITCPTransport {
    * @throws TypeError if an item is neither a Uint8Array nor a string.
    */
   protected writeSequenceItems(data: Iterable<WriteData>): WriteData[] {
-    const items = Array.from(data);
-    for (const item of items) {
-      if (typeof item !== 'string' && !(item instanceof Uint8Array)) {
-        throw new TypeError(
-          `writeSequence() items must be Uint8Array or string, not ${describeType(item)}`,
-        );
-      }
-    }
-    return items;
+    return checkWriteSequence(data);
   }
 
   /**
@@ -353,11 +336,7 @@ export abstract class BaseTransport implements ITCPTransport {
    * @throws RangeError if `initialDelaySeconds` is negative or not finite.
    */
   protected checkKeepAliveDelay(initialDelaySeconds: number): void {
-    if (!(initialDelaySeconds >= 0) || initialDelaySeconds === Infinity) {
-      throw new RangeError(
-        `setTcpKeepAlive() needs a finite delay >= 0 seconds, got ${String(initialDelaySeconds)}`,
-      );
-    }
+    checkKeepAliveDelay(initialDelaySeconds);
   }
 
   /**

@@ -1,0 +1,19 @@
+/**
+ * `@torsion/core/reactor-kit`: what a reactor author builds on — the base
+ * classes of a reactor, its ports, connectors and transports, the bookkeeping
+ * of what it has open, the write queue, and the argument checks every reactor
+ * makes. Protocol and application authors need none of it: they use
+ * `@torsion/core`. See "Writing a reactor" in docs/reactors.md.
+ *
+ * Tests: test/reactor-kit/*.test.ts, and the conformance suite
+ * (@torsion/testing) on every reactor built on it
+ * @module
+ */
+export * from './argument-checks.js';
+export * from './base-connector.js';
+export * from './base-transport.js';
+export * from './build-protocol.js';
+export { callMethodSafely, THREW, type MethodArgs, type MethodResult } from './call-safely.js';
+export * from './open-resources.js';
+export * from './reactor-base.js';
+export * from './write-queue.js';
