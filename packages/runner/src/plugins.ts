@@ -1,14 +1,17 @@
 /**
  * Finding plugins: the built-in names (`echo`, `finger`), a module path, or a
  * package name whose `./plugin` export (or main export) default-exports an
- * IServiceMaker.
+ * IServiceMaker. A package is looked for from the working directory first,
+ * where the user installed it, then from the runner's own location.
  *
  * Tests: test/plugins.test.ts
  * @module
  */
 import type { IServiceMaker } from '@torsion/core';
 import { checkRegularFile, FileRefusedError, TorsionError } from '@torsion/core';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** A plugin that cannot be loaded or is not a valid IServiceMaker. */
@@ -84,48 +87,79 @@ export async function refuseSpecialFile(path: string): Promise<FileRefusedError 
   }
 }
 
-function isModuleNotFound(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
+/** Codes of a failed resolution: the specifier names no module (or no such export). */
+const NOT_FOUND_CODES: readonly unknown[] = ['MODULE_NOT_FOUND', 'ERR_PACKAGE_PATH_NOT_EXPORTED'];
+
+function isNotFound(err: unknown): boolean {
+  return NOT_FOUND_CODES.includes((err as { code?: unknown } | null)?.code);
+}
+
+function loadFailed(spec: string, err: unknown): PluginError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new PluginError(`plugin '${spec}' failed to load: ${message}`, { cause: err });
+}
+
+/**
+ * The URL of package specifier `specifier`, looked for from `cwd` first (as
+ * from a module there: a user installs plugins in their project, as Twisted's
+ * `twist` finds plugins on the user's path), then from the runner's own
+ * location; `null` when neither has it.
+ *
+ * Node 20 cannot resolve an ES module import from another directory without
+ * a flag (`import.meta.resolve`'s parent argument needs
+ * --experimental-import-meta-resolve), so both look-ups use Node's CommonJS
+ * resolver, which honours `exports` with its `node`, `require` and `default`
+ * conditions.
+ */
+function resolvePackage(specifier: string, cwd: string): string | null {
+  for (const from of [join(cwd, 'noop.js'), import.meta.url]) {
+    try {
+      return pathToFileURL(createRequire(from).resolve(specifier)).href;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+  return null;
 }
 
 /**
  * Loads a plugin by built-in name, module path (resolved from `cwd`), or
- * package name (its `./plugin` export, else its main export).
- * @throws PluginError with a message naming the plugin and what went wrong.
+ * package name (its `./plugin` export, else its main export; looked for from
+ * `cwd`, then from the runner's location).
+ * @throws PluginError with a message naming the plugin and what went wrong:
+ *   "no plugin" only when the plugin itself is missing; when a module that
+ *   the plugin imports is missing, or its code throws, that error.
  */
 export async function loadPlugin(spec: string, cwd: string): Promise<IServiceMaker> {
   const builtIn = BUILT_IN_PLUGINS[spec];
-  if (builtIn === undefined && isPath(spec)) {
-    const refused = await refuseSpecialFile(resolve(cwd, spec));
-    if (refused !== null) {
-      throw new PluginError(`plugin '${spec}' failed to load: ${refused.message}`, {
-        cause: refused,
-      });
-    }
-  }
-  const candidates: string[] =
-    builtIn !== undefined
-      ? [builtIn]
-      : isPath(spec)
-        ? [pathToFileURL(resolve(cwd, spec)).href]
-        : [`${spec}/plugin`, spec];
-  let lastError: unknown = null;
-  for (const candidate of candidates) {
-    let exported: unknown;
+  let url: string | null = null;
+  if (builtIn !== undefined) {
+    url = builtIn;
+  } else if (isPath(spec)) {
+    const path = resolve(cwd, spec);
+    const refused = await refuseSpecialFile(path);
+    if (refused !== null) throw loadFailed(spec, refused);
+    if (existsSync(path)) url = pathToFileURL(path).href;
+  } else {
     try {
-      exported = await importDefault(candidate);
+      url = resolvePackage(`${spec}/plugin`, cwd) ?? resolvePackage(spec, cwd);
     } catch (err) {
-      lastError = err;
-      if (isModuleNotFound(err)) continue;
-      const message = err instanceof Error ? err.message : String(err);
-      throw new PluginError(`plugin '${spec}' failed to load: ${message}`, { cause: err });
+      throw loadFailed(spec, err);
     }
-    return validateServiceMaker(exported, `'${spec}'`);
   }
-  const known = Object.keys(BUILT_IN_PLUGINS).join(', ');
-  throw new PluginError(
-    `no plugin '${spec}': not a built-in (${known}), and no module or package by that name could be loaded`,
-    { cause: lastError },
-  );
+  if (url === null) {
+    const known = Object.keys(BUILT_IN_PLUGINS).join(', ');
+    throw new PluginError(
+      `no plugin '${spec}': not a built-in (${known}), and no module or package by that name could be found`,
+    );
+  }
+  let exported: unknown;
+  try {
+    exported = await importDefault(url);
+  } catch (err) {
+    // Resolved, so whatever went wrong is inside the plugin (a module it
+    // imports is missing, its code threw): say that, not "no plugin".
+    throw loadFailed(spec, err);
+  }
+  return validateServiceMaker(exported, `'${spec}'`);
 }

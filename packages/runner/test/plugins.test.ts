@@ -1,7 +1,7 @@
 import { FileNotRegularError } from '@torsion/core';
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,63 @@ describe('loadPlugin', () => {
         "plugin './throws-on-load.mjs' failed to load: broken on purpose",
       );
     }
+  });
+
+  // Issue #10: a plugin whose own import failed was reported as missing.
+  it('reports a missing import inside a plugin module, not a missing plugin', async () => {
+    const err = await loadPlugin('./imports-missing.mjs', fixtures).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(PluginError);
+    expect((err as Error).message).to.match(
+      /^plugin '\.\/imports-missing\.mjs' failed to load: Cannot find package 'torsion-test-no-such-package'/,
+    );
+  });
+
+  it('says "no plugin" for a module path that does not exist', async () => {
+    const err = await loadPlugin('./no-such-plugin.mjs', fixtures).catch((e: unknown) => e);
+    expect((err as Error).message).to.match(/^no plugin '\.\/no-such-plugin\.mjs'/);
+  });
+
+  describe('a package installed in the working directory', () => {
+    let dir = '';
+    /** Writes node_modules/<name> under `dir` with a ./plugin export. */
+    function installPackage(name: string, plugin: string): void {
+      const root = join(dir, 'node_modules', name);
+      mkdirSync(root, { recursive: true });
+      writeFileSync(
+        join(root, 'package.json'),
+        JSON.stringify({ name, type: 'module', exports: { './plugin': './plugin.js' } }),
+      );
+      writeFileSync(join(root, 'plugin.js'), plugin);
+    }
+    const pluginNamed = (name: string): string =>
+      `export default { name: '${name}', description: 'd', defaultListen: ['tcp:0'], options: {}, makeFactory() {} };\n`;
+
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'torsion-plugin-cwd-'));
+    });
+    afterEach(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    // Issue #10: package plugins were resolved from the runner's install location only.
+    it('is found there, though the runner cannot see it', async () => {
+      installPackage('torsion-plugin-here', pluginNamed('here'));
+      expect((await loadPlugin('torsion-plugin-here', dir)).name).to.equal('here');
+    });
+
+    it("comes before a package of the same name beside the runner's", async () => {
+      installPackage('@torsion/echo', pluginNamed('local-echo'));
+      expect((await loadPlugin('@torsion/echo', dir)).name).to.equal('local-echo');
+      expect((await loadPlugin('echo', dir)).name).to.equal('echo');
+    });
+
+    it('whose own import fails is reported with that failure', async () => {
+      installPackage('torsion-plugin-broken', "import 'torsion-test-no-such-package';\n");
+      const err = await loadPlugin('torsion-plugin-broken', dir).catch((e: unknown) => e);
+      expect((err as Error).message).to.match(
+        /^plugin 'torsion-plugin-broken' failed to load: Cannot find package 'torsion-test-no-such-package'/,
+      );
+    });
   });
 
   it('names the built-ins when nothing by that name exists', async () => {
