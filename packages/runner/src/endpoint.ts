@@ -1,7 +1,8 @@
 /**
  * Server endpoint strings in Twisted's strports syntax, parsed without I/O:
  * `tcp:8007`, `tcp:8007:interface=127.0.0.1:backlog=10`, `tcp:port=0`.
- * A backslash escapes the next character, so `interface=\:\:1` is `::1`.
+ * A backslash escapes the next character, so `interface=\:\:1` is `::1`
+ * (quoted on a shell command line, which would otherwise eat the backslashes).
  *
  * Tests: test/endpoint.test.ts
  * @module
@@ -86,8 +87,18 @@ function parseTCP(description: string, args: string[]): TCPServerEndpoint {
     named.set(key, arg.slice(eq + 1));
   }
   if (positional.length > 1) {
+    // `interface=\:\:1` typed unquoted reaches us as `interface=::1`: the
+    // shell ate the backslashes, and the address fell apart into fields.
+    const hint = named.has('interface')
+      ? "; an IPv6 address needs its colons escaped, and the endpoint quoted so the shell keeps the backslashes: 'tcp:8007:interface=\\:\\:1'"
+      : '';
     throw new EndpointError(
-      `endpoint '${description}': too many positional fields (expected tcp:PORT[:interface=ADDR][:backlog=N])`,
+      `endpoint '${description}': too many positional fields (expected tcp:PORT[:interface=ADDR][:backlog=N])${hint}`,
+    );
+  }
+  if (named.get('interface') === '') {
+    throw new EndpointError(
+      `endpoint '${description}': interface= needs an address; leave it out to listen on every interface`,
     );
   }
   const [positionalPort] = positional;

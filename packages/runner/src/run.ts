@@ -187,7 +187,8 @@ async function generalHelp(cwd: string): Promise<string> {
     '  <path>     a module (./my-plugin.js) whose default export is a plugin',
     '  <package>  a package whose ./plugin export (or main export) is a plugin',
     '',
-    'Endpoints: tcp:PORT[:interface=ADDR][:backlog=N]  (escape colons: interface=\\:\\:1)',
+    'Endpoints: tcp:PORT[:interface=ADDR][:backlog=N]',
+    "  IPv6: escape the colons and quote for the shell: --listen 'tcp:8007:interface=\\:\\:1'",
     "Several plugins in one process: separate them with '+'.",
     `Reactors: ${BUILT_IN_REACTORS.join(', ')}, or a module exporting createReactor() (default here: ${defaultReactorName()})`,
     "`torsion <plugin> --help` lists a plugin's options.",
@@ -197,13 +198,11 @@ async function generalHelp(cwd: string): Promise<string> {
 
 /** `torsion <plugin> --help`. */
 function pluginHelp(plugin: IServiceMaker): string {
-  const lines = [
-    `Usage: torsion ${plugin.name} [--listen ENDPOINT]... [options]`,
-    '',
-    plugin.description,
-    '',
-    'Options:',
-    `  -l, --listen ENDPOINT    where to listen, repeatable (default: ${plugin.defaultListen.join(', ')})`,
+  const rows: [flag: string, description: string][] = [
+    [
+      '-l, --listen ENDPOINT',
+      `where to listen, repeatable (default: ${plugin.defaultListen.join(', ')})`,
+    ],
   ];
   for (const [name, option] of Object.entries(plugin.options)) {
     const flag = `${option.short === undefined ? '    ' : `-${option.short}, `}--${name}${
@@ -213,14 +212,25 @@ function pluginHelp(plugin: IServiceMaker): string {
       option.default === undefined || /\(default/i.test(option.description)
         ? ''
         : ` (default: ${String(option.default)})`;
-    lines.push(`  ${flag.padEnd(24)} ${option.description}${fallback}`);
+    rows.push([flag, `${option.description}${fallback}`]);
   }
-  lines.push(
-    '      --log-format FORMAT  text (default) or json, on stderr',
-    '      --log-level LEVEL    debug, info (default), warn, error or critical',
-    '  -h, --help               show this help',
+  rows.push(
+    ['    --log-format FORMAT', 'text (default) or json, on stderr'],
+    ['    --log-level LEVEL', 'debug, info (default), warn, error or critical'],
+    ['-h, --help', 'show this help'],
   );
-  return lines.join('\n') + '\n';
+  // One column for every description, however long a plugin's flags are.
+  const width = Math.max(...rows.map(([flag]) => flag.length));
+  return (
+    [
+      `Usage: torsion ${plugin.name} [--listen ENDPOINT]... [options]`,
+      '',
+      plugin.description,
+      '',
+      'Options:',
+      ...rows.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`),
+    ].join('\n') + '\n'
+  );
 }
 
 function pluginValues(plugin: IServiceMaker, parsed: Record<string, unknown>): PluginOptionValues {

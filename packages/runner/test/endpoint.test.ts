@@ -26,7 +26,22 @@ describe('parseServerEndpoint', () => {
     expect(parseServerEndpoint('tcp:7979:interface=\\:\\:1').interface).to.equal('::1');
   });
 
+  // Issue #10: the shell eats the backslashes of an unquoted `interface=\:\:1`.
+  it('hints at escaping and quoting when an IPv6 interface fell apart into fields', () => {
+    for (const text of ['tcp:8007:interface=::1', 'tcp:interface=fe80::1:port=0']) {
+      expect(() => parseServerEndpoint(text)).to.throw(
+        EndpointError,
+        /too many positional fields .*IPv6 address needs its colons escaped, and the endpoint quoted .*'tcp:8007:interface=\\:\\:1'$/,
+      );
+    }
+    expect(() => parseServerEndpoint('tcp:80:90'))
+      .to.throw(EndpointError)
+      .that.satisfies((err: Error) => !err.message.includes('IPv6'));
+  });
+
   const bad: [string, RegExp][] = [
+    ['tcp:80:interface=', /interface= needs an address; leave it out to listen on every interface/],
+    ['tcp:interface=:port=80', /interface= needs an address/],
     ['tcp:abc', /port must be an integer from 0 to 65535, got 'abc'/],
     ['tcp:65536', /port must be an integer from 0 to 65535, got '65536'/],
     ['tcp:-1', /port must be an integer/],

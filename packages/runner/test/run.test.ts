@@ -168,6 +168,8 @@ describe('runServices', function () {
     [['--listen', 'tcp:1', 'echo'], /--listen goes after the plugin name/],
     [[], /name a plugin to run/],
     [['echo', '+'], /name a plugin to run/],
+    [['echo', '-l', 'tcp:8007:interface='], /interface= needs an address/],
+    [['echo', '-l', 'tcp:8007:interface=::1'], /IPv6 address needs its colons escaped/],
   ];
   for (const [argv, message] of usage) {
     it(`exits 2 for \`torsion ${argv.join(' ')}\``, async () => {
@@ -192,6 +194,24 @@ describe('runServices', function () {
     expect(finger.code).to.equal(0);
     expect(finger.stdout).to.include('--users FILE');
     expect(finger.stdout).to.include('default: tcp:7979');
+  });
+
+  // Issue #10: `--idle-timeout SECONDS` pushed its description out of the column.
+  it('<plugin> --help starts every option description in one column', async () => {
+    const finger = await run(['finger', '--help']);
+    const options = finger.stdout.split('Options:\n')[1]?.trimEnd().split('\n') ?? [];
+    expect(options).to.have.length.above(5);
+    const columns = new Set(
+      options.map((line) => /^ +\S.*?\S {2,}(?=\S)/.exec(line)?.[0].length ?? -1),
+    );
+    expect([...columns])
+      .to.have.length(1)
+      .and.not.include(-1);
+  });
+
+  it('--help shows an IPv6 interface escaped and quoted for the shell', async () => {
+    const general = await run(['--help']);
+    expect(general.stdout).to.include("--listen 'tcp:8007:interface=\\:\\:1'");
   });
 
   it('--version prints the version', async () => {
