@@ -7,7 +7,6 @@
  * Tests: test/async-chat.test.ts
  * @module
  */
-import { Protocol } from '@torsion/core';
 import type {
   Failure,
   IConsumer,
@@ -15,8 +14,9 @@ import type {
   IPullProducer,
   ITransport,
 } from '@torsion/core';
+import { FramingReceiver } from './framing-receiver.js';
+import { log } from './internal/log.js';
 import { PartList } from './internal/part-list.js';
-import { callbackFailed, log } from './internal/callbacks.js';
 import {
   CLOSE_WHEN_DONE,
   DEFAULT_CHUNK_SIZE,
@@ -44,13 +44,16 @@ import { FOUND_TERMINATOR, TerminatorDecoder, type Terminator } from './terminat
  * event loop, and pipelined commands get their answers in order. On a
  * transport without `registerProducer`, everything is written at once.
  *
- * Delivery stops once the transport is disconnecting; an exception thrown by
- * a callback or a producer is logged and drops the connection.
+ * Delivery, pausing, re-entrancy and exceptions follow
+ * {@link FramingReceiver}'s rules. An exception thrown by a callback, or by a
+ * producer's `more()`, is not caught: the queue is dropped and the exception
+ * propagates to the caller (the transport, when it was delivering data or
+ * asking for output, which logs it once and aborts the connection).
  */
 export abstract class AsyncChat<
   F extends IProtocolFactory = IProtocolFactory,
   T extends ITransport = ITransport,
-> extends Protocol<F, T> {
+> extends FramingReceiver<F, T> {
   /** The most bytes the default collector keeps for one frame. Default 65536. */
   MAX_LENGTH = 65_536;
   /** The most bytes written per transport drain (asynchat's `ac_out_buffer_size`). */
@@ -60,7 +63,6 @@ export abstract class AsyncChat<
   readonly #fifo = new ProducerFifo();
   readonly #incoming = new PartList();
   #overflowed = false;
-  #busy = false;
   #writer: ChatWriter | null = null;
 
   /** The current terminator: a Buffer, the bytes still to count, or `null`. */
@@ -123,31 +125,18 @@ export abstract class AsyncChat<
   /** The terminator was reached: the current frame is complete. */
   abstract foundTerminator(): void;
 
-  /** Splits `data` at the terminator and delivers it. */
-  override dataReceived(data: Buffer): void {
+  /** Buffers `data` for splitting at the terminator. */
+  protected override bufferReceived(data: Buffer): void {
     this.#decoder.push(data);
-    if (this.#busy) return;
-    const decoder = this.#decoder;
-    const transport = this.transport;
-    let callback = 'collectIncomingData';
-    this.#busy = true;
-    try {
-      while (!transport.disconnecting) {
-        const item = decoder.next();
-        if (item === null) break;
-        if (item === FOUND_TERMINATOR) {
-          callback = 'foundTerminator';
-          this.foundTerminator();
-        } else {
-          callback = 'collectIncomingData';
-          this.collectIncomingData(item);
-        }
-      }
-    } catch (err) {
-      callbackFailed(this, callback, err, transport);
-    } finally {
-      this.#busy = false;
-    }
+  }
+
+  /** Delivers the next piece of frame data, or the end of a frame. */
+  protected override deliverNext(): boolean {
+    const item = this.#decoder.next();
+    if (item === null) return false;
+    if (item === FOUND_TERMINATOR) this.foundTerminator();
+    else this.collectIncomingData(item);
+    return true;
   }
 
   /**
@@ -208,14 +197,14 @@ export abstract class AsyncChat<
       () => {
         if (this.#writer === writer) this.#writer = null;
       },
-      (err) => {
-        callbackFailed(this, 'IChatProducer.more', err, transport);
-      },
     );
     this.#writer = writer;
     try {
       consumer.registerProducer(writer, false);
     } catch (err) {
+      // A transport that pulls at once may have pulled a failing producer:
+      // that is the producer's error, not a refused registration.
+      if (writer.pulled) throw err;
       // Someone else's producer is registered: fall back to writing directly.
       this.#writer = null;
       log.failure(`${this.constructor.name}: could not register its output producer`, err, {
@@ -244,8 +233,9 @@ export abstract class AsyncChat<
         transport.write(chunk);
       }
     } catch (err) {
+      // What follows a failed producer cannot be sent in order: drop it.
       this.#fifo.clear();
-      callbackFailed(this, 'IChatProducer.more', err, transport);
+      throw err;
     }
   }
 }
@@ -260,7 +250,6 @@ class ChatWriter implements IPullProducer {
     readonly transport: ITransport,
     readonly chunkSize: () => number,
     readonly onFinished: () => void,
-    readonly onProducerError: (err: unknown) => void,
   ) {}
 
   resumeProducing(): void {
@@ -270,10 +259,11 @@ class ChatWriter implements IPullProducer {
     try {
       chunk = this.fifo.take(this.chunkSize());
     } catch (err) {
+      // What follows a failed producer cannot be sent in order: drop it, and
+      // let the caller (usually the transport) log the error and abort.
       this.#finish();
       this.fifo.clear();
-      this.onProducerError(err);
-      return;
+      throw err;
     }
     if (chunk === null) {
       this.#finish();

@@ -8,6 +8,7 @@
  */
 export * from './async-chat.js';
 export * from './errors.js';
+export * from './framing-receiver.js';
 export * from './int-string-decoder.js';
 export * from './int-string-receiver.js';
 export * from './line-decoder.js';

@@ -7,9 +7,8 @@
  * Tests: test/int-string-receiver.test.ts
  * @module
  */
-import { Protocol } from '@torsion/core';
 import type { IProtocolFactory, ITransport } from '@torsion/core';
-import { callbackFailed, pausableReads } from './internal/callbacks.js';
+import { FramingReceiver } from './framing-receiver.js';
 import { DEFAULT_MAX_STRING_LENGTH } from './netstring-decoder.js';
 import {
   IntStringDecoder,
@@ -25,20 +24,19 @@ import {
  * A prefix announcing more than `MAX_LENGTH` bytes calls
  * {@link IntNStringReceiver.lengthLimitExceeded} before any of the payload is
  * buffered; the stream cannot be resynchronised after that, so nothing more is
- * delivered even if the connection is kept. Pausing works as on
- * `LineReceiver`; delivery stops once the transport is disconnecting; an
- * exception thrown by a callback is logged and drops the connection.
+ * delivered even if the connection is kept. Delivery, pausing, re-entrancy
+ * and exceptions follow {@link FramingReceiver}'s rules: an exception from a
+ * callback propagates to the transport, which logs it once and aborts the
+ * connection.
  */
 export abstract class IntNStringReceiver<
   F extends IProtocolFactory = IProtocolFactory,
   T extends ITransport = ITransport,
-> extends Protocol<F, T> {
+> extends FramingReceiver<F, T> {
   /** The longest payload accepted, in bytes. Default 99999, as Twisted. */
   MAX_LENGTH: number = DEFAULT_MAX_STRING_LENGTH;
 
   readonly #decoder: IntStringDecoder;
-  #paused = false;
-  #busy = false;
 
   /** @param prefixLength - the size of the length prefix, in bytes. */
   protected constructor(prefixLength: PrefixLength) {
@@ -49,11 +47,6 @@ export abstract class IntNStringReceiver<
   /** Bytes in the length prefix. */
   get prefixLength(): PrefixLength {
     return this.#decoder.prefixLength;
-  }
-
-  /** True between {@link IntNStringReceiver.pauseProducing} and {@link IntNStringReceiver.resumeProducing}. */
-  get paused(): boolean {
-    return this.#paused;
   }
 
   /** A string arrived; `payload` is its content without the prefix. */
@@ -78,54 +71,20 @@ export abstract class IntNStringReceiver<
     this.transport.write(encodeIntString(payload, this.#decoder.prefixLength));
   }
 
-  /** Parses `data` and delivers every complete string. */
-  override dataReceived(data: Buffer): void {
+  /** Buffers `data` for parsing. */
+  protected override bufferReceived(data: Buffer): void {
     this.#decoder.push(data);
-    if (!this.#busy) this.#deliver();
   }
 
-  /** Stops delivering until {@link IntNStringReceiver.resumeProducing}; bytes wait. Pauses the transport's reading when it can. */
-  pauseProducing(): void {
-    this.#paused = true;
-    pausableReads(this.transport).pauseProducing?.();
-  }
-
-  /** Delivers what was buffered, then resumes the transport's reading. */
-  resumeProducing(): void {
-    this.#paused = false;
-    pausableReads(this.transport).resumeProducing?.();
-    if (!this.#busy) this.#deliver();
-  }
-
-  /** Stops delivering for good and tells the transport to stop producing. */
-  stopProducing(): void {
-    this.#paused = true;
-    pausableReads(this.transport).stopProducing?.();
-  }
-
-  #deliver(): void {
+  /** Delivers the next string, or reports an over-long one. */
+  protected override deliverNext(): boolean {
     const decoder = this.#decoder;
-    const transport = this.transport;
-    let callback = 'stringReceived';
-    this.#busy = true;
-    try {
-      while (!this.#paused && !transport.disconnecting) {
-        if (this.MAX_LENGTH !== decoder.maxLength) decoder.setMaxLength(this.MAX_LENGTH);
-        const item = decoder.next();
-        if (item === null) break;
-        if (item instanceof LengthLimitExceeded) {
-          callback = 'lengthLimitExceeded';
-          this.lengthLimitExceeded(item.length);
-        } else {
-          callback = 'stringReceived';
-          this.stringReceived(item);
-        }
-      }
-    } catch (err) {
-      callbackFailed(this, callback, err, transport);
-    } finally {
-      this.#busy = false;
-    }
+    if (this.MAX_LENGTH !== decoder.maxLength) decoder.setMaxLength(this.MAX_LENGTH);
+    const item = decoder.next();
+    if (item === null) return false;
+    if (item instanceof LengthLimitExceeded) this.lengthLimitExceeded(item.length);
+    else this.stringReceived(item);
+    return true;
   }
 }
 

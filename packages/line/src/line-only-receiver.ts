@@ -5,28 +5,28 @@
  * Tests: test/line-only-receiver.test.ts
  * @module
  */
-import { Protocol } from '@torsion/core';
 import type { IProtocolFactory, ITransport } from '@torsion/core';
+import { FramingReceiver } from './framing-receiver.js';
 import { toBuffer } from './internal/bytes.js';
-import { callbackFailed } from './internal/callbacks.js';
 import { DEFAULT_MAX_LINE_LENGTH, LineDecoder, LineTooLong } from './line-decoder.js';
 
 /**
- * Receives lines only: no raw mode and no pausing, so the loop per chunk is
- * as short as it gets.
+ * Receives lines only: no raw mode, so the loop per chunk is as short as it
+ * gets.
  *
  * @remarks
  * It follows exactly the same rules as `LineReceiver` (they share
- * {@link LineDecoder}), where Twisted's two classes disagree: the same
- * `MAX_LENGTH` threshold, the same argument to `lineLengthExceeded`, delivery
- * stopping once the transport is disconnecting, re-entrant `dataReceived`
- * only buffering, and a throwing callback being logged and dropping the
- * connection.
+ * {@link LineDecoder} and {@link FramingReceiver}), where Twisted's two
+ * classes disagree: the same `MAX_LENGTH` threshold, the same argument to
+ * `lineLengthExceeded`, delivery stopping once the transport is
+ * disconnecting, pausing, re-entrant `dataReceived` only buffering, and an
+ * exception from a callback propagating to the transport, which logs it once
+ * and aborts the connection.
  */
 export abstract class LineOnlyReceiver<
   F extends IProtocolFactory = IProtocolFactory,
   T extends ITransport = ITransport,
-> extends Protocol<F, T> {
+> extends FramingReceiver<F, T> {
   /** What ends a line. Default `"\r\n"`. */
   delimiter: Uint8Array | string = '\r\n';
   /** The longest line accepted, in bytes, delimiter not counted. Default 16384. */
@@ -35,8 +35,6 @@ export abstract class LineOnlyReceiver<
   readonly #decoder = new LineDecoder();
   #appliedDelimiter: Uint8Array | string = '\r\n';
   #appliedMaxLength = DEFAULT_MAX_LINE_LENGTH;
-  #busy = false;
-  #callback = 'lineReceived';
 
   /** A line arrived, without its delimiter. */
   abstract lineReceived(line: Buffer): void;
@@ -50,40 +48,28 @@ export abstract class LineOnlyReceiver<
     this.transport.loseConnection();
   }
 
-  /** Splits `data` into lines and delivers them. */
-  override dataReceived(data: Buffer): void {
-    const decoder = this.#decoder;
-    decoder.push(data);
-    if (this.#busy) return;
-    const transport = this.transport;
-    this.#busy = true;
-    try {
-      while (!transport.disconnecting) {
-        if (this.delimiter !== this.#appliedDelimiter) this.#applyDelimiter();
-        if (this.MAX_LENGTH !== this.#appliedMaxLength) {
-          decoder.setMaxLength(this.MAX_LENGTH);
-          this.#appliedMaxLength = this.MAX_LENGTH;
-        }
-        if (!decoder.drain(this.#sink)) break;
-      }
-    } catch (err) {
-      callbackFailed(this, this.#callback, err, transport);
-    } finally {
-      this.#busy = false;
-    }
+  /** Buffers `data` for splitting into lines. */
+  protected override bufferReceived(data: Buffer): void {
+    this.#decoder.push(data);
   }
 
-  // Delivers one item; returns false when the loop in dataReceived must look
-  // at the connection or the settings before the next line.
-  readonly #sink = (item: Buffer | LineTooLong): boolean => {
-    if (item instanceof LineTooLong) {
-      this.#callback = 'lineLengthExceeded';
-      this.lineLengthExceeded(item.line);
-    } else {
-      this.#callback = 'lineReceived';
-      this.lineReceived(item);
+  /** Delivers a run of lines. */
+  protected override deliverNext(): boolean {
+    if (this.delimiter !== this.#appliedDelimiter) this.#applyDelimiter();
+    if (this.MAX_LENGTH !== this.#appliedMaxLength) {
+      this.#decoder.setMaxLength(this.MAX_LENGTH);
+      this.#appliedMaxLength = this.MAX_LENGTH;
     }
+    return this.#decoder.drain(this.#sink);
+  }
+
+  // Delivers one item; returns false when deliverNext must look at the pause
+  // state, the connection or the settings before the next line.
+  readonly #sink = (item: Buffer | LineTooLong): boolean => {
+    if (item instanceof LineTooLong) this.lineLengthExceeded(item.line);
+    else this.lineReceived(item);
     return (
+      !this.paused &&
       !this.transport.disconnecting &&
       this.delimiter === this.#appliedDelimiter &&
       this.MAX_LENGTH === this.#appliedMaxLength

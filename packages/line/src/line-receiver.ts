@@ -6,10 +6,9 @@
  * Tests: test/line-receiver.test.ts
  * @module
  */
-import { Protocol } from '@torsion/core';
 import type { IProtocolFactory, ITransport } from '@torsion/core';
+import { FramingReceiver } from './framing-receiver.js';
 import { toBuffer } from './internal/bytes.js';
-import { callbackFailed, pausableReads } from './internal/callbacks.js';
 import { DEFAULT_MAX_LINE_LENGTH, LineDecoder, LineTooLong } from './line-decoder.js';
 
 /**
@@ -27,16 +26,15 @@ import { DEFAULT_MAX_LINE_LENGTH, LineDecoder, LineTooLong } from './line-decode
  * - {@link LineReceiver.setRawMode} and {@link LineReceiver.setLineMode} work
  *   from inside the callbacks: the rest of the bytes already received is
  *   delivered in the new mode, in the same `dataReceived` call.
- * - Delivery stops as soon as the transport is disconnecting: after
- *   `loseConnection()`, no further line or raw data is delivered.
- * - Re-entrant `dataReceived` calls (from inside a callback) only buffer; the
- *   outer call delivers, so order is preserved.
- * - An exception thrown by a callback is logged and drops the connection.
+ * - Delivery, pausing, re-entrancy and exceptions follow
+ *   {@link FramingReceiver}'s rules: nothing is delivered once the transport
+ *   is disconnecting, and an exception from a callback propagates to the
+ *   transport, which logs it once and aborts the connection.
  */
 export abstract class LineReceiver<
   F extends IProtocolFactory = IProtocolFactory,
   T extends ITransport = ITransport,
-> extends Protocol<F, T> {
+> extends FramingReceiver<F, T> {
   /** What ends a line, when receiving and in {@link LineReceiver.sendLine}. Default `"\r\n"`. */
   delimiter: Uint8Array | string = '\r\n';
   /** The longest line accepted, in bytes, delimiter not counted. Default 16384. */
@@ -47,18 +45,10 @@ export abstract class LineReceiver<
   #appliedMaxLength = DEFAULT_MAX_LINE_LENGTH;
   #delimiterBytes: Buffer = this.#decoder.delimiter;
   #lineMode = true;
-  #paused = false;
-  #busy = false;
-  #callback = 'lineReceived';
 
   /** True in line mode, false in raw mode. */
   get lineMode(): boolean {
     return this.#lineMode;
-  }
-
-  /** True between {@link LineReceiver.pauseProducing} and {@link LineReceiver.resumeProducing}. */
-  get paused(): boolean {
-    return this.#paused;
   }
 
   /**
@@ -91,10 +81,9 @@ export abstract class LineReceiver<
     this.transport.loseConnection();
   }
 
-  /** Splits `data` into lines (or passes it on raw) and delivers them. */
-  override dataReceived(data: Buffer): void {
+  /** Buffers `data` for splitting into lines (or passing on raw). */
+  protected override bufferReceived(data: Buffer): void {
     this.#decoder.push(data);
-    if (!this.#busy) this.#deliver();
   }
 
   /**
@@ -126,36 +115,13 @@ export abstract class LineReceiver<
     this.#lineMode = true;
     if (extra !== undefined) {
       this.#decoder.unshift(toBuffer(extra, 'extra'));
-      if (!this.#busy && this.hasTransport) this.#deliver();
+      this.deliverBuffered();
     }
   }
 
   /** Removes and returns everything buffered and not delivered yet (including, inside `lineReceived`, the rest of the current chunk). */
   clearLineBuffer(): Buffer {
     return this.#decoder.clear();
-  }
-
-  /**
-   * Stops delivering: no `lineReceived`/`rawDataReceived` until
-   * {@link LineReceiver.resumeProducing}; received bytes wait in the buffer.
-   * Also pauses the transport's reading, when it can.
-   */
-  pauseProducing(): void {
-    this.#paused = true;
-    pausableReads(this.transport).pauseProducing?.();
-  }
-
-  /** Resumes delivery (of what was buffered first) and the transport's reading. */
-  resumeProducing(): void {
-    this.#paused = false;
-    pausableReads(this.transport).resumeProducing?.();
-    if (!this.#busy) this.#deliver();
-  }
-
-  /** Stops delivering for good and tells the transport to stop producing. */
-  stopProducing(): void {
-    this.#paused = true;
-    pausableReads(this.transport).stopProducing?.();
   }
 
   #applySettings(): void {
@@ -170,46 +136,26 @@ export abstract class LineReceiver<
     }
   }
 
-  #deliver(): void {
-    const decoder = this.#decoder;
-    const transport = this.transport;
-    this.#busy = true;
-    try {
-      while (!this.#paused && !transport.disconnecting) {
-        if (
-          this.delimiter !== this.#appliedDelimiter ||
-          this.MAX_LENGTH !== this.#appliedMaxLength
-        ) {
-          this.#applySettings();
-        }
-        if (this.#lineMode) {
-          if (!decoder.drain(this.#sink)) break;
-        } else {
-          if (decoder.bufferedLength === 0) break;
-          this.#callback = 'rawDataReceived';
-          this.rawDataReceived(decoder.clear());
-        }
-      }
-    } catch (err) {
-      callbackFailed(this, this.#callback, err, transport);
-    } finally {
-      this.#busy = false;
+  /** Delivers a run of lines, or the raw data buffered. */
+  protected override deliverNext(): boolean {
+    if (this.delimiter !== this.#appliedDelimiter || this.MAX_LENGTH !== this.#appliedMaxLength) {
+      this.#applySettings();
     }
+    const decoder = this.#decoder;
+    if (this.#lineMode) return decoder.drain(this.#sink);
+    if (decoder.bufferedLength === 0) return false;
+    this.rawDataReceived(decoder.clear());
+    return true;
   }
 
-  // Delivers one item; returns false when #deliver must look at the mode, the
-  // pause state, the connection or the settings before the next line.
+  // Delivers one item; returns false when deliverNext must look at the mode,
+  // the pause state, the connection or the settings before the next line.
   readonly #sink = (item: Buffer | LineTooLong): boolean => {
-    if (item instanceof LineTooLong) {
-      this.#callback = 'lineLengthExceeded';
-      this.lineLengthExceeded(item.line);
-    } else {
-      this.#callback = 'lineReceived';
-      this.lineReceived(item);
-    }
+    if (item instanceof LineTooLong) this.lineLengthExceeded(item.line);
+    else this.lineReceived(item);
     return (
       this.#lineMode &&
-      !this.#paused &&
+      !this.paused &&
       !this.transport.disconnecting &&
       this.delimiter === this.#appliedDelimiter &&
       this.MAX_LENGTH === this.#appliedMaxLength

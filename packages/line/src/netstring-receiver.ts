@@ -6,9 +6,9 @@
  * Tests: test/netstring-receiver.test.ts
  * @module
  */
-import { Protocol } from '@torsion/core';
 import type { IProtocolFactory, ITransport } from '@torsion/core';
-import { callbackFailed, log } from './internal/callbacks.js';
+import { FramingReceiver } from './framing-receiver.js';
+import { log } from './internal/log.js';
 import { NetstringParseError } from './errors.js';
 import {
   DEFAULT_MAX_STRING_LENGTH,
@@ -22,20 +22,19 @@ import {
  * @remarks
  * A malformed netstring, or one announcing more than `MAX_LENGTH` bytes,
  * logs a warning with the reason and drops the connection
- * (`loseConnection()`); nothing after it is delivered. Delivery also stops
- * once the transport is disconnecting, re-entrant `dataReceived` calls only
- * buffer, and an exception thrown by `stringReceived` is logged and drops the
- * connection.
+ * (`loseConnection()`); nothing after it is delivered. Delivery, pausing,
+ * re-entrancy and exceptions follow {@link FramingReceiver}'s rules: an
+ * exception from `stringReceived` propagates to the transport, which logs it
+ * once and aborts the connection.
  */
 export abstract class NetstringReceiver<
   F extends IProtocolFactory = IProtocolFactory,
   T extends ITransport = ITransport,
-> extends Protocol<F, T> {
+> extends FramingReceiver<F, T> {
   /** The longest payload accepted, in bytes. Default 99999, as Twisted. */
   MAX_LENGTH: number = DEFAULT_MAX_STRING_LENGTH;
 
   readonly #decoder = new NetstringDecoder();
-  #busy = false;
 
   /** True once the peer sent something that is not a netstring. */
   get brokenPeer(): boolean {
@@ -53,33 +52,27 @@ export abstract class NetstringReceiver<
     this.transport.write(encodeNetstring(payload));
   }
 
-  /** Parses `data` and delivers every complete netstring. */
-  override dataReceived(data: Buffer): void {
+  /** Buffers `data` for parsing. */
+  protected override bufferReceived(data: Buffer): void {
+    this.#decoder.push(data);
+  }
+
+  /** Delivers the next netstring; a malformed one drops the peer. */
+  protected override deliverNext(): boolean {
     const decoder = this.#decoder;
-    decoder.push(data);
-    if (this.#busy) return;
-    const transport = this.transport;
-    this.#busy = true;
-    try {
-      while (!transport.disconnecting) {
-        if (this.MAX_LENGTH !== decoder.maxLength) decoder.setMaxLength(this.MAX_LENGTH);
-        const item = decoder.next();
-        if (item === null) break;
-        if (item instanceof NetstringParseError) {
-          log.warn(`${this.constructor.name}: dropping a peer that sent a bad netstring`, {
-            protocol: this.constructor.name,
-            reason: item.message,
-            code: item.code,
-          });
-          transport.loseConnection();
-          break;
-        }
-        this.stringReceived(item);
-      }
-    } catch (err) {
-      callbackFailed(this, 'stringReceived', err, transport);
-    } finally {
-      this.#busy = false;
+    if (this.MAX_LENGTH !== decoder.maxLength) decoder.setMaxLength(this.MAX_LENGTH);
+    const item = decoder.next();
+    if (item === null) return false;
+    if (item instanceof NetstringParseError) {
+      log.warn(`${this.constructor.name}: dropping a peer that sent a bad netstring`, {
+        protocol: this.constructor.name,
+        reason: item.message,
+        code: item.code,
+      });
+      this.transport.loseConnection();
+      return false;
     }
+    this.stringReceived(item);
+    return true;
   }
 }

@@ -156,18 +156,23 @@ describe('AsyncChat', () => {
     expect(lost).to.equal(true);
   });
 
-  it('logs a producer that throws and aborts the connection', () => {
+  it('lets a producer error reach the transport and drops what was queued after it', () => {
     const proto = new Mini();
     const transport = new StringTransport();
     proto.makeConnection(transport);
     const logs = LogCapture.start();
     try {
-      proto.dataReceived(b('FAIL\r\n'));
+      expect(() => {
+        proto.dataReceived(b('FAIL\r\n'));
+      }).to.throw(Error, 'producer failed');
     } finally {
       logs.stop();
     }
-    expect(transport.aborted).to.equal(true);
-    expect(logs.failures()[0]!.getErrorMessage()).to.equal('producer failed');
+    expect(logs.events).to.deep.equal([]);
+    expect(transport.aborted).to.equal(false);
+    transport.clear();
+    proto.dataReceived(b('NOOP\r\n'));
+    expect(transport.value().toString()).to.equal('200 NOOP\r\n');
   });
 
   it('drops a peer whose frame exceeds MAX_LENGTH in the default collector, with a logged reason', () => {

@@ -1,5 +1,6 @@
 // Tests of src/line-receiver.ts: LineReceiver over a StringTransport — modes,
-// limits, pausing, disconnecting, re-entrancy and errors in callbacks.
+// limits, pausing, disconnecting, re-entrancy and errors in callbacks (how the
+// transport logs them: test/framing-receiver.test.ts).
 import { expect } from 'chai';
 import { fixedChunker, LogCapture, StringTransport } from '@torsion/core/testing';
 import { LineReceiver } from '../src/line-receiver.js';
@@ -163,40 +164,38 @@ describe('LineReceiver', () => {
     expect(() => proto.sendLine(7 as unknown as string)).to.throw(TypeError, /number/);
   });
 
-  it('logs an exception from lineReceived with its stack and aborts only that connection', () => {
+  it('lets an exception from lineReceived reach the transport, and delivers the rest on the next call', () => {
     const { proto, transport } = connect();
-    proto.onLine = () => {
-      throw new RangeError('boom');
+    const thrown = new RangeError('boom');
+    proto.onLine = (line) => {
+      if (line === 'x') throw thrown;
     };
     const logs = LogCapture.start();
     try {
-      proto.dataReceived(b('x\r\ny\r\n'));
+      expect(() => {
+        proto.dataReceived(b('x\r\ny\r\n'));
+      }).to.throw(RangeError);
     } finally {
       logs.stop();
     }
+    // The receiver neither logs nor closes: that is the transport's job (one log per fault).
+    expect(logs.events).to.deep.equal([]);
+    expect(transport.aborted).to.equal(false);
     expect(proto.events).to.deep.equal(['line:x']);
-    expect(transport.aborted).to.equal(true);
-    expect(logs.failures()).to.have.length(1);
-    expect(logs.failures()[0]!.value).to.be.instanceOf(RangeError);
-    expect(logs.messages()[0]).to.match(/lineReceived raised/);
+    proto.dataReceived(b('z\r\n'));
+    expect(proto.events).to.deep.equal(['line:x', 'line:y', 'line:z']);
   });
 
-  it('drops the connection with a logged error when raw mode is used without rawDataReceived', () => {
+  it('throws an error naming rawDataReceived when raw mode is used without it', () => {
     class LinesOnly extends LineReceiver {
       override lineReceived(): void {
         this.setRawMode();
       }
     }
     const proto = new LinesOnly();
-    const transport = new StringTransport();
-    proto.makeConnection(transport);
-    const logs = LogCapture.start();
-    try {
+    proto.makeConnection(new StringTransport());
+    expect(() => {
       proto.dataReceived(b('go\r\nbinary'));
-    } finally {
-      logs.stop();
-    }
-    expect(transport.aborted).to.equal(true);
-    expect(logs.messages()[0]).to.match(/rawDataReceived/);
+    }).to.throw(Error, /LinesOnly .*rawDataReceived/);
   });
 });

@@ -73,16 +73,20 @@ describe('NetstringReceiver', () => {
     expect(proto.strings).to.deep.equal(['a']);
   });
 
-  it('logs an exception from stringReceived and aborts the connection', () => {
+  it('lets an exception from stringReceived reach the transport, and delivers the rest on the next call', () => {
     const { proto, transport } = connect();
     const logs = LogCapture.start();
     try {
-      proto.dataReceived(b('4:boom,1:x,'));
+      expect(() => {
+        proto.dataReceived(b('4:boom,1:x,'));
+      }).to.throw(Error, 'boom');
     } finally {
       logs.stop();
     }
     expect(proto.strings).to.deep.equal(['boom']);
-    expect(transport.aborted).to.equal(true);
-    expect(logs.failures()).to.have.length(1);
+    expect(logs.events).to.deep.equal([]);
+    expect(transport.aborted).to.equal(false);
+    proto.dataReceived(b('1:y,'));
+    expect(proto.strings).to.deep.equal(['boom', 'x', 'y']);
   });
 });
