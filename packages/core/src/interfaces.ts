@@ -294,6 +294,13 @@ export interface IConnector {
   stopConnecting(): void;
   /** Where this connector connects to. */
   getDestination(): IAddress;
+  /**
+   * The reactor that made this connector, whose clock a client factory uses
+   * for what it schedules about it (a ReconnectingClientFactory's retries),
+   * as Twisted's connectors carry their `reactor`. Optional: a connector that
+   * does not say leaves the factory to its own clock or the default reactor.
+   */
+  readonly reactor?: IReactorTime | undefined;
 }
 
 /** TCP listen and connect. */

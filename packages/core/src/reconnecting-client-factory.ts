@@ -7,12 +7,22 @@
  * @module
  */
 import { getReactor } from './default-reactor.js';
+import { ReactorNotRestartable } from './errors.js';
 import { ClientFactory } from './factory.js';
 import type { Failure } from './failure.js';
 import type { IConnector, IDelayedCall, IReactorTime } from './interfaces.js';
 import { Logger } from './log.js';
 
 const log = new Logger('torsion.reconnect');
+
+/** A delay for the log: milliseconds are plenty, and 2.718281828459045 is noise. */
+function secondsText(seconds: number): string {
+  return String(Math.round(seconds * 1000) / 1000);
+}
+
+function retriesText(retries: number): string {
+  return retries === 1 ? '1 retry' : `${String(retries)} retries`;
+}
 
 /** Settings for {@link ReconnectingClientFactory}; each defaults to the property's default. */
 export interface ReconnectingClientFactoryOptions {
@@ -79,8 +89,10 @@ export class ReconnectingClientFactory extends ClientFactory {
   /** The current delay, in seconds (grows with each retry). */
   delay = this.initialDelay;
   /**
-   * Where retries are scheduled. `null` (the default) means the default
-   * reactor, looked up when a retry is scheduled; tests set a `Clock`.
+   * Where retries are scheduled. `null` (the default) means the reactor the
+   * connector being retried belongs to ({@link IConnector.reactor}), or the
+   * default reactor for a connector that does not name one; tests may set a
+   * `Clock`.
    */
   clock: IReactorTime | null = null;
   /** The source of randomness for the jitter, returning [0, 1). Replace it for deterministic tests. */
@@ -146,27 +158,28 @@ export class ReconnectingClientFactory extends ClientFactory {
     const target = connector ?? this.connector;
     if (target === null)
       throw new Error('ReconnectingClientFactory.retry(): no connector to retry');
-    this.retries += 1;
-    if (this.maxRetries !== null && this.retries > this.maxRetries) {
+    if (this.maxRetries !== null && this.retries >= this.maxRetries) {
+      // `retries` counts the retries made, so the message and the field agree.
       log.info(
-        `Abandoning ${target.getDestination().toString()} after ${this.maxRetries} retries`,
-        {
-          retries: this.maxRetries,
-        },
+        `Abandoning ${target.getDestination().toString()} after ${retriesText(this.retries)}`,
+        { retries: this.retries },
       );
       return;
     }
+    this.retries += 1;
     this.delay = Math.min(this.delay * this.factor, this.maxDelay);
     if (this.jitter !== 0) {
       this.delay = Math.max(0, this.#normalVariate(this.delay, this.delay * this.jitter));
     }
     if (this.noisy) {
-      log.info(`Will retry ${target.getDestination().toString()} in ${this.delay} seconds`, {
-        delay: this.delay,
-        retries: this.retries,
-      });
+      log.info(
+        `Will retry ${target.getDestination().toString()} in ${secondsText(this.delay)} seconds`,
+        { delay: this.delay, retries: this.retries },
+      );
     }
-    const clock = this.clock ?? getReactor();
+    // The connector's own reactor, not the default one: a program that made
+    // its own reactor and stopped it must not go on retrying on another.
+    const clock = this.clock ?? target.reactor ?? getReactor();
     this.#pendingRetry = clock.callLater(this.delay, () => {
       this.#pendingRetry = null;
       this.#reconnect(target);
@@ -208,6 +221,14 @@ export class ReconnectingClientFactory extends ClientFactory {
     try {
       connector.connect();
     } catch (err) {
+      if (err instanceof ReactorNotRestartable) {
+        // Retrying cannot help: the connector's reactor has stopped for good.
+        log.info(
+          `Not reconnecting to ${connector.getDestination().toString()}: its reactor has stopped`,
+          { destination: connector.getDestination().toString() },
+        );
+        return;
+      }
       log.failure('Error while reconnecting; will retry', err, {
         destination: connector.getDestination().toString(),
       });

@@ -1,9 +1,11 @@
 // Tests for src/reconnecting-client-factory.ts: exponential backoff reconnection.
 import { expect } from 'chai';
 
-import type { IAddress } from '../src/address.js';
-import { ConnectionLost } from '../src/errors.js';
-import type { IProtocol } from '../src/interfaces.js';
+import { addressFor, type IAddress } from '../src/address.js';
+import { Clock } from '../src/clock.js';
+import { ConnectionLost, ReactorNotRestartable } from '../src/errors.js';
+import { Failure } from '../src/failure.js';
+import type { IConnector, IProtocol } from '../src/interfaces.js';
 import { Protocol } from '../src/protocol.js';
 import { ReconnectingClientFactory } from '../src/reconnecting-client-factory.js';
 import { LogCapture } from '../src/testing/log-capture.js';
@@ -118,6 +120,71 @@ describe('ReconnectingClientFactory', () => {
     expect(connector.state).to.equal('disconnected');
     expect(factory.pendingRetry).to.equal(null);
     expect(logs.messages('info')).to.deep.equal(['Abandoning 127.0.0.1:1079 after 2 retries']);
+    // Issue #10: the message said 2 while `retries` said 3.
+    expect(factory.retries).to.equal(2);
+    expect(logs.events[0]).to.have.nested.property('fields.retries', 2);
+  });
+
+  // Issue #10: the delay was logged as 2.718281828459045.
+  it('logs the delay of each retry in milliseconds when noisy', () => {
+    const { factory, connector } = setUp();
+    factory.noisy = true;
+    const logs = LogCapture.start();
+    try {
+      connector.failConnection();
+    } finally {
+      logs.stop();
+    }
+    expect(logs.messages('info')).to.include('Will retry 127.0.0.1:1079 in 2.718 seconds');
+  });
+
+  // Issue #10: retries went to the default reactor, not the connector's.
+  it("schedules retries on the connector's reactor when given no clock", () => {
+    const reactor = new MemoryReactorClock();
+    const factory = new ReconnectingClientFactory({ jitter: 0 });
+    factory.protocol = Client;
+    const connector = reactor.connectTCP('127.0.0.1', 1079, factory);
+    expect(connector.reactor).to.equal(reactor);
+    connector.failConnection();
+    expect(reactor.getDelayedCalls()).to.deep.equal([factory.pendingRetry]);
+    reactor.advance(Math.E);
+    expect(connector.connectCalls).to.equal(2);
+  });
+
+  it('prefers the clock it was given to the connector reactor', () => {
+    const { reactor, connector } = setUp({ clock: new Clock() });
+    connector.failConnection();
+    expect(reactor.getDelayedCalls()).to.have.length(0);
+  });
+
+  it('stops, logging once, when the reactor of the connector has stopped', () => {
+    const clock = new Clock();
+    const factory = new ReconnectingClientFactory({ clock, jitter: 0 });
+    let connects = 0;
+    const connector: IConnector = {
+      state: 'disconnected',
+      connect(): void {
+        connects += 1;
+        throw new ReactorNotRestartable('The reactor has stopped; it cannot open connections');
+      },
+      disconnect(): void {},
+      stopConnecting(): void {},
+      getDestination: () => addressFor('TCP', '127.0.0.1', 1079),
+    };
+    const logs = LogCapture.start();
+    try {
+      factory.clientConnectionFailed(connector, new Failure(new ConnectionLost()));
+      clock.advance(3600);
+      clock.advance(3600);
+    } finally {
+      logs.stop();
+    }
+    expect(connects).to.equal(1);
+    expect(factory.pendingRetry).to.equal(null);
+    expect(logs.failures()).to.have.length(0);
+    expect(logs.messages('info')).to.deep.equal([
+      'Not reconnecting to 127.0.0.1:1079: its reactor has stopped',
+    ]);
   });
 
   it('stopTrying cancels the pending retry', () => {

@@ -122,6 +122,7 @@ export class TCPConnector extends BaseConnector<TCPTransport> implements Transpo
     super({
       resources: registry,
       clock,
+      reactor: clock,
       factory,
       destination: addressFor('TCP', settings.host, settings.port),
       timeout: settings.timeout,

@@ -38,6 +38,8 @@ export interface BaseConnectorOptions {
   readonly resources: OpenResources;
   /** Times the attempt out; usually the reactor itself. */
   readonly clock: Pick<IReactorTime, 'callLater'>;
+  /** The reactor that made the connector, exposed as {@link IConnector.reactor}. */
+  readonly reactor?: IReactorTime;
   /** The client factory. */
   readonly factory: IClientFactory;
   /** Where the connector connects to. */
@@ -71,6 +73,8 @@ export interface BaseConnectorOptions {
 export abstract class BaseConnector<T extends ITCPTransport = ITCPTransport> implements IConnector {
   /** The client factory. */
   readonly factory: IClientFactory;
+  /** The reactor that made this connector (a reconnecting factory retries on it). */
+  readonly reactor: IReactorTime | undefined;
   readonly #resources: OpenResources;
   readonly #clock: Pick<IReactorTime, 'callLater'>;
   readonly #destination: IAddress;
@@ -84,6 +88,7 @@ export abstract class BaseConnector<T extends ITCPTransport = ITCPTransport> imp
   /** @param options - see {@link BaseConnectorOptions}. */
   protected constructor(options: BaseConnectorOptions) {
     this.factory = options.factory;
+    this.reactor = options.reactor;
     this.#resources = options.resources;
     this.#clock = options.clock;
     this.#destination = options.destination;

@@ -32,6 +32,7 @@ import type {
   IReactor,
   IReactorCore,
   IReactorTCP,
+  IReactorTime,
   ListenTCPOptions,
   SystemEventPhase,
   SystemEventTriggerId,
@@ -181,6 +182,8 @@ export class FakeListeningPort implements IListeningPort {
 export class FakeConnector implements IConnector {
   /** The factory given to `connectTCP`. */
   readonly factory: IClientFactory;
+  /** The reactor that made it, when that reactor has a clock ({@link MemoryReactorClock}). */
+  readonly reactor: IReactorTime | undefined;
   readonly #destination: IAddress;
   #state: ConnectorState = 'disconnected';
   #factoryStarted = false;
@@ -192,10 +195,12 @@ export class FakeConnector implements IConnector {
   /**
    * @param factory - the client factory to notify.
    * @param destination - what `getDestination()` reports.
+   * @param reactor - what `reactor` reports.
    */
-  constructor(factory: IClientFactory, destination: IAddress) {
+  constructor(factory: IClientFactory, destination: IAddress, reactor?: IReactorTime) {
     this.factory = factory;
     this.#destination = destination;
+    this.reactor = reactor;
   }
 
   /** `'connecting'` after `connect()`, `'connected'` after `completeConnection()`, else `'disconnected'`. */
@@ -475,6 +480,11 @@ export class MemoryReactor implements IReactorCore, IReactorTCP {
     return listeningPort;
   }
 
+  /** The clock its connectors report as their reactor: none here; {@link MemoryReactorClock} is its own. */
+  protected connectorClock(): IReactorTime | undefined {
+    return undefined;
+  }
+
   /**
    * Records the call and returns a connector that has started connecting
    * (`factory.startedConnecting` was called).
@@ -485,7 +495,11 @@ export class MemoryReactor implements IReactorCore, IReactorTCP {
     factory: IClientFactory,
     options: ConnectTCPOptions = {},
   ): FakeConnector {
-    const connector = new FakeConnector(factory, addressFor('TCP', host, port));
+    const connector = new FakeConnector(
+      factory,
+      addressFor('TCP', host, port),
+      this.connectorClock(),
+    );
     this.tcpClients.push({
       host,
       port,
@@ -581,5 +595,10 @@ export class MemoryReactorClock extends MemoryReactor implements IReactor {
   /** Advances by each amount in turn (see `Clock.pump`). */
   pump(timings: Iterable<number>): void {
     this.clock.pump(timings);
+  }
+
+  /** This reactor: a reconnecting factory's retries run when it is advanced. */
+  protected override connectorClock(): IReactorTime {
+    return this;
   }
 }

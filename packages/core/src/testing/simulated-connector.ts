@@ -17,7 +17,7 @@ import type { IAddress } from '../address.js';
 import { BaseConnector } from '../reactor-kit/base-connector.js';
 import type { DelayedCall } from '../delayed-call.js';
 import { ConnectBindError, ConnectionRefusedError, DNSLookupError } from '../errors.js';
-import type { IClientFactory, IProtocol } from '../interfaces.js';
+import type { IClientFactory, IProtocol, IReactorTime } from '../interfaces.js';
 import { Logger } from '../log.js';
 import type { OpenResources } from '../reactor-kit/open-resources.js';
 import type { SimulatedHost } from './simulated-host.js';
@@ -36,6 +36,8 @@ export interface SimulatedConnectorSettings {
   readonly port: number;
   readonly timeout: number;
   readonly bindAddress?: { readonly host: string; readonly port?: number };
+  /** The reactor making the connector (a reconnecting factory retries on it). */
+  readonly reactor?: IReactorTime;
 }
 
 /**
@@ -78,6 +80,7 @@ export class SimulatedConnector extends BaseConnector<SimulatedTransport> {
           return network.schedule(delaySeconds, fn, ...args);
         },
       },
+      ...(settings.reactor === undefined ? {} : { reactor: settings.reactor }),
       factory,
       destination: addressFor('TCP', settings.host, settings.port),
       timeout: settings.timeout,

@@ -361,6 +361,7 @@ export class SimulatedReactor extends ReactorBase implements IReactor {
       host,
       port,
       timeout: checked.timeout,
+      reactor: this,
       ...(checked.bindAddress === undefined ? {} : { bindAddress: checked.bindAddress }),
     });
     connector.connect();

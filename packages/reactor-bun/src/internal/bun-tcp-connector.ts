@@ -131,13 +131,14 @@ export class BunTCPConnector extends BaseConnector<BunTCPTransport> {
 
   constructor(
     resources: OpenResources,
-    clock: Pick<IReactorTime, 'callLater'>,
+    reactor: IReactorTime,
     factory: IClientFactory,
     settings: ConnectorSettings,
   ) {
     super({
       resources,
-      clock,
+      clock: reactor,
+      reactor,
       factory,
       destination: addressFor('TCP', settings.host, settings.port),
       timeout: settings.timeout,
