@@ -1,8 +1,9 @@
 /**
  * `BunTCPPort`: a `Bun.listen` listener seen through IListeningPort, with the
- * semantics of core's Node port. Bun binds synchronously and throws when it
- * cannot; the port turns that into a failed `whenListening()` (logged when
- * nobody asks), never an exception out of `listenTCP`. When the process runs
+ * semantics of core's Node port: the state, the waiters, `doStart`/`doStop`
+ * and the logging are the kit's BasePort. Bun binds synchronously and throws
+ * when it cannot; BasePort turns that into a failed `whenListening()` (logged
+ * when nobody asks), never an exception out of `listenTCP`. When the process runs
  * out of file descriptors, the port closes the connections it has none for
  * and stops listening while none is spare (see descriptor-guard.ts): Bun's
  * listener would otherwise spin.
@@ -11,17 +12,9 @@
  * test/descriptor-exhaustion.bun.test.ts
  * @module
  */
-import {
-  addressFor,
-  CannotListenError,
-  Deferred,
-  fail,
-  describeType,
-  Logger,
-  succeed,
-} from '@torsion/core';
-import { buildProtocolSafely, callMethodSafely, THREW } from '@torsion/core/reactor-kit';
-import type { IAddress, IListeningPort, IProtocolFactory } from '@torsion/core';
+import { addressFor, describeType, Logger } from '@torsion/core';
+import type { IAddress, IProtocolFactory } from '@torsion/core';
+import { BasePort, buildProtocolSafely, THREW } from '@torsion/core/reactor-kit';
 import type { OpenResources } from '@torsion/core/reactor-kit';
 import type { SocketHandler } from 'bun';
 import { BunTCPTransport } from './bun-tcp-transport.js';
@@ -30,8 +23,6 @@ import { spareDescriptors, unwatchDescriptors, watchDescriptors } from './descri
 import type { DescriptorWatcher } from './descriptor-guard.js';
 
 const log = new Logger('torsion.bun');
-
-type PortState = 'listening' | 'stopping' | 'closed' | 'failed';
 
 /**
  * The handlers of every listener: one object for the whole process. An
@@ -95,23 +86,14 @@ export interface PortSettings {
  * runs once the port has stopped listening. A port that never bound calls
  * neither.
  */
-export class BunTCPPort implements IListeningPort, DescriptorWatcher {
+export class BunTCPPort extends BasePort implements DescriptorWatcher {
   readonly #settings: PortSettings;
-  readonly #factory: IProtocolFactory;
-  readonly #requestedPort: number;
-  readonly #interface: string;
   /** `null` when closed, or while listening is paused for want of descriptors. */
   #listener: BunListener | null = null;
   /** The hostname the listener was bound to, to bind again after a pause. */
   #boundHostname = '';
-  #state: PortState = 'closed';
   /** The current shortage of file descriptors, if any. */
   #shortage: Shortage | null = null;
-  #host: IAddress;
-  #failure: CannotListenError | null = null;
-  /** Someone asked `whenListening()` after the bind failed. */
-  #failureObserved = false;
-  #stopWaiters: Deferred<void>[] = [];
   /** The local address of the last accepted connection, shared while it repeats. */
   #lastLocal: IAddress | null = null;
 
@@ -122,96 +104,45 @@ export class BunTCPPort implements IListeningPort, DescriptorWatcher {
    * @param iface - address to bind; `''` for every interface (IPv6 and IPv4 where dual-stack).
    */
   constructor(settings: PortSettings, port: number, factory: IProtocolFactory, iface: string) {
+    super({
+      resources: settings.resources,
+      factory,
+      port,
+      iface,
+      host: addressFor('TCP', iface === '' ? '0.0.0.0' : iface, 0),
+      log,
+    });
     this.#settings = settings;
-    this.#factory = factory;
-    this.#requestedPort = port;
-    this.#interface = iface;
-    this.#host = addressFor('TCP', iface === '' ? '0.0.0.0' : iface, 0);
   }
 
-  /**
-   * Binds. Called once, by the reactor.
-   * @internal
-   */
-  startListening(): void {
+  /** Binds at once: Bun's `listen` is synchronous, and throws when it cannot bind. */
+  protected bind(): void {
+    const iface = this.requestedInterface;
     let listener;
     try {
-      listener = this.#bind(this.#interface === '' ? '::' : this.#interface);
+      listener = this.#bind(iface === '' ? '::' : iface);
     } catch (err) {
-      if (this.#interface === '' && isNoIPv6(err)) {
-        try {
-          listener = this.#bind('0.0.0.0');
-        } catch (err4) {
-          this.#bindFailed(err4);
-          return;
-        }
-      } else {
-        this.#bindFailed(err);
-        return;
-      }
+      if (iface !== '' || !isNoIPv6(err)) throw err;
+      listener = this.#bind('0.0.0.0');
     }
     this.#listener = listener;
     this.#boundHostname = listener.hostname;
-    this.#host = addressFor('TCP', listener.hostname, listener.port);
-    this.#state = 'listening';
-    this.#settings.resources.addPort(this);
     watchDescriptors(this);
-    callMethodSafely(
-      log,
-      'Unhandled error in doStart',
-      { port: this.#host.toString() },
-      this.#factory,
-      'doStart',
-    );
-    log.info(`${describeType(this.#factory)} starting on ${this.#host.toString()}`, {
-      port: this.#host.port,
-    });
+    this.bound(addressFor('TCP', listener.hostname, listener.port));
   }
 
-  /**
-   * A Deferred that fires with this port once it is bound, or fails with
-   * CannotListenError. Each call returns a new Deferred.
-   */
-  whenListening(): Deferred<IListeningPort> {
-    if (this.#failure !== null) {
-      this.#failureObserved = true;
-      return fail<IListeningPort>(this.#failure);
-    }
-    return succeed<IListeningPort>(this);
+  /** Stops the listener; the port reports itself closed on the next turn. */
+  protected close(): void {
+    unwatchDescriptors(this);
+    // `false`: accepted connections are the protocols' to close, not the port's.
+    // No listener while paused for want of descriptors: nothing to close then.
+    this.#listener?.stop(false);
+    this.#listener = null;
+    setImmediate(BunTCPPort.#closedSoon, this);
   }
 
-  /**
-   * Stops accepting connections. Connections already accepted stay open.
-   * @returns a Deferred that fires once the listening socket is closed (at once if it already is).
-   */
-  stopListening(): Deferred<void> {
-    if (this.#state === 'closed' || this.#state === 'failed') {
-      const fired = new Deferred<void>();
-      fired.callback(undefined);
-      return fired;
-    }
-    if (this.#state === 'listening') {
-      this.#state = 'stopping';
-      unwatchDescriptors(this);
-      // `false`: accepted connections are the protocols' to close, not the port's.
-      // No listener while paused for want of descriptors: nothing to close then.
-      this.#listener?.stop(false);
-      this.#listener = null;
-      setImmediate(BunTCPPort.#finishStop, this);
-    }
-    const d = new Deferred<void>();
-    this.#stopWaiters.push(d);
-    return d;
-  }
-
-  /** The bound address (port 0 only if the bind failed). */
-  getHost(): IAddress {
-    return this.#host;
-  }
-
-  /** @returns a short description for logs. */
-  toString(): string {
-    return `BunTCPPort(${this.#host.toString()}, ${describeType(this.#factory)})`;
+  static #closedSoon(port: BunTCPPort): void {
+    port.closed();
   }
 
   /**
@@ -222,7 +153,7 @@ export class BunTCPPort implements IListeningPort, DescriptorWatcher {
     const { resources, writeHighWaterMark } = this.#settings;
     // No remote address: the peer already went away (reset before accept).
     const remoteHost = socket.remoteAddress as string | undefined;
-    if (this.#state !== 'listening' || resources.closed || remoteHost === undefined) {
+    if (!this.accepting || remoteHost === undefined) {
       socket.data = null;
       socket.terminate();
       return;
@@ -239,7 +170,7 @@ export class BunTCPPort implements IListeningPort, DescriptorWatcher {
     }
     const peer = addressFor('TCP', remoteHost, socket.remotePort);
     const host = this.#localAddress(socket);
-    const protocol = buildProtocolSafely(log, this.#factory, peer);
+    const protocol = buildProtocolSafely(log, this.factory, peer);
     if (protocol === THREW || protocol == null) {
       socket.data = null;
       socket.end();
@@ -266,7 +197,7 @@ export class BunTCPPort implements IListeningPort, DescriptorWatcher {
    * @internal
    */
   descriptorsChecked(spare: boolean): void {
-    if (this.#state !== 'listening') return;
+    if (!this.accepting) return;
     const shortage = this.#shortage;
     if (this.#listener !== null) {
       if (!spare) {
@@ -285,7 +216,7 @@ export class BunTCPPort implements IListeningPort, DescriptorWatcher {
     if (shortage === null || !spareDescriptors(2)) return;
     shortage.lastEvent = performance.now();
     try {
-      this.#listener = this.#bind(this.#boundHostname, this.#host.port);
+      this.#listener = this.#bind(this.#boundHostname, this.getHost().port);
     } catch (err) {
       const code = (err as { code?: unknown } | null)?.code;
       if (code === 'EMFILE' || code === 'ENFILE' || shortage.relistenError !== null) return;
@@ -294,7 +225,7 @@ export class BunTCPPort implements IListeningPort, DescriptorWatcher {
       log.failure(
         'Could not listen again after running out of file descriptors; retrying',
         err,
-        { port: this.#host.toString() },
+        { port: this.getHost().toString() },
         'warn',
       );
     }
@@ -308,10 +239,10 @@ export class BunTCPPort implements IListeningPort, DescriptorWatcher {
       shortage = { since: now, closed: 0, pauses: 0, lastEvent: now, relistenError: null };
       this.#shortage = shortage;
       log.warn(
-        `Out of file descriptors (EMFILE/ENFILE): ${describeType(this.#factory)} on ` +
-          `${this.#host.toString()} closes new connections at once, and stops listening ` +
+        `Out of file descriptors (EMFILE/ENFILE): ${describeType(this.factory)} on ` +
+          `${this.getHost().toString()} closes new connections at once, and stops listening ` +
           'while none is free, until some are freed',
-        { port: this.#host.port },
+        { port: this.getHost().port },
       );
     }
     shortage.lastEvent = now;
@@ -322,10 +253,10 @@ export class BunTCPPort implements IListeningPort, DescriptorWatcher {
     this.#shortage = null;
     const seconds = (performance.now() - shortage.since) / 1000;
     log.info(
-      `File descriptors are free again: ${describeType(this.#factory)} on ` +
-        `${this.#host.toString()} serves new connections again`,
+      `File descriptors are free again: ${describeType(this.factory)} on ` +
+        `${this.getHost().toString()} serves new connections again`,
       {
-        port: this.#host.port,
+        port: this.getHost().port,
         closedAtOnce: shortage.closed,
         listeningPauses: shortage.pauses,
         seconds: Math.round(seconds * 1000) / 1000,
@@ -340,7 +271,7 @@ export class BunTCPPort implements IListeningPort, DescriptorWatcher {
    */
   #localAddress(socket: BunSocket): IAddress {
     const localHost = socket.localAddress as string | undefined;
-    if (localHost === undefined) return this.#host;
+    if (localHost === undefined) return this.getHost();
     const last = this.#lastLocal;
     if (last?.host === localHost && last.port === socket.localPort) return last;
     const address = addressFor('TCP', localHost, socket.localPort);
@@ -348,7 +279,7 @@ export class BunTCPPort implements IListeningPort, DescriptorWatcher {
     return address;
   }
 
-  #bind(hostname: string, port = this.#requestedPort): BunListener {
+  #bind(hostname: string, port = this.requestedPort): BunListener {
     return Bun.listen<SocketData>({
       hostname,
       port,
@@ -357,37 +288,6 @@ export class BunTCPPort implements IListeningPort, DescriptorWatcher {
       data: this,
       socket: LISTEN_HANDLERS,
     });
-  }
-
-  #bindFailed(err: unknown): void {
-    const cause = err instanceof Error ? err : new Error(String(err));
-    this.#failure = new CannotListenError(this.#interface, this.#requestedPort, { cause });
-    this.#state = 'failed';
-    // Reported like Node's asynchronous bind error: logged only if nobody asked by then.
-    setImmediate(BunTCPPort.#reportUnobserved, this);
-  }
-
-  static #reportUnobserved(port: BunTCPPort): void {
-    if (port.#failureObserved || port.#failure === null) return;
-    log.failure('Could not listen', port.#failure, { port: port.#requestedPort });
-  }
-
-  static #finishStop(port: BunTCPPort): void {
-    port.#state = 'closed';
-    port.#settings.resources.portClosed(port);
-    log.info(`${describeType(port.#factory)} stopped listening on ${port.#host.toString()}`, {
-      port: port.#host.port,
-    });
-    callMethodSafely(
-      log,
-      'Unhandled error in doStop',
-      { port: port.#host.toString() },
-      port.#factory,
-      'doStop',
-    );
-    const waiters = port.#stopWaiters;
-    port.#stopWaiters = [];
-    for (const d of waiters) d.callback(undefined);
   }
 }
 
