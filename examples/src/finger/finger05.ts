@@ -44,7 +44,7 @@ class FingerProtocol extends LineReceiver {
       });
   }
 
-  override connectionLost(): void {
+  override connectionLost(_reason: Failure): void {
     this.#stopTimer();
   }
 

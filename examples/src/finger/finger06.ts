@@ -30,7 +30,7 @@ class FingerClient extends LineReceiver {
     this.#lines.push(line.toString('utf8'));
   }
 
-  override connectionLost(): void {
+  override connectionLost(_reason: Failure): void {
     this.#factory.replied(this.#lines);
   }
 }

@@ -45,7 +45,7 @@ export class FingerProtocol extends LineReceiver {
       });
   }
 
-  override connectionLost(): void {
+  override connectionLost(_reason: Failure): void {
     this.#stopTimer();
   }
 
