@@ -10,6 +10,7 @@
  */
 import { AlreadyCalledError, CancelledError, DeferredTimeoutError } from './errors.js';
 import { Failure } from './failure.js';
+import { isThenable } from './is-thenable.js';
 import type { IReactorTime } from './interfaces.js';
 import { Logger } from './log.js';
 
@@ -93,14 +94,6 @@ export function reportUnhandledFailures(): number {
   const infos = [...pendingFailures];
   for (const info of infos) reportUnhandled(info);
   return infos.length;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 function passthrough(result: unknown): unknown {

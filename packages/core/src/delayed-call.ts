@@ -6,6 +6,7 @@
  * Tests: test/delayed-call.test.ts
  * @module
  */
+import { describeType } from './describe-type.js';
 import { AlreadyCalledError, AlreadyCancelledError } from './errors.js';
 import type { IDelayedCall } from './interfaces.js';
 import type { TimerList } from './internal/timer-queue.js';
@@ -148,7 +149,7 @@ export class DelayedCall<A extends unknown[] = unknown[]> implements IDelayedCal
     checkPending(this, 'delay');
     if (typeof secondsLater !== 'number' || !Number.isFinite(secondsLater)) {
       throw new RangeError(
-        `delay() needs a finite number of seconds, got ${describe(secondsLater)}`,
+        `delay() needs a finite number of seconds, got ${typeof secondsLater === 'number' ? String(secondsLater) : describeType(secondsLater)}`,
       );
     }
     this._list.queue._delay(this, this.getTime() + secondsLater);
@@ -184,11 +185,7 @@ export function validateDelay(seconds: unknown, operation: string): asserts seco
   // `!(x >= 0)` also rejects NaN.
   if (typeof seconds !== 'number' || !(seconds >= 0) || seconds === Infinity) {
     throw new RangeError(
-      `${operation}() needs a finite number of seconds >= 0, got ${describe(seconds)}`,
+      `${operation}() needs a finite number of seconds >= 0, got ${typeof seconds === 'number' ? String(seconds) : describeType(seconds)}`,
     );
   }
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }

@@ -12,6 +12,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { constants as bufferConstants } from 'node:buffer';
+import { errorCode } from './error-code.js';
 import { FileNotRegularError, FileTooLargeError } from './errors.js';
 
 // O_NONBLOCK: opening a FIFO for reading returns at once instead of waiting
@@ -71,10 +72,6 @@ function refuseUnlessRegular(path: string, stats: Stats): void {
 function refuseBeforeReading(path: string, stats: Stats, maxBytes: number): void {
   refuseUnlessRegular(path, stats);
   if (stats.size > maxBytes) throw new FileTooLargeError(path, maxBytes);
-}
-
-function errorCode(err: unknown): unknown {
-  return (err as { code?: unknown } | null)?.code;
 }
 
 /**

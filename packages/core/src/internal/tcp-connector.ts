@@ -11,6 +11,7 @@ import { Socket } from 'node:net';
 import type { LookupFunction, TcpSocketConnectOpts } from 'node:net';
 import { addressFor } from '../address.js';
 import { BaseConnector } from '../reactor-kit/base-connector.js';
+import { errorCode } from '../error-code.js';
 import {
   ConnectBindError,
   ConnectError,
@@ -52,7 +53,7 @@ export interface ConnectorSettings {
 function decisiveError(err: Error): Error & { code?: unknown; syscall?: unknown } {
   if (err instanceof AggregateError) {
     for (const inner of (err.errors as unknown[]).slice().reverse()) {
-      if (inner instanceof Error && typeof (inner as { code?: unknown }).code === 'string') {
+      if (inner instanceof Error && errorCode(inner) !== undefined) {
         return decisiveError(inner);
       }
     }

@@ -25,6 +25,7 @@ import type {
 import { callSafely, THREW } from './call-safely.js';
 import { TimerQueue } from '../internal/timer-queue.js';
 import { describeType } from '../describe-type.js';
+import { isThenable } from '../is-thenable.js';
 import { Logger } from '../log.js';
 import { OpenResources } from './open-resources.js';
 import {
@@ -73,14 +74,6 @@ interface Trigger {
 }
 
 type Lifecycle = 'idle' | 'started' | 'stopped';
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
 
 function describeFn(fn: (...args: never[]) => unknown): string {
   return fn.name === '' ? '(anonymous)' : fn.name;

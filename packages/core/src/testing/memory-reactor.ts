@@ -20,6 +20,7 @@ import {
   UserError,
 } from '../errors.js';
 import { Failure } from '../failure.js';
+import { isThenable } from '../is-thenable.js';
 import type {
   ConnectorState,
   ConnectTCPOptions,
@@ -86,14 +87,6 @@ export interface TriggerRecord {
 export interface FakeConnection<P extends IProtocol = IProtocol> {
   readonly protocol: P;
   readonly transport: StringTransport;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 /**
