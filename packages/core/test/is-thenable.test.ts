@@ -11,8 +11,9 @@ describe('isThenable', () => {
   });
 
   it('is false for primitives, null, and a then that is not a function', () => {
-    for (const value of [undefined, null, 0, 'then', true, Symbol('x'), { then: 1 }, {}]) {
-      expect(isThenable(value), String(value)).to.equal(false);
-    }
+    const values: unknown[] = [undefined, null, 0, 'then', true, Symbol('x'), { then: 1 }, {}];
+    values.forEach((value, i) => {
+      expect(isThenable(value), `values[${String(i)}]`).to.equal(false);
+    });
   });
 });
