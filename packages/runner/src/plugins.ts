@@ -8,7 +8,7 @@
  * @module
  */
 import type { IServiceMaker } from '@torsion/core';
-import { checkRegularFile, FileRefusedError, TorsionError } from '@torsion/core';
+import { checkRegularFile, describeType, FileRefusedError, TorsionError } from '@torsion/core';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -29,17 +29,13 @@ function isPath(spec: string): boolean {
   return spec.startsWith('.') || isAbsolute(spec) || /\.(c|m)?js$/.test(spec);
 }
 
-function describe(value: unknown): string {
-  return value === null ? 'null' : typeof value;
-}
-
 /** Checks that `value` has the shape of an IServiceMaker; returns it typed. */
 export function validateServiceMaker(value: unknown, origin: string): IServiceMaker {
   const fail = (what: string): never => {
     throw new PluginError(`plugin ${origin} is not a valid Torsion plugin: ${what}`);
   };
   if (typeof value !== 'object' || value === null)
-    return fail(`its default export is ${describe(value)}`);
+    return fail(`its default export is ${describeType(value)}`);
   const maker = value as Partial<Record<keyof IServiceMaker, unknown>>;
   if (typeof maker.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(maker.name)) {
     fail('`name` must be lowercase letters, digits and dashes');

@@ -9,16 +9,10 @@
  */
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { describeType } from '@torsion/core';
 
 /** A module for a thread: an absolute path, or a file: URL (as a `URL` or a string). */
 export type ModulePath = string | URL;
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  return typeof value === 'object' ? `an object (${value.constructor.name})` : typeof value;
-}
 
 /**
  * Checks a module path and returns it as a file: URL string.
@@ -43,7 +37,7 @@ export function toModuleURL(modulePath: unknown, caller: string): string {
   }
   if (typeof modulePath !== 'string') {
     throw new TypeError(
-      `${caller}() takes a module as a file: URL or an absolute path, not ${describe(modulePath)}`,
+      `${caller}() takes a module as a file: URL or an absolute path, not ${describeType(modulePath)}`,
     );
   }
   if (modulePath.startsWith('file:')) return new URL(modulePath).href;
@@ -63,7 +57,7 @@ export function toModuleURL(modulePath: unknown, caller: string): string {
 export function checkExportName(exportName: unknown, caller: string): asserts exportName is string {
   if (typeof exportName !== 'string' || exportName === '') {
     throw new TypeError(
-      `${caller}() takes the export's name as a non-empty string (use 'default' for a default export), not ${describe(exportName)}`,
+      `${caller}() takes the export's name as a non-empty string (use 'default' for a default export), not ${exportName === '' ? 'an empty string' : describeType(exportName)}`,
     );
   }
 }
