@@ -11,6 +11,7 @@ import { toBuffer } from './internal/bytes.js';
 import { PartList } from './internal/part-list.js';
 import { StringTooLongError } from './errors.js';
 import { DEFAULT_MAX_STRING_LENGTH } from './netstring-decoder.js';
+import { checkMaxLength } from './internal/max-length.js';
 
 /** The prefix sizes Twisted defines: `!B`, `!H` and `!I`. */
 export type PrefixLength = 1 | 2 | 4;
@@ -135,13 +136,6 @@ function readPrefix(bytes: Buffer, prefixLength: PrefixLength): number {
   if (prefixLength === 1) return bytes.readUInt8(0);
   if (prefixLength === 2) return bytes.readUInt16BE(0);
   return bytes.readUInt32BE(0);
-}
-
-function checkMaxLength(maxLength: number): number {
-  if (!Number.isSafeInteger(maxLength) || maxLength < 0) {
-    throw new RangeError(`maxLength must be a non-negative integer, not ${String(maxLength)}`);
-  }
-  return maxLength;
 }
 
 /**

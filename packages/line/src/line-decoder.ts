@@ -10,6 +10,7 @@
 import { view, viewOf } from './internal/buffer-view.js';
 import { joinParts, toBuffer } from './internal/bytes.js';
 import { PartList } from './internal/part-list.js';
+import { checkMaxLength } from './internal/max-length.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -132,10 +133,7 @@ export class LineDecoder {
    * @throws RangeError if `maxLength` is not a non-negative integer.
    */
   setMaxLength(maxLength: number): void {
-    if (!Number.isSafeInteger(maxLength) || maxLength < 0) {
-      throw new RangeError(`maxLength must be a non-negative integer, not ${String(maxLength)}`);
-    }
-    this.#maxLength = maxLength;
+    this.#maxLength = checkMaxLength(maxLength);
   }
 
   /** Adds received bytes after everything buffered. The chunk is kept, not copied. */

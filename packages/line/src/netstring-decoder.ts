@@ -10,6 +10,7 @@ import { ChunkQueue } from './internal/chunk-queue.js';
 import { toBuffer } from './internal/bytes.js';
 import { PartList } from './internal/part-list.js';
 import { NetstringParseError } from './errors.js';
+import { checkMaxLength } from './internal/max-length.js';
 
 /** Twisted's default `MAX_LENGTH` for netstrings and length-prefixed strings (basic.py). */
 export const DEFAULT_MAX_STRING_LENGTH = 99_999;
@@ -144,13 +145,6 @@ export class NetstringDecoder {
     this.#payload.clear();
     this.#queue.clear();
   }
-}
-
-function checkMaxLength(maxLength: number): number {
-  if (!Number.isSafeInteger(maxLength) || maxLength < 0) {
-    throw new RangeError(`maxLength must be a non-negative integer, not ${String(maxLength)}`);
-  }
-  return maxLength;
 }
 
 /**
