@@ -14,6 +14,7 @@ export * from './describe-type.js';
 export * from './errors.js';
 export { DelayedCall, type DelayedFunction } from './delayed-call.js';
 export * from './factory.js';
+export * from './half-closeable.js';
 export * from './failure.js';
 export type * from './interfaces.js';
 export type * from './service-maker.js';

@@ -26,7 +26,7 @@ import type { IAddress } from '../address.js';
 import { BaseTransport, DEFAULT_WRITE_HIGH_WATER_MARK } from '../reactor-kit/base-transport.js';
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';
-import type { IHalfCloseableProtocol, IProtocol, WriteData } from '../interfaces.js';
+import type { IProtocol, WriteData } from '../interfaces.js';
 import { Logger } from '../log.js';
 import { describeType } from '../describe-type.js';
 import { COALESCE_BELOW, WriteQueue, type ByteSink } from '../reactor-kit/write-queue.js';
@@ -371,18 +371,7 @@ export class TCPTransport extends BaseTransport {
   }
 
   #peerEnded(): void {
-    if (this.lost || this.closeRequested) return;
-    const protocol = this.#protocol as Partial<IHalfCloseableProtocol>;
-    if (typeof protocol.readConnectionLost === 'function') {
-      try {
-        protocol.readConnectionLost();
-      } catch (err) {
-        this.protocolFailed('readConnectionLost', err);
-      }
-    } else {
-      // Not half-closeable: finish cleanly, flushing what the protocol wrote.
-      this.loseConnection();
-    }
+    this.readConnectionLost(this.#protocol);
   }
 
   #writeFinished(): void {
@@ -392,14 +381,7 @@ export class TCPTransport extends BaseTransport {
       this.#socket.destroy();
       return;
     }
-    const protocol = this.#protocol as Partial<IHalfCloseableProtocol>;
-    if (typeof protocol.writeConnectionLost === 'function') {
-      try {
-        protocol.writeConnectionLost();
-      } catch (err) {
-        this.protocolFailed('writeConnectionLost', err);
-      }
-    }
+    this.writeConnectionLost(this.#protocol);
   }
 
   #socketError(err: Error): void {

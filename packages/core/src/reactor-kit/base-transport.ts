@@ -26,6 +26,7 @@ import type {
 } from '../interfaces.js';
 import { markDisconnected } from '../internal/mark-disconnected.js';
 import { describeType } from '../describe-type.js';
+import { isHalfCloseable } from '../half-closeable.js';
 import type { Logger } from '../log.js';
 import {
   checkKeepAliveDelay,
@@ -406,6 +407,43 @@ export abstract class BaseTransport implements ITCPTransport {
     this.abort(
       new Failure(new ConnectionLost(`The protocol raised an error in ${where}`, { cause: err })),
     );
+  }
+
+  /**
+   * The peer sent its FIN. A half-closeable protocol (see `isHalfCloseable`)
+   * hears `readConnectionLost()` and may go on writing; for any other, the
+   * connection is closed cleanly, flushing what it wrote
+   * (`loseConnection()`), unless `closeOtherwise` is false (the transport
+   * closes it itself, e.g. because its own FIN is already out). Nothing
+   * happens once the connection is lost or its close was asked for.
+   * @returns whether the protocol is half-closeable.
+   */
+  protected readConnectionLost(protocol: IProtocol, closeOtherwise = true): boolean {
+    if (this.lost || this.closeRequested) return false;
+    if (!isHalfCloseable(protocol)) {
+      if (closeOtherwise) this.loseConnection();
+      return false;
+    }
+    try {
+      protocol.readConnectionLost();
+    } catch (err) {
+      this.protocolFailed('readConnectionLost', err);
+    }
+    return true;
+  }
+
+  /**
+   * This side's FIN is out after `loseWriteConnection()`: a half-closeable
+   * protocol hears `writeConnectionLost()`; an exception from it costs the
+   * connection.
+   */
+  protected writeConnectionLost(protocol: IProtocol): void {
+    if (this.lost || !isHalfCloseable(protocol)) return;
+    try {
+      protocol.writeConnectionLost();
+    } catch (err) {
+      this.protocolFailed('writeConnectionLost', err);
+    }
   }
 
   /**

@@ -12,7 +12,6 @@ import type { IAddress } from '../address.js';
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';
 import type {
-  IHalfCloseableProtocol,
   IProtocol,
   IPullProducer,
   IPushProducer,
@@ -20,6 +19,7 @@ import type {
   WriteData,
 } from '../interfaces.js';
 import { toBuffer } from '../internal/write-data.js';
+import { isHalfCloseable } from '../half-closeable.js';
 import { Logger } from '../log.js';
 import { fixedChunker } from './chunkers.js';
 import type { Chunker } from './chunkers.js';
@@ -442,14 +442,17 @@ export class FakeTransport implements ITCPTransport {
         FakeTransport.#finish(side, new ConnectionDone(), peer, new ConnectionDone(), settings);
         return true;
       }
-      // Each hook is looked up on its own, as the TCP transport does.
-      const local = side.protocol as Partial<IHalfCloseableProtocol>;
-      if (typeof local.writeConnectionLost === 'function') {
-        guarded(side, settings, () => local.writeConnectionLost?.());
+      const local = side.protocol;
+      if (isHalfCloseable(local)) {
+        guarded(side, settings, () => {
+          local.writeConnectionLost();
+        });
       }
-      const remote = peer.protocol as Partial<IHalfCloseableProtocol>;
-      if (typeof remote.readConnectionLost === 'function') {
-        guarded(peer, settings, () => remote.readConnectionLost?.());
+      const remote = peer.protocol;
+      if (isHalfCloseable(remote)) {
+        guarded(peer, settings, () => {
+          remote.readConnectionLost();
+        });
       } else {
         // A protocol that cannot half-close treats the peer's FIN as the end.
         peer.#loseRequested = true;

@@ -14,7 +14,7 @@ import { BaseTransport } from '../reactor-kit/base-transport.js';
 import type { DelayedCall } from '../delayed-call.js';
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';
-import type { IHalfCloseableProtocol, IProtocol, WriteData } from '../interfaces.js';
+import type { IProtocol, WriteData } from '../interfaces.js';
 import { describeType } from '../describe-type.js';
 import { Logger } from '../log.js';
 import { FIN, Pipe } from './simulated-pipe.js';
@@ -510,10 +510,7 @@ export class SimulatedTransport extends BaseTransport {
       this.#close();
       return;
     }
-    const protocol = this.#protocol as Partial<IHalfCloseableProtocol> | null;
-    if (typeof protocol?.writeConnectionLost === 'function') {
-      this.#guard('writeConnectionLost', () => protocol.writeConnectionLost?.());
-    }
+    if (this.#protocol !== null) this.writeConnectionLost(this.#protocol);
   }
 
   // ------------------------------------------------------------ BaseTransport's I/O
@@ -636,22 +633,11 @@ export class SimulatedTransport extends BaseTransport {
 
   #peerEnded(): void {
     this.#finReceived = true;
-    const protocol = this.#protocol as Partial<IHalfCloseableProtocol> | null;
-    const readConnectionLost = protocol?.readConnectionLost;
-    const halfCloseable = typeof readConnectionLost === 'function';
     // A half-closeable protocol hears the peer's FIN even when its own FIN
     // already went out, as on a real socket; then both directions are done.
-    if (halfCloseable) {
-      this.#guard('readConnectionLost', () => {
-        readConnectionLost.call(protocol);
-      });
-    }
-    if (this.#finSent) {
-      this.#close();
-    } else if (!halfCloseable) {
-      // Not half-closeable: finish cleanly, flushing what the protocol wrote.
-      this.loseConnection();
-    }
+    const protocol = this.#protocol;
+    if (protocol !== null) this.readConnectionLost(protocol, !this.#finSent);
+    if (this.#finSent) this.#close();
   }
 
   #close(): void {

@@ -32,7 +32,7 @@ import {
   DEFAULT_WRITE_HIGH_WATER_MARK,
   WriteQueue,
 } from '@torsion/core/reactor-kit';
-import type { IAddress, IHalfCloseableProtocol, IProtocol, WriteData } from '@torsion/core';
+import type { IAddress, IProtocol, WriteData } from '@torsion/core';
 
 const log = new Logger('torsion.bun');
 
@@ -335,18 +335,7 @@ export class BunTCPTransport extends BaseTransport {
   #readEnded(): void {
     if (this.#peerEnded) return;
     this.#peerEnded = true;
-    if (this.lost || this.closeRequested) return;
-    const protocol = this.#protocol as Partial<IHalfCloseableProtocol>;
-    if (typeof protocol.readConnectionLost === 'function') {
-      try {
-        protocol.readConnectionLost();
-      } catch (err) {
-        this.protocolFailed('readConnectionLost', err);
-      }
-    } else {
-      // Not half-closeable: finish cleanly, flushing what the protocol wrote.
-      this.loseConnection();
-    }
+    this.readConnectionLost(this.#protocol);
   }
 
   #end(): void {
@@ -376,14 +365,7 @@ export class BunTCPTransport extends BaseTransport {
     this.#finSent = true;
     this.writeClosed = true;
     socket.shutdown();
-    const protocol = this.#protocol as Partial<IHalfCloseableProtocol>;
-    if (typeof protocol.writeConnectionLost === 'function') {
-      try {
-        protocol.writeConnectionLost();
-      } catch (err) {
-        this.protocolFailed('writeConnectionLost', err);
-      }
-    }
+    this.writeConnectionLost(this.#protocol);
   }
 
   /** Bun's `close`: the socket is gone, cleanly or with `error`. */
