@@ -106,8 +106,10 @@ function loadFailed(spec: string, err: unknown): PluginError {
  * --experimental-import-meta-resolve), so both look-ups use Node's CommonJS
  * resolver, which honours `exports` with its `node`, `require` and `default`
  * conditions.
+ * @throws what the resolver throws for a broken package (not for a missing one).
+ * @internal
  */
-function resolvePackage(specifier: string, cwd: string): string | null {
+export function resolvePackage(specifier: string, cwd: string): string | null {
   for (const from of [join(cwd, 'noop.js'), import.meta.url]) {
     try {
       return pathToFileURL(createRequire(from).resolve(specifier)).href;

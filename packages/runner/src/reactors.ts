@@ -8,9 +8,10 @@
  * @module
  */
 import { Logger, NodeReactor, TorsionError, type IReactor } from '@torsion/core';
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { refuseSpecialFile } from './plugins.js';
+import { refuseSpecialFile, resolvePackage } from './plugins.js';
 
 /** A `--reactor` that names nothing usable. */
 export class ReactorChoiceError extends TorsionError {
@@ -103,19 +104,33 @@ export async function createReactor(name: string | undefined, cwd: string): Prom
       });
     }
   }
-  const specifier = isPath(chosen) ? pathToFileURL(resolve(cwd, chosen)).href : chosen;
+  const failed = (err: unknown): ReactorChoiceError => {
+    const message = err instanceof Error ? err.message : String(err);
+    return new ReactorChoiceError(`reactor '${chosen}' failed to load: ${message}`, { cause: err });
+  };
+  // Found first, then imported: a module that exists but whose own imports
+  // fail is reported with that failure, not as an unknown reactor.
+  let specifier: string | null;
+  if (isPath(chosen)) {
+    const path = resolve(cwd, chosen);
+    specifier = existsSync(path) ? pathToFileURL(path).href : null;
+  } else {
+    try {
+      specifier = resolvePackage(chosen, cwd);
+    } catch (err) {
+      throw failed(err);
+    }
+  }
+  if (specifier === null) {
+    throw new ReactorChoiceError(
+      `unknown reactor '${chosen}': not one of ${BUILT_IN_REACTORS.join(', ')}, and no module or package by that name`,
+    );
+  }
   let module: { createReactor?: unknown };
   try {
     module = (await import(specifier)) as { createReactor?: unknown };
   } catch (err) {
-    if (isModuleNotFound(err)) {
-      throw new ReactorChoiceError(
-        `unknown reactor '${chosen}': not one of ${BUILT_IN_REACTORS.join(', ')}, and no module or package by that name`,
-        { cause: err },
-      );
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    throw new ReactorChoiceError(`reactor '${chosen}' failed to load: ${message}`, { cause: err });
+    throw failed(err);
   }
   if (typeof module.createReactor !== 'function') {
     throw new ReactorChoiceError(

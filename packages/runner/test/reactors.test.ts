@@ -10,10 +10,10 @@ import {
 } from '@torsion/core';
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createReactor, defaultReactorName, ReactorChoiceError } from '../src/reactors.js';
 import { runServices } from '../src/run.js';
 
@@ -78,6 +78,35 @@ describe('reactor choice', function () {
     expect((error as Error).message).to.match(
       /unknown reactor 'no-such-reactor': not one of node, bun/,
     );
+  });
+
+  // Issue #10: a module whose own import failed was reported as unknown.
+  it('reports a missing import inside a reactor module, not an unknown reactor', async () => {
+    const error = await createReactor('./imports-missing.mjs', fixtures).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(ReactorChoiceError);
+    expect((error as Error).message).to.match(
+      /^reactor '\.\/imports-missing\.mjs' failed to load: Cannot find package 'torsion-test-no-such-package'/,
+    );
+  });
+
+  it('finds a reactor package installed in the working directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'torsion-reactor-cwd-'));
+    try {
+      const root = join(dir, 'node_modules', 'torsion-reactor-here');
+      mkdirSync(root, { recursive: true });
+      writeFileSync(
+        join(root, 'package.json'),
+        JSON.stringify({ name: 'torsion-reactor-here', type: 'module', exports: './index.js' }),
+      );
+      writeFileSync(
+        join(root, 'index.js'),
+        `export { createReactor } from ${JSON.stringify(pathToFileURL(join(fixtures, 'custom-reactor.mjs')).href)};\n`,
+      );
+      const reactor = await createReactor('torsion-reactor-here', dir);
+      expect(reactor.constructor.name).to.equal('CustomReactor');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects a module without createReactor()', async () => {
