@@ -8,7 +8,13 @@
  * @module
  */
 import type { IServiceMaker } from '@torsion/core';
-import { checkRegularFile, describeType, FileRefusedError, TorsionError } from '@torsion/core';
+import {
+  checkRegularFile,
+  describeType,
+  errorCode,
+  FileRefusedError,
+  TorsionError,
+} from '@torsion/core';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -87,7 +93,7 @@ export async function refuseSpecialFile(path: string): Promise<FileRefusedError 
 const NOT_FOUND_CODES: readonly unknown[] = ['MODULE_NOT_FOUND', 'ERR_PACKAGE_PATH_NOT_EXPORTED'];
 
 function isNotFound(err: unknown): boolean {
-  return NOT_FOUND_CODES.includes((err as { code?: unknown } | null)?.code);
+  return NOT_FOUND_CODES.includes(errorCode(err));
 }
 
 function loadFailed(spec: string, err: unknown): PluginError {

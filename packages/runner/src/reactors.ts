@@ -7,7 +7,7 @@
  * Tests: test/reactors.test.ts, and packages/reactor-bun/test/runner.bun.test.ts under Bun
  * @module
  */
-import { Logger, NodeReactor, TorsionError, type IReactor } from '@torsion/core';
+import { errorCode, Logger, NodeReactor, TorsionError, type IReactor } from '@torsion/core';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -41,7 +41,7 @@ function isPath(spec: string): boolean {
 }
 
 function isModuleNotFound(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
+  const code = errorCode(err);
   return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }
 

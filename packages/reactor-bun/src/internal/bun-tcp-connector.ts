@@ -19,6 +19,7 @@ import {
   ConnectError,
   ConnectionRefusedError,
   DNSLookupError,
+  errorCode,
   Logger,
   NoRouteError,
   TCPTimedOutError,
@@ -75,12 +76,6 @@ const CONNECT_HANDLERS: SocketHandler<SocketData> = {
   },
   ...BunTCPTransport.handlers,
 };
-
-/** The error code of a connect failure. */
-function errorCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
 
 /**
  * Classifies a Bun connect error as ConnectionRefusedError, DNSLookupError,

@@ -12,7 +12,7 @@
  * test/descriptor-exhaustion.bun.test.ts
  * @module
  */
-import { addressFor, describeType, Logger } from '@torsion/core';
+import { addressFor, describeType, errorCode, Logger } from '@torsion/core';
 import type { IAddress, IProtocolFactory } from '@torsion/core';
 import { BasePort, buildProtocolSafely, THREW } from '@torsion/core/reactor-kit';
 import type { OpenResources } from '@torsion/core/reactor-kit';
@@ -218,7 +218,7 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
     try {
       this.#listener = this.#bind(this.#boundHostname, this.getHost().port);
     } catch (err) {
-      const code = (err as { code?: unknown } | null)?.code;
+      const code = errorCode(err);
       if (code === 'EMFILE' || code === 'ENFILE' || shortage.relistenError !== null) return;
       // Another process took the port meanwhile, most likely: keep trying, say it once.
       shortage.relistenError = String(code ?? err);
@@ -293,6 +293,6 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
 
 /** Whether binding `::` failed because the machine has no IPv6. */
 function isNoIPv6(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
+  const code = errorCode(err);
   return code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL' || code === 'EPROTONOSUPPORT';
 }

@@ -33,7 +33,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { devNull } from 'node:os';
-import { Logger } from '@torsion/core';
+import { errorCode, Logger } from '@torsion/core';
 
 const log = new Logger('torsion.bun');
 
@@ -63,7 +63,7 @@ export function spareDescriptors(count = 1): boolean {
     for (let i = 0; i < count; i++) opened.push(openSync(devNull, 'r'));
     return true;
   } catch (err) {
-    const code = (err as { code?: unknown } | null)?.code;
+    const code = errorCode(err);
     if (code === 'EMFILE' || code === 'ENFILE') return false;
     cannotTell = true;
     log.debug('Cannot check for spare file descriptors; running out of them will not be noticed', {

@@ -16,7 +16,7 @@ import { closeSync, openSync } from 'node:fs';
 import { devNull } from 'node:os';
 import { describe, before } from 'mocha';
 import { expect } from 'chai';
-import { deferLater } from '@torsion/core';
+import { deferLater, errorCode } from '@torsion/core';
 import type { IReactor } from '@torsion/core';
 import { Harness, LOOPBACK, reactorTest } from '../internal/harness.js';
 import type { TestSpec } from '../internal/harness.js';
@@ -51,7 +51,7 @@ function holdEveryDescriptor(): number[] | null {
   try {
     while (held.length < MAX_HELD) held.push(openSync(devNull, 'r'));
   } catch (err) {
-    const code = (err as { code?: unknown } | null)?.code;
+    const code = errorCode(err);
     if (code === 'EMFILE' || code === 'ENFILE') return held;
     releaseAll(held);
     throw err;

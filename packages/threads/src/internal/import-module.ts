@@ -19,6 +19,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { errorCode } from '@torsion/core';
 
 const TS_SIBLING: Readonly<Record<string, string>> = {
   '.js': '.ts',
@@ -27,10 +28,6 @@ const TS_SIBLING: Readonly<Record<string, string>> = {
 };
 
 type Namespace = Record<string, unknown>;
-
-function errorCode(err: unknown): unknown {
-  return (err as { code?: unknown } | null)?.code;
-}
 
 function tsSibling(module: string): string | null {
   const url = new URL(module);

@@ -11,6 +11,7 @@
  * @module
  */
 import type { MessagePort } from 'node:worker_threads';
+import { errorCode } from '@torsion/core';
 import { ThreadModuleError } from '../errors.js';
 
 /** The task piscina carries to the worker runner. */
@@ -61,13 +62,12 @@ export function toErrorRecord(thrown: unknown, depth = 0): ErrorRecord {
       cause: undefined,
     };
   }
-  const { code } = thrown as { code?: unknown };
   const moduleError = thrown instanceof ThreadModuleError ? thrown : null;
   return {
     name: safeString(thrown.name),
     message: safeString(thrown.message),
     stack: typeof thrown.stack === 'string' ? thrown.stack : undefined,
-    code: typeof code === 'string' ? code : undefined,
+    code: errorCode(thrown),
     module: moduleError?.module,
     exportName: moduleError?.exportName,
     cause:

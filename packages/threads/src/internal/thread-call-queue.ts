@@ -9,7 +9,7 @@
  * Tests: test/call-from-thread.test.ts
  * @module
  */
-import { Logger, type IDelayedCall, type IReactor } from '@torsion/core';
+import { isThenable, Logger, type IDelayedCall, type IReactor } from '@torsion/core';
 import { ThreadModuleError } from '../errors.js';
 import { importModule } from './import-module.js';
 
@@ -172,12 +172,4 @@ export class ThreadCallQueue {
       onError(err);
     }
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
