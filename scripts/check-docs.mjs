@@ -11,7 +11,7 @@
 //                                   (a step that uses what an earlier block defined);
 //                                   repeated imports are merged
 //   <!-- doc-check: run -->         also run with node (after the build), 20 s at most;
-//                                   on a continued block, the whole joined module runs
+//                                   with the blocks that continue it
 //   <!-- doc-check: file src/x.ts --> written as that file, for the page's other
 //                                   blocks to import (`../src/x.js`); they sit in test/,
 //                                   one folder per page
@@ -104,7 +104,7 @@ function join2(earlier, later) {
 function main() {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  /** file name → { modules: [{ page, line, from, to }], runs } */
+  /** Module path in outDir → { name, code, runs, spans: [{ page, line, from }] }. */
   const files = new Map();
   let skipped = 0;
   const only = process.argv.slice(2).map((page) => resolve(root, page));
@@ -121,12 +121,11 @@ function main() {
         skipped++;
         continue;
       }
-      if (block.mode === 'continue' || (block.mode === 'run' && current?.continuing)) {
+      if (block.mode === 'continue') {
         if (current === null) throw new Error(`${rel}:${block.line}: nothing to continue`);
         const joined = join2(current.code, block.code);
         current.spans.push({ page: rel, line: block.line, from: joined.offset });
         current.code = joined.code;
-        current.runs ||= block.runs;
         continue;
       }
       count++;
