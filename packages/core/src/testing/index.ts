@@ -14,14 +14,13 @@ export { fixedChunker, randomChunker, type Chunker } from './chunkers.js';
 export { EchoingProtocol } from './echoing-protocol.js';
 export { Eventual } from './eventual.js';
 export { HalfCloseRecordingProtocol } from './half-close-recording-protocol.js';
+export { FakeTransport, type FakeTransportOptions } from './fake-transport.js';
 export {
   connectedServerAndClient,
-  FakeTransport,
   IOPump,
   type ClientSide,
   type ConnectedPair,
   type ConnectionOptions,
-  type FakeTransportOptions,
   type IOPumpOptions,
   type ProtocolBuilder,
   type PumpClock,

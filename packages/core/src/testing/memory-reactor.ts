@@ -42,6 +42,7 @@ import type {
 import { Logger } from '../log.js';
 import { StringTransport } from './string-transport.js';
 import { markDisconnected } from '../internal/mark-disconnected.js';
+import { checkConnectTCP, checkListenTCP } from '../reactor-kit/argument-checks.js';
 
 const log = new Logger('torsion.testing.reactor');
 
@@ -453,20 +454,22 @@ export class MemoryReactor implements IReactorCore, IReactorTCP {
   /**
    * Records the call and returns a port that is already listening.
    * @remarks Calls `factory.doStart()`, as a real port does once bound.
+   * @throws RangeError or TypeError for the arguments every reactor rejects
+   *   (a port outside 0..65535, a factory without `buildProtocol`, …).
    */
   listenTCP(
     port: number,
     factory: IProtocolFactory,
     options: ListenTCPOptions = {},
   ): FakeListeningPort {
-    const iface = options.interface ?? '';
+    const { backlog, iface } = checkListenTCP(port, factory, options);
     const assigned = port === 0 ? this.#nextPort++ : port;
     const host = addressFor('TCP', iface === '' ? '0.0.0.0' : iface, assigned);
     const listeningPort = new FakeListeningPort(factory, host);
     this.tcpServers.push({
       port,
       factory,
-      backlog: options.backlog ?? 50,
+      backlog,
       interface: iface,
       listeningPort,
     });
@@ -481,6 +484,8 @@ export class MemoryReactor implements IReactorCore, IReactorTCP {
   /**
    * Records the call and returns a connector that has started connecting
    * (`factory.startedConnecting` was called).
+   * @throws RangeError or TypeError for the arguments every reactor rejects
+   *   (an empty host, a port outside 1..65535, a bad timeout, …).
    */
   connectTCP(
     host: string,
@@ -488,6 +493,7 @@ export class MemoryReactor implements IReactorCore, IReactorTCP {
     factory: IClientFactory,
     options: ConnectTCPOptions = {},
   ): FakeConnector {
+    const { timeout } = checkConnectTCP(host, port, factory, options);
     const connector = new FakeConnector(
       factory,
       addressFor('TCP', host, port),
@@ -497,7 +503,7 @@ export class MemoryReactor implements IReactorCore, IReactorTCP {
       host,
       port,
       factory,
-      timeout: options.timeout ?? 30,
+      timeout,
       bindAddress: options.bindAddress ?? null,
       connector,
     });

@@ -18,6 +18,7 @@ import type {
   ListenTCPOptions,
 } from '../interfaces.js';
 import { checkWriteHighWaterMark } from '../reactor-kit/argument-checks.js';
+import { DEFAULT_WRITE_HIGH_WATER_MARK } from '../reactor-kit/base-transport.js';
 import { ReactorBase } from '../reactor-kit/reactor-base.js';
 import type { ReactorBaseOptions } from '../reactor-kit/reactor-base.js';
 import { SeededRandom } from './seeded-random.js';
@@ -26,7 +27,6 @@ import type { SimulatedHost } from './simulated-host.js';
 import type { LinkConditions } from './simulated-link.js';
 import { SimulatedNetwork } from './simulated-network.js';
 import { SimulatedPort } from './simulated-port.js';
-import { DEFAULT_SIMULATED_HIGH_WATER_MARK } from './simulated-transport.js';
 
 /** Rounds at one instant after which a manual drive decides something reschedules itself with delay 0 forever. */
 const MAX_ROUNDS_PER_INSTANT = 100_000;
@@ -129,7 +129,7 @@ export class SimulatedReactor extends ReactorBase implements IReactor {
         : { shutdownGracePeriod: options.shutdownGracePeriod }),
     });
     const hwm = checkWriteHighWaterMark(
-      options.writeHighWaterMark ?? DEFAULT_SIMULATED_HIGH_WATER_MARK,
+      options.writeHighWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK,
     );
     this.#highWaterMark = hwm;
     this.#autoAdvance = options.autoAdvance ?? true;

@@ -26,9 +26,6 @@ import type { SimulatedHost } from './simulated-host.js';
 
 const log = new Logger('torsion.simulated');
 
-/** Default write high-water mark of a simulated transport: 64 KiB, as the TCP transport's. */
-export const DEFAULT_SIMULATED_HIGH_WATER_MARK = 64 * 1024;
-
 /**
  * What a connection needs from its network.
  * @internal

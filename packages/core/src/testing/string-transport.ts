@@ -20,6 +20,7 @@ import type {
 } from '../interfaces.js';
 import { toBuffer } from '../internal/write-data.js';
 import { markDisconnected } from '../internal/mark-disconnected.js';
+import { checkKeepAliveDelay, checkWriteSequence } from '../reactor-kit/argument-checks.js';
 
 /** Where a transport stands as a producer of reads: paused/resumed/stopped by its consumer. */
 export type ProducerState = 'producing' | 'paused' | 'stopped';
@@ -149,8 +150,7 @@ export class StringTransport implements ITCPTransport {
    */
   writeSequence(data: Iterable<WriteData>): void {
     // Validate everything first so a bad item leaves no partial write behind.
-    const items = Array.from(data, (item) => toBuffer(item));
-    for (const item of items) this.write(item);
+    for (const item of checkWriteSequence(data)) this.write(item);
   }
 
   /** Sets {@link StringTransport.disconnecting}; does not call `connectionLost`. */
@@ -191,8 +191,12 @@ export class StringTransport implements ITCPTransport {
     return this.#tcpNoDelay;
   }
 
-  /** Remembers the setting; `getTcpKeepAlive()` reads it back. */
+  /**
+   * Remembers the setting; `getTcpKeepAlive()` reads it back.
+   * @throws RangeError if `initialDelaySeconds` is negative or not finite, as on a real transport.
+   */
   setTcpKeepAlive(enabled: boolean, initialDelaySeconds?: number): void {
+    checkKeepAliveDelay(initialDelaySeconds ?? 0);
     this.#tcpKeepAlive = enabled;
     this.#tcpKeepAliveInitialDelay = enabled ? (initialDelaySeconds ?? 0) : null;
   }

@@ -1,7 +1,7 @@
 // Tests for src/testing/io-pump.ts: in-memory connections between two protocols.
 import { expect } from 'chai';
 
-import { IPv6Address } from '../../src/address.js';
+import { IPv4Address, IPv6Address } from '../../src/address.js';
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../../src/errors.js';
 import { Factory } from '../../src/factory.js';
 import type { Failure } from '../../src/failure.js';
@@ -14,7 +14,8 @@ import type {
 } from '../../src/interfaces.js';
 import { Protocol } from '../../src/protocol.js';
 import { fixedChunker, randomChunker } from '../../src/testing/chunkers.js';
-import { FakeTransport, IOPump, connectedServerAndClient } from '../../src/testing/io-pump.js';
+import { FakeTransport } from '../../src/testing/fake-transport.js';
+import { IOPump, connectedServerAndClient } from '../../src/testing/io-pump.js';
 import { LogCapture } from '../../src/testing/log-capture.js';
 
 /** The example server docs/testing.md teaches with. */
@@ -114,6 +115,23 @@ describe('FakeTransport', () => {
     clientTransport.setTcpKeepAlive(true, 10);
     expect(clientTransport.getTcpNoDelay()).to.equal(true);
     expect(clientTransport.getTcpKeepAlive()).to.equal(true);
+  });
+
+  it('rejects what a real transport rejects: a bad keep-alive delay or high-water mark', () => {
+    const { clientTransport } = pair();
+    expect(() => {
+      clientTransport.setTcpKeepAlive(true, -1);
+    }).to.throw(RangeError, /setTcpKeepAlive/);
+    const addr = new IPv4Address('TCP', '127.0.0.1', 1);
+    expect(
+      () =>
+        new FakeTransport(new Protocol(), {
+          hostAddress: addr,
+          peerAddress: addr,
+          isServer: false,
+          highWaterMark: -1,
+        }),
+    ).to.throw(RangeError, /writeHighWaterMark/);
   });
 
   it('refuses a second producer', () => {

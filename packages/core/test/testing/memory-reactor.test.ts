@@ -18,6 +18,7 @@ import type { Failure } from '../../src/failure.js';
 import type {
   IConnector,
   IListeningPort,
+  IProtocolFactory,
   IReactor,
   IReactorCore,
   IReactorTCP,
@@ -90,6 +91,28 @@ describe('MemoryReactor', () => {
       const listening: IListeningPort = await port.whenListening();
       expect(listening).to.equal(port);
       expect(port.getHost()).to.deep.include({ host: '0.0.0.0', port: 1079 });
+    });
+
+    it('rejects the arguments a real reactor rejects, with the same errors', () => {
+      const reactor = new MemoryReactor();
+      expect(() => reactor.listenTCP(-1, new Factory())).to.throw(RangeError, /port/);
+      expect(() => reactor.listenTCP(65536, new Factory())).to.throw(RangeError, /port/);
+      expect(() => reactor.listenTCP(0, new Factory(), { backlog: -1 })).to.throw(
+        RangeError,
+        /backlog/,
+      );
+      expect(() => reactor.listenTCP(0, {} as unknown as IProtocolFactory)).to.throw(
+        TypeError,
+        /buildProtocol/,
+      );
+      expect(() => reactor.connectTCP('', 80, new ClientFactory())).to.throw(TypeError, /host/);
+      expect(() => reactor.connectTCP('h', 0, new ClientFactory())).to.throw(RangeError, /port/);
+      expect(() => reactor.connectTCP('h', 80, new ClientFactory(), { timeout: 0 })).to.throw(
+        RangeError,
+        /timeout/,
+      );
+      expect(reactor.tcpServers).to.have.length(0);
+      expect(reactor.tcpClients).to.have.length(0);
     });
 
     it('records backlog and interface and reports an IPv6 host for an IPv6 interface', () => {

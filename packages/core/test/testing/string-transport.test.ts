@@ -194,6 +194,17 @@ describe('StringTransport', () => {
     transport.setTcpKeepAlive(false);
     expect(transport.tcpKeepAliveInitialDelay).to.equal(null);
   });
+
+  it('rejects a negative or infinite keep-alive delay, as a real transport does', () => {
+    const transport = new StringTransport();
+    expect(() => {
+      transport.setTcpKeepAlive(true, -1);
+    }).to.throw(RangeError, /setTcpKeepAlive/);
+    expect(() => {
+      transport.setTcpKeepAlive(true, Infinity);
+    }).to.throw(RangeError);
+    expect(transport.getTcpKeepAlive()).to.equal(false);
+  });
 });
 
 describe('StringTransportWithDisconnection', () => {
