@@ -43,10 +43,10 @@ interface PausableReads {
  * ```ts
  * class ByteReceiver extends FramingReceiver {
  *   #pending: number[] = [];
- *   protected bufferReceived(data: Buffer): void {
+ *   protected override bufferReceived(data: Buffer): void {
  *     this.#pending.push(...data);
  *   }
- *   protected deliverNext(): boolean {
+ *   protected override deliverNext(): boolean {
  *     const byte = this.#pending.shift();
  *     if (byte === undefined) return false;
  *     this.byteReceived(byte);
