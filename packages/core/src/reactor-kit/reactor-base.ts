@@ -1,7 +1,7 @@
 /**
  * `ReactorBase`: what every reactor shares whatever its I/O — the delayed
- * calls, the startup and shutdown sequence with its system event triggers,
- * the SIGINT/SIGTERM handling, the orderly close of everything still open at
+ * calls, the startup and shutdown sequence (its system event triggers are
+ * system-event-triggers.ts), the SIGINT/SIGTERM handling, the orderly close of everything still open at
  * shutdown, and the argument checks of `listenTCP`/`connectTCP`. A reactor
  * (Node's, Bun's, the simulated one, or a third party's) extends it and adds
  * its clock and its TCP, as Twisted's reactors extend `ReactorBase`.
@@ -22,12 +22,11 @@ import type {
   SystemEventTriggerId,
   SystemEventType,
 } from '../interfaces.js';
-import { callSafely, THREW } from './call-safely.js';
 import { TimerQueue } from '../internal/timer-queue.js';
 import { describeType } from '../describe-type.js';
-import { isThenable } from '../is-thenable.js';
 import { Logger } from '../log.js';
 import { OpenResources } from './open-resources.js';
+import { SystemEventTriggers } from './system-event-triggers.js';
 import {
   checkConnectTCP,
   checkSeconds,
@@ -43,8 +42,6 @@ const NO_ARGUMENTS = Object.freeze([]) as unknown as unknown[];
 /** Node and Bun cannot arm a timer further than 2^31-1 ms ahead; a longer wait re-arms on expiry. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-const PHASES: readonly SystemEventPhase[] = ['before', 'during', 'after'];
-const EVENTS: readonly SystemEventType[] = ['startup', 'shutdown'];
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
 /** Options every reactor built on {@link ReactorBase} accepts. */
@@ -62,22 +59,7 @@ export interface ReactorBaseOptions {
   shutdownGracePeriod?: number;
 }
 
-interface Trigger {
-  readonly id: SystemEventTriggerId;
-  readonly event: SystemEventType;
-  readonly phase: SystemEventPhase;
-  readonly fn: (...args: unknown[]) => unknown;
-  readonly args: unknown[];
-  /** Results are waited for (false for `callWhenRunning` calls). */
-  readonly awaited: boolean;
-  removed: boolean;
-}
-
 type Lifecycle = 'idle' | 'started' | 'stopped';
-
-function describeFn(fn: (...args: never[]) => unknown): string {
-  return fn.name === '' ? '(anonymous)' : fn.name;
-}
 
 /**
  * The base of every reactor: time, lifecycle and shutdown. Subclasses supply
@@ -111,7 +93,7 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime {
   #running = false;
   #stopRequested = false;
   #requestStop: (() => void) | null = null;
-  readonly #triggers = new Map<SystemEventTriggerId, Trigger>();
+  readonly #triggers = new SystemEventTriggers(log);
   readonly #signalHandler = (signal: NodeJS.Signals): void => {
     if (this.#lifecycle === 'started' && !this.#stopRequested) {
       log.info(`Received ${signal}, shutting down`, { signal });
@@ -309,7 +291,7 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime {
       this.callLater(0, fn, ...args);
       return;
     }
-    this.#addTrigger('after', 'startup', fn as (...a: unknown[]) => unknown, args, false);
+    this.#triggers.add('after', 'startup', fn as (...a: unknown[]) => unknown, args, false);
   }
 
   /**
@@ -325,17 +307,7 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime {
     fn: (...args: A) => unknown,
     ...args: A
   ): SystemEventTriggerId {
-    // Checked at run time too: JavaScript callers get no compile-time check.
-    if (!PHASES.includes(phase)) {
-      throw new TypeError(`phase must be 'before', 'during' or 'after', got ${phase}`);
-    }
-    if (!EVENTS.includes(eventType)) {
-      throw new TypeError(`eventType must be 'startup' or 'shutdown', got ${eventType}`);
-    }
-    if (typeof fn !== 'function') {
-      throw new TypeError(`addSystemEventTrigger() needs a function, got ${describeType(fn)}`);
-    }
-    return this.#addTrigger(phase, eventType, fn as (...a: unknown[]) => unknown, args, true);
+    return this.#triggers.add(phase, eventType, fn as (...a: unknown[]) => unknown, args, true);
   }
 
   /**
@@ -343,34 +315,17 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime {
    * @throws Error if `id` names no trigger (never added, or already removed).
    */
   removeSystemEventTrigger(id: SystemEventTriggerId): void {
-    const trigger = this.#triggers.get(id);
-    if (trigger === undefined) {
-      throw new Error(`No system event trigger with id ${String(id.description)}`);
-    }
-    trigger.removed = true;
-    this.#triggers.delete(id);
-  }
-
-  #addTrigger(
-    phase: SystemEventPhase,
-    event: SystemEventType,
-    fn: (...args: unknown[]) => unknown,
-    args: unknown[],
-    awaited: boolean,
-  ): SystemEventTriggerId {
-    const id = Symbol(`${phase} ${event}: ${fn.name === '' ? 'anonymous' : fn.name}`);
-    this.#triggers.set(id, { id, event, phase, fn, args, awaited, removed: false });
-    return id;
+    this.#triggers.remove(id);
   }
 
   async #live(stopRequested: Promise<void>): Promise<void> {
     try {
-      await this.#fireEvent('startup', () => {
+      await this.#triggers.fire('startup', () => {
         this.#running = true;
         return undefined;
       });
       await stopRequested;
-      await this.#fireEvent('shutdown', () => this.#disconnectAll());
+      await this.#triggers.fire('shutdown', () => this.#disconnectAll());
     } catch (err) {
       // Every user call is guarded; reaching here is a Torsion bug. Still stop cleanly.
       log.failure('Internal error in the reactor lifecycle', err, {}, 'critical');
@@ -393,45 +348,6 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime {
       log.warn('Reactor stopped with resources still open', { open: leftovers });
     }
     log.info('Reactor stopped');
-  }
-
-  /**
-   * Fires the three phases of `event`. `builtin` is the reactor's own
-   * `during` work; it runs before the user's `during` triggers.
-   */
-  async #fireEvent(
-    event: SystemEventType,
-    builtin: () => Promise<void> | undefined,
-  ): Promise<void> {
-    for (const phase of PHASES) {
-      const waits: PromiseLike<unknown>[] = [];
-      if (phase === 'during') {
-        const work = builtin();
-        if (work !== undefined) waits.push(work);
-      }
-      // Snapshot: triggers added to a phase while it fires run only if added before it began.
-      const triggers = [...this.#triggers.values()].filter(
-        (t) => t.event === event && t.phase === phase,
-      );
-      for (const trigger of triggers) {
-        if (trigger.removed) continue;
-        this.#triggers.delete(trigger.id);
-        const what = `${trigger.phase} ${trigger.event} trigger ${describeFn(trigger.fn)}`;
-        const result = callSafely(
-          log,
-          `Unhandled error in ${what}`,
-          {},
-          trigger.fn,
-          ...trigger.args,
-        );
-        if (result === THREW || !isThenable(result)) continue;
-        const settled = Promise.resolve(result).then(undefined, (err: unknown) => {
-          log.failure(`Unhandled error in ${what}`, err);
-        });
-        if (trigger.awaited) waits.push(settled);
-      }
-      if (waits.length > 0) await Promise.all(waits);
-    }
   }
 
   /**
