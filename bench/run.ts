@@ -24,7 +24,7 @@ import { SCRIPT_BENCHES, runScript, scriptTable, scriptUnavailable } from './lib
 
 const HELP = `usage: npm run bench -- [options]
 
-  --only NAME          echo | memory | timers | lines (repeat or comma-separate; default all)
+  --only NAME          echo | memory | timers | tiny-writes | lines (repeat or comma-separate; default all)
   --servers LIST       servers to compare, baseline first (default ${SERVERS.map((s) => s.name).join(',')})
   --passes N           measured echo passes per server, after one warm-up pass (default 9)
   --duration S         seconds per echo pass (default 5)

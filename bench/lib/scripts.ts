@@ -44,6 +44,13 @@ export const SCRIPT_BENCHES: readonly ScriptBench[] = [
       'callLater vs setTimeout (bench/call-later.ts; ratio = setTimeout ms / torsion ms, target >= 1)',
   },
   {
+    key: 'tiny-writes',
+    bench: 'tinyWrites',
+    script: 'bench/tiny-writes.ts',
+    title:
+      'Tiny writes to peers that never read (bench/tiny-writes.ts; RSS growth per connection, ratio = net KiB / this KiB, >= 1: holds less than plain net)',
+  },
+  {
     key: 'lines',
     bench: 'lines',
     script: 'bench/line-receiver.ts',
