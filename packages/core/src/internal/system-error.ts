@@ -3,7 +3,7 @@
  * simulated network gives as the cause of a CannotListenError or ConnectError
  * so that tests check the same `cause.code` they would on a real reactor.
  *
- * Tests: test/testing/simulated-reactor.test.ts
+ * Tests: test/testing/simulated/simulated-reactor.test.ts
  * @module
  */
 

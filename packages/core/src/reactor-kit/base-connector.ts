@@ -8,7 +8,7 @@
  * starts an attempt, abandons one, and reports how the attempt ended.
  *
  * Tests: test/tcp-connector.integration.test.ts,
- * test/testing/simulated-reactor.test.ts, and the connecting part of the
+ * test/testing/simulated/simulated-reactor.test.ts, and the connecting part of the
  * conformance suite (@torsion/testing) on every reactor
  * @module
  */

@@ -9,7 +9,7 @@
  * protocol with `buildProtocolSafely`).
  *
  * Tests: test/reactor-kit/base-port.test.ts, test/tcp.integration.test.ts,
- * test/testing/simulated-reactor.test.ts,
+ * test/testing/simulated/simulated-reactor.test.ts,
  * and the listening part of the conformance suite (@torsion/testing) on every
  * reactor
  * @module

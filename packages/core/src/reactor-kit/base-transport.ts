@@ -10,7 +10,7 @@
  * and sends the FIN or the reset when asked.
  *
  * Tests: test/tcp-producer.integration.test.ts, test/tcp.integration.test.ts,
- * test/testing/simulated-transport.test.ts, and the conformance suite
+ * test/testing/simulated/simulated-transport.test.ts, and the conformance suite
  * (@torsion/testing) on every reactor
  * @module
  */

@@ -6,7 +6,7 @@
  * connection: a port closes it, a connector still attaches a do-nothing
  * protocol so its factory hears `clientConnectionLost`.
  *
- * Tests: test/tcp.integration.test.ts, test/testing/simulated-reactor.test.ts,
+ * Tests: test/tcp.integration.test.ts, test/testing/simulated/simulated-reactor.test.ts,
  * and the fault-isolation part of the conformance suite (@torsion/testing)
  * @module
  */

@@ -42,17 +42,21 @@ export { RecordingFactory } from './recording-factory.js';
 export { RecordingProtocol, type DataSink } from './recording-protocol.js';
 export { SeededRandom } from './seeded-random.js';
 export { serveOnLoopback, type LoopbackServer } from './serve-on-loopback.js';
-export { SimulatedConnector } from './simulated-connector.js';
-export { SimulatedHost } from './simulated-host.js';
-export type { LinkConditions, ResolvedLinkConditions } from './simulated-link.js';
-export { SimulatedNetwork, type HostReference, type TraceEvent } from './simulated-network.js';
-export { SimulatedPort } from './simulated-port.js';
+export { SimulatedConnector } from './simulated/simulated-connector.js';
+export { SimulatedHost } from './simulated/simulated-host.js';
+export type { LinkConditions, ResolvedLinkConditions } from './simulated/simulated-link.js';
+export {
+  SimulatedNetwork,
+  type HostReference,
+  type TraceEvent,
+} from './simulated/simulated-network.js';
+export { SimulatedPort } from './simulated/simulated-port.js';
 export {
   SimulatedReactor,
   type RunUntilIdleOptions,
   type SimulatedReactorOptions,
-} from './simulated-reactor.js';
-export { SimulatedConnection, SimulatedTransport } from './simulated-transport.js';
+} from './simulated/simulated-reactor.js';
+export { SimulatedConnection, SimulatedTransport } from './simulated/simulated-transport.js';
 export {
   StringTransport,
   StringTransportWithDisconnection,

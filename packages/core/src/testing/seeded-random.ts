@@ -4,7 +4,7 @@
  * one (chunk boundaries, latency jitter), so a failing run can be replayed
  * by reusing its seed; `Math.random` cannot be seeded.
  *
- * Tests: test/testing/simulated-network.test.ts, test/testing/chunkers.test.ts
+ * Tests: test/testing/simulated/simulated-network.test.ts, test/testing/chunkers.test.ts
  * @module
  */
 

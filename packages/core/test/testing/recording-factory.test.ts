@@ -12,7 +12,7 @@ import { RecordingClientFactory } from '../../src/testing/recording-client-facto
 import { RecordingFactory } from '../../src/testing/recording-factory.js';
 import { RecordingProtocol } from '../../src/testing/recording-protocol.js';
 import { serveOnLoopback } from '../../src/testing/serve-on-loopback.js';
-import { SimulatedReactor } from '../../src/testing/simulated-reactor.js';
+import { SimulatedReactor } from '../../src/testing/simulated/simulated-reactor.js';
 
 describe('RecordingFactory', () => {
   it('keeps each protocol it built, with its address, and sets its factory', () => {

@@ -6,7 +6,7 @@
  * simulation moves it, so an hour of timeouts takes milliseconds and every
  * run with the same seed repeats exactly.
  *
- * Tests: test/testing/simulated-reactor.test.ts and the conformance suite
+ * Tests: test/testing/simulated/simulated-reactor.test.ts and the conformance suite
  * (packages/testing/test/simulated-reactor.conformance.test.ts)
  * @module
  */
@@ -16,12 +16,12 @@ import type {
   IProtocolFactory,
   IReactor,
   ListenTCPOptions,
-} from '../interfaces.js';
-import { checkWriteHighWaterMark } from '../reactor-kit/argument-checks.js';
-import { DEFAULT_WRITE_HIGH_WATER_MARK } from '../reactor-kit/base-transport.js';
-import { ReactorBase } from '../reactor-kit/reactor-base.js';
-import type { ReactorBaseOptions } from '../reactor-kit/reactor-base.js';
-import { SeededRandom } from './seeded-random.js';
+} from '../../interfaces.js';
+import { checkWriteHighWaterMark } from '../../reactor-kit/argument-checks.js';
+import { DEFAULT_WRITE_HIGH_WATER_MARK } from '../../reactor-kit/base-transport.js';
+import { ReactorBase } from '../../reactor-kit/reactor-base.js';
+import type { ReactorBaseOptions } from '../../reactor-kit/reactor-base.js';
+import { SeededRandom } from '../seeded-random.js';
 import { SimulatedConnector } from './simulated-connector.js';
 import type { SimulatedHost } from './simulated-host.js';
 import type { LinkConditions } from './simulated-link.js';

@@ -5,15 +5,15 @@
  * refused ports, partitions and resets. Every random choice comes from one
  * seeded generator, so a run repeats exactly for a given seed.
  *
- * Tests: test/testing/simulated-network.test.ts
+ * Tests: test/testing/simulated/simulated-network.test.ts
  * @module
  */
 import { isIP } from 'node:net';
-import type { IAddress } from '../address.js';
-import type { DelayedCall } from '../delayed-call.js';
-import { TimerQueue } from '../internal/timer-queue.js';
-import { Logger } from '../log.js';
-import { SeededRandom } from './seeded-random.js';
+import type { IAddress } from '../../address.js';
+import type { DelayedCall } from '../../delayed-call.js';
+import { TimerQueue } from '../../internal/timer-queue.js';
+import { Logger } from '../../log.js';
+import { SeededRandom } from '../seeded-random.js';
 import { SimulatedHost } from './simulated-host.js';
 import type { LinkConditions, ResolvedLinkConditions } from './simulated-link.js';
 import { resolveLinkConditions, validateLinkConditions } from './simulated-link.js';

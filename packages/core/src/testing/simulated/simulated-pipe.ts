@@ -6,12 +6,12 @@
  * receiving end reads them. Segments arrive strictly in order; a partition
  * holds them (TCP would retransmit) until it heals.
  *
- * Tests: test/testing/simulated-transport.test.ts, test/testing/simulated-network.test.ts
+ * Tests: test/testing/simulated/simulated-transport.test.ts, test/testing/simulated/simulated-network.test.ts
  * @module
  */
-import type { DelayedCall } from '../delayed-call.js';
+import type { DelayedCall } from '../../delayed-call.js';
 import type { ResolvedLinkConditions } from './simulated-link.js';
-import type { SeededRandom } from './seeded-random.js';
+import type { SeededRandom } from '../seeded-random.js';
 
 /** Largest segment on a link with finite bandwidth, so bytes leave the sender gradually. */
 const MSS = 1460;

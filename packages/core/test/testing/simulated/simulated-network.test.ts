@@ -1,23 +1,23 @@
-// Tests for src/testing/simulated-network.ts, simulated-link.ts and
+// Tests for src/testing/simulated/simulated-network.ts, simulated-link.ts and
 // seeded-random.ts: link conditions in virtual seconds, chunking, seeds,
 // partitions, resets and refusals.
 import { expect } from 'chai';
 import fc from 'fast-check';
 
-import { deferLater } from '../../src/defer-later.js';
-import { Deferred } from '../../src/deferred.js';
-import { ConnectionLost, ConnectionRefusedError, TimeoutError } from '../../src/errors.js';
-import { Factory } from '../../src/factory.js';
-import type { Failure } from '../../src/failure.js';
-import type { IConnector, IProtocol } from '../../src/interfaces.js';
-import { ReconnectingClientFactory } from '../../src/reconnecting-client-factory.js';
-import { EchoingProtocol } from '../../src/testing/echoing-protocol.js';
-import { RecordingClientFactory } from '../../src/testing/recording-client-factory.js';
-import { RecordingFactory } from '../../src/testing/recording-factory.js';
-import { RecordingProtocol } from '../../src/testing/recording-protocol.js';
-import { SeededRandom } from '../../src/testing/seeded-random.js';
-import { SimulatedReactor } from '../../src/testing/simulated-reactor.js';
-import type { SimulatedReactorOptions } from '../../src/testing/simulated-reactor.js';
+import { deferLater } from '../../../src/defer-later.js';
+import { Deferred } from '../../../src/deferred.js';
+import { ConnectionLost, ConnectionRefusedError, TimeoutError } from '../../../src/errors.js';
+import { Factory } from '../../../src/factory.js';
+import type { Failure } from '../../../src/failure.js';
+import type { IConnector, IProtocol } from '../../../src/interfaces.js';
+import { ReconnectingClientFactory } from '../../../src/reconnecting-client-factory.js';
+import { EchoingProtocol } from '../../../src/testing/echoing-protocol.js';
+import { RecordingClientFactory } from '../../../src/testing/recording-client-factory.js';
+import { RecordingFactory } from '../../../src/testing/recording-factory.js';
+import { RecordingProtocol } from '../../../src/testing/recording-protocol.js';
+import { SeededRandom } from '../../../src/testing/seeded-random.js';
+import { SimulatedReactor } from '../../../src/testing/simulated/simulated-reactor.js';
+import type { SimulatedReactorOptions } from '../../../src/testing/simulated/simulated-reactor.js';
 
 /** Sends `payload` from a client to a collecting server in manual time; returns both. */
 function transfer(options: SimulatedReactorOptions, payload: Buffer) {

@@ -1,10 +1,10 @@
-// Tests for src/testing/simulated-reactor.ts, simulated-port.ts and
+// Tests for src/testing/simulated/simulated-reactor.ts, simulated-port.ts and
 // simulated-connector.ts: virtual time, lifecycle, listening, connecting and
 // the ways an attempt fails.
 import { expect } from 'chai';
 
-import { deferLater } from '../../src/defer-later.js';
-import { Deferred } from '../../src/deferred.js';
+import { deferLater } from '../../../src/defer-later.js';
+import { Deferred } from '../../../src/deferred.js';
 import {
   CannotListenError,
   ConnectBindError,
@@ -15,18 +15,18 @@ import {
   ReactorNotRestartable,
   TimeoutError,
   UserError,
-} from '../../src/errors.js';
-import { Factory } from '../../src/factory.js';
-import type { Failure } from '../../src/failure.js';
-import type { IConnector, IProtocol } from '../../src/interfaces.js';
-import { Protocol } from '../../src/protocol.js';
-import { ReconnectingClientFactory } from '../../src/reconnecting-client-factory.js';
-import { EchoingProtocol } from '../../src/testing/echoing-protocol.js';
-import { Eventual } from '../../src/testing/eventual.js';
-import { RecordingClientFactory } from '../../src/testing/recording-client-factory.js';
-import { RecordingFactory } from '../../src/testing/recording-factory.js';
-import { RecordingProtocol } from '../../src/testing/recording-protocol.js';
-import { SimulatedReactor } from '../../src/testing/simulated-reactor.js';
+} from '../../../src/errors.js';
+import { Factory } from '../../../src/factory.js';
+import type { Failure } from '../../../src/failure.js';
+import type { IConnector, IProtocol } from '../../../src/interfaces.js';
+import { Protocol } from '../../../src/protocol.js';
+import { ReconnectingClientFactory } from '../../../src/reconnecting-client-factory.js';
+import { EchoingProtocol } from '../../../src/testing/echoing-protocol.js';
+import { Eventual } from '../../../src/testing/eventual.js';
+import { RecordingClientFactory } from '../../../src/testing/recording-client-factory.js';
+import { RecordingFactory } from '../../../src/testing/recording-factory.js';
+import { RecordingProtocol } from '../../../src/testing/recording-protocol.js';
+import { SimulatedReactor } from '../../../src/testing/simulated/simulated-reactor.js';
 
 describe('SimulatedReactor', () => {
   describe('virtual time', () => {

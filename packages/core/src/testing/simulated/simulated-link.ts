@@ -5,7 +5,7 @@
  * window). Settings apply network-wide, per pair of hosts, or per
  * connection; the most specific setting of each field wins.
  *
- * Tests: test/testing/simulated-network.test.ts
+ * Tests: test/testing/simulated/simulated-network.test.ts
  * @module
  */
 

@@ -6,22 +6,22 @@
  * of it from {@link BaseTransport}; the bytes between them travel through two
  * {@link Pipe}s in virtual time.
  *
- * Tests: test/testing/simulated-transport.test.ts
+ * Tests: test/testing/simulated/simulated-transport.test.ts
  * @module
  */
-import type { IAddress } from '../address.js';
-import { BaseTransport } from '../reactor-kit/base-transport.js';
-import type { DelayedCall } from '../delayed-call.js';
-import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../errors.js';
-import { Failure } from '../failure.js';
-import type { IProtocol, WriteData } from '../interfaces.js';
-import { describeType } from '../describe-type.js';
-import { Logger } from '../log.js';
+import type { IAddress } from '../../address.js';
+import { BaseTransport } from '../../reactor-kit/base-transport.js';
+import type { DelayedCall } from '../../delayed-call.js';
+import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../../errors.js';
+import { Failure } from '../../failure.js';
+import type { IProtocol, WriteData } from '../../interfaces.js';
+import { describeType } from '../../describe-type.js';
+import { Logger } from '../../log.js';
 import { FIN, Pipe } from './simulated-pipe.js';
 import type { PipeContext } from './simulated-pipe.js';
 import type { LinkConditions, ResolvedLinkConditions } from './simulated-link.js';
 import { resolveLinkConditions, validateLinkConditions } from './simulated-link.js';
-import { SeededRandom } from './seeded-random.js';
+import { SeededRandom } from '../seeded-random.js';
 import type { SimulatedHost } from './simulated-host.js';
 
 const log = new Logger('torsion.simulated');

@@ -9,20 +9,20 @@
  * bind), or TimeoutError (the address has no host, or a partition holds the
  * SYN until the timeout).
  *
- * Tests: test/testing/simulated-reactor.test.ts
+ * Tests: test/testing/simulated/simulated-reactor.test.ts
  * @module
  */
-import { addressFor, IPv4Address } from '../address.js';
-import type { IAddress } from '../address.js';
-import { BaseConnector } from '../reactor-kit/base-connector.js';
-import type { DelayedCall } from '../delayed-call.js';
-import { ConnectBindError, ConnectionRefusedError, DNSLookupError } from '../errors.js';
-import type { IClientFactory, IProtocol, IReactorTime } from '../interfaces.js';
-import { Logger } from '../log.js';
-import type { OpenResources } from '../reactor-kit/open-resources.js';
+import { addressFor, IPv4Address } from '../../address.js';
+import type { IAddress } from '../../address.js';
+import { BaseConnector } from '../../reactor-kit/base-connector.js';
+import type { DelayedCall } from '../../delayed-call.js';
+import { ConnectBindError, ConnectionRefusedError, DNSLookupError } from '../../errors.js';
+import type { IClientFactory, IProtocol, IReactorTime } from '../../interfaces.js';
+import { Logger } from '../../log.js';
+import type { OpenResources } from '../../reactor-kit/open-resources.js';
 import type { SimulatedHost } from './simulated-host.js';
 import type { SimulatedNetwork } from './simulated-network.js';
-import { systemError } from '../internal/system-error.js';
+import { systemError } from '../../internal/system-error.js';
 import type { SimulatedConnection, SimulatedTransport } from './simulated-transport.js';
 
 const log = new Logger('torsion.simulated');

@@ -6,19 +6,19 @@
  * `doStart`/`doStop` and the logging are BasePort's; this file binds, closes
  * and accepts on the simulated network.
  *
- * Tests: test/testing/simulated-reactor.test.ts
+ * Tests: test/testing/simulated/simulated-reactor.test.ts
  * @module
  */
-import { IPv4Address } from '../address.js';
-import type { IAddress } from '../address.js';
-import type { IProtocolFactory } from '../interfaces.js';
-import { systemError } from '../internal/system-error.js';
-import { Logger } from '../log.js';
-import { Protocol } from '../protocol.js';
-import { BasePort } from '../reactor-kit/base-port.js';
-import { buildProtocolSafely } from '../reactor-kit/build-protocol.js';
-import { THREW } from '../reactor-kit/call-safely.js';
-import type { OpenResources } from '../reactor-kit/open-resources.js';
+import { IPv4Address } from '../../address.js';
+import type { IAddress } from '../../address.js';
+import type { IProtocolFactory } from '../../interfaces.js';
+import { systemError } from '../../internal/system-error.js';
+import { Logger } from '../../log.js';
+import { Protocol } from '../../protocol.js';
+import { BasePort } from '../../reactor-kit/base-port.js';
+import { buildProtocolSafely } from '../../reactor-kit/build-protocol.js';
+import { THREW } from '../../reactor-kit/call-safely.js';
+import type { OpenResources } from '../../reactor-kit/open-resources.js';
 import type { SimulatedHost } from './simulated-host.js';
 import type { SimulatedNetwork } from './simulated-network.js';
 import { SimulatedConnection } from './simulated-transport.js';

@@ -4,7 +4,7 @@
  * `connectTCP` connects from it; time and lifecycle are the simulated
  * reactor's, shared by every host.
  *
- * Tests: test/testing/simulated-network.test.ts
+ * Tests: test/testing/simulated/simulated-network.test.ts
  * @module
  */
 import type {
@@ -18,7 +18,7 @@ import type {
   SystemEventPhase,
   SystemEventTriggerId,
   SystemEventType,
-} from '../interfaces.js';
+} from '../../interfaces.js';
 import type { SimulatedConnector } from './simulated-connector.js';
 import type { SimulatedReactor } from './simulated-reactor.js';
 

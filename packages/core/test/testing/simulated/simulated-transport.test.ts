@@ -1,22 +1,22 @@
-// Tests for src/testing/simulated-transport.ts and simulated-pipe.ts: the
+// Tests for src/testing/simulated/simulated-transport.ts and simulated-pipe.ts: the
 // transports of a SimulatedReactor behave as the TCP transport does.
 import { expect } from 'chai';
 
-import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../../src/errors.js';
-import type { Failure } from '../../src/failure.js';
+import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../../../src/errors.js';
+import type { Failure } from '../../../src/failure.js';
 import type {
   IHalfCloseableProtocol,
   IPullProducer,
   IPushProducer,
   WriteData,
-} from '../../src/interfaces.js';
-import { EchoingProtocol } from '../../src/testing/echoing-protocol.js';
-import { LogCapture } from '../../src/testing/log-capture.js';
-import { RecordingClientFactory } from '../../src/testing/recording-client-factory.js';
-import { RecordingFactory } from '../../src/testing/recording-factory.js';
-import { RecordingProtocol } from '../../src/testing/recording-protocol.js';
-import { SimulatedReactor } from '../../src/testing/simulated-reactor.js';
-import { SimulatedTransport } from '../../src/testing/simulated-transport.js';
+} from '../../../src/interfaces.js';
+import { EchoingProtocol } from '../../../src/testing/echoing-protocol.js';
+import { LogCapture } from '../../../src/testing/log-capture.js';
+import { RecordingClientFactory } from '../../../src/testing/recording-client-factory.js';
+import { RecordingFactory } from '../../../src/testing/recording-factory.js';
+import { RecordingProtocol } from '../../../src/testing/recording-protocol.js';
+import { SimulatedReactor } from '../../../src/testing/simulated/simulated-reactor.js';
+import { SimulatedTransport } from '../../../src/testing/simulated/simulated-transport.js';
 
 /** The end's transport, as the simulated transport it is. */
 function sim(protocol: RecordingProtocol): SimulatedTransport {
