@@ -17,6 +17,7 @@ import {
   getReactor,
   maybeDeferred,
 } from '@torsion/core';
+import { checkInteger, checkSeconds } from '@torsion/core/reactor-kit';
 import { LineReceiver } from '@torsion/line';
 import { FingerQueryError } from './errors.js';
 import { finger } from './finger-client.js';
@@ -69,17 +70,15 @@ export interface FingerFactoryOptions {
   reactor?: IReactorTime & IReactorTCP;
 }
 
-function checkSeconds(value: number, what: string): number {
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new RangeError(`${what} must be a finite number of seconds > 0, got ${String(value)}`);
-  }
+/** A duration option: finite seconds > 0. */
+function seconds(value: number, what: string): number {
+  checkSeconds(value, what, false, true);
   return value;
 }
 
-function checkInteger(value: number, what: string, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${what} must be an integer from ${min} to ${max}, got ${String(value)}`);
-  }
+/** A whole-number option within bounds. */
+function integer(value: number, what: string, min: number, max: number): number {
+  checkInteger(value, what, min, max);
   return value;
 }
 
@@ -209,13 +208,13 @@ export class FingerFactory extends ServerFactory {
     this.users = isUserDatabase(users) ? users : new MemoryUserDatabase(users);
     this.allowList = options.allowList ?? false;
     this.forwarding = options.forwarding ?? false;
-    this.forwardPort = checkInteger(options.forwardPort ?? FINGER_PORT, 'forwardPort', 1, 65535);
-    this.forwardTimeout = checkSeconds(
+    this.forwardPort = integer(options.forwardPort ?? FINGER_PORT, 'forwardPort', 1, 65535);
+    this.forwardTimeout = seconds(
       options.forwardTimeout ?? DEFAULT_FORWARD_TIMEOUT,
       'forwardTimeout',
     );
-    this.idleTimeout = checkSeconds(options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, 'idleTimeout');
-    this.maxQueryLength = checkInteger(
+    this.idleTimeout = seconds(options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, 'idleTimeout');
+    this.maxQueryLength = integer(
       options.maxQueryLength ?? DEFAULT_MAX_QUERY_LENGTH,
       'maxQueryLength',
       1,

@@ -27,6 +27,7 @@ import {
   type IReactor,
   type SystemEventTriggerId,
 } from '@torsion/core';
+import { checkInteger } from '@torsion/core/reactor-kit';
 import { Piscina } from 'piscina';
 import { ThreadPoolStoppedError } from './errors.js';
 import { fromErrorRecord, type TaskMessage, type WorkerMessage } from './internal/messages.js';
@@ -86,12 +87,6 @@ interface Task {
   workers: Piscina | null;
 }
 
-function checkCount(value: unknown, what: string, min: number): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new RangeError(`${what} must be an integer >= ${min}, got ${String(value)}`);
-  }
-}
-
 /**
  * A pool of worker threads whose results come back on the reactor.
  *
@@ -137,8 +132,8 @@ export class ThreadPool {
   constructor(options: ThreadPoolOptions = {}) {
     const minThreads = options.minThreads ?? 0;
     const maxThreads = options.maxThreads ?? Math.max(minThreads, availableParallelism());
-    checkCount(minThreads, 'minThreads', 0);
-    checkCount(maxThreads, 'maxThreads', 1);
+    checkInteger(minThreads, 'minThreads', 0);
+    checkInteger(maxThreads, 'maxThreads', 1);
     if (minThreads > maxThreads) {
       throw new RangeError(
         `minThreads (${minThreads}) must not be more than maxThreads (${maxThreads})`,
@@ -283,8 +278,8 @@ export class ThreadPool {
     minThreads: number = this.#minThreads,
     maxThreads: number = this.#maxThreads,
   ): void {
-    checkCount(minThreads, 'minThreads', 0);
-    checkCount(maxThreads, 'maxThreads', 1);
+    checkInteger(minThreads, 'minThreads', 0);
+    checkInteger(maxThreads, 'maxThreads', 1);
     if (minThreads > maxThreads) {
       throw new RangeError(
         `minThreads (${minThreads}) must not be more than maxThreads (${maxThreads})`,
@@ -311,7 +306,7 @@ export class ThreadPool {
    * @throws RangeError as {@link ThreadPool.adjustPoolsize}.
    */
   suggestThreadPoolSize(size: number): void {
-    checkCount(size, 'size', 1);
+    checkInteger(size, 'size', 1);
     this.adjustPoolsize(Math.min(this.#minThreads, size), size);
   }
 

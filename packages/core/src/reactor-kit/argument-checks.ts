@@ -44,22 +44,45 @@ export function checkPort(port: unknown, min: 0 | 1): asserts port is number {
  * Checks a duration in seconds (Torsion's unit of time, as Twisted's).
  * @param what - the argument's name, for the message.
  * @param allowZero - whether 0 is a valid duration.
- * @throws RangeError unless `value` is a number >= 0 (> 0 without `allowZero`); `Infinity` passes.
+ * @param finite - whether `Infinity` is refused (a limit that must end, such as an idle timeout).
+ * @throws RangeError unless `value` is a number >= 0 (> 0 without `allowZero`); `Infinity` passes unless `finite`.
  */
 export function checkSeconds(
   value: unknown,
   what: string,
   allowZero: boolean,
+  finite = false,
 ): asserts value is number {
   if (
     typeof value !== 'number' ||
     Number.isNaN(value) ||
     value < 0 ||
-    (!allowZero && value === 0)
+    (!allowZero && value === 0) ||
+    (finite && value === Infinity)
   ) {
     throw new RangeError(
-      `${what} must be a number of seconds ${allowZero ? '>= 0' : '> 0'}, got ${String(value)}`,
+      `${what} must be a ${finite ? 'finite ' : ''}number of seconds ${allowZero ? '>= 0' : '> 0'}, got ${String(value)}`,
     );
+  }
+}
+
+/**
+ * Checks a whole number within bounds (a count, a size, a port option).
+ * @param what - the argument's name, for the message.
+ * @throws RangeError unless `value` is an integer from `min` to `max`.
+ */
+export function checkInteger(
+  value: unknown,
+  what: string,
+  min: number,
+  max: number = Number.MAX_SAFE_INTEGER,
+): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range =
+      max === Number.MAX_SAFE_INTEGER
+        ? `>= ${String(min)}`
+        : `from ${String(min)} to ${String(max)}`;
+    throw new RangeError(`${what} must be an integer ${range}, got ${String(value)}`);
   }
 }
 

@@ -7,6 +7,7 @@ import {
   checkKeepAliveDelay,
   checkListenTCP,
   checkPort,
+  checkInteger,
   checkSeconds,
   checkWriteHighWaterMark,
   checkWriteSequence,
@@ -44,6 +45,30 @@ describe('argument checks', () => {
     }).to.throw(RangeError, />= 0/);
     expect(() => {
       checkSeconds(Number.NaN, 'delay', true);
+    }).to.throw(RangeError);
+  });
+
+  it('refuses Infinity seconds where a duration must end', () => {
+    expect(() => {
+      checkSeconds(Infinity, 'idleTimeout', false, true);
+    }).to.throw(RangeError, /idleTimeout must be a finite number of seconds > 0, got Infinity/);
+    expect(() => {
+      checkSeconds(5, 'idleTimeout', false, true);
+    }).not.to.throw();
+  });
+
+  it('accepts integers within bounds and names the range of the rest', () => {
+    expect(() => {
+      checkInteger(1, 'size', 1);
+    }).not.to.throw();
+    expect(() => {
+      checkInteger(0, 'size', 1);
+    }).to.throw(RangeError, /size must be an integer >= 1, got 0/);
+    expect(() => {
+      checkInteger(1.5, 'port', 1, 65535);
+    }).to.throw(RangeError, /port must be an integer from 1 to 65535, got 1.5/);
+    expect(() => {
+      checkInteger('3', 'count', 0);
     }).to.throw(RangeError);
   });
 
