@@ -139,7 +139,7 @@ describe('BasePort', () => {
     });
     unasked.startListening();
     let cause: unknown = null;
-    asked.whenListening().addErrback((f) => (cause = (f.value).cause));
+    asked.whenListening().addErrback((f) => (cause = f.value.cause));
     expect(cause).to.have.property('code', 'EADDRINUSE');
     expect(logs.failures()).to.have.length(0);
     await turn();
