@@ -88,12 +88,6 @@ function pair(options: { greet?: boolean; chunking?: number; isolateErrors?: boo
 }
 
 describe('FakeTransport', () => {
-  it('satisfies ITCPTransport', () => {
-    const { clientTransport } = pair();
-    const transport: ITCPTransport = clientTransport;
-    expect(transport.disconnecting).to.equal(false);
-  });
-
   it('throws a TypeError naming the type for bad write data', () => {
     const { clientTransport } = pair();
     expect(() => clientTransport.write(1n as unknown as WriteData)).to.throw(TypeError, /bigint/);

@@ -15,14 +15,7 @@ import {
 } from '../../src/errors.js';
 import { ClientFactory, Factory } from '../../src/factory.js';
 import type { Failure } from '../../src/failure.js';
-import type {
-  IConnector,
-  IListeningPort,
-  IProtocolFactory,
-  IReactor,
-  IReactorCore,
-  IReactorTCP,
-} from '../../src/interfaces.js';
+import type { IConnector, IListeningPort, IProtocolFactory } from '../../src/interfaces.js';
 import { Protocol } from '../../src/protocol.js';
 import { LogCapture } from '../../src/testing/log-capture.js';
 import {
@@ -72,13 +65,6 @@ class RecordingClientFactory extends ClientFactory {
 }
 
 describe('MemoryReactor', () => {
-  it('satisfies IReactorCore and IReactorTCP; MemoryReactorClock satisfies IReactor', () => {
-    const core: IReactorCore & IReactorTCP = new MemoryReactor();
-    const full: IReactor = new MemoryReactorClock();
-    expect(core.running).to.equal(false);
-    expect(full.seconds()).to.equal(0);
-  });
-
   describe('listenTCP', () => {
     it('records the call with its defaults and returns a port that is listening', async () => {
       const reactor = new MemoryReactor();
@@ -291,11 +277,6 @@ describe('FakeConnector', () => {
     factory.events = [];
     return { factory, connector };
   }
-
-  it('satisfies IConnector', () => {
-    const connector: IConnector = connect().connector;
-    expect(connector.state).to.equal('connecting');
-  });
 
   it('failConnection reports a refusal to the factory and stops it', () => {
     const { factory, connector } = connect();

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { IPv4Address, IPv6Address } from '../../src/address.js';
 import { ConnectionAborted, ConnectionDone } from '../../src/errors.js';
 import type { Failure } from '../../src/failure.js';
-import type { IPushProducer, ITCPTransport, WriteData } from '../../src/interfaces.js';
+import type { IPushProducer, WriteData } from '../../src/interfaces.js';
 import { Protocol } from '../../src/protocol.js';
 import {
   StringTransport,
@@ -38,11 +38,6 @@ const noopProducer: IPushProducer = {
 };
 
 describe('StringTransport', () => {
-  it('satisfies ITCPTransport', () => {
-    const transport: ITCPTransport = new StringTransport();
-    expect(transport.disconnecting).to.equal(false);
-  });
-
   it('records what an echo protocol writes back', () => {
     const transport = new StringTransport();
     const proto = new Echo();
@@ -208,11 +203,6 @@ describe('StringTransport', () => {
 });
 
 describe('StringTransportWithDisconnection', () => {
-  it('satisfies ITCPTransport', () => {
-    const transport: ITCPTransport = new StringTransportWithDisconnection();
-    expect(transport.disconnecting).to.equal(false);
-  });
-
   it('calls connectionLost with ConnectionDone once when the protocol closes', () => {
     const proto = new Recorder();
     const transport = new StringTransportWithDisconnection({ protocol: proto });
