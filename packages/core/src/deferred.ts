@@ -5,7 +5,7 @@
  * belongs to the one object that `addCallback` returns. It is also
  * `PromiseLike`, so `await d` works.
  *
- * Tests: test/deferred.test.ts
+ * Tests: test/deferred.test.ts, test/types/deferred.test-d.ts
  * @module
  */
 import { AlreadyCalledError, CancelledError, DeferredTimeoutError } from './errors.js';

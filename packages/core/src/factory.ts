@@ -2,7 +2,7 @@
  * `Factory`, `ServerFactory` and `ClientFactory`: they build a protocol per
  * connection and hold state shared between connections.
  *
- * Tests: test/factory.test.ts
+ * Tests: test/factory.test.ts, test/types/protocol.test-d.ts
  * @module
  */
 import type { IAddress } from './address.js';

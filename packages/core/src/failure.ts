@@ -3,7 +3,7 @@
  * Errbacks and `connectionLost` receive one; `check`/`trap` let them branch on
  * the error's class without try/catch.
  *
- * Tests: test/failure.test.ts
+ * Tests: test/failure.test.ts, test/types/deferred.test-d.ts
  * @module
  */
 import { inspect } from 'node:util';

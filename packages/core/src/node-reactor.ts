@@ -4,7 +4,8 @@
  * `node:net` (ports, connection attempts and connections, each registered so
  * that `stop()` can close them all).
  *
- * Tests: test/node-reactor.test.ts, test/tcp*.integration.test.ts
+ * Tests: test/node-reactor.test.ts, test/tcp*.integration.test.ts,
+ * test/types/reactors.test-d.ts
  * @module
  */
 import { performance } from 'node:perf_hooks';

@@ -2,7 +2,7 @@
  * `Protocol`: the base class users subclass to handle one connection.
  * Every method has a do-nothing default, so a subclass overrides only what it needs.
  *
- * Tests: test/protocol.test.ts
+ * Tests: test/protocol.test.ts, test/types/protocol.test-d.ts
  * @module
  */
 import type { Failure } from './failure.js';

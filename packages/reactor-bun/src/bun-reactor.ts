@@ -6,7 +6,7 @@
  * isolation), so one Protocol runs unchanged on either reactor.
  *
  * Tests: test/reactor.bun.test.ts, test/conformance.bun.test.ts and the other
- * test/*.bun.test.ts files
+ * test/*.bun.test.ts files; test/types/bun-reactor.test-d.ts
  * @module
  */
 import {

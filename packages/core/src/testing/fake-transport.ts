@@ -3,7 +3,7 @@
  * `test/iosim.py` `FakeTransport`). What its protocol writes waits in a
  * buffer until an {@link IOPump} (io-pump.ts) delivers it to the other end.
  *
- * Tests: test/testing/io-pump.test.ts
+ * Tests: test/testing/io-pump.test.ts, test/types/doubles.test-d.ts
  * @module
  */
 import type { IAddress } from '../address.js';

@@ -6,7 +6,7 @@
  * docs/testing.md and docs/simulated-reactor.md); the helpers the doubles
  * share stay private.
  *
- * Tests: test/testing/*.test.ts
+ * Tests: test/testing/*.test.ts, test/types/doubles.test-d.ts
  * @module
  */
 export { Clock } from '../clock.js';

@@ -4,7 +4,7 @@
  * network, so code that takes a reactor can be tested in memory (Twisted's
  * `twisted.internet.testing.MemoryReactor`).
  *
- * Tests: test/testing/memory-reactor.test.ts
+ * Tests: test/testing/memory-reactor.test.ts, test/types/doubles.test-d.ts
  * @module
  */
 import { addressFor } from '../address.js';

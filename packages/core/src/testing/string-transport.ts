@@ -4,7 +4,7 @@
  * methods directly, without a reactor or a socket (Twisted's
  * `twisted.internet.testing.StringTransport`).
  *
- * Tests: test/testing/string-transport.test.ts
+ * Tests: test/testing/string-transport.test.ts, test/types/doubles.test-d.ts
  * @module
  */
 import { IPv4Address } from '../address.js';
