@@ -5,7 +5,7 @@
  * disagree.
  *
  * Tests: test/half-closeable.test.ts, test/tcp-half-close.integration.test.ts,
- * and the half-close part of the conformance suite (@torsion/testing)
+ * and the half-close part of the conformance suite (@torsion/reactor-conformance)
  * @module
  */
 import type { IHalfCloseableProtocol } from './interfaces.js';

@@ -1,6 +1,6 @@
-// The reactor conformance suite from @torsion/testing against BunReactor,
+// The reactor conformance suite from @torsion/reactor-conformance against BunReactor,
 // over real loopback sockets, under Bun: the same checks NodeReactor passes.
-import { describeReactorConformance } from '@torsion/testing';
+import { describeReactorConformance } from '@torsion/reactor-conformance';
 import { BunReactor } from '../src/index.js';
 
 describeReactorConformance('BunReactor', {

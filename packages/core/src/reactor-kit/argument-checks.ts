@@ -7,7 +7,7 @@
  * are never reported later as a failure.
  *
  * Tests: test/reactor-kit/argument-checks.test.ts, and the argument part of
- * the conformance suite (@torsion/testing) on every reactor
+ * the conformance suite (@torsion/reactor-conformance) on every reactor
  * @module
  */
 import { describeType } from '../describe-type.js';

@@ -9,7 +9,7 @@
  *
  * Tests: test/tcp-connector.integration.test.ts,
  * test/testing/simulated/simulated-reactor.test.ts, and the connecting part of the
- * conformance suite (@torsion/testing) on every reactor
+ * conformance suite (@torsion/reactor-conformance) on every reactor
  * @module
  */
 import type { IAddress } from '../address.js';

@@ -10,7 +10,7 @@
  *
  * Tests: test/reactor-kit/base-port.test.ts, test/tcp.integration.test.ts,
  * test/testing/simulated/simulated-reactor.test.ts,
- * and the listening part of the conformance suite (@torsion/testing) on every
+ * and the listening part of the conformance suite (@torsion/reactor-conformance) on every
  * reactor
  * @module
  */

@@ -11,7 +11,7 @@
  *
  * Tests: test/tcp-producer.integration.test.ts, test/tcp.integration.test.ts,
  * test/testing/simulated/simulated-transport.test.ts, and the conformance suite
- * (@torsion/testing) on every reactor
+ * (@torsion/reactor-conformance) on every reactor
  * @module
  */
 import type { IAddress } from '../address.js';

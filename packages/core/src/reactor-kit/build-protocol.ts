@@ -7,7 +7,7 @@
  * protocol so its factory hears `clientConnectionLost`.
  *
  * Tests: test/tcp.integration.test.ts, test/testing/simulated/simulated-reactor.test.ts,
- * and the fault-isolation part of the conformance suite (@torsion/testing)
+ * and the fault-isolation part of the conformance suite (@torsion/reactor-conformance)
  * @module
  */
 import type { IAddress } from '../address.js';

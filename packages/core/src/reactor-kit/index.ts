@@ -6,7 +6,7 @@
  * `@torsion/core`. See "Writing a reactor" in docs/reactors.md.
  *
  * Tests: test/reactor-kit/*.test.ts, and the conformance suite
- * (@torsion/testing) on every reactor built on it
+ * (@torsion/reactor-conformance) on every reactor built on it
  * @module
  */
 export * from './argument-checks.js';

@@ -7,7 +7,7 @@
  * its clock and its TCP, as Twisted's reactors extend `ReactorBase`.
  *
  * Tests: test/reactor-kit/reactor-base.test.ts, test/node-reactor.test.ts, and the
- * conformance suite in @torsion/testing run against every reactor
+ * conformance suite in @torsion/reactor-conformance run against every reactor
  * @module
  */
 import type { DelayedCall } from '../delayed-call.js';

@@ -7,7 +7,7 @@
  * goes on. ReactorBase owns one and adds its own `during` work.
  *
  * Tests: test/reactor-kit/reactor-base.test.ts, and the lifecycle part of the
- * conformance suite (@torsion/testing) on every reactor
+ * conformance suite (@torsion/reactor-conformance) on every reactor
  * @module
  */
 import { describeType } from '../describe-type.js';

@@ -7,7 +7,7 @@
  * run with the same seed repeats exactly.
  *
  * Tests: test/testing/simulated/simulated-reactor.test.ts and the conformance suite
- * (packages/testing/test/simulated-reactor.conformance.test.ts)
+ * (packages/reactor-conformance/test/simulated-reactor.conformance.test.ts)
  * @module
  */
 import type {

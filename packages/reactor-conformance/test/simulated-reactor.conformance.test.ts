@@ -2,7 +2,7 @@
 // time that jumps ahead when idle, an in-memory network with latency, jitter
 // and re-cut segments. The whole suite runs in a fraction of a second.
 import { SimulatedReactor } from '@torsion/core/testing';
-import { describeReactorConformance } from '@torsion/testing';
+import { describeReactorConformance } from '@torsion/reactor-conformance';
 
 describeReactorConformance('SimulatedReactor', {
   makeReactor: () =>

@@ -1,5 +1,5 @@
 /**
- * `@torsion/testing`: the reactor conformance suite. One set of mocha tests
+ * `@torsion/reactor-conformance`: the reactor conformance suite. One set of mocha tests
  * that every Torsion reactor must pass, whatever its I/O and its clock.
  * @module
  */

@@ -37,7 +37,7 @@ import { transportTests } from './suites/transport.js';
  * @example
  * ```ts
  * import { NodeReactor } from '@torsion/core';
- * import { describeReactorConformance } from '@torsion/testing';
+ * import { describeReactorConformance } from '@torsion/reactor-conformance';
  *
  * describeReactorConformance('NodeReactor', {
  *   makeReactor: () => new NodeReactor({ installSignalHandlers: false, shutdownGracePeriod: 0.5 }),

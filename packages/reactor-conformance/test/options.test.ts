@@ -2,8 +2,8 @@
 // a skip list or a known-failure title fails loudly instead of hiding tests.
 import { expect } from 'chai';
 import { NodeReactor } from '@torsion/core';
-import { describeReactorConformance, REACTOR_CAPABILITIES } from '@torsion/testing';
-import type { ConformanceOptions, ReactorCapability } from '@torsion/testing';
+import { describeReactorConformance, REACTOR_CAPABILITIES } from '@torsion/reactor-conformance';
+import type { ConformanceOptions, ReactorCapability } from '@torsion/reactor-conformance';
 import { checkKnownFailures, resolveSettings } from '../src/internal/settings.js';
 
 const makeReactor = (): NodeReactor => new NodeReactor({ installSignalHandlers: false });

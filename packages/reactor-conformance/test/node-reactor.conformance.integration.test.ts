@@ -2,7 +2,7 @@
 // loopback sockets. This file is also the example docs/conformance.md shows:
 // a third-party reactor is checked the same way.
 import { NodeReactor } from '@torsion/core';
-import { describeReactorConformance } from '@torsion/testing';
+import { describeReactorConformance } from '@torsion/reactor-conformance';
 
 describeReactorConformance('NodeReactor', {
   // No signal handlers in tests; a short grace period keeps shutdown tests quick.

@@ -1,4 +1,4 @@
-// @torsion/testing works when installed alone: pack it with @torsion/core,
+// @torsion/reactor-conformance works when installed alone: pack it with @torsion/core,
 // install both tarballs into a project outside the monorepo (npm adds
 // the mocha and chai peer dependencies from its cache), type-check a user's
 // conformance test file, and run the suite there against NodeReactor.
@@ -13,7 +13,7 @@ import {
 
 const CONFORMANCE = `
 import { NodeReactor } from '@torsion/core';
-import { describeReactorConformance, REACTOR_CAPABILITIES } from '@torsion/testing';
+import { describeReactorConformance, REACTOR_CAPABILITIES } from '@torsion/reactor-conformance';
 
 if (!REACTOR_CAPABILITIES.includes('halfClose')) throw new Error('capabilities missing');
 describeReactorConformance('NodeReactor from the tarballs', {
@@ -23,7 +23,7 @@ describeReactorConformance('NodeReactor from the tarballs', {
 
 const TYPED = `
 import type { IReactor } from '@torsion/core';
-import { describeReactorConformance, type ConformanceOptions, type ReactorCapability } from '@torsion/testing';
+import { describeReactorConformance, type ConformanceOptions, type ReactorCapability } from '@torsion/reactor-conformance';
 
 declare const makeReactor: () => IReactor;
 const skip: ReactorCapability[] = ['tcpOptions'];
@@ -31,7 +31,7 @@ const options: ConformanceOptions = { makeReactor, skip, timeoutScale: 2 };
 describeReactorConformance('typed', options);
 `;
 
-describe('@torsion/testing packed and installed alone', function () {
+describe('@torsion/reactor-conformance packed and installed alone', function () {
   this.timeout(180_000);
   let project: InstalledProject | null = null;
 
@@ -40,8 +40,11 @@ describe('@torsion/testing packed and installed alone', function () {
   after(() => project?.remove());
 
   it('installs with its peers, type-checks, and runs the whole suite against NodeReactor', () => {
-    project = packAndInstall(['core', 'testing']);
-    expect(project.tarballs).to.deep.equal(['torsion-core-0.1.0.tgz', 'torsion-testing-0.1.0.tgz']);
+    project = packAndInstall(['core', 'reactor-conformance']);
+    expect(project.tarballs).to.deep.equal([
+      'torsion-core-0.1.0.tgz',
+      'torsion-reactor-conformance-0.1.0.tgz',
+    ]);
     const installed = readdirSync(join(project.dir, 'node_modules'));
     expect(installed).to.include.members(['@torsion', 'mocha', 'chai']);
     project.write({ 'conformance.test.mjs': CONFORMANCE, 'typed.ts': TYPED });

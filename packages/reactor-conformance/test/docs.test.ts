@@ -10,7 +10,7 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
 describe('docs/conformance.md', () => {
   it('shows test/node-reactor.conformance.integration.test.ts verbatim', () => {
-    const path = 'packages/testing/test/node-reactor.conformance.integration.test.ts';
+    const path = 'packages/reactor-conformance/test/node-reactor.conformance.integration.test.ts';
     const doc = readFileSync(join(repoRoot, 'docs', 'conformance.md'), 'utf8');
     const block = new RegExp(`<!-- listing: ${path} -->\\s*\`\`\`ts\\n([\\s\\S]*?)\`\`\`\\n`).exec(
       doc,
