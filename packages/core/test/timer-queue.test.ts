@@ -43,11 +43,12 @@ describe('TimerQueue', () => {
     });
 
     for (const bad of [-1, -0.001, NaN, Infinity, -Infinity, '1', null, undefined]) {
-      it(`throws a RangeError naming the value for delay ${String(bad)}`, () => {
+      it(`throws a RangeError naming the value (or a non-number's type) for delay ${String(bad)}`, () => {
         const { queue } = makeQueue();
         expect(() => queue.schedule(bad as number, () => undefined, [])).to.throw(
           RangeError,
-          typeof bad === 'string' ? '"1"' : String(bad),
+          // A wrong type is named with describeType, as in every other argument check.
+          typeof bad === 'string' ? 'got string' : String(bad),
         );
         expect(queue.size).to.equal(0);
       });
