@@ -10,7 +10,8 @@
  * and sends the FIN or the reset when asked.
  *
  * Tests: test/tcp-producer.integration.test.ts, test/tcp.integration.test.ts,
- * test/testing/simulated/simulated-transport.test.ts, and the conformance suite
+ * test/testing/simulated/simulated-transport.test.ts,
+ * test/testing/io-pump.test.ts (FakeTransport), and the conformance suite
  * (@torsion/reactor-conformance) on every reactor
  * @module
  */
@@ -70,7 +71,10 @@ const PULL_IDLE = 3;
  * After each write it calls {@link BaseTransport.afterWrite}, and when the
  * connection is gone it sets {@link BaseTransport.lost} and calls
  * {@link BaseTransport.notifyConnectionLost}. Nothing here allocates on the
- * write or read path.
+ * write or read path. Exceptions from user code go to
+ * {@link BaseTransport.protocolFailed} (the connection can still be aborted)
+ * or {@link BaseTransport.lostCallbackFailed} (it is gone); a test double
+ * may override them to hand the exception to the test instead.
  */
 export abstract class BaseTransport implements ITCPTransport {
   readonly #host: IAddress;
@@ -298,6 +302,16 @@ export abstract class BaseTransport implements ITCPTransport {
     return this.#readPausedByProducer || this.#readPausedByBuffer;
   }
 
+  /** The registered producer of outgoing data, or `null` (for a transport that reports it to tests). */
+  protected get registeredProducer(): IPushProducer | IPullProducer | null {
+    return this.#producer;
+  }
+
+  /** Whether {@link BaseTransport.registeredProducer} is a streaming producer (false when none is registered). */
+  protected get producerStreaming(): boolean {
+    return this.#producer !== null && this.#streaming;
+  }
+
   /** True between {@link BaseTransport.notifyWhenDrained} and the {@link BaseTransport.writeBufferDrained} it asked for. */
   protected get drainAwaited(): boolean {
     return this.#drainAwaited;
@@ -410,6 +424,15 @@ export abstract class BaseTransport implements ITCPTransport {
   }
 
   /**
+   * Logs an exception thrown by a callback that runs when there is no
+   * connection left to abort: `connectionLost`, a producer's
+   * `stopProducing`, or a producer called after the loss.
+   */
+  protected lostCallbackFailed(where: string, err: unknown): void {
+    this.log.failure(`Unhandled error in ${where}`, err, { peer: this.#peer.toString() });
+  }
+
+  /**
    * The peer sent its FIN. A half-closeable protocol (see `isHalfCloseable`)
    * hears `readConnectionLost()` and may go on writing; for any other, the
    * connection is closed cleanly, flushing what it wrote
@@ -461,9 +484,7 @@ export abstract class BaseTransport implements ITCPTransport {
     try {
       protocol.connectionLost(reason);
     } catch (err) {
-      this.log.failure(`Unhandled error in ${describeType(protocol)}.connectionLost`, err, {
-        peer: this.#peer.toString(),
-      });
+      this.lostCallbackFailed(`${describeType(protocol)}.connectionLost`, err);
     }
   }
 
@@ -478,9 +499,7 @@ export abstract class BaseTransport implements ITCPTransport {
       else producer[method]();
     } catch (err) {
       if (method === 'stopProducing' || this.lost) {
-        this.log.failure(`Unhandled error in ${describeType(producer)}.${method}`, err, {
-          peer: this.#peer.toString(),
-        });
+        this.lostCallbackFailed(`${describeType(producer)}.${method}`, err);
       } else {
         this.protocolFailed(`${describeType(producer)}.${method}`, err);
       }

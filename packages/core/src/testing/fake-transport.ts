@@ -2,32 +2,25 @@
  * `FakeTransport`: one end of an in-memory connection (Twisted's
  * `test/iosim.py` `FakeTransport`). What its protocol writes waits in a
  * buffer until an {@link IOPump} (io-pump.ts) delivers it to the other end.
+ * The close requests, the producer/consumer bookkeeping and the half-close
+ * dispatch are {@link BaseTransport}'s, as on every real transport, so the
+ * double cannot drift from them; this file only moves bytes and close events
+ * when the pump says so.
  *
- * Tests: test/testing/io-pump.test.ts, test/types/doubles.test-d.ts
+ * Tests: test/testing/io-pump.test.ts
  * @module
  */
 import type { IAddress } from '../address.js';
+import { describeType } from '../describe-type.js';
 import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';
-import type {
-  IProtocol,
-  IPullProducer,
-  IPushProducer,
-  ITCPTransport,
-  WriteData,
-} from '../interfaces.js';
+import type { IProtocol, IPullProducer, IPushProducer, WriteData } from '../interfaces.js';
 import { toBuffer } from '../internal/write-data.js';
-import { isHalfCloseable } from '../half-closeable.js';
-import {
-  checkKeepAliveDelay,
-  checkWriteHighWaterMark,
-  checkWriteSequence,
-} from '../reactor-kit/argument-checks.js';
-import { DEFAULT_WRITE_HIGH_WATER_MARK } from '../reactor-kit/base-transport.js';
+import { checkWriteHighWaterMark } from '../reactor-kit/argument-checks.js';
+import { BaseTransport, DEFAULT_WRITE_HIGH_WATER_MARK } from '../reactor-kit/base-transport.js';
 import { Logger } from '../log.js';
 import type { Chunker } from './chunkers.js';
 import type { ProducerState } from './string-transport.js';
-import { markDisconnected } from '../internal/mark-disconnected.js';
 
 const log = new Logger('torsion.testing.iopump');
 
@@ -40,8 +33,9 @@ export interface FakeTransportOptions {
   /** Which end this is (for log messages and tests). */
   isServer: boolean;
   /**
-   * A registered streaming producer is paused when more than this many bytes
-   * wait to be pumped, and resumed once the pump has taken them all.
+   * The initial {@link BaseTransport.writeHighWaterMark}: above this many
+   * bytes waiting to be pumped, a streaming producer is paused (or, with
+   * none, delivery to this end stops) until the pump has taken them all.
    * Default 64 KiB, as on the real transports.
    */
   highWaterMark?: number;
@@ -63,10 +57,16 @@ export interface PumpSettings {
  */
 export let pumpPair: (a: FakeTransport, b: FakeTransport, settings: PumpSettings) => boolean;
 /**
- * Calls user code on behalf of one end, applying the pump's error policy.
+ * Gives one end its pump's error policy.
  * @internal
  */
-export let guarded: (side: FakeTransport, settings: PumpSettings, fn: () => void) => void;
+export let joinPump: (side: FakeTransport, settings: PumpSettings) => void;
+/**
+ * Attaches the protocol (`makeConnection`) and, unless errors are isolated,
+ * throws what it threw.
+ * @internal
+ */
+export let startEnd: (side: FakeTransport) => void;
 
 /**
  * One end of an in-memory connection. Writes wait in a buffer until an
@@ -75,44 +75,45 @@ export let guarded: (side: FakeTransport, settings: PumpSettings, fn: () => void
  * @remarks
  * Nothing moves by itself: bytes, closes and half-closes take effect on the
  * next `pump()`, as a real reactor reports them on a later turn of the loop.
+ * Everything else behaves as on Torsion's TCP transport, from the same
+ * {@link BaseTransport}:
  * - `loseConnection()`: reading stops now; queued bytes are still delivered
  *   (once any producer is unregistered), then both protocols get
- *   `connectionLost(ConnectionDone)`.
+ *   `connectionLost(ConnectionDone)`. Writes are accepted until then.
  * - `abortConnection()`: queued bytes are dropped; this side gets
  *   `ConnectionAborted`, the peer `ConnectionLost`.
  * - `loseWriteConnection()`: queued bytes are delivered, then a half-closeable
  *   peer gets `readConnectionLost()` (this side `writeConnectionLost()`); a
- *   peer that is not half-closeable closes the connection, as on TCP.
- * - Backpressure: a streaming producer is paused when the buffer holds more
- *   than {@link FakeTransport.highWaterMark} bytes and resumed when the pump
- *   empties it; a pull producer is asked for more whenever it is empty.
+ *   peer that is not half-closeable closes the connection, as on TCP. Writes
+ *   are accepted until the FIN is sent.
+ * - Backpressure: above {@link BaseTransport.writeHighWaterMark} bytes waiting
+ *   to be pumped, a streaming producer is paused (with no producer, delivery
+ *   to this end stops) until a pump empties the buffer. A pull producer is
+ *   asked for data when registered and after each drain that follows a call
+ *   in which it wrote; one that wrote nothing is asked again only once
+ *   something is written (Twisted's rule).
  * - `pauseProducing()` on this transport stops delivery *to* its protocol
  *   (bytes wait in the peer's buffer) until `resumeProducing()`.
+ * - An exception from the protocol or a producer is rethrown from the pump
+ *   call, unless the pump isolates errors: then it is logged and aborts this
+ *   connection, as on a real transport (the pump's `isolateErrors` option).
  */
-export class FakeTransport implements ITCPTransport {
+export class FakeTransport extends BaseTransport {
   /** The protocol at this end. */
   readonly protocol: IProtocol;
   /** True for the server end. */
   readonly isServer: boolean;
-  /** See {@link FakeTransportOptions.highWaterMark}. */
-  readonly highWaterMark: number;
-  readonly #hostAddress: IAddress;
-  readonly #peerAddress: IAddress;
 
   #outgoing: Buffer[] = [];
   #outgoingBytes = 0;
-  #loseRequested = false;
+  /** Why the connection ends in a reset (an abort or an isolated error); `null` for a clean close. */
+  #resetReason: Failure | null = null;
   #aborted = false;
-  #failure: unknown = null;
-  #failed = false;
-  #writeShutdown = false;
   #finSent = false;
   #finReceived = false;
-  #disconnected = false;
-  #readState: ProducerState = 'producing';
-  #producer: IPushProducer | IPullProducer | null = null;
-  #streaming = false;
-  #producerPaused = false;
+  #isolateErrors = false;
+  /** The first exception from user code since the last pump call, for that call to rethrow. */
+  #pendingError: { readonly error: unknown } | null = null;
   #tcpNoDelay = false;
   #tcpKeepAlive = false;
 
@@ -120,27 +121,31 @@ export class FakeTransport implements ITCPTransport {
    * @param protocol - the protocol at this end; the transport does not call
    *   `makeConnection` itself (see {@link connectedServerAndClient}).
    * @param options - addresses, which end this is, the high-water mark.
+   * @throws RangeError if `highWaterMark` is not an integer >= 0.
    */
   constructor(protocol: IProtocol, options: FakeTransportOptions) {
+    super(
+      options.hostAddress,
+      options.peerAddress,
+      checkWriteHighWaterMark(options.highWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK),
+    );
     this.protocol = protocol;
     this.isServer = options.isServer;
-    this.highWaterMark = checkWriteHighWaterMark(
-      options.highWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK,
-    );
-    this.#hostAddress = options.hostAddress;
-    this.#peerAddress = options.peerAddress;
   }
 
   // ------------------------------------------------------------ state for tests
 
-  /** True once closing began (`loseConnection`, `abortConnection`, an error) or the connection is gone. */
-  get disconnecting(): boolean {
-    return this.#loseRequested || this.#aborted || this.#failed || this.#disconnected;
+  /**
+   * The write high-water mark.
+   * @deprecated Use {@link BaseTransport.writeHighWaterMark}, which every transport has.
+   */
+  get highWaterMark(): number {
+    return this.writeHighWaterMark;
   }
 
   /** True once this end's protocol got `connectionLost`. */
   get disconnected(): boolean {
-    return this.#disconnected;
+    return this.lost;
   }
 
   /** True once `abortConnection()` was called. */
@@ -150,7 +155,7 @@ export class FakeTransport implements ITCPTransport {
 
   /** True once `loseWriteConnection()` was called. */
   get writeDisconnected(): boolean {
-    return this.#writeShutdown;
+    return this.halfCloseRequested;
   }
 
   /** True once the peer's FIN arrived (it called `loseWriteConnection()`). */
@@ -158,24 +163,35 @@ export class FakeTransport implements ITCPTransport {
     return this.#finReceived;
   }
 
-  /** Bytes written here and not yet delivered to the peer. */
+  /** Bytes written here and not yet delivered to the peer (the same as `writeBufferSize`). */
   get bufferedBytes(): number {
+    return this.#outgoingBytes;
+  }
+
+  /** Bytes written here and not yet delivered to the peer. */
+  get writeBufferSize(): number {
     return this.#outgoingBytes;
   }
 
   /** The registered producer, or `null`. */
   get producer(): IPushProducer | IPullProducer | null {
-    return this.#producer;
+    return this.registeredProducer;
   }
 
   /** Whether the registered producer is streaming; `null` when none is registered. */
   get streaming(): boolean | null {
-    return this.#producer === null ? null : this.#streaming;
+    return this.registeredProducer === null ? null : this.producerStreaming;
   }
 
-  /** Whether delivery to this end's protocol is on (`'producing'`), paused, or stopped. */
+  /**
+   * Whether delivery to this end's protocol is on (`'producing'`), held back
+   * (`'paused'`: by `pauseProducing()`, or by this end's own output above the
+   * high-water mark), or over for good (`'stopped'`: the connection is
+   * closing or gone).
+   */
   get producerState(): ProducerState {
-    return this.#readState;
+    if (this.lost || this.closeRequested) return 'stopped';
+    return this.readPaused ? 'paused' : 'producing';
   }
 
   // ------------------------------------------------------------ ITransport
@@ -189,20 +205,11 @@ export class FakeTransport implements ITCPTransport {
    */
   write(data: WriteData): void {
     const bytes = toBuffer(data);
-    if (this.#aborted || this.#failed || this.#finSent || this.#disconnected) return;
-    if (bytes.length === 0) return;
+    if (this.writeClosed || bytes.length === 0) return;
     // Copied: the caller may reuse its array before the pump runs.
     this.#outgoing.push(Buffer.from(bytes));
     this.#outgoingBytes += bytes.length;
-    if (
-      this.#producer !== null &&
-      this.#streaming &&
-      !this.#producerPaused &&
-      this.#outgoingBytes > this.highWaterMark
-    ) {
-      this.#producerPaused = true;
-      (this.#producer as IPushProducer).pauseProducing();
-    }
+    this.afterWrite(this.#outgoingBytes);
   }
 
   /**
@@ -210,38 +217,10 @@ export class FakeTransport implements ITCPTransport {
    * @throws TypeError if an item is neither a Uint8Array nor a string (nothing is queued then).
    */
   writeSequence(data: Iterable<WriteData>): void {
-    const items = checkWriteSequence(data).map((item) => toBuffer(item));
-    for (const item of items) this.write(item);
-  }
-
-  /** Stops delivery to this end and closes once queued bytes are pumped. */
-  loseConnection(): void {
-    this.#loseRequested = true;
-  }
-
-  /** This end's address. */
-  getHost(): IAddress {
-    return this.#hostAddress;
-  }
-
-  /** The other end's address. */
-  getPeer(): IAddress {
-    return this.#peerAddress;
+    for (const item of this.writeSequenceItems(data)) this.write(item);
   }
 
   // ------------------------------------------------------------ ITCPTransport
-
-  /** Drops queued bytes; the next pump reports ConnectionAborted here and ConnectionLost to the peer. */
-  abortConnection(): void {
-    if (this.#disconnected) return;
-    this.#aborted = true;
-    this.#dropOutgoing();
-  }
-
-  /** Sends FIN (on a later pump) once queued bytes are delivered; reading continues. */
-  loseWriteConnection(): void {
-    this.#writeShutdown = true;
-  }
 
   /** Remembers the setting; `getTcpNoDelay()` reads it back. */
   setTcpNoDelay(enabled: boolean): void {
@@ -257,8 +236,8 @@ export class FakeTransport implements ITCPTransport {
    * Remembers the setting; `getTcpKeepAlive()` reads it back.
    * @throws RangeError if `initialDelaySeconds` is negative or not finite, as on a real transport.
    */
-  setTcpKeepAlive(enabled: boolean, initialDelaySeconds?: number): void {
-    checkKeepAliveDelay(initialDelaySeconds ?? 0);
+  setTcpKeepAlive(enabled: boolean, initialDelaySeconds = 0): void {
+    this.checkKeepAliveDelay(initialDelaySeconds);
     this.#tcpKeepAlive = enabled;
   }
 
@@ -267,63 +246,60 @@ export class FakeTransport implements ITCPTransport {
     return this.#tcpKeepAlive;
   }
 
-  // ------------------------------------------------------------ IConsumer
+  // ------------------------------------------------------------ BaseTransport's I/O
+
+  /** The `torsion.testing.iopump` logger (used when the pump isolates errors). */
+  protected get log(): Logger {
+    return log;
+  }
+
+  /** The protocol's type name. */
+  protected protocolName(): string {
+    return describeType(this.protocol);
+  }
+
+  /** Nothing to do: the pump checks {@link BaseTransport.readPaused} before each delivery. */
+  protected pauseReading(): void {}
+
+  /** Nothing to do: the next pump delivers again. */
+  protected resumeReading(): void {}
+
+  /** Nothing to do: the pump reports every time it empties the buffer. */
+  protected notifyWhenDrained(): void {}
+
+  /** Nothing to do: a pump sends the FIN once the buffer is empty and no producer holds it back. */
+  protected scheduleEnd(): void {}
+
+  /** Drops queued bytes; the next pump reports the reset to both ends. */
+  protected abort(reason: Failure | null): void {
+    if (this.lost) return;
+    if (reason === null) this.#aborted = true;
+    this.closeRequested = true;
+    this.writeClosed = true;
+    this.#resetReason ??= reason ?? new Failure(new ConnectionAborted());
+    this.#dropOutgoing();
+  }
 
   /**
-   * Attaches a producer. A pull producer is asked for data at once, then each
-   * time a pump empties the buffer. A producer registered after the
-   * connection is gone is stopped at once.
-   * @throws Error if a producer is already registered.
+   * Unless the pump isolates errors, keeps the exception for the pump call to
+   * rethrow, so the test fails at its cause; otherwise logs it and aborts
+   * the connection, as a real transport does.
    */
-  registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
-    if (this.#producer !== null) {
-      throw new Error('Cannot register a producer: one is already registered');
-    }
-    if (this.#disconnected) {
-      producer.stopProducing();
-      return;
-    }
-    this.#producer = producer;
-    this.#streaming = streaming;
-    this.#producerPaused = false;
-    if (!streaming) producer.resumeProducing();
+  protected override protocolFailed(where: string, err: unknown): void {
+    if (this.#isolateErrors) super.protocolFailed(where, err);
+    else this.#pendingError ??= { error: err };
   }
 
-  /** Detaches the producer; a pending `loseConnection()` can then complete. */
-  unregisterProducer(): void {
-    this.#producer = null;
-    this.#streaming = false;
-    this.#producerPaused = false;
-  }
-
-  // ------------------------------------------------------------ IPushProducer (reads)
-
-  /** Holds bytes for this end in the peer's buffer until {@link FakeTransport.resumeProducing}. */
-  pauseProducing(): void {
-    if (this.#readState === 'producing') this.#readState = 'paused';
-  }
-
-  /** Lets the pump deliver to this end again. */
-  resumeProducing(): void {
-    if (this.#readState === 'paused') this.#readState = 'producing';
-  }
-
-  /** Stops reading for good and closes, as Twisted's transports do. */
-  stopProducing(): void {
-    this.#readState = 'stopped';
-    this.loseConnection();
+  /** As {@link FakeTransport.protocolFailed}: rethrown from the pump call unless errors are isolated, then logged. */
+  protected override lostCallbackFailed(where: string, err: unknown): void {
+    if (this.#isolateErrors) super.lostCallbackFailed(where, err);
+    else this.#pendingError ??= { error: err };
   }
 
   // ------------------------------------------------------------ pumping
 
   #isReading(): boolean {
-    return (
-      this.#readState === 'producing' &&
-      !this.#loseRequested &&
-      !this.#aborted &&
-      !this.#failed &&
-      !this.#disconnected
-    );
+    return !this.lost && !this.closeRequested && !this.readPaused;
   }
 
   #dropOutgoing(): void {
@@ -338,30 +314,10 @@ export class FakeTransport implements ITCPTransport {
   }
 
   #putBack(data: Buffer): void {
-    if (data.length === 0) return;
+    // After a reset the bytes are gone, as on TCP.
+    if (data.length === 0 || this.writeClosed) return;
     this.#outgoing.unshift(data);
     this.#outgoingBytes += data.length;
-  }
-
-  #fail(error: unknown): void {
-    if (this.#disconnected || this.#failed) return;
-    this.#failed = true;
-    this.#failure = error;
-    this.#dropOutgoing();
-  }
-
-  // The buffer drained: wake whichever producer is waiting for that.
-  #drained(settings: PumpSettings): void {
-    const producer = this.#producer;
-    if (producer === null || this.#outgoingBytes > 0) return;
-    if (this.#streaming) {
-      if (this.#producerPaused) {
-        this.#producerPaused = false;
-        guarded(this, settings, () => (producer as IPushProducer).resumeProducing());
-      }
-    } else if (!this.#loseRequested && !this.#writeShutdown) {
-      guarded(this, settings, () => producer.resumeProducing());
-    }
   }
 
   static #deliver(from: FakeTransport, to: FakeTransport, settings: PumpSettings): boolean {
@@ -371,130 +327,95 @@ export class FakeTransport implements ITCPTransport {
     let moved = false;
     for (const [i, piece] of pieces.entries()) {
       if (piece.length === 0) continue;
-      if (!to.#isReading()) {
-        // Paused: the rest waits. Closed: it waits too, and is dropped with the connection.
+      if (!to.#isReading() || to.#pendingError !== null) {
+        // Paused, or the test is about to hear of an error: the rest waits.
+        // Closed: it waits too, and is dropped with the connection.
         from.#putBack(Buffer.concat(pieces.slice(i)));
         break;
       }
       moved = true;
       try {
-        guarded(to, settings, () => to.protocol.dataReceived(piece));
+        to.protocol.dataReceived(piece);
       } catch (err) {
-        from.#putBack(Buffer.concat(pieces.slice(i + 1)));
-        throw err;
+        to.protocolFailed('dataReceived', err);
       }
     }
-    from.#drained(settings);
+    if (from.#outgoingBytes === 0) from.writeBufferDrained();
     return moved;
   }
 
   static #finish(
     first: FakeTransport,
-    firstReason: Error,
+    firstReason: Failure,
     second: FakeTransport,
-    secondReason: Error,
-    settings: PumpSettings,
+    secondReason: Failure,
   ): void {
     for (const side of [first, second]) {
-      side.#disconnected = true;
-      side.#readState = 'stopped';
+      side.lost = true;
+      side.closeRequested = true;
+      side.writeClosed = true;
       side.#dropOutgoing();
     }
-    const errors: unknown[] = [];
-    const attempt = (fn: () => void): void => {
-      try {
-        fn();
-      } catch (err) {
-        errors.push(err);
-      }
-    };
-    for (const [side, reason] of [
-      [first, firstReason],
-      [second, secondReason],
-    ] as const) {
-      const producer = side.#producer;
-      if (producer !== null) {
-        side.unregisterProducer();
-        attempt(() => guarded(side, settings, () => producer.stopProducing()));
-      }
-      attempt(() =>
-        guarded(side, settings, () => {
-          markDisconnected(side.protocol);
-          side.protocol.connectionLost(new Failure(reason));
-        }),
-      );
-    }
-    // Both ends were told before the first error surfaces, so state stays whole.
-    if (errors.length > 0) throw errors[0];
+    // Both ends are told even if the first one throws (the base catches it).
+    first.notifyConnectionLost(first.protocol, firstReason);
+    second.notifyConnectionLost(second.protocol, secondReason);
   }
 
   // Settles at most one close event for `side`; true if one happened.
-  static #settle(side: FakeTransport, peer: FakeTransport, settings: PumpSettings): boolean {
-    if (side.#disconnected) return false;
-    if (side.#failed) {
-      const cause = side.#failure;
-      const reason = new ConnectionLost(
-        'The protocol raised an error; the connection was aborted',
-        {
-          cause,
-        },
-      );
-      FakeTransport.#finish(side, reason, peer, new ConnectionLost(), settings);
+  static #settle(side: FakeTransport, peer: FakeTransport): boolean {
+    if (side.lost) return false;
+    const reset = side.#resetReason;
+    if (reset !== null) {
+      FakeTransport.#finish(side, reset, peer, new Failure(new ConnectionLost()));
       return true;
     }
-    if (side.#aborted) {
-      FakeTransport.#finish(side, new ConnectionAborted(), peer, new ConnectionLost(), settings);
+    if (side.#outgoingBytes > 0 || side.producerHoldsClose) return false;
+    const done = (): boolean => {
+      const reason = (): Failure => new Failure(new ConnectionDone());
+      FakeTransport.#finish(side, reason(), peer, reason());
       return true;
-    }
-    const flushed = side.#outgoingBytes === 0 && side.#producer === null;
-    if (side.#loseRequested && flushed) {
-      FakeTransport.#finish(side, new ConnectionDone(), peer, new ConnectionDone(), settings);
-      return true;
-    }
-    if (side.#writeShutdown && !side.#finSent && flushed) {
+    };
+    if (side.closeRequested) return done();
+    if (side.halfCloseRequested && !side.#finSent) {
       side.#finSent = true;
+      side.writeClosed = true;
       peer.#finReceived = true;
-      if (peer.#finSent) {
-        FakeTransport.#finish(side, new ConnectionDone(), peer, new ConnectionDone(), settings);
-        return true;
-      }
-      const local = side.protocol;
-      if (isHalfCloseable(local)) {
-        guarded(side, settings, () => {
-          local.writeConnectionLost();
-        });
-      }
-      const remote = peer.protocol;
-      if (isHalfCloseable(remote)) {
-        guarded(peer, settings, () => {
-          remote.readConnectionLost();
-        });
-      } else {
-        // A protocol that cannot half-close treats the peer's FIN as the end.
-        peer.#loseRequested = true;
-      }
+      // The peer had half-closed already: with both directions closed, the connection is done.
+      if (peer.#finSent) return done();
+      side.writeConnectionLost(side.protocol);
+      // A peer that cannot half-close treats the FIN as the end (loseConnection()).
+      peer.readConnectionLost(peer.protocol);
       return true;
     }
     return false;
   }
 
+  static #throwPending(a: FakeTransport, b: FakeTransport): void {
+    const pending = a.#pendingError ?? b.#pendingError;
+    a.#pendingError = null;
+    b.#pendingError = null;
+    if (pending !== null) throw pending.error;
+  }
+
   static {
     pumpPair = (a, b, settings) => {
+      // An error from a call the test made itself (registerProducer, say) surfaces here.
+      FakeTransport.#throwPending(a, b);
       const movedAB = FakeTransport.#deliver(a, b, settings);
+      FakeTransport.#throwPending(a, b);
       const movedBA = FakeTransport.#deliver(b, a, settings);
+      FakeTransport.#throwPending(a, b);
       if (movedAB || movedBA) return true;
-      return FakeTransport.#settle(a, b, settings) || FakeTransport.#settle(b, a, settings);
+      const settled = FakeTransport.#settle(a, b) || FakeTransport.#settle(b, a);
+      FakeTransport.#throwPending(a, b);
+      return settled;
     };
-    guarded = (side, settings, fn) => {
-      try {
-        fn();
-      } catch (err) {
-        if (!settings.isolateErrors) throw err;
-        log.failure('Unhandled error in protocol code; aborting the connection', err, {
-          side: side.isServer ? 'server' : 'client',
-        });
-        side.#fail(err);
-      }
+    joinPump = (side, settings) => {
+      side.#isolateErrors = settings.isolateErrors;
+    };
+    startEnd = (side) => {
+      side.attachProtocol(side.protocol);
+      FakeTransport.#throwPending(side, side);
     };
   }
 }

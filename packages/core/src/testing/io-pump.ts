@@ -12,7 +12,7 @@ import type { IAddress } from '../address.js';
 import type { IProtocol } from '../interfaces.js';
 import { fixedChunker } from './chunkers.js';
 import type { Chunker } from './chunkers.js';
-import { FakeTransport, guarded, pumpPair } from './fake-transport.js';
+import { FakeTransport, joinPump, pumpPair, startEnd } from './fake-transport.js';
 import type { PumpSettings } from './fake-transport.js';
 
 /** A clock the pump can advance by 0 each round, running calls that are due (e.g. `Clock`). */
@@ -30,11 +30,13 @@ export interface IOPumpOptions {
    */
   chunking?: number | Chunker;
   /**
-   * When false (the default), an error thrown by a protocol during pumping
-   * propagates out of `pump()`/`flush()`, so the test fails at the real
-   * cause. When true, it is handled as a reactor would: logged with its
-   * traceback and the connection aborted (the throwing end gets a
-   * ConnectionLost whose `cause` is the error, the peer a ConnectionLost).
+   * When false (the default), an error thrown by a protocol or a producer
+   * propagates out of the next `pump()`/`flush()` (thrown during pumping, it
+   * ends that round), so the test fails at the real cause; the connection
+   * is left as it was. When true, it is handled as a reactor would: logged
+   * with its traceback and the connection aborted (the throwing end gets a
+   * ConnectionLost whose `cause` is the error, the peer a ConnectionLost);
+   * an error from `connectionLost` or `stopProducing` is only logged.
    */
   isolateErrors?: boolean;
   /** `flush()` gives up, throwing, after this many busy rounds. Default 1000. */
@@ -85,13 +87,16 @@ export class IOPump {
         `maxRounds must be a positive integer, not ${String(options.maxRounds)}`,
       );
     }
+    joinPump(client, this.#settings);
+    joinPump(server, this.#settings);
   }
 
   /**
    * Runs one round: advances the clock by 0, delivers queued bytes both
    * ways, or settles one close event.
    * @returns true if anything moved or closed.
-   * @throws whatever a protocol threw, unless `isolateErrors` is set.
+   * @throws whatever a protocol or producer threw since the last pump call,
+   *   unless `isolateErrors` is set.
    */
   pump(): boolean {
     this.#clock?.advance(0);
@@ -112,15 +117,6 @@ export class IOPump {
     throw new Error(
       `IOPump.flush(): still busy after ${this.#maxRounds} rounds; do the protocols answer each other forever?`,
     );
-  }
-
-  /**
-   * Reports an error thrown by `makeConnection` as the pump reports errors
-   * thrown while pumping. Used by {@link connectedServerAndClient}.
-   * @internal
-   */
-  runGuarded(side: FakeTransport, fn: () => void): void {
-    guarded(side, this.#settings, fn);
   }
 }
 
@@ -206,8 +202,8 @@ export function connectedServerAndClient<S extends IProtocol, C extends IProtoco
     ...mark,
   });
   const pump = new IOPump(clientTransport, serverTransport, options);
-  pump.runGuarded(clientTransport, () => client.makeConnection(clientTransport));
-  pump.runGuarded(serverTransport, () => server.makeConnection(serverTransport));
+  startEnd(clientTransport);
+  startEnd(serverTransport);
   if (options.greet ?? true) pump.flush();
   return { client, server, clientTransport, serverTransport, pump };
 }

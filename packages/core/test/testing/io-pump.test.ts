@@ -268,6 +268,17 @@ describe('IOPump', () => {
   });
 
   describe('closing', () => {
+    it('accepts writes after loseConnection until the FIN is sent', () => {
+      const { client, server, pump } = pair();
+      server.transport.write('last ');
+      server.transport.loseConnection();
+      server.transport.write('words');
+      pump.flush();
+      server.transport.write('ignored');
+      pump.flush();
+      expect(client.received).to.equal('last words');
+    });
+
     it('loseConnection delivers pending bytes, then ConnectionDone on both ends', () => {
       const { client, server, pump } = pair();
       server.transport.write('last words');
@@ -441,6 +452,76 @@ describe('IOPump', () => {
       expect(serverTransport.producer).to.equal(null);
     });
 
+    it('asks a pull producer that wrote nothing again only once something written has drained', () => {
+      // The rule of the real transports (and Twisted's): a producer with
+      // nothing to give is not asked in a busy loop at every drain.
+      const { client, server, pump } = pair();
+      let asked = 0;
+      let next: string | null = null;
+      server.transport.write('before');
+      server.transport.registerProducer(
+        {
+          resumeProducing: () => {
+            asked += 1;
+            if (next !== null) server.transport.write(next);
+            next = null;
+          },
+          stopProducing() {},
+        },
+        false,
+      );
+      expect(asked).to.equal(1);
+      pump.flush();
+      expect(client.received).to.equal('before');
+      expect(asked).to.equal(1);
+      next = 'produced';
+      server.transport.write(' then ');
+      pump.flush();
+      // Asked when ' then ' drained (it wrote), and once more when that drained (it did not).
+      expect(asked).to.equal(3);
+      expect(client.received).to.equal('before then produced');
+      pump.flush();
+      expect(asked).to.equal(3);
+    });
+
+    it('still asks a pull producer after loseConnection, and closes once it unregisters', () => {
+      const { client, server, pump } = pair();
+      const parts = ['a', 'b'];
+      server.transport.registerProducer(
+        {
+          resumeProducing: () => {
+            const part = parts.shift();
+            if (part === undefined) server.transport.unregisterProducer();
+            else server.transport.write(part);
+          },
+          stopProducing() {},
+        },
+        false,
+      );
+      server.transport.loseConnection();
+      pump.flush();
+      expect(client.received).to.equal('ab');
+      expect(client.reasons[0]!.check(ConnectionDone)).to.equal(ConnectionDone);
+    });
+
+    it('with no producer, stops delivering to an end whose output is above the high-water mark until it drains', () => {
+      const { client, server, pump, serverTransport } = connectedServerAndClient({
+        serverProtocol: new Recorder(),
+        clientProtocol: new Recorder(),
+        highWaterMark: 4,
+      });
+      server.transport.write('12345');
+      expect(serverTransport.producerState).to.equal('paused');
+      client.transport.write('held');
+      serverTransport.pauseProducing(); // a second reason: delivery waits for both to go
+      pump.pump();
+      expect(client.received).to.equal('12345');
+      expect(server.received).to.equal('');
+      serverTransport.resumeProducing();
+      pump.flush();
+      expect(server.received).to.equal('held');
+    });
+
     it('holds bytes for an end whose transport is paused until it resumes', () => {
       const { client, server, pump, serverTransport } = pair();
       serverTransport.pauseProducing();
@@ -507,6 +588,57 @@ describe('IOPump', () => {
       expect(failures[0]!.getTraceback()).to.match(/RangeError: bad input\n\s+at /);
     });
 
+    it('propagate from the next pump() when thrown by a producer, leaving the connection open', () => {
+      const { client, server, pump, serverTransport } = pair();
+      let broken = false;
+      server.transport.registerProducer(
+        {
+          resumeProducing: () => {
+            if (broken) return;
+            broken = true;
+            throw new RangeError('producer broke');
+          },
+          stopProducing() {},
+        },
+        false,
+      );
+      expect(() => pump.pump()).to.throw(RangeError, 'producer broke');
+      expect(serverTransport.disconnecting).to.equal(false);
+      server.transport.write('still open');
+      pump.flush();
+      expect(client.received).to.equal('still open');
+    });
+
+    it('with isolateErrors, from a producer are logged and abort that connection', () => {
+      const logs = LogCapture.start();
+      try {
+        const { client, server, pump } = connectedServerAndClient({
+          serverProtocol: new Recorder(),
+          clientProtocol: new Recorder(),
+          highWaterMark: 1,
+          isolateErrors: true,
+        });
+        server.transport.registerProducer(
+          {
+            pauseProducing: () => {
+              throw new RangeError('cannot pause');
+            },
+            resumeProducing() {},
+            stopProducing() {},
+          },
+          true,
+        );
+        server.transport.write('ab');
+        expect(() => pump.flush()).not.to.throw();
+        expect(client.received).to.equal('');
+        expect((server.reasons[0]!.value.cause as Error).message).to.equal('cannot pause');
+        expect(client.reasons[0]!.check(ConnectionLost)).to.equal(ConnectionLost);
+      } finally {
+        logs.stop();
+      }
+      expect(logs.failures()).to.have.length(1);
+    });
+
     it('thrown by connectionLost still let the other end hear about the close', () => {
       const { client, server, pump } = pair();
       server.connectionLost = (): void => {
@@ -515,6 +647,17 @@ describe('IOPump', () => {
       client.transport.loseConnection();
       expect(() => pump.flush()).to.throw(Error, 'in connectionLost');
       expect(client.reasons).to.have.length(1);
+    });
+
+    it('thrown by connectedServerAndClient when connectionMade throws', () => {
+      class Refuser extends Recorder {
+        override connectionMade(): void {
+          throw new RangeError('not today');
+        }
+      }
+      expect(() =>
+        connectedServerAndClient({ serverProtocol: new Refuser(), clientProtocol: new Recorder() }),
+      ).to.throw(RangeError, 'not today');
     });
   });
 
