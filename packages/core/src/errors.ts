@@ -196,6 +196,21 @@ export class DeferredTimeoutError extends TorsionError {
   }
 }
 
+/**
+ * `connector.stopConnecting()` was called when no attempt was in progress (the
+ * connector is disconnected or connected). A programmer error, so it is thrown,
+ * not reported: `disconnect()` is the call that fits every state.
+ */
+export class NotConnectingError extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_NOT_CONNECTING';
+  constructor(
+    message = 'The connector was not connecting when it was asked to stop connecting.',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** A port could not be bound (in use, no permission, bad interface). */
 export class CannotListenError extends TorsionError {
   override readonly code: string = 'TORSION_ERR_CANNOT_LISTEN';

@@ -19,13 +19,39 @@ function toError(thrown: unknown): Error {
   return new Error(text, { cause: thrown });
 }
 
-/** An error as a value. */
+/** The brand every Failure carries (see {@link Failure}). */
+const FAILURE_BRAND = Symbol.for('torsion.failure');
+
+/**
+ * An error as a value.
+ *
+ * @remarks
+ * Like the errors, a Failure is recognised across two copies of
+ * `@torsion/core` in one application: it carries a non-enumerable
+ * `Symbol.for('torsion.failure')` brand and `static [Symbol.hasInstance]`
+ * accepts a value that has it. So `new Failure(theirFailure)` unwraps a
+ * Failure built by another copy instead of wrapping it in a second one.
+ */
 export class Failure {
   /** The wrapped error. A thrown non-Error value is wrapped in an `Error` whose `cause` is the value. */
   readonly value: Error;
 
   constructor(error: unknown) {
+    Object.defineProperty(this, FAILURE_BRAND, { value: true });
     this.value = error instanceof Failure ? error.value : toError(error);
+  }
+
+  /**
+   * `value instanceof Failure`: true for a Failure from this copy of
+   * `@torsion/core`, and for one from another copy (it carries the brand).
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[FAILURE_BRAND] === true
+    );
   }
 
   /** The error's class. */

@@ -290,7 +290,7 @@ export interface IConnector {
   connect(): void;
   /** Cancels an attempt in progress, or closes the established connection. */
   disconnect(): void;
-  /** Cancels an attempt in progress. @throws Error if not connecting. */
+  /** Cancels an attempt in progress. @throws NotConnectingError if not connecting. */
   stopConnecting(): void;
   /** Where this connector connects to. */
   getDestination(): IAddress;

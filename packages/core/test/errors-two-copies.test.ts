@@ -1,6 +1,6 @@
 // Two copies of @torsion/core in one application (say, a package that pinned
 // another version): `instanceof` and `Failure.check` still recognise each
-// copy's errors, through the `Symbol.for` brands. The second copy is the built
+// copy's errors and Failures, through the `Symbol.for` brands. The second copy is the built
 // dist/, copied to a temporary folder and imported by file URL.
 import { expect } from 'chai';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -72,6 +72,27 @@ describe('errors across two copies of @torsion/core', () => {
     const theirs = new other.Failure(new errors.TimeoutError());
     expect(theirs.check(other.UserError)).to.equal(other.UserError);
     expect(theirs.check(other.ConnectionDone)).to.equal(null);
+  });
+
+  it("recognises the other copy's Failure and unwraps it instead of wrapping it again", () => {
+    const theirs = new other.Failure(new other.ConnectionLost('gone'));
+    expect(theirs instanceof Failure).to.equal(true);
+    const ours = new Failure(theirs);
+    expect(ours.value).to.equal(theirs.value);
+    expect(ours.check(errors.ConnectionLost)).to.equal(errors.ConnectionLost);
+    expect(ours.getErrorMessage()).to.equal('gone');
+    // And the other way round.
+    const back = new other.Failure(new Failure(new errors.CancelledError()));
+    expect(back.value).to.be.instanceOf(errors.CancelledError);
+    expect(back.check(other.CancelledError)).to.equal(other.CancelledError);
+  });
+
+  it('does not take a look-alike object, or an error, for a Failure', () => {
+    expect({ value: new Error('x') } instanceof Failure).to.equal(false);
+    expect(new Error('x') instanceof Failure).to.equal(false);
+    expect((undefined as unknown) instanceof Failure).to.equal(false);
+    const failure = new Failure(new Error('x'));
+    expect(Object.keys(failure)).to.deep.equal(['value']);
   });
 
   it('still rejects plain errors and non-errors', () => {

@@ -76,6 +76,7 @@ describe('errors', () => {
       ReactorNotRunning: 'TORSION_ERR_REACTOR_NOT_RUNNING',
       ReactorNotRestartable: 'TORSION_ERR_REACTOR_NOT_RESTARTABLE',
       ReactorAlreadyInstalledError: 'TORSION_ERR_REACTOR_ALREADY_INSTALLED',
+      NotConnectingError: 'TORSION_ERR_NOT_CONNECTING',
     });
   });
 

@@ -11,6 +11,7 @@ import {
   ConnectionDone,
   ConnectionLost,
   ConnectionRefusedError,
+  NotConnectingError,
   ReactorNotRestartable,
   UserError,
 } from '../src/errors.js';
@@ -581,7 +582,7 @@ describe('NodeReactor TCP (integration)', () => {
       expect(reason.getErrorMessage()).to.match(/cancelled/);
       expect(() => {
         connector.stopConnecting();
-      }).to.throw(Error);
+      }).to.throw(NotConnectingError, /needs a connection attempt in progress; it is disconnected/);
       expect(factory.built).to.have.length(0);
     });
 

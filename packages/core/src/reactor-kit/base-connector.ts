@@ -14,7 +14,7 @@
  */
 import type { IAddress } from '../address.js';
 import { buildProtocolSafely } from './build-protocol.js';
-import { ReactorNotRestartable, TimeoutError, UserError } from '../errors.js';
+import { NotConnectingError, ReactorNotRestartable, TimeoutError, UserError } from '../errors.js';
 import type { ConnectError } from '../errors.js';
 import { Failure } from '../failure.js';
 import type {
@@ -161,11 +161,11 @@ export abstract class BaseConnector<T extends ITCPTransport = ITCPTransport> imp
   /**
    * Cancels the attempt in progress: the factory's `clientConnectionFailed`
    * receives a UserError (this side gave up; not a network failure).
-   * @throws Error if not connecting.
+   * @throws NotConnectingError if not connecting.
    */
   stopConnecting(): void {
     if (this.#state !== 'connecting') {
-      throw new Error(
+      throw new NotConnectingError(
         `stopConnecting() needs a connection attempt in progress; it is ${this.#state}`,
       );
     }

@@ -14,6 +14,7 @@ import { Deferred, succeed } from '../deferred.js';
 import {
   ConnectionDone,
   ConnectionRefusedError,
+  NotConnectingError,
   ReactorAlreadyRunning,
   ReactorNotRestartable,
   ReactorNotRunning,
@@ -250,11 +251,11 @@ export class FakeConnector implements IConnector {
   /**
    * Cancels the attempt: the factory's `clientConnectionFailed` gets a
    * UserError, as from a real connector.
-   * @throws Error if not connecting.
+   * @throws NotConnectingError if not connecting, as a real connector.
    */
   stopConnecting(): void {
     if (this.#state !== 'connecting') {
-      throw new Error(`Cannot stop connecting: the connector is ${this.#state}`);
+      throw new NotConnectingError(`Cannot stop connecting: the connector is ${this.#state}`);
     }
     this.#stopConnectingCalls += 1;
     this.failConnection(new UserError('The connection attempt was stopped'));

@@ -8,6 +8,7 @@ import {
   ConnectError,
   ConnectionDone,
   ConnectionRefusedError,
+  NotConnectingError,
   ReactorAlreadyRunning,
   ReactorNotRestartable,
   ReactorNotRunning,
@@ -324,7 +325,17 @@ describe('FakeConnector', () => {
     expect(connector.stopConnectingCalls).to.equal(1);
     expect(factory.reasons[0]!.check(UserError)).to.equal(UserError);
     expect(factory.reasons[0]!.check(ConnectError)).to.equal(ConnectError);
-    expect(() => connector.stopConnecting()).to.throw(Error, /disconnected/);
+    expect(() => connector.stopConnecting()).to.throw(NotConnectingError, /disconnected/);
+    expect(connector.stopConnectingCalls).to.equal(1);
+  });
+
+  it('stopConnecting on a connected connector throws NotConnectingError, as a real connector', () => {
+    const { connector } = connect();
+    connector.completeConnection();
+    expect(() => connector.stopConnecting())
+      .to.throw(NotConnectingError, /connected/)
+      .with.property('code', 'TORSION_ERR_NOT_CONNECTING');
+    expect(connector.state).to.equal('connected');
   });
 
   it('disconnect stops an attempt, or closes the established connection', () => {

@@ -9,6 +9,7 @@ import {
   ConnectError,
   ConnectionDone,
   ConnectionRefusedError,
+  NotConnectingError,
   TimeoutError,
   UserError,
 } from '@torsion/core';
@@ -94,7 +95,7 @@ export function connectingTests(settings: SuiteSettings): void {
       ]);
     });
 
-    test('stopConnecting cancels an attempt with a UserError (a ConnectError) and throws when nothing is in progress', async (h) => {
+    test('stopConnecting cancels an attempt with a UserError (a ConnectError) and throws NotConnectingError when nothing is in progress', async (h) => {
       const listening = await h.listen(new RecordingFactory(() => new EchoingProtocol()));
       const factory = new RecordingClientFactory(() => new RecordingProtocol());
       const connector = h.reactor.connectTCP(LOOPBACK, listening.getHost().port, factory);
@@ -104,9 +105,14 @@ export function connectingTests(settings: SuiteSettings): void {
       expect(reason.check(UserError)).to.equal(UserError);
       expect(reason.check(ConnectError)).to.equal(ConnectError);
       expect(reason.check(TimeoutError)).to.equal(null);
-      expect(() => {
+      let thrown: unknown;
+      try {
         connector.stopConnecting();
-      }).to.throw(Error);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).to.be.instanceOf(NotConnectingError);
+      expect(thrown).to.have.property('code', 'TORSION_ERR_NOT_CONNECTING');
       await h.wait(0.02);
       expect(factory.built).to.have.length(0);
       expect(factory.events).to.deep.equal(['startedConnecting', 'clientConnectionFailed']);

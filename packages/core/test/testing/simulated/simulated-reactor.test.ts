@@ -12,6 +12,7 @@ import {
   ConnectionDone,
   ConnectionRefusedError,
   DNSLookupError,
+  NotConnectingError,
   ReactorNotRestartable,
   TimeoutError,
   UserError,
@@ -284,7 +285,7 @@ describe('SimulatedReactor', () => {
       expect(reason.check(UserError)).to.equal(UserError);
       expect(reason.check(ConnectError)).to.equal(ConnectError);
       expect(reason.check(TimeoutError)).to.equal(null);
-      expect(() => connector.stopConnecting()).to.throw(/not|needs/);
+      expect(() => connector.stopConnecting()).to.throw(NotConnectingError);
       connector.connect();
       await deferLater(reactor, 2);
       expect(connector.state).to.equal('connected');
