@@ -10,7 +10,13 @@ import { getReactor } from './default-reactor.js';
 import { ReactorNotRestartable } from './errors.js';
 import { ClientFactory } from './factory.js';
 import type { Failure } from './failure.js';
-import type { IConnector, IDelayedCall, IReactorTime } from './interfaces.js';
+import type {
+  IConnector,
+  IDelayedCall,
+  IReactorCore,
+  IReactorTime,
+  SystemEventTriggerId,
+} from './interfaces.js';
 import { Logger } from './log.js';
 
 const log = new Logger('torsion.reconnect');
@@ -18,6 +24,15 @@ const log = new Logger('torsion.reconnect');
 /** A delay for the log: milliseconds are plenty, and 2.718281828459045 is noise. */
 function secondsText(seconds: number): string {
   return String(Math.round(seconds * 1000) / 1000);
+}
+
+/** Whether a connector's reactor also has a lifecycle whose shutdown the factory can hear of. */
+function hasLifecycle(reactor: IReactorTime): reactor is IReactorTime & IReactorCore {
+  const r = reactor as Partial<IReactorCore>;
+  return (
+    typeof r.addSystemEventTrigger === 'function' &&
+    typeof r.removeSystemEventTrigger === 'function'
+  );
 }
 
 function retriesText(retries: number): string {
@@ -100,6 +115,8 @@ export class ReconnectingClientFactory extends ClientFactory {
   /** The connector of the last attempt; {@link ReconnectingClientFactory.retry} uses it by default. */
   connector: IConnector | null = null;
   #pendingRetry: IDelayedCall | null = null;
+  /** The shutdown triggers that drop {@link ReconnectingClientFactory.pendingRetry}, and their reactor. */
+  #shutdownHooks: { reactor: IReactorCore; ids: SystemEventTriggerId[] } | null = null;
 
   /**
    * @param options - overrides for the backoff settings, the clock and the
@@ -182,8 +199,10 @@ export class ReconnectingClientFactory extends ClientFactory {
     const clock = this.clock ?? target.reactor ?? getReactor();
     this.#pendingRetry = clock.callLater(this.delay, () => {
       this.#pendingRetry = null;
+      this.#removeShutdownHooks();
       this.#reconnect(target);
     });
+    this.#addShutdownHooks(target);
   }
 
   /**
@@ -193,10 +212,7 @@ export class ReconnectingClientFactory extends ClientFactory {
   stopTrying(): void {
     // Set first: stopping an attempt calls clientConnectionFailed, which must not retry.
     this.continueTrying = false;
-    if (this.#pendingRetry !== null) {
-      if (this.#pendingRetry.active()) this.#pendingRetry.cancel();
-      this.#pendingRetry = null;
-    }
+    this.#dropPendingRetry();
     const connector = this.connector;
     if (connector?.state === 'connecting') {
       try {
@@ -215,6 +231,55 @@ export class ReconnectingClientFactory extends ClientFactory {
     this.delay = this.initialDelay;
     this.retries = 0;
     this.continueTrying = true;
+  }
+
+  #dropPendingRetry(): void {
+    if (this.#pendingRetry !== null) {
+      if (this.#pendingRetry.active()) this.#pendingRetry.cancel();
+      this.#pendingRetry = null;
+    }
+    this.#removeShutdownHooks();
+  }
+
+  /**
+   * A stopped reactor runs nothing, so a retry still pending when the
+   * connector's reactor shuts down would only sit in its `getDelayedCalls()`.
+   * `before shutdown` drops a retry pending when `stop()` is called, so it
+   * does not reconnect during the shutdown grace period; `after shutdown`
+   * drops the one scheduled while shutting down, when the reactor cancelled
+   * the attempt in progress (its `running` stays true until shutdown ends, so
+   * this is how the factory hears of it). Retrying is not stopped
+   * (`continueTrying` is kept), as in Twisted.
+   */
+  #addShutdownHooks(connector: IConnector): void {
+    const reactor = connector.reactor;
+    if (reactor === undefined || !hasLifecycle(reactor)) return;
+    this.#removeShutdownHooks();
+    const hooks: { reactor: IReactorCore; ids: SystemEventTriggerId[] } = { reactor, ids: [] };
+    const shuttingDown = (firing: SystemEventTriggerId): void => {
+      // A trigger that ran is gone from the reactor; only the other one is left to remove.
+      hooks.ids = hooks.ids.filter((id) => id !== firing);
+      if (this.noisy && this.#pendingRetry !== null) {
+        log.info(
+          `Not reconnecting to ${connector.getDestination().toString()}: its reactor is stopping`,
+        );
+      }
+      this.#dropPendingRetry();
+    };
+    for (const phase of ['before', 'after'] as const) {
+      const id: SystemEventTriggerId = reactor.addSystemEventTrigger(phase, 'shutdown', () => {
+        shuttingDown(id);
+      });
+      hooks.ids.push(id);
+    }
+    this.#shutdownHooks = hooks;
+  }
+
+  #removeShutdownHooks(): void {
+    const hooks = this.#shutdownHooks;
+    if (hooks === null) return;
+    this.#shutdownHooks = null;
+    for (const id of hooks.ids) hooks.reactor.removeSystemEventTrigger(id);
   }
 
   #reconnect(connector: IConnector): void {

@@ -48,8 +48,10 @@ describe('ReconnectingClientFactory on NodeReactor (integration)', function () {
       reactor.stop();
       await stopped;
       const afterStop = { attempts, retries: factory.retries };
+      // A stopped reactor runs nothing, so the factory leaves no retry on it.
+      expect(reactor.getDelayedCalls()).to.deep.equal([]);
+      expect(factory.pendingRetry).to.equal(null);
       await sleep(100); // ten retry delays
-      // A retry scheduled while shutting down stays pending on the stopped reactor, which runs nothing.
       expect({ attempts, retries: factory.retries }).to.deep.equal(afterStop);
     } finally {
       logs.stop();

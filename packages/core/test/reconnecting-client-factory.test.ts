@@ -11,6 +11,7 @@ import { ReconnectingClientFactory } from '../src/reconnecting-client-factory.js
 import { LogCapture } from '../src/testing/log-capture.js';
 import { MemoryReactorClock } from '../src/testing/memory-reactor.js';
 import type { FakeConnector } from '../src/testing/memory-reactor.js';
+import { SimulatedReactor } from '../src/testing/simulated/simulated-reactor.js';
 
 class Client extends Protocol {}
 
@@ -206,6 +207,70 @@ describe('ReconnectingClientFactory', () => {
     expect(connector.stopConnectingCalls).to.equal(1);
     expect(connector.state).to.equal('disconnected');
     expect(reactor.getDelayedCalls()).to.have.length(0);
+  });
+
+  it('leaves no retry behind when the reactor stops during a connection attempt', async () => {
+    const reactor = new SimulatedReactor({ seed: 1, installSignalHandlers: false });
+    reactor.host('server');
+    reactor.host('client');
+    // Nothing answers through a partition: the attempt is in progress when stop() comes.
+    reactor.network.partition('client', 'server');
+    const factory = new ReconnectingClientFactory({ jitter: 0 });
+    factory.protocol = Client;
+    const failures: Failure[] = [];
+    factory.clientConnectionFailed = function (connector, reason): void {
+      failures.push(reason);
+      ReconnectingClientFactory.prototype.clientConnectionFailed.call(this, connector, reason);
+    };
+    const logs = LogCapture.start();
+    try {
+      const stopped = reactor.run();
+      const connector = reactor.host('client').connectTCP('server', 80, factory);
+      reactor.advance(1);
+      expect(connector.state).to.equal('connecting');
+      reactor.stop();
+      await stopped;
+    } finally {
+      logs.stop();
+    }
+    expect(failures.map((f) => f.type.name)).to.deep.equal(['UserError']);
+    expect(reactor.getDelayedCalls()).to.deep.equal([]);
+    expect(factory.pendingRetry).to.equal(null);
+    // The factory keeps its state, as in Twisted: it would retry on a new start.
+    expect(factory.continueTrying).to.equal(true);
+    expect(logs.failures()).to.deep.equal([]);
+    expect(logs.messages('error')).to.deep.equal([]);
+    expect(logs.messages('warn')).to.deep.equal([]);
+  });
+
+  it('drops a retry still pending when the reactor stops', async () => {
+    const reactor = new SimulatedReactor({ seed: 1, installSignalHandlers: false });
+    const factory = new ReconnectingClientFactory({ jitter: 0 });
+    factory.protocol = Client;
+    const logs = LogCapture.start();
+    try {
+      const stopped = reactor.run();
+      // Nothing listens on the port: refused at once, then a retry waits e seconds.
+      const connector = reactor.connectTCP('127.0.0.1', 1079, factory);
+      reactor.advance(0.5);
+      expect(connector.state).to.equal('disconnected');
+      expect(factory.pendingRetry).not.to.equal(null);
+      reactor.stop();
+      await stopped;
+    } finally {
+      logs.stop();
+    }
+    expect(reactor.getDelayedCalls()).to.deep.equal([]);
+    expect(factory.pendingRetry).to.equal(null);
+    expect(logs.failures()).to.deep.equal([]);
+  });
+
+  it('still retries an attempt the user cancelled with stopConnecting(), as Twisted does', () => {
+    const { reactor, factory, connector } = setUp();
+    connector.stopConnecting();
+    expect(factory.pendingRetry).not.to.equal(null);
+    reactor.advance(Math.E);
+    expect(connector.connectCalls).to.equal(2);
   });
 
   it('does not retry a lost connection after stopTrying', () => {
