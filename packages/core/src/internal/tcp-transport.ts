@@ -24,7 +24,7 @@
 import type { Socket } from 'node:net';
 import type { IAddress } from '../address.js';
 import { BaseTransport, DEFAULT_WRITE_HIGH_WATER_MARK } from '../reactor-kit/base-transport.js';
-import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../errors.js';
+import { ConnectionAborted, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';
 import type { IProtocol, WriteData } from '../interfaces.js';
 import { Logger } from '../log.js';
@@ -394,12 +394,8 @@ export class TCPTransport extends BaseTransport {
 
   #closed(): void {
     if (this.lost) return;
-    this.lost = true;
-    this.writeClosed = true;
     this.#queue = null;
-    const reason = this.#reason ?? new Failure(new ConnectionDone());
-    this.notifyConnectionLost(this.#protocol, reason);
-    this.#owner.transportClosed(this, reason);
+    this.connectionEnded(this.#protocol, this.#reason, this.#owner);
   }
 
   // Shared listeners: `this` is the socket.

@@ -16,7 +16,7 @@
  * @module
  */
 import type { IAddress } from '../address.js';
-import { ConnectionLost } from '../errors.js';
+import { ConnectionDone, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';
 import type {
   IProtocol,
@@ -69,8 +69,9 @@ const PULL_IDLE = 3;
  * - {@link BaseTransport.abort}: reset the connection now.
  *
  * After each write it calls {@link BaseTransport.afterWrite}, and when the
- * connection is gone it sets {@link BaseTransport.lost} and calls
- * {@link BaseTransport.notifyConnectionLost}. Nothing here allocates on the
+ * connection is gone it calls {@link BaseTransport.connectionEnded} (or, for
+ * an end of its own, sets {@link BaseTransport.lost} and calls
+ * {@link BaseTransport.notifyConnectionLost}). Nothing here allocates on the
  * write or read path. Exceptions from user code go to
  * {@link BaseTransport.protocolFailed} (the connection can still be aborted)
  * or {@link BaseTransport.lostCallbackFailed} (it is gone); a test double
@@ -486,6 +487,30 @@ export abstract class BaseTransport implements ITCPTransport {
     } catch (err) {
       this.lostCallbackFailed(`${describeType(protocol)}.connectionLost`, err);
     }
+  }
+
+  /**
+   * The connection is gone: the end every socket transport shares. Marks it
+   * {@link BaseTransport.lost} and closed for writing, tells the protocol
+   * ({@link BaseTransport.notifyConnectionLost}) with `recordedReason` (an
+   * error or an abort seen on the way) or, for a clean close, ConnectionDone,
+   * then tells `owner` (the port or connector) with the same reason. Does
+   * nothing if the connection was already lost, so a transport may call it
+   * from every path that sees the socket go. Drop the output queue first:
+   * nothing can be written any more.
+   */
+  protected connectionEnded<T extends BaseTransport>(
+    this: T,
+    protocol: IProtocol,
+    recordedReason: Failure | null,
+    owner: { transportClosed(transport: T, reason: Failure): void },
+  ): void {
+    if (this.lost) return;
+    this.lost = true;
+    this.writeClosed = true;
+    const reason = recordedReason ?? new Failure(new ConnectionDone());
+    this.notifyConnectionLost(protocol, reason);
+    owner.transportClosed(this, reason);
   }
 
   // ------------------------------------------------------------ internals

@@ -19,14 +19,7 @@
  * @module
  */
 import type { Socket, SocketHandler } from 'bun';
-import {
-  ConnectionAborted,
-  ConnectionDone,
-  ConnectionLost,
-  describeType,
-  Failure,
-  Logger,
-} from '@torsion/core';
+import { ConnectionAborted, ConnectionLost, describeType, Failure, Logger } from '@torsion/core';
 import {
   BaseTransport,
   DEFAULT_WRITE_HIGH_WATER_MARK,
@@ -406,13 +399,11 @@ export class BunTCPTransport extends BaseTransport {
 
   #connectionLost(): void {
     if (this.lost) return;
-    this.lost = true;
-    this.writeClosed = true;
     this.#queue = null;
-    const reason = this.#reason ?? new Failure(new ConnectionDone());
-    this.notifyConnectionLost(this.#protocol, reason);
+    // The socket is closed and reports nothing more; unhooking it now, before
+    // the protocol hears of the loss, is the same as after.
     this.#socket.data = null;
-    this.#owner.transportClosed(this, reason);
+    this.connectionEnded(this.#protocol, this.#reason, this.#owner);
   }
 
   // ------------------------------------------------------------ Bun's handlers (shared)
