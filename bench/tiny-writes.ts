@@ -17,6 +17,7 @@
 // per connection / this server's (>= 1: Torsion holds less).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds } from './lib/cpu.js';
@@ -119,7 +120,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Connects until something accepts on `port` (the server is up), for at most 20 s. */
 async function waitForPort(port: number, proc: ChildProcess): Promise<void> {
-  const { connect } = await import('node:net');
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`server exited with ${String(proc.exitCode)}`);

@@ -157,15 +157,11 @@ export class TCPTransport extends BaseTransport {
     const socket = this.#socket;
     const queue = this.#queue;
     if (queue === null || queue.empty) {
-      if (!isSmall(data)) {
-        socket.write(data);
-        this.afterWrite(socket.writableLength);
-        return;
-      }
-      if (!this.#handOverScheduled && socket.writableLength === 0) {
-        // The first small write of a turn goes out now (a reply costs no
-        // more than before); the ones after it are collected.
-        this.#scheduleHandOver();
+      const small = isSmall(data);
+      // Large writes go straight out; so does the first small write of a turn
+      // (a reply costs no more than before), while the ones after it are collected.
+      if (!small || (!this.#handOverScheduled && socket.writableLength === 0)) {
+        if (small) this.#scheduleHandOver();
         socket.write(data);
         this.afterWrite(socket.writableLength);
         return;
