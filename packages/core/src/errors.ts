@@ -315,3 +315,44 @@ export class FileTooLargeError extends FileRefusedError {
     this.maxBytes = maxBytes;
   }
 }
+
+/** Why a TLS handshake failed: the `code` of a {@link TLSError}. */
+export type TLSErrorCode =
+  /** The peer's certificate does not chain to a trusted root (unknown CA, self-signed). */
+  | 'TORSION_ERR_TLS_CERTIFICATE_UNTRUSTED'
+  /** The certificate is valid but not for the host name (or IP address) connected to. */
+  | 'TORSION_ERR_TLS_HOSTNAME_MISMATCH'
+  /** The certificate has expired, or is not valid yet. */
+  | 'TORSION_ERR_TLS_CERTIFICATE_EXPIRED'
+  /** The peer refused this side's certificate (it sent an alert about it). */
+  | 'TORSION_ERR_TLS_CERTIFICATE_REJECTED_BY_PEER'
+  /** The server requires a client certificate and none (or no valid one) was sent. */
+  | 'TORSION_ERR_TLS_CLIENT_CERTIFICATE_REQUIRED'
+  /** No TLS version both sides accept (e.g. a TLS 1.1 peer; 1.2 is the minimum by default). */
+  | 'TORSION_ERR_TLS_PROTOCOL_VERSION'
+  /** No ALPN protocol both sides accept. */
+  | 'TORSION_ERR_TLS_NO_APPLICATION_PROTOCOL'
+  /** The peer did not speak TLS (plaintext, an HTTP request, garbage). */
+  | 'TORSION_ERR_TLS_NOT_TLS'
+  /** The handshake did not finish within the handshake timeout. */
+  | 'TORSION_ERR_TLS_HANDSHAKE_TIMEOUT'
+  /** The connection closed or reset before the handshake finished. */
+  | 'TORSION_ERR_TLS_CONNECTION_CLOSED'
+  /** Any other handshake failure; `cause` says which. */
+  | 'TORSION_ERR_TLS_HANDSHAKE_FAILED';
+
+/**
+ * A TLS handshake failed. `code` says why, stably (see {@link TLSErrorCode});
+ * `cause` holds the underlying error (OpenSSL's reason, Node's or Bun's code).
+ *
+ * A ConnectError, so it reaches `clientConnectionFailed` like any other failed
+ * connect (`connectSSL` connects the protocol only after the handshake);
+ * after `startTLS()` on an open connection it is the `connectionLost` reason.
+ */
+export class TLSError extends ConnectError {
+  override readonly code: TLSErrorCode;
+  constructor(code: TLSErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}

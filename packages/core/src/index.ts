@@ -26,3 +26,4 @@ export * from './node-reactor.js';
 export * from './protocol.js';
 export * from './read-bounded-file.js';
 export * from './reconnecting-client-factory.js';
+export * from './tls-options.js';

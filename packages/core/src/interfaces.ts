@@ -14,6 +14,7 @@
 import type { IAddress } from './address.js';
 import type { Deferred } from './deferred.js';
 import type { Failure } from './failure.js';
+import type { ClientTLSOptions, ServerTLSOptions } from './tls-options.js';
 
 /** What `write()` accepts: bytes, or a string sent as UTF-8. */
 export type WriteData = Uint8Array | string;
@@ -319,5 +320,135 @@ export interface IReactorTCP {
   ): IConnector;
 }
 
+// ---------------------------------------------------------------- TLS
+
+/** The peer's certificate as the handshake presented it (Node's `PeerCertificate` fields). */
+export interface TLSPeerCertificate {
+  /** Subject fields, e.g. `{ CN: 'example.com', O: 'Example' }`. */
+  readonly subject: Readonly<Record<string, string | string[] | undefined>>;
+  /** Issuer fields. */
+  readonly issuer: Readonly<Record<string, string | string[] | undefined>>;
+  /** Subject alternative names as OpenSSL prints them: `'DNS:example.com, IP Address:127.0.0.1'`. */
+  readonly subjectaltname?: string;
+  /** Start of validity, e.g. `'Dec  4 20:00:00 2026 GMT'`. */
+  readonly valid_from: string;
+  /** End of validity. */
+  readonly valid_to: string;
+  /** Hex serial number. */
+  readonly serialNumber: string;
+  /** SHA-256 fingerprint, colon-separated hex. */
+  readonly fingerprint256: string;
+  /** The certificate in DER. */
+  readonly raw: Buffer;
+}
+
+/** The cipher suite a handshake settled on. */
+export interface TLSCipher {
+  /** OpenSSL's name, e.g. `'TLS_AES_256_GCM_SHA384'`. */
+  readonly name: string;
+  /** The IETF name. */
+  readonly standardName: string;
+  /** The lowest TLS version the suite works with, e.g. `'TLSv1.3'`. */
+  readonly version: string;
+}
+
+/**
+ * A connection that speaks TLS, or can switch to it. Every Torsion TCP
+ * transport is one: the information methods return `null` until a handshake
+ * has completed (on a plaintext connection, always).
+ */
+export interface ITLSTransport extends ITCPTransport {
+  /**
+   * Switches a plaintext connection to TLS, as this side's `options` say
+   * (client options start a handshake, server options answer one). Bytes
+   * written before the call go out in plaintext, in order, before the
+   * handshake; bytes written after it are encrypted. Plaintext that arrives
+   * after the call is never delivered as if it were protected: see
+   * {@link ITLSStartingListener}.
+   * @throws Error if TLS was already started or the connection is closing.
+   * @throws TypeError if `options` were not made by `serverTLSOptions()` or `optionsForClientTLS()`.
+   */
+  startTLS(options: ClientTLSOptions | ServerTLSOptions): void;
+  /** True once a TLS handshake on this connection has completed. */
+  readonly secure: boolean;
+  /** The peer's certificate; `null` before the handshake or when the peer sent none. */
+  getPeerCertificate(): TLSPeerCertificate | null;
+  /** The ALPN protocol both sides agreed on; `null` if none (Twisted's `negotiatedProtocol`). */
+  readonly negotiatedProtocol: string | null;
+  /** The cipher suite; `null` before the handshake. */
+  getCipher(): TLSCipher | null;
+  /** `'TLSv1.2'` or `'TLSv1.3'`; `null` before the handshake. */
+  getTLSVersion(): string | null;
+}
+
+/**
+ * A protocol that wants to know when its TLS handshake has completed
+ * (Twisted's `IHandshakeListener`). Over `listenSSL`/`connectSSL` it runs
+ * right after `connectionMade()` (the protocol is connected only once the
+ * handshake is done); after `startTLS()`, once the switch completed.
+ */
+export interface IHandshakeListener {
+  handshakeCompleted(): void;
+}
+
+/**
+ * A protocol that holds received bytes it has not handled yet (a framing
+ * receiver's buffer) and must drop them when the connection switches to TLS:
+ * they arrived in plaintext after the point where the switch was asked for,
+ * so handling them later as if TLS had protected them is the STARTTLS
+ * command-injection bug (CVE-2011-0411). The transport calls it from inside
+ * `startTLS()`; the receivers of `@torsion/line` implement it.
+ */
+export interface ITLSStartingListener {
+  /** Drop every received byte not yet handled, and stop handling the rest of the current `dataReceived` chunk. */
+  tlsStarting(): void;
+}
+
+/** Options for {@link IReactorSSL.listenSSL}: as for TCP. */
+export type ListenSSLOptions = ListenTCPOptions;
+/** Options for {@link IReactorSSL.connectSSL}: as for TCP. */
+export type ConnectSSLOptions = ConnectTCPOptions;
+
+/** A listening TLS port: a TCP port whose certificates can be replaced while it listens. */
+export interface ISSLListeningPort extends IListeningPort {
+  /**
+   * Uses `options` for connections accepted from now on (certificate reload);
+   * connections already open keep theirs.
+   * @throws TypeError if `options` were not made by `serverTLSOptions()`.
+   */
+  setTLSOptions(options: ServerTLSOptions): void;
+}
+
+/** TLS listen and connect (Twisted's `IReactorSSL`). */
+export interface IReactorSSL {
+  /**
+   * Listens on `port` and speaks TLS as `options` say. Each connection's
+   * protocol is built and connected once its handshake completed; a failed or
+   * timed-out handshake is logged and costs only that connection.
+   */
+  listenSSL(
+    port: number,
+    factory: IProtocolFactory,
+    options: ServerTLSOptions,
+    listenOptions?: ListenSSLOptions,
+  ): ISSLListeningPort;
+  /**
+   * Connects to `host:port` and speaks TLS as `options` say (made by
+   * `optionsForClientTLS`, which verifies the server by default). The
+   * protocol is connected once the handshake completed; a failed handshake
+   * reaches `clientConnectionFailed` as a TLSError.
+   */
+  connectSSL(
+    host: string,
+    port: number,
+    factory: IClientFactory,
+    options: ClientTLSOptions,
+    connectOptions?: ConnectSSLOptions,
+  ): IConnector;
+}
+
 /** A complete reactor: what `getReactor()` returns and what APIs accept. */
 export type IReactor = IReactorCore & IReactorTime & IReactorTCP;
+
+/** A reactor that also speaks TLS: NodeReactor, BunReactor and SimulatedReactor. */
+export type ITLSReactor = IReactor & IReactorSSL;

@@ -18,3 +18,4 @@ export { callMethodSafely, THREW, type MethodArgs, type MethodResult } from './c
 export * from './open-resources.js';
 export * from './reactor-base.js';
 export * from './write-queue.js';
+export * from './tls-errors.js';
