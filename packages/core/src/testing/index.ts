@@ -64,3 +64,10 @@ export {
   type StringTransportOptions,
   type StringTransportWithDisconnectionOptions,
 } from './string-transport.js';
+export {
+  makeTestCertificates,
+  writeTestCertificates,
+  type TestCertificateFiles,
+  type TestCertificates,
+  type TestKeyPair,
+} from './test-certificates.js';
