@@ -22,9 +22,12 @@ import type {
   IProtocol,
   IPullProducer,
   IPushProducer,
-  ITCPTransport,
+  ITLSTransport,
+  TLSCipher,
+  TLSPeerCertificate,
   WriteData,
 } from '../interfaces.js';
+import { checkTLSOptions, type ClientTLSOptions, type ServerTLSOptions } from '../tls-options.js';
 import { markDisconnected } from '../internal/mark-disconnected.js';
 import { describeType } from '../describe-type.js';
 import { isHalfCloseable } from '../half-closeable.js';
@@ -77,7 +80,7 @@ const PULL_IDLE = 3;
  * or {@link BaseTransport.lostCallbackFailed} (it is gone); a test double
  * may override them to hand the exception to the test instead.
  */
-export abstract class BaseTransport implements ITCPTransport {
+export abstract class BaseTransport implements ITLSTransport {
   readonly #host: IAddress;
   readonly #peer: IAddress;
   #highWaterMark: number;
@@ -102,6 +105,7 @@ export abstract class BaseTransport implements ITCPTransport {
   #streaming = false;
   #producerPaused = false;
   #pullState = PULL_OFF;
+  #tlsSecure = false;
 
   /**
    * @param host - this end's address, captured now so it survives the close.
@@ -226,6 +230,46 @@ export abstract class BaseTransport implements ITCPTransport {
     if (!this.#overHighWater && !this.writeClosed && this.writeBufferSize > bytes) {
       this.#bufferFull();
     }
+  }
+
+  // ------------------------------------------------------------ ITLSTransport
+
+  /**
+   * Switches this plaintext connection to TLS (see `ITLSTransport.startTLS`).
+   * @throws Error if TLS was already started or the connection is closing.
+   * @throws TypeError if `options` were not made by `serverTLSOptions()` or `optionsForClientTLS()`.
+   */
+  startTLS(options: ClientTLSOptions | ServerTLSOptions): void {
+    checkTLSOptions(options);
+    if (this.closeRequested || this.lost) {
+      throw new Error('startTLS() needs an open connection; this one is closing or closed');
+    }
+    throw new Error(`startTLS() is not available on ${describeType(this)} yet`);
+  }
+
+  /** True once a TLS handshake on this connection has completed (always false in plaintext). */
+  get secure(): boolean {
+    return this.#tlsSecure;
+  }
+
+  /** The peer's certificate; `null` before the handshake, in plaintext, or when the peer sent none. */
+  getPeerCertificate(): TLSPeerCertificate | null {
+    return null;
+  }
+
+  /** The ALPN protocol both sides agreed on; `null` if none (or in plaintext). */
+  get negotiatedProtocol(): string | null {
+    return this.#tlsSecure ? null : null;
+  }
+
+  /** The cipher suite; `null` before the handshake or in plaintext. */
+  getCipher(): TLSCipher | null {
+    return null;
+  }
+
+  /** `'TLSv1.2'` or `'TLSv1.3'`; `null` before the handshake or in plaintext. */
+  getTLSVersion(): string | null {
+    return null;
   }
 
   // ------------------------------------------------------------ producer (our reads)
