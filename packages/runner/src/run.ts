@@ -1,13 +1,15 @@
 /**
  * The `torsion` command as a function: `runServices(argv, io)` parses the
  * command line, loads each plugin, listens on its endpoints, and serves until
- * the reactor stops (SIGINT/SIGTERM), resolving with the exit code. The bin is
- * a thin wrapper, and tests call this in-process.
+ * the reactor stops (SIGINT/SIGTERM), resolving with the exit code. With
+ * `ssl:` endpoints, SIGHUP reloads their certificate files. The bin is a thin
+ * wrapper, and tests call this in-process.
  *
  *   torsion [--log-format text|json] [--log-level LEVEL] [--reactor NAME]
  *           <plugin> [--listen ENDPOINT]... [plugin options] [+ <plugin> ...]
  *
- * Tests: test/run.test.ts, test/torsion.integration.test.ts, test/demo.integration.test.ts
+ * Tests: test/run.test.ts, test/torsion.integration.test.ts, test/demo.integration.test.ts,
+ *   test/ssl.integration.test.ts
  * @module
  */
 import {
@@ -17,9 +19,12 @@ import {
   textFileObserver,
   type IListeningPort,
   type IReactor,
+  type IReactorSSL,
+  type ISSLListeningPort,
   type IServiceMaker,
   type LogLevel,
   type PluginOptionValues,
+  type ServerTLSOptions,
   type TextSink,
 } from '@torsion/core';
 import { createRequire } from 'node:module';
@@ -29,7 +34,9 @@ import {
   formatServerEndpoint,
   parseServerEndpoint,
   type ServerEndpoint,
+  type SSLServerEndpoint,
 } from './endpoint.js';
+import { CertificateReloader, describeCertificate } from './certificate-reload.js';
 import { BUILT_IN_PLUGINS, loadPlugin, PluginError } from './plugins.js';
 import {
   BUILT_IN_REACTORS,
@@ -37,6 +44,7 @@ import {
   defaultReactorName,
   ReactorChoiceError,
 } from './reactors.js';
+import { CertificateFilesError, serverTLSOptionsFor } from './tls-files.js';
 
 /** Where the runner reads and writes, and what it serves on. */
 export interface RunnerIO {
@@ -188,6 +196,9 @@ async function generalHelp(cwd: string): Promise<string> {
     '  <package>  a package whose ./plugin export (or main export) is a plugin',
     '',
     'Endpoints: tcp:PORT[:interface=ADDR][:backlog=N]',
+    '           ssl:PORT:privateKey=FILE[:certKey=FILE][:extraCertChain=FILE][:interface=ADDR]',
+    '               [:backlog=N][:caCerts=FILE:clientCertificates=request|require]',
+    '               [:alpn=PROTO,...][:minVersion=TLSv1.2|TLSv1.3]   (SIGHUP reloads the files)',
     "  IPv6: escape the colons and quote for the shell: --listen 'tcp:8007:interface=\\:\\:1'",
     "Several plugins in one process: separate them with '+'.",
     `Reactors: ${BUILT_IN_REACTORS.join(', ')}, or a module exporting createReactor() (default here: ${defaultReactorName()})`,
@@ -244,6 +255,43 @@ function pluginValues(plugin: IServiceMaker, parsed: Record<string, unknown>): P
 function parseEndpoints(plugin: IServiceMaker, listen: unknown): ServerEndpoint[] {
   const descriptions = Array.isArray(listen) ? (listen as string[]) : [...plugin.defaultListen];
   return descriptions.map((description) => parseServerEndpoint(description));
+}
+
+/** True when `reactor` can listen for TLS (implements IReactorSSL). */
+function canListenSSL(reactor: IReactor): reactor is IReactor & IReactorSSL {
+  return typeof (reactor as Partial<IReactorSSL>).listenSSL === 'function';
+}
+
+/** The reactor's name for messages: its class, or what `--reactor` said. */
+function reactorName(reactor: IReactor, chosen: string): string {
+  const name = (reactor as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? name : `'${chosen}'`;
+}
+
+/**
+ * Reads every `ssl:` endpoint's files, before anything listens, so that a
+ * missing or mismatched file stops the start-up with nothing half-open.
+ * @throws CertificateFilesError for the first endpoint whose files cannot be used.
+ */
+function readCertificates(
+  services: readonly ServiceGroup[],
+  cwd: string,
+): Map<SSLServerEndpoint, ServerTLSOptions> {
+  const options = new Map<SSLServerEndpoint, ServerTLSOptions>();
+  for (const { plugin, endpoints } of services) {
+    for (const endpoint of endpoints) {
+      if (endpoint.type !== 'ssl') continue;
+      try {
+        options.set(endpoint, serverTLSOptionsFor(endpoint, cwd));
+      } catch (err) {
+        if (err instanceof CertificateFilesError) {
+          throw new CertificateFilesError(`${plugin.name}: ${err.message}`, { cause: err.cause });
+        }
+        throw err;
+      }
+    }
+  }
+  return options;
 }
 
 function installLogging(settings: GlobalSettings, stderr: TextSink): void {
@@ -321,6 +369,23 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
     if (err instanceof ReactorChoiceError) return fail(EXIT_USAGE, err.message);
     throw err;
   }
+  for (const { endpoints } of services) {
+    const ssl = endpoints.find((endpoint) => endpoint.type === 'ssl');
+    if (ssl !== undefined && !canListenSSL(reactor)) {
+      return fail(
+        EXIT_USAGE,
+        `reactor ${reactorName(reactor, settings.reactor ?? defaultReactorName())} cannot serve ${formatServerEndpoint(ssl)}: it does not implement listenSSL (IReactorSSL)`,
+      );
+    }
+  }
+  let certificates: Map<SSLServerEndpoint, ServerTLSOptions>;
+  try {
+    certificates = readCertificates(services, io.cwd);
+  } catch (err) {
+    if (err instanceof CertificateFilesError) return fail(EXIT_FAILURE, err.message);
+    throw err;
+  }
+  const reloader = new CertificateReloader(log);
   const ports: IListeningPort[] = [];
   const closeAll = async (): Promise<void> => {
     await Promise.all(ports.map((port) => port.stopListening()));
@@ -340,10 +405,16 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
       );
     }
     for (const endpoint of endpoints) {
-      const port = reactor.listenTCP(endpoint.port, factory, {
-        interface: endpoint.interface,
-        backlog: endpoint.backlog,
-      });
+      const listenOptions = { interface: endpoint.interface, backlog: endpoint.backlog };
+      const tls = endpoint.type === 'ssl' ? certificates.get(endpoint) : undefined;
+      let port: IListeningPort;
+      let sslPort: ISSLListeningPort | null = null;
+      if (endpoint.type === 'ssl' && tls !== undefined && canListenSSL(reactor)) {
+        sslPort = reactor.listenSSL(endpoint.port, factory, tls, listenOptions);
+        port = sslPort;
+      } else {
+        port = reactor.listenTCP(endpoint.port, factory, listenOptions);
+      }
       try {
         await port.whenListening();
       } catch (err) {
@@ -357,11 +428,24 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
       }
       ports.push(port);
       const host = port.getHost();
-      log.info(`${plugin.name} listening on ${host.toString()}`, { plugin: plugin.name });
+      if (sslPort !== null && endpoint.type === 'ssl' && tls !== undefined) {
+        reloader.add(plugin.name, endpoint, sslPort, tls);
+        log.info(
+          `${plugin.name} listening on ${host.toString()} over TLS (${describeCertificate(tls)})`,
+          { plugin: plugin.name },
+        );
+      } else {
+        log.info(`${plugin.name} listening on ${host.toString()}`, { plugin: plugin.name });
+      }
     }
   }
-  const stopped = reactor.run();
-  io.onListening?.(ports);
-  await stopped;
+  const stopReloading = reloader.reloadOnSignal();
+  try {
+    const stopped = reactor.run();
+    io.onListening?.(ports);
+    await stopped;
+  } finally {
+    stopReloading();
+  }
   return EXIT_OK;
 }

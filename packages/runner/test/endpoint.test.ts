@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { EndpointError, formatServerEndpoint, parseServerEndpoint } from '../src/endpoint.js';
+import {
+  EndpointError,
+  escapeEndpointValue,
+  formatServerEndpoint,
+  parseServerEndpoint,
+} from '../src/endpoint.js';
 
 describe('parseServerEndpoint', () => {
   it('reads a port with Twisted defaults (all interfaces, backlog 50)', () => {
@@ -52,10 +57,11 @@ describe('parseServerEndpoint', () => {
     ['tcp:80:port=81', /port is given twice/],
     ['tcp:80:backlog=1:backlog=2', /'backlog' given twice/],
     ['tcp:80:90', /too many positional fields/],
-    ['udp:53', /unknown endpoint type 'udp' \(supported: tcp\)/],
+    ['udp:53', /unknown endpoint type 'udp' \(supported: tcp, ssl\)/],
     ['unix:/tmp/s', /unix endpoints are not supported yet/],
     [':80', /missing the endpoint type/],
-    ['tcp:80\\', /ends with a lone backslash/],
+    ['tcp:80\\', /ends with a lone backslash; a ':', '=' or '\\' inside a value needs a backslash/],
+    ['tcp=80', /missing the endpoint type/],
   ];
   for (const [text, message] of bad) {
     it(`rejects '${text}' with a message naming the problem`, () => {
@@ -91,5 +97,187 @@ describe('parseServerEndpoint', () => {
         }
       }),
     );
+  });
+});
+
+describe('parseServerEndpoint: ssl', () => {
+  const defaults = {
+    type: 'ssl',
+    interface: '',
+    backlog: 50,
+    extraCertChain: null,
+    caCerts: null,
+    clientCertificates: 'none',
+    alpn: [],
+    minVersion: 'TLSv1.2',
+  };
+
+  it("reads Twisted's ssl:PORT:privateKey=…:certKey=… with TLS 1.2, no client certificates, backlog 50", () => {
+    expect(parseServerEndpoint('ssl:8443:privateKey=key.pem:certKey=cert.pem')).to.deep.equal({
+      ...defaults,
+      port: 8443,
+      privateKey: 'key.pem',
+      certKey: 'cert.pem',
+    });
+  });
+
+  it('takes the certificate from the privateKey file when certKey is left out (one file holding both)', () => {
+    expect(parseServerEndpoint('ssl:443:privateKey=server.pem')).to.include({
+      privateKey: 'server.pem',
+      certKey: 'server.pem',
+    });
+  });
+
+  it('reads every option, in any order, with port= as a named field', () => {
+    expect(
+      parseServerEndpoint(
+        'SSL:minVersion=tlsv1.3:alpn=h2,http/1.1:clientCertificates=require:caCerts=ca.pem:backlog=7:interface=127.0.0.1:extraCertChain=chain.pem:certKey=cert.pem:privateKey=key.pem:port=0',
+      ),
+    ).to.deep.equal({
+      type: 'ssl',
+      port: 0,
+      interface: '127.0.0.1',
+      backlog: 7,
+      privateKey: 'key.pem',
+      certKey: 'cert.pem',
+      extraCertChain: 'chain.pem',
+      caCerts: 'ca.pem',
+      clientCertificates: 'require',
+      alpn: ['h2', 'http/1.1'],
+      minVersion: 'TLSv1.3',
+    });
+    expect(
+      parseServerEndpoint('ssl:1:privateKey=k:caCerts=ca.pem:clientCertificates=request'),
+    ).to.include({ clientCertificates: 'request', caCerts: 'ca.pem' });
+  });
+
+  it("unescapes '\\:', '\\=' and '\\\\' in file names, and an IPv6 interface", () => {
+    const endpoint = parseServerEndpoint(
+      'ssl:8443:privateKey=C\\:\\\\keys\\\\a\\=b.pem:interface=\\:\\:1',
+    );
+    expect(endpoint).to.include({ privateKey: 'C:\\keys\\a=b.pem', interface: '::1' });
+  });
+
+  it('keeps a second unescaped = in a value (only the first one separates the name)', () => {
+    expect(parseServerEndpoint('ssl:1:privateKey=a=b.pem')).to.include({ privateKey: 'a=b.pem' });
+  });
+
+  const bad: [string, RegExp][] = [
+    ['ssl:8443', /an ssl endpoint needs privateKey=FILE \(a PEM private key; add certKey=FILE/],
+    ['ssl:8443:certKey=cert.pem', /needs privateKey=FILE/],
+    ['ssl:privateKey=k.pem', /an ssl endpoint needs a port \(ssl:PORT\)/],
+    ['ssl:8443:privateKey=', /privateKey= needs a file path/],
+    ['ssl:8443:privateKey=k:certKey=', /certKey= needs a file path/],
+    ['ssl:8443:privateKey=k:extraCertChain=', /extraCertChain= needs a file path/],
+    ['ssl:8443:privateKey=k:caCerts=:clientCertificates=require', /caCerts= needs a file path/],
+    ['ssl:70000:privateKey=k', /port must be an integer from 0 to 65535, got '70000'/],
+    ['ssl:1:privateKey=k:backlog=x', /backlog must be an integer from 1 to 65535, got 'x'/],
+    ['ssl:1:privateKey=k:interface=', /interface= needs an address/],
+    ['ssl:1:privateKey=k:port=2', /the port is given twice/],
+    ['ssl:1:privateKey=k:privateKey=j', /'privateKey' given twice/],
+    [
+      'ssl:1:privatekey=k',
+      /unknown ssl option 'privatekey' \(known: port, privateKey, certKey, extraCertChain, interface, backlog, caCerts, clientCertificates, alpn, minVersion\); did you mean 'privateKey'\?/,
+    ],
+    ['ssl:1:privateKey=k:colour=red', /unknown ssl option 'colour' \(known: port, /],
+    [
+      'ssl:1:privateKey=k:sslmethod=TLSv1_2_METHOD',
+      /sslmethod= is not supported: Torsion offers TLS 1.2 and 1.3 only; use minVersion=TLSv1.3/,
+    ],
+    ['ssl:1:privateKey=k:dhParameters=dh.pem', /dhParameters= is not supported: .*ECDHE/],
+    [
+      'ssl:1:privateKey=k:clientCertificates=always:caCerts=ca.pem',
+      /clientCertificates must be none, request or require, got 'always'/,
+    ],
+    [
+      'ssl:1:privateKey=k:clientCertificates=require',
+      /clientCertificates=require needs caCerts=FILE \(the CA certificates that sign client certificates\)/,
+    ],
+    [
+      'ssl:1:privateKey=k:caCerts=ca.pem',
+      /caCerts= verifies client certificates; add clientCertificates=request or clientCertificates=require/,
+    ],
+    [
+      'ssl:1:privateKey=k:alpn=',
+      /alpn= must be protocol names of 1 to 255 bytes separated by commas/,
+    ],
+    ['ssl:1:privateKey=k:alpn=h2,,http/1.1', /alpn= must be protocol names .* got 'h2,,http\/1.1'/],
+    [
+      `ssl:1:privateKey=k:alpn=${'x'.repeat(256)}`,
+      /alpn= must be protocol names of 1 to 255 bytes/,
+    ],
+    [
+      'ssl:1:privateKey=k:minVersion=TLSv1.1',
+      /minVersion must be TLSv1.2 or TLSv1.3 \(older versions are not offered\), got 'TLSv1.1'/,
+    ],
+    // What the shell leaves of an unquoted `privateKey=my\:key.pem`.
+    [
+      'ssl:8443:privateKey=my:key.pem',
+      /too many positional fields \(expected ssl:PORT:privateKey=FILE.*\); a ':', '=' or '\\' inside a value needs a backslash before it, and the endpoint quoted so the shell keeps the backslashes: 'ssl:8443:privateKey=my\\:key.pem'$/,
+    ],
+    [
+      'ssl:8443:privateKey=k:interface=::1',
+      /too many positional fields .*IPv6 address needs its colons escaped/,
+    ],
+    ['ssl:8443:privateKey=k\\', /ends with a lone backslash; .*quoted so the shell keeps/],
+  ];
+  for (const [text, message] of bad) {
+    it(`rejects '${text.length > 80 ? `${text.slice(0, 77)}...` : text}' with a message naming the problem`, () => {
+      expect(() => parseServerEndpoint(text))
+        .to.throw(EndpointError, message)
+        .with.property('code', 'TORSION_ERR_ENDPOINT');
+    });
+  }
+
+  /** File names: anything, including the characters that need escaping. */
+  const fileName = fc.string({ minLength: 1, maxLength: 40, unit: 'binary' });
+
+  it('reads back any file name written with escapeEndpointValue', () => {
+    fc.assert(
+      fc.property(fileName, fileName, fileName, (key, cert, chain) => {
+        const endpoint = parseServerEndpoint(
+          `ssl:0:privateKey=${escapeEndpointValue(key)}:certKey=${escapeEndpointValue(cert)}:extraCertChain=${escapeEndpointValue(chain)}`,
+        );
+        expect(endpoint).to.include({ privateKey: key, certKey: cert, extraCertChain: chain });
+      }),
+    );
+  });
+
+  it('round-trips any ssl endpoint through formatServerEndpoint', () => {
+    const alpnName = fc
+      .string({ minLength: 1, maxLength: 20, unit: 'binary' })
+      .filter((name) => !name.includes(',') && Buffer.byteLength(name) <= 255);
+    const endpoint = fc.record({
+      type: fc.constant('ssl' as const),
+      port: fc.integer({ min: 0, max: 65535 }),
+      interface: fc.oneof(fc.constant(''), fc.ipV4(), fc.ipV6()),
+      backlog: fc.integer({ min: 1, max: 65535 }),
+      privateKey: fileName,
+      certKey: fileName,
+      extraCertChain: fc.option(fileName),
+      caCerts: fc.constant<string | null>(null),
+      clientCertificates: fc.constant<'none' | 'request' | 'require'>('none'),
+      alpn: fc.array(alpnName, { maxLength: 3 }),
+      minVersion: fc.constantFrom('TLSv1.2' as const, 'TLSv1.3' as const),
+    });
+    const withClientCertificates = fc
+      .tuple(endpoint, fileName, fc.constantFrom('request' as const, 'require' as const))
+      .map(([e, caCerts, clientCertificates]) => ({ ...e, caCerts, clientCertificates }));
+    fc.assert(
+      fc.property(fc.oneof(endpoint, withClientCertificates), (given) => {
+        expect(parseServerEndpoint(formatServerEndpoint(given))).to.deep.equal(given);
+      }),
+    );
+  });
+
+  it('formats an endpoint with its defaults left out', () => {
+    expect(formatServerEndpoint(parseServerEndpoint('ssl:8443:privateKey=k.pem'))).to.equal(
+      'ssl:8443:privateKey=k.pem',
+    );
+    expect(
+      formatServerEndpoint(
+        parseServerEndpoint('ssl:8443:privateKey=a\\:b.pem:certKey=c.pem:interface=\\:\\:1'),
+      ),
+    ).to.equal('ssl:8443:privateKey=a\\:b.pem:certKey=c.pem:interface=\\:\\:1');
   });
 });
