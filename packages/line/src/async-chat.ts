@@ -130,6 +130,18 @@ export abstract class AsyncChat<
     this.#decoder.push(data);
   }
 
+  /**
+   * Drops everything buffered, and the part of the current frame the default
+   * collector kept (it arrived in plaintext too; see
+   * {@link FramingReceiver.tlsStarting}).
+   */
+  protected override discardBuffered(): number {
+    const collected = this.#incoming.length;
+    this.#incoming.clear();
+    this.#overflowed = false;
+    return this.#decoder.reset() + collected;
+  }
+
   /** Delivers the next piece of frame data, or the end of a frame. */
   protected override deliverNext(): boolean {
     const item = this.#decoder.next();

@@ -3,11 +3,12 @@
  * delivery loop, pausing, re-entrancy and what happens when a callback
  * throws), so each receiver only says how bytes become frames.
  *
- * Tests: test/framing-receiver.test.ts (and each receiver's own tests)
+ * Tests: test/framing-receiver.test.ts, test/starttls.test.ts (and each receiver's own tests)
  * @module
  */
 import { Protocol } from '@torsion/core';
-import type { IProtocolFactory, ITransport } from '@torsion/core';
+import type { IProtocolFactory, ITLSStartingListener, ITransport } from '@torsion/core';
+import { log } from './internal/log.js';
 
 /** The transport's reading side, when it can be paused (TCP can; a bare ITransport need not). */
 interface PausableReads {
@@ -37,6 +38,12 @@ interface PausableReads {
  *   it once with its stack and aborts that connection only, with
  *   `ConnectionLost` (whose `cause` is the exception) as the reason, exactly
  *   as for any other protocol. Frames still buffered are not delivered.
+ * - When the connection switches to TLS (`transport.startTLS()`, which calls
+ *   {@link FramingReceiver.tlsStarting}), every byte received and not yet
+ *   delivered is dropped, including the rest of the chunk being delivered,
+ *   with a warning giving the count: those bytes came in plaintext, after
+ *   the point where the switch was asked for, and must never be handled as
+ *   if TLS had protected them (STARTTLS command injection, CVE-2011-0411).
  *
  * @example
  * A framing where every frame is one byte:
@@ -52,6 +59,9 @@ interface PausableReads {
  *     this.byteReceived(byte);
  *     return true;
  *   }
+ *   protected override discardBuffered(): number {
+ *     return this.#pending.splice(0).length;
+ *   }
  *   byteReceived(byte: number): void {}
  * }
  * ```
@@ -59,7 +69,10 @@ interface PausableReads {
 export abstract class FramingReceiver<
   F extends IProtocolFactory = IProtocolFactory,
   T extends ITransport = ITransport,
-> extends Protocol<F, T> {
+>
+  extends Protocol<F, T>
+  implements ITLSStartingListener
+{
   #paused = false;
   // True while deliverNext() runs further up the stack: nested calls only
   // buffer, so frames are delivered in order (Twisted's _busyReceiving).
@@ -99,6 +112,31 @@ export abstract class FramingReceiver<
   }
 
   /**
+   * The connection is switching to TLS: drops every byte received and not
+   * delivered yet (what is left of the chunk being delivered included, so a
+   * line pipelined after `STARTTLS` never reaches `lineReceived`), and logs a
+   * warning on `torsion.line` with the number of bytes dropped, if any.
+   * Bytes received from now on (decrypted by the transport) are delivered as
+   * usual.
+   *
+   * @remarks The transport calls it from inside `startTLS()`; you need not.
+   * It drops rather than closing the connection: a well-behaved peer sends
+   * nothing between its command and its handshake, so it loses nothing,
+   * while bytes a man in the middle slipped in are never acted upon. Plaintext
+   * arriving after the switch goes to the TLS engine, where it fails the
+   * handshake.
+   */
+  tlsStarting(): void {
+    const dropped = this.discardBuffered();
+    if (dropped > 0) {
+      log.warn(
+        `${this.constructor.name}: dropped ${dropped} bytes received in plaintext before the switch to TLS`,
+        { protocol: this.constructor.name, bytes: dropped },
+      );
+    }
+  }
+
+  /**
    * Adds received bytes to the decoder; delivers nothing.
    * @param data - as received; keep it by reference only if the decoder never mutates it.
    */
@@ -115,6 +153,15 @@ export abstract class FramingReceiver<
    * checks both itself between frames.
    */
   protected abstract deliverNext(): boolean;
+
+  /**
+   * Forgets every byte received and not delivered yet, including any partly
+   * received frame, so that {@link FramingReceiver.deliverNext} has nothing
+   * left to deliver; called by {@link FramingReceiver.tlsStarting}, possibly
+   * from inside a callback that {@link FramingReceiver.deliverNext} made.
+   * @returns how many bytes were dropped.
+   */
+  protected abstract discardBuffered(): number;
 
   /**
    * Delivers what is buffered now, unless a delivery is already running

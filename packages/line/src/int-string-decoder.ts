@@ -84,6 +84,22 @@ export class IntStringDecoder {
   }
 
   /**
+   * Forgets every buffered byte and any partly read prefix or payload, so the
+   * next byte pushed starts a new prefix. A broken decoder stays broken.
+   * @returns how many received bytes were dropped (prefix bytes included).
+   */
+  reset(): number {
+    let dropped = this.#queue.length;
+    if (this.#length < 0) dropped += this.#prefixFilled;
+    else dropped += this.#prefixLength + this.#payload.length;
+    this.#queue.discard();
+    this.#payload.clear();
+    this.#prefixFilled = 0;
+    this.#length = -1;
+    return dropped;
+  }
+
+  /**
    * Returns the next payload, a {@link LengthLimitExceeded} (once), or `null`
    * when more bytes are needed or the stream is broken.
    */

@@ -76,6 +76,11 @@ export abstract class IntNStringReceiver<
     this.#decoder.push(data);
   }
 
+  /** Drops everything buffered, partial prefix and payload included (see {@link FramingReceiver.tlsStarting}). */
+  protected override discardBuffered(): number {
+    return this.#decoder.reset();
+  }
+
   /** Delivers the next string, or reports an over-long one. */
   protected override deliverNext(): boolean {
     const decoder = this.#decoder;

@@ -182,6 +182,22 @@ export class LineDecoder {
   }
 
   /**
+   * Forgets every buffered byte (partial line included) without assembling
+   * them, and leaves discarding mode. For a connection switching to TLS,
+   * whose plaintext leftovers must never be read as lines.
+   * @returns how many bytes were dropped.
+   */
+  reset(): number {
+    const dropped = this.bufferedLength;
+    this.#partial.clear();
+    this.#chunk = EMPTY;
+    this.#pos = 0;
+    this.#queue = [];
+    this.#discarding = false;
+    return dropped;
+  }
+
+  /**
    * Returns the next line (without its delimiter), a {@link LineTooLong}, or
    * `null` when more bytes are needed.
    */

@@ -63,6 +63,11 @@ export abstract class LineOnlyReceiver<
     return this.#decoder.drain(this.#sink);
   }
 
+  /** Drops everything buffered, partial line included (see {@link FramingReceiver.tlsStarting}). */
+  protected override discardBuffered(): number {
+    return this.#decoder.reset();
+  }
+
   // Delivers one item; returns false when deliverNext must look at the pause
   // state, the connection or the settings before the next line.
   readonly #sink = (item: Buffer | LineTooLong): boolean => {

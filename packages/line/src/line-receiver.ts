@@ -119,6 +119,11 @@ export abstract class LineReceiver<
     }
   }
 
+  /** Drops everything buffered, partial line included (see {@link FramingReceiver.tlsStarting}). */
+  protected override discardBuffered(): number {
+    return this.#decoder.reset();
+  }
+
   /** Removes and returns everything buffered and not delivered yet (including, inside `lineReceived`, the rest of the current chunk). */
   clearLineBuffer(): Buffer {
     return this.#decoder.clear();

@@ -68,6 +68,25 @@ export class NetstringDecoder {
   }
 
   /**
+   * Forgets every buffered byte and any partly read netstring, so the next
+   * byte pushed starts a new length. A broken decoder stays broken.
+   * @returns how many received bytes were dropped (length digits included).
+   */
+  reset(): number {
+    let dropped = this.#queue.length;
+    if (this.#state === 'length') dropped += this.#digits;
+    else if (this.#state !== 'broken') dropped += this.#digits + 1 + this.#payload.length;
+    this.#queue.discard();
+    if (this.#state !== 'broken') {
+      this.#payload.clear();
+      this.#length = 0;
+      this.#digits = 0;
+      this.#state = 'length';
+    }
+    return dropped;
+  }
+
+  /**
    * Returns the next payload, the parse error (once), or `null` when more
    * bytes are needed or the stream is broken.
    */

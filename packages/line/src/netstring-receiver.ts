@@ -57,6 +57,11 @@ export abstract class NetstringReceiver<
     this.#decoder.push(data);
   }
 
+  /** Drops everything buffered, a partial netstring included (see {@link FramingReceiver.tlsStarting}). */
+  protected override discardBuffered(): number {
+    return this.#decoder.reset();
+  }
+
   /** Delivers the next netstring; a malformed one drops the peer. */
   protected override deliverNext(): boolean {
     const decoder = this.#decoder;

@@ -95,6 +95,19 @@ export class TerminatorDecoder {
   }
 
   /**
+   * Forgets everything buffered, as {@link TerminatorDecoder.clear} but
+   * without assembling it, and keeps the terminator.
+   * @returns how many bytes were dropped.
+   */
+  reset(): number {
+    const dropped = this.bufferedLength;
+    this.#held = null;
+    this.#found = false;
+    this.#queue.discard();
+    return dropped;
+  }
+
+  /**
    * Returns the next data piece, {@link FOUND_TERMINATOR}, or `null` when
    * more bytes are needed.
    */

@@ -33,3 +33,16 @@ describe('ChunkQueue', () => {
     expect(queue.length).to.equal(0);
   });
 });
+
+describe('ChunkQueue.discard', () => {
+  it('drops everything unread, partly read chunk included, and returns the count', () => {
+    const queue = new ChunkQueue();
+    queue.push(Buffer.from('abc'));
+    queue.push(Buffer.from('de'));
+    queue.readUpTo(1);
+    expect(queue.discard()).to.equal(4);
+    expect(queue.length).to.equal(0);
+    queue.push(Buffer.from('f'));
+    expect(queue.readUpTo(5).toString()).to.equal('f');
+  });
+});

@@ -38,6 +38,9 @@ class ByteReceiver extends FramingReceiver {
     this.onByte?.(char);
     return true;
   }
+  protected override discardBuffered(): number {
+    return this.#pending.splice(0).length;
+  }
 }
 
 function connectedByteReceiver(): { proto: ByteReceiver; transport: StringTransport } {
@@ -62,6 +65,24 @@ describe('FramingReceiver', () => {
     proto.resumeProducing();
     expect(proto.bytes).to.deep.equal(['a', 'b', 'c', 'd']);
     expect(transport.producerState).to.equal('producing');
+  });
+
+  it('drops what a framing of its own buffered when TLS starts, through discardBuffered, with a warning', () => {
+    const { proto } = connectedByteReceiver();
+    proto.onByte = (byte) => {
+      if (byte === 's') proto.tlsStarting();
+    };
+    const logs = LogCapture.start();
+    try {
+      proto.dataReceived(b('asxyz'));
+      proto.dataReceived(b('t'));
+    } finally {
+      logs.stop();
+    }
+    expect(proto.bytes).to.deep.equal(['a', 's', 't']);
+    const warnings = logs.events.filter((e) => e.level === 'warn');
+    expect(warnings.map((e) => e.fields.bytes)).to.deep.equal([3]);
+    expect(warnings[0]?.namespace).to.equal('torsion.line');
   });
 
   it('stops for good on stopProducing and tells the transport', () => {

@@ -81,3 +81,32 @@ describe('IntStringDecoder', () => {
     });
   }
 });
+
+describe('IntStringDecoder.reset', () => {
+  it('drops a partial prefix and counts it', () => {
+    const decoder = new IntStringDecoder(4);
+    expect(decoder.decode(Buffer.of(0, 0))).to.deep.equal([]);
+    expect(decoder.reset()).to.equal(2);
+    expect(decoder.decode(encodeIntString('ok', 4))).to.deep.equal([Buffer.from('ok')]);
+  });
+
+  it('drops a partial payload with its prefix, and the unread bytes, and counts them all', () => {
+    const decoder = new IntStringDecoder(2);
+    const first = encodeIntString('hello', 2);
+    expect(
+      decoder.decode(Buffer.concat([encodeIntString('a', 2), first.subarray(0, 4)])),
+    ).to.deep.equal([Buffer.from('a')]);
+    expect(decoder.reset()).to.equal(4);
+    expect(decoder.decode(encodeIntString('ok', 2))).to.deep.equal([Buffer.from('ok')]);
+  });
+
+  it('stays broken after a length limit was exceeded', () => {
+    const decoder = new IntStringDecoder(1, 2);
+    expect(decoder.decode(encodeIntString('abc', 1)).map(show)).to.deep.equal([
+      'LengthLimitExceeded',
+    ]);
+    decoder.reset();
+    expect(decoder.broken).to.equal(true);
+    expect(decoder.decode(encodeIntString('a', 1))).to.deep.equal([]);
+  });
+});

@@ -244,3 +244,38 @@ describe('LineDecoder', () => {
     });
   });
 });
+
+describe('LineDecoder.reset', () => {
+  it('drops the partial line and the unread chunks, and returns their byte count', () => {
+    const decoder = new LineDecoder();
+    decoder.push(b('one\r\ntwo\r\nthr'));
+    expect(decoder.next()).to.deep.equal(b('one'));
+    decoder.push(b('ee\r\n'));
+    expect(decoder.reset()).to.equal(b('two\r\nthree\r\n').length);
+    expect(decoder.bufferedLength).to.equal(0);
+    expect(decoder.next()).to.equal(null);
+    expect(decoder.reset()).to.equal(0);
+  });
+
+  it('leaves discarding mode, so the next line after an over-long one is whole', () => {
+    const decoder = new LineDecoder({ maxLength: 4 });
+    expect(text(decoder.decode(b('0123456789')))).to.deep.equal(['TOO_LONG(0123456789)']);
+    decoder.reset();
+    expect(text(decoder.decode(b('ok\r\n')))).to.deep.equal(['ok']);
+  });
+
+  it('leaves the decoder as good as new whatever was buffered (property)', () => {
+    fc.assert(
+      fc.property(framingBytesArb(), framingBytesArb(), cutsArb, (junk, input, cuts) => {
+        const used = new LineDecoder({ maxLength: 8 });
+        decodeAll(used, splitAt(junk, cuts));
+        const buffered = used.bufferedLength;
+        expect(used.reset()).to.equal(buffered);
+        const fresh = new LineDecoder({ maxLength: 8 });
+        expect(decodeAll(used, splitAt(input, cuts))).to.deep.equal(
+          decodeAll(fresh, splitAt(input, cuts)),
+        );
+      }),
+    );
+  });
+});

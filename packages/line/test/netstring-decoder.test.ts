@@ -94,3 +94,30 @@ describe('NetstringDecoder', () => {
     );
   });
 });
+
+describe('NetstringDecoder.reset', () => {
+  it('drops a partial length, payload or comma, counting every received byte of it', () => {
+    for (const partial of ['12', '5:', '5:hel', '5:hello']) {
+      const decoder = new NetstringDecoder();
+      expect(decoder.decode(b(partial)), partial).to.deep.equal([]);
+      expect(decoder.reset(), partial).to.equal(partial.length);
+      expect(decoder.decode(encodeNetstring('ok')), partial).to.deep.equal([b('ok')]);
+    }
+  });
+
+  it('drops the unread bytes after a delivered netstring', () => {
+    const decoder = new NetstringDecoder();
+    decoder.push(b('1:a,3:xyz,'));
+    expect(decoder.next()).to.deep.equal(b('a'));
+    expect(decoder.reset()).to.equal(b('3:xyz,').length);
+    expect(decoder.next()).to.equal(null);
+  });
+
+  it('stays broken after a parse error', () => {
+    const decoder = new NetstringDecoder();
+    expect(decoder.decode(b('x')).map(show)).to.deep.equal(['NetstringParseError']);
+    decoder.reset();
+    expect(decoder.broken).to.equal(true);
+    expect(decoder.decode(encodeNetstring('ok'))).to.deep.equal([]);
+  });
+});

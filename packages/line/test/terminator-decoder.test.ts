@@ -87,3 +87,23 @@ describe('TerminatorDecoder', () => {
     });
   }
 });
+
+describe('TerminatorDecoder.reset', () => {
+  it('drops the unread input and a held terminator prefix, keeps the terminator, and returns the count', () => {
+    const decoder = new TerminatorDecoder('\r\n');
+    expect(decoder.decode(b('one\r\ntwo\r'))).to.deep.equal([b('one'), FOUND_TERMINATOR, b('two')]);
+    decoder.push(b('\nthree'));
+    expect(decoder.reset()).to.equal(b('\r\nthree').length);
+    expect(decoder.bufferedLength).to.equal(0);
+    expect(decoder.terminator).to.deep.equal(b('\r\n'));
+    expect(decoder.decode(b('four\r\n'))).to.deep.equal([b('four'), FOUND_TERMINATOR]);
+  });
+
+  it('forgets a terminator found but not yet returned', () => {
+    const decoder = new TerminatorDecoder('\r\n');
+    decoder.push(b('x\r\n'));
+    expect(decoder.next()).to.deep.equal(b('x'));
+    expect(decoder.reset()).to.equal(0);
+    expect(decoder.next()).to.equal(null);
+  });
+});

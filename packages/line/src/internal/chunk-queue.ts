@@ -79,6 +79,16 @@ export class ChunkQueue {
     return joinParts(parts, total);
   }
 
+  /** Drops everything unread without assembling it; returns how many bytes that was. */
+  discard(): number {
+    const dropped = this.#length;
+    this.#chunks = [];
+    this.#head = 0;
+    this.#offset = 0;
+    this.#length = 0;
+    return dropped;
+  }
+
   #compact(): void {
     if (this.#head > 0) {
       this.#chunks = this.#chunks.slice(this.#head);

@@ -4,7 +4,7 @@
  * Exceptions from user callbacks are not logged here: they propagate to the
  * transport, which logs them once (see FramingReceiver).
  *
- * Tests: test/netstring-receiver.test.ts, test/async-chat.test.ts
+ * Tests: test/netstring-receiver.test.ts, test/async-chat.test.ts, test/starttls.test.ts
  * @module
  */
 import { Logger } from '@torsion/core';
