@@ -154,22 +154,11 @@ export class TCPTransport extends BaseTransport {
   write(data: WriteData): void {
     this.checkWriteData(data);
     if (this.writeClosed) return;
-    const socket = this.#socket;
-    const queue = this.#queue;
-    if (queue === null || queue.empty) {
-      const small = isSmall(data);
-      // Large writes go straight out; so does the first small write of a turn
-      // (a reply costs no more than before), while the ones after it are collected.
-      if (!small || (!this.#handOverScheduled && socket.writableLength === 0)) {
-        if (small) this.#scheduleHandOver();
-        socket.write(data);
-        this.afterWrite(socket.writableLength);
-        return;
-      }
+    if (this.tlsStarted) {
+      this.writeTLS(data);
+      return;
     }
-    (this.#queue ??= new WriteQueue()).push(data);
-    this.#scheduleHandOver();
-    this.afterWrite(this.writeBufferSize);
+    this.afterWrite(this.#send(data));
   }
 
   /**
@@ -221,7 +210,7 @@ export class TCPTransport extends BaseTransport {
    * {@link BaseTransport.writeHighWaterMark}.
    */
   get writeBufferSize(): number {
-    return this.#socket.writableLength + (this.#queue?.size ?? 0);
+    return this.#socket.writableLength + (this.#queue?.size ?? 0) + this.tlsBufferedBytes;
   }
 
   /** @returns a short description for logs. */
@@ -266,6 +255,37 @@ export class TCPTransport extends BaseTransport {
     socket.resetAndDestroy();
   }
 
+  protected get attachedProtocol(): IProtocol {
+    return this.#protocol;
+  }
+
+  /** Ciphertext under TLS: sent after everything before it, whatever `writeClosed` says. */
+  protected writeRaw(data: Buffer): void {
+    const socket = this.#socket;
+    if (socket.destroyed || socket.writableEnded) return;
+    this.#send(data);
+  }
+
+  /** Our close_notify is out (or a TLS failure closes): everything queued, then the FIN. */
+  protected endRaw(): void {
+    const socket = this.#socket;
+    if (socket.destroyed || socket.writableEnded) return;
+    this.writeClosed = true;
+    const queue = this.#queue;
+    if (queue !== null && !queue.empty) {
+      socket.cork();
+      sinkSocket = socket;
+      queue.flushTo(SOCKET_SINK);
+      sinkSocket = null;
+      socket.uncork();
+    }
+    socket.end();
+  }
+
+  protected peerEnded(): void {
+    this.readConnectionLost(this.#protocol);
+  }
+
   protected scheduleEnd(): void {
     if (this.#endScheduled || this.producerHoldsClose || this.lost) return;
     this.#endScheduled = true;
@@ -276,11 +296,38 @@ export class TCPTransport extends BaseTransport {
 
   // ------------------------------------------------------------ internals
 
+  /**
+   * Sends `data` now or queues it (see the module comment).
+   * @returns the bytes now buffered, for the flow-control bookkeeping.
+   */
+  #send(data: WriteData): number {
+    const socket = this.#socket;
+    const queue = this.#queue;
+    if (queue === null || queue.empty) {
+      const small = isSmall(data);
+      // Large writes go straight out; so does the first small write of a turn
+      // (a reply costs no more than before), while the ones after it are collected.
+      if (!small || (!this.#handOverScheduled && socket.writableLength === 0)) {
+        if (small) this.#scheduleHandOver();
+        socket.write(data);
+        return socket.writableLength;
+      }
+    }
+    (this.#queue ??= new WriteQueue()).push(data);
+    this.#scheduleHandOver();
+    return this.writeBufferSize;
+  }
+
   #end(): void {
     this.#endScheduled = false;
     if (this.lost || this.producerHoldsClose) return;
     const socket = this.#socket;
     if (!this.writeClosed) {
+      if (this.tlsStarted) {
+        // close_notify after everything written; endRaw() sends the FIN after it.
+        this.endTLS();
+        return;
+      }
       if (this.writeBufferSize > 0) {
         // As Twisted: writes are still accepted until everything is flushed,
         // then the FIN goes out (#socketFlushed calls back here).
@@ -345,7 +392,9 @@ export class TCPTransport extends BaseTransport {
     this.#flushAwaited = false;
     if (this.lost || this.#socket.destroyed) return;
     this.#handOver();
-    if (this.writeBufferSize > 0) {
+    // What the socket and the queue hold; plaintext still in the TLS engine
+    // is reported by the engine's own drain (BaseTransport).
+    if (this.#socket.writableLength + (this.#queue?.size ?? 0) > 0) {
       this.#awaitSocketFlush();
       return;
     }
@@ -359,6 +408,10 @@ export class TCPTransport extends BaseTransport {
   #deliver(data: Buffer): void {
     // Reading stops at loseConnection()/abort; drop anything already in flight.
     if (this.closeRequested || this.lost) return;
+    if (this.tlsStarted) {
+      this.receiveTLS(data);
+      return;
+    }
     try {
       this.#protocol.dataReceived(data);
     } catch (err) {
@@ -366,8 +419,9 @@ export class TCPTransport extends BaseTransport {
     }
   }
 
-  #peerEnded(): void {
-    this.readConnectionLost(this.#protocol);
+  #peerFin(): void {
+    if (this.tlsStarted) this.receiveTLSEnd();
+    else this.peerEnded();
   }
 
   #writeFinished(): void {
@@ -402,7 +456,7 @@ export class TCPTransport extends BaseTransport {
 
   static #onSocketEnd(this: TransportSocket): void {
     const transport = this[kTransport];
-    if (transport !== undefined) transport.#peerEnded();
+    if (transport !== undefined) transport.#peerFin();
   }
 
   static #onSocketFinish(this: TransportSocket): void {

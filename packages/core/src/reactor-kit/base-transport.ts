@@ -16,12 +16,14 @@
  * @module
  */
 import type { IAddress } from '../address.js';
-import { ConnectionDone, ConnectionLost } from '../errors.js';
+import { ConnectionDone, ConnectionLost, type TLSError } from '../errors.js';
 import { Failure } from '../failure.js';
 import type {
   IProtocol,
   IPullProducer,
   IPushProducer,
+  IHandshakeListener,
+  ITLSStartingListener,
   ITLSTransport,
   TLSCipher,
   TLSPeerCertificate,
@@ -29,9 +31,16 @@ import type {
 } from '../interfaces.js';
 import { checkTLSOptions, type ClientTLSOptions, type ServerTLSOptions } from '../tls-options.js';
 import { markDisconnected } from '../internal/mark-disconnected.js';
+import {
+  REAL_TIME_CLOCK,
+  TLS_HALF_CLOSE_SUPPORTED,
+  TLSEngine,
+  type HandshakeClock,
+  type TLSEngineOwner,
+} from '../internal/tls-engine.js';
 import { describeType } from '../describe-type.js';
 import { isHalfCloseable } from '../half-closeable.js';
-import type { Logger } from '../log.js';
+import { Logger } from '../log.js';
 import {
   checkKeepAliveDelay,
   checkWriteData,
@@ -53,6 +62,11 @@ const PULL_OFF = 0;
 const PULL_ASKING = 1;
 const PULL_WROTE = 2;
 const PULL_IDLE = 3;
+
+const tlsLog = new Logger('torsion.tls');
+
+/** A handshake waited for by a port or connector before any protocol is attached. */
+type HandshakeCallback = (error: TLSError | null) => void;
 
 /**
  * The shared half of an `ITCPTransport`. Extend it to write a reactor's
@@ -105,7 +119,15 @@ export abstract class BaseTransport implements ITLSTransport {
   #streaming = false;
   #producerPaused = false;
   #pullState = PULL_OFF;
-  #tlsSecure = false;
+
+  /** The TLS layer, once `startTLS()` (or a TLS port or connector) started it. */
+  #tls: TLSEngine | null = null;
+  /** Told of the handshake's outcome when TLS started before the protocol was attached. */
+  #onHandshake: HandshakeCallback | null = null;
+  /** Plaintext that arrived before the protocol was attached (right after the handshake). */
+  #early: Buffer[] | null = null;
+  /** The handshake or the TLS stream failed: why the connection ends. */
+  #tlsFailure: Failure | null = null;
 
   /**
    * @param host - this end's address, captured now so it survives the close.
@@ -169,6 +191,40 @@ export abstract class BaseTransport implements ITLSTransport {
   /** See {@link ITCPTransport.getTcpKeepAlive}. */
   abstract getTcpKeepAlive(): boolean;
 
+  // ------------------------------------------------------------ for the subclass to provide: TLS
+
+  /** The protocol attached to this transport, or `null` before one is (a TLS port's handshake). */
+  protected abstract get attachedProtocol(): IProtocol | null;
+
+  /**
+   * Sends bytes as they are (ciphertext, under TLS) after everything sent
+   * before, without the flow-control bookkeeping of `write()`
+   * ({@link BaseTransport.writeTLS} does it).
+   */
+  protected abstract writeRaw(data: Buffer): void;
+
+  /**
+   * Sends the FIN once everything given to {@link BaseTransport.writeRaw}
+   * is out (even when {@link BaseTransport.writeClosed} is set), then goes
+   * on as after the FIN of a plaintext close: a full close
+   * ({@link BaseTransport.closeRequested}) closes the connection, a
+   * half-close tells the protocol `writeConnectionLost()`. Under TLS it runs
+   * once our close_notify was handed to `writeRaw`.
+   */
+  protected abstract endRaw(): void;
+
+  /**
+   * The peer ended its stream: its FIN in plaintext; under TLS, its
+   * close_notify (or FIN) once everything before it was delivered. What the
+   * transport did on the peer's FIN before TLS existed.
+   */
+  protected abstract peerEnded(): void;
+
+  /** Schedules the handshake timeout; a transport in virtual time overrides it. */
+  protected get handshakeClock(): HandshakeClock {
+    return REAL_TIME_CLOCK;
+  }
+
   // ------------------------------------------------------------ ITransport
 
   /**
@@ -182,6 +238,7 @@ export abstract class BaseTransport implements ITLSTransport {
     if (this.closeRequested || this.lost) return;
     this.closeRequested = true;
     this.pauseReading();
+    this.#tls?.pause();
     this.scheduleEnd();
   }
 
@@ -192,6 +249,15 @@ export abstract class BaseTransport implements ITLSTransport {
    */
   loseWriteConnection(): void {
     if (this.halfCloseRequested || this.closeRequested || this.lost) return;
+    if (this.#tls !== null && !TLS_HALF_CLOSE_SUPPORTED) {
+      // The TLS engine of this runtime cannot report the peer's end while our
+      // side is closed: a half-close would wait for ever, so close instead.
+      tlsLog.warn('TLS half-close is not supported on this runtime; closing the connection', {
+        peer: this.#peer.toString(),
+      });
+      this.loseConnection();
+      return;
+    }
     this.halfCloseRequested = true;
     this.scheduleEnd();
   }
@@ -241,35 +307,49 @@ export abstract class BaseTransport implements ITLSTransport {
    */
   startTLS(options: ClientTLSOptions | ServerTLSOptions): void {
     checkTLSOptions(options);
-    if (this.closeRequested || this.lost) {
+    if (this.#tls !== null) throw new Error('startTLS() was already called on this connection');
+    if (this.closeRequested || this.halfCloseRequested || this.writeClosed || this.lost) {
       throw new Error('startTLS() needs an open connection; this one is closing or closed');
     }
-    throw new Error(`startTLS() is not available on ${describeType(this)} yet`);
+    this.#startEngine(options);
+    // Bytes the protocol holds but has not handled arrived in plaintext after
+    // the switch was asked for: it drops them now (STARTTLS injection).
+    const protocol = this.attachedProtocol;
+    if (
+      protocol !== null &&
+      typeof (protocol as Partial<ITLSStartingListener>).tlsStarting === 'function'
+    ) {
+      try {
+        (protocol as unknown as ITLSStartingListener).tlsStarting();
+      } catch (err) {
+        this.protocolFailed('tlsStarting', err);
+      }
+    }
   }
 
   /** True once a TLS handshake on this connection has completed (always false in plaintext). */
   get secure(): boolean {
-    return this.#tlsSecure;
+    return this.#tls?.handshakeCompleted ?? false;
   }
 
   /** The peer's certificate; `null` before the handshake, in plaintext, or when the peer sent none. */
   getPeerCertificate(): TLSPeerCertificate | null {
-    return null;
+    return this.#tls?.getPeerCertificate() ?? null;
   }
 
   /** The ALPN protocol both sides agreed on; `null` if none (or in plaintext). */
   get negotiatedProtocol(): string | null {
-    return this.#tlsSecure ? null : null;
+    return this.#tls?.negotiatedProtocol ?? null;
   }
 
   /** The cipher suite; `null` before the handshake or in plaintext. */
   getCipher(): TLSCipher | null {
-    return null;
+    return this.#tls?.getCipher() ?? null;
   }
 
   /** `'TLSv1.2'` or `'TLSv1.3'`; `null` before the handshake or in plaintext. */
   getTLSVersion(): string | null {
-    return null;
+    return this.#tls?.getTLSVersion() ?? null;
   }
 
   // ------------------------------------------------------------ producer (our reads)
@@ -279,6 +359,7 @@ export abstract class BaseTransport implements ITLSTransport {
     if (this.lost) return;
     this.#readPausedByProducer = true;
     this.pauseReading();
+    this.#tls?.pause();
   }
 
   /** Resumes reading, unless the output buffer or a close still holds it back. */
@@ -286,6 +367,7 @@ export abstract class BaseTransport implements ITLSTransport {
     if (this.lost) return;
     this.#readPausedByProducer = false;
     this.resumeReading();
+    this.#resumeTLSReading();
   }
 
   /** As in Twisted: the consumer is going away, so the connection is closed (`loseConnection`). */
@@ -336,6 +418,7 @@ export abstract class BaseTransport implements ITLSTransport {
     if (this.#overHighWater && !this.#readPausedByBuffer) {
       this.#readPausedByBuffer = true;
       this.pauseReading();
+      this.#tls?.pause();
     }
     if (this.closeRequested || this.halfCloseRequested) this.scheduleEnd();
   }
@@ -439,6 +522,7 @@ export abstract class BaseTransport implements ITLSTransport {
     if (this.#readPausedByBuffer) {
       this.#readPausedByBuffer = false;
       this.resumeReading();
+      this.#resumeTLSReading();
     }
   }
 
@@ -520,6 +604,7 @@ export abstract class BaseTransport implements ITLSTransport {
    * exception from either is logged. Set {@link BaseTransport.lost} first.
    */
   protected notifyConnectionLost(protocol: IProtocol, reason: Failure): void {
+    this.releaseTLS();
     markDisconnected(protocol);
     const producer = this.#producer;
     if (producer !== null) {
@@ -552,12 +637,199 @@ export abstract class BaseTransport implements ITLSTransport {
     if (this.lost) return;
     this.lost = true;
     this.writeClosed = true;
-    const reason = recordedReason ?? new Failure(new ConnectionDone());
+    const reason = this.closeReason(recordedReason);
     this.notifyConnectionLost(protocol, reason);
     owner.transportClosed(this, reason);
   }
 
+  // ------------------------------------------------------------ TLS, for the subclass to call
+
+  /** True once TLS was started: reads, writes and the FIN go through the TLS engine. */
+  protected get tlsStarted(): boolean {
+    return this.#tls !== null;
+  }
+
+  /** Plaintext written and not yet encrypted; add it to {@link BaseTransport.writeBufferSize}. */
+  protected get tlsBufferedBytes(): number {
+    return this.#tls === null ? 0 : this.#tls.bufferedBytes;
+  }
+
+  /**
+   * `write()` under TLS (call it instead of sending when
+   * {@link BaseTransport.tlsStarted}, once `data` is checked and
+   * {@link BaseTransport.writeClosed} is false): encrypts `data` and does
+   * the flow-control bookkeeping.
+   */
+  protected writeTLS(data: WriteData): void {
+    const tls = this.#tls;
+    if (tls === null) return;
+    if ((typeof data === 'string' ? data.length : data.byteLength) === 0) return;
+    tls.write(data);
+    this.afterWrite(this.writeBufferSize);
+  }
+
+  /** Bytes from the peer, under TLS: ciphertext for the engine. */
+  protected receiveTLS(data: Uint8Array): void {
+    this.#tls?.receive(data);
+  }
+
+  /** The peer's FIN, under TLS: the engine reports the end ({@link BaseTransport.peerEnded}) once it delivered what came before. */
+  protected receiveTLSEnd(): void {
+    this.#tls?.receiveEnd();
+  }
+
+  /**
+   * Under TLS, where the subclass would send its FIN: sends close_notify
+   * after every byte written; {@link BaseTransport.endRaw} follows once it
+   * is out. Sets {@link BaseTransport.writeClosed}.
+   */
+  protected endTLS(): void {
+    this.writeClosed = true;
+    this.#tls?.end();
+  }
+
+  /**
+   * Starts TLS before any protocol is attached, for a TLS port or connector
+   * (listenSSL, connectSSL): the handshake runs, then `onHandshake(null)` is
+   * called, which attaches the protocol (`attachProtocol`); the protocol's
+   * `handshakeCompleted()` follows, then any plaintext that arrived with the
+   * handshake. On failure `onHandshake(error)` is called and the connection
+   * is closed (after the ciphertext already produced, such as an alert);
+   * its end reports the TLSError as the reason
+   * ({@link BaseTransport.closeReason}).
+   * @throws Error if TLS was already started.
+   */
+  protected startTLSHandshake(
+    options: ClientTLSOptions | ServerTLSOptions,
+    onHandshake: HandshakeCallback,
+  ): void {
+    if (this.#tls !== null) throw new Error('TLS was already started on this connection');
+    this.#onHandshake = onHandshake;
+    this.#startEngine(options);
+  }
+
+  /**
+   * Why the connection ended: the reason the subclass recorded (an abort, an
+   * error), else a TLS failure, else ConnectionDone.
+   */
+  protected closeReason(recordedReason: Failure | null): Failure {
+    return recordedReason ?? this.#tlsFailure ?? new Failure(new ConnectionDone());
+  }
+
+  /** Drops the TLS engine's state (the connection is gone); safe to call more than once. */
+  protected releaseTLS(): void {
+    this.#tls?.destroy();
+    this.#onHandshake = null;
+    this.#early = null;
+  }
+
   // ------------------------------------------------------------ internals
+
+  #startEngine(options: ClientTLSOptions | ServerTLSOptions): void {
+    const owner: TLSEngineOwner = {
+      tlsSend: (data) => {
+        this.#tlsSend(data);
+      },
+      tlsReceived: (data) => {
+        this.#tlsReceived(data);
+      },
+      tlsHandshakeCompleted: () => {
+        this.#tlsHandshakeCompleted();
+      },
+      tlsFailed: (error, duringHandshake) => {
+        this.#tlsFailed(error, duringHandshake);
+      },
+      tlsReadEnded: () => {
+        if (!this.lost) this.peerEnded();
+      },
+      tlsWriteEnded: () => {
+        if (!this.lost) this.endRaw();
+      },
+      tlsDrained: () => {
+        this.#tlsDrained();
+      },
+    };
+    this.#tls = new TLSEngine(options, owner, this.#peer.toString(), this.handshakeClock);
+    if (this.readPaused || this.closeRequested) this.#tls.pause();
+  }
+
+  /** `lost`, read again after a callback that may have changed it. */
+  #gone(): boolean {
+    return this.lost;
+  }
+
+  #resumeTLSReading(): void {
+    if (this.#tls !== null && !this.readPaused && !this.closeRequested) this.#tls.resume();
+  }
+
+  #tlsSend(data: Buffer): void {
+    if (this.lost) return;
+    this.writeRaw(data);
+    // Ciphertext can grow the buffer (a handshake flight, a key update) without a write().
+    if (this.writeBufferSize > this.#highWaterMark && !this.#overHighWater) this.#bufferFull();
+  }
+
+  #tlsReceived(data: Buffer): void {
+    if (this.lost || this.closeRequested) return;
+    const protocol = this.attachedProtocol;
+    if (protocol === null || this.#onHandshake !== null) {
+      (this.#early ??= []).push(data);
+      return;
+    }
+    try {
+      protocol.dataReceived(data);
+    } catch (err) {
+      this.protocolFailed('dataReceived', err);
+    }
+  }
+
+  #tlsHandshakeCompleted(): void {
+    if (this.lost) return;
+    const onHandshake = this.#onHandshake;
+    if (onHandshake !== null) {
+      this.#onHandshake = null;
+      onHandshake(null);
+      // The callback may have closed the connection.
+      if (this.#gone()) return;
+    }
+    const protocol = this.attachedProtocol;
+    if (protocol === null) return;
+    if (typeof (protocol as Partial<IHandshakeListener>).handshakeCompleted === 'function') {
+      try {
+        (protocol as unknown as IHandshakeListener).handshakeCompleted();
+      } catch (err) {
+        this.protocolFailed('handshakeCompleted', err);
+      }
+    }
+    const early = this.#early;
+    this.#early = null;
+    if (early !== null) for (const data of early) this.#tlsReceived(data);
+  }
+
+  #tlsFailed(error: TLSError, duringHandshake: boolean): void {
+    if (this.lost) return;
+    this.#tlsFailure ??= new Failure(error);
+    const onHandshake = this.#onHandshake;
+    this.#onHandshake = null;
+    this.#early = null;
+    if (onHandshake !== null) onHandshake(error);
+    if (this.#gone()) return;
+    if (!duringHandshake) {
+      tlsLog.info('TLS connection failed', { peer: this.#peer.toString(), code: error.code });
+    }
+    // Close after what the engine already produced (an alert for the peer),
+    // without waiting for a producer: the connection is unusable.
+    this.closeRequested = true;
+    this.writeClosed = true;
+    this.pauseReading();
+    this.endRaw();
+  }
+
+  #tlsDrained(): void {
+    if (!this.#drainAwaited || this.lost) return;
+    if (this.writeBufferSize === 0) this.writeBufferDrained();
+    else this.notifyWhenDrained();
+  }
 
   #callProducer(
     producer: IPushProducer | IPullProducer,
@@ -587,6 +859,7 @@ export abstract class BaseTransport implements ITLSTransport {
     } else if (!this.#readPausedByBuffer) {
       this.#readPausedByBuffer = true;
       this.pauseReading();
+      this.#tls?.pause();
     }
     this.#awaitDrain();
   }
@@ -594,6 +867,8 @@ export abstract class BaseTransport implements ITLSTransport {
   #awaitDrain(): void {
     if (this.#drainAwaited || this.writeClosed || this.lost) return;
     this.#drainAwaited = true;
+    // Plaintext still in the TLS engine: its drain (#tlsDrained) asks the subclass.
+    if (this.#tls !== null && this.#tls.bufferedBytes > 0) return;
     this.notifyWhenDrained();
   }
 

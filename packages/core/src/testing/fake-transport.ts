@@ -12,7 +12,7 @@
  */
 import type { IAddress } from '../address.js';
 import { describeType } from '../describe-type.js';
-import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../errors.js';
+import { ConnectionAborted, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';
 import type { IProtocol, IPullProducer, IPushProducer, WriteData } from '../interfaces.js';
 import { toBuffer } from '../internal/write-data.js';
@@ -111,6 +111,10 @@ export class FakeTransport extends BaseTransport {
   #aborted = false;
   #finSent = false;
   #finReceived = false;
+  /** Under TLS: the FIN may go (close_notify was queued, or TLS failed). */
+  #rawEnded = false;
+  /** `makeConnection` ran (not yet, while a TLS handshake runs first). */
+  #started = false;
   #isolateErrors = false;
   /** The first exception from user code since the last pump call, for that call to rethrow. */
   #pendingError: { readonly error: unknown } | null = null;
@@ -170,7 +174,7 @@ export class FakeTransport extends BaseTransport {
 
   /** Bytes written here and not yet delivered to the peer. */
   get writeBufferSize(): number {
-    return this.#outgoingBytes;
+    return this.#outgoingBytes + this.tlsBufferedBytes;
   }
 
   /** The registered producer, or `null`. */
@@ -206,6 +210,10 @@ export class FakeTransport extends BaseTransport {
   write(data: WriteData): void {
     const bytes = toBuffer(data);
     if (this.writeClosed || bytes.length === 0) return;
+    if (this.tlsStarted) {
+      this.writeTLS(bytes);
+      return;
+    }
     // Copied: the caller may reuse its array before the pump runs.
     this.#outgoing.push(Buffer.from(bytes));
     this.#outgoingBytes += bytes.length;
@@ -256,6 +264,28 @@ export class FakeTransport extends BaseTransport {
   /** The protocol's type name. */
   protected protocolName(): string {
     return describeType(this.protocol);
+  }
+
+  /** The protocol, once `makeConnection` ran. */
+  protected get attachedProtocol(): IProtocol | null {
+    return this.#started ? this.protocol : null;
+  }
+
+  /** Ciphertext under TLS: queued for the pump behind what was written before. */
+  protected writeRaw(data: Buffer): void {
+    if (this.lost || this.#finSent) return;
+    this.#outgoing.push(Buffer.from(data));
+    this.#outgoingBytes += data.length;
+  }
+
+  /** Under TLS: close_notify is queued (or TLS failed); the pump sends the FIN once it is delivered. */
+  protected endRaw(): void {
+    this.#rawEnded = true;
+  }
+
+  /** The peer's end arrived (under TLS, its close_notify). */
+  protected peerEnded(): void {
+    this.readConnectionLost(this.protocol);
   }
 
   /** Nothing to do: the pump checks {@link BaseTransport.readPaused} before each delivery. */
@@ -334,6 +364,10 @@ export class FakeTransport extends BaseTransport {
         break;
       }
       moved = true;
+      if (to.tlsStarted) {
+        to.receiveTLS(piece);
+        continue;
+      }
       try {
         to.protocol.dataReceived(piece);
       } catch (err) {
@@ -369,12 +403,18 @@ export class FakeTransport extends BaseTransport {
       FakeTransport.#finish(side, reset, peer, new Failure(new ConnectionLost()));
       return true;
     }
-    if (side.#outgoingBytes > 0 || side.producerHoldsClose) return false;
+    if (side.writeBufferSize > 0 || side.producerHoldsClose) return false;
     const done = (): boolean => {
-      const reason = (): Failure => new Failure(new ConnectionDone());
-      FakeTransport.#finish(side, reason(), peer, reason());
+      FakeTransport.#finish(side, side.closeReason(null), peer, peer.closeReason(null));
       return true;
     };
+    const ending = side.closeRequested || (side.halfCloseRequested && !side.#finSent);
+    if (ending && side.tlsStarted && !side.#rawEnded) {
+      // close_notify first (the engine queues it on a later tick); the FIN once it is delivered.
+      if (side.writeClosed) return false;
+      side.endTLS();
+      return true;
+    }
     if (side.closeRequested) return done();
     if (side.halfCloseRequested && !side.#finSent) {
       side.#finSent = true;
@@ -384,7 +424,9 @@ export class FakeTransport extends BaseTransport {
       if (peer.#finSent) return done();
       side.writeConnectionLost(side.protocol);
       // A peer that cannot half-close treats the FIN as the end (loseConnection()).
-      peer.readConnectionLost(peer.protocol);
+      // Under TLS the peer's engine reported the close_notify already (peerEnded).
+      if (peer.tlsStarted) peer.receiveTLSEnd();
+      else peer.readConnectionLost(peer.protocol);
       return true;
     }
     return false;
@@ -414,6 +456,7 @@ export class FakeTransport extends BaseTransport {
       side.#isolateErrors = settings.isolateErrors;
     };
     startEnd = (side) => {
+      side.#started = true;
       side.attachProtocol(side.protocol);
       FakeTransport.#throwPending(side, side);
     };

@@ -124,6 +124,10 @@ export class BunTCPTransport extends BaseTransport {
   write(data: WriteData): void {
     this.checkWriteData(data);
     if (this.writeClosed) return;
+    if (this.tlsStarted) {
+      this.writeTLS(data);
+      return;
+    }
     this.#send(data);
   }
 
@@ -136,6 +140,10 @@ export class BunTCPTransport extends BaseTransport {
   writeSequence(data: Iterable<WriteData>): void {
     const items = this.writeSequenceItems(data);
     if (this.writeClosed || items.length === 0) return;
+    if (this.tlsStarted) {
+      for (const item of items) this.writeTLS(item);
+      return;
+    }
     const [first] = items;
     if (items.length === 1 && first !== undefined) {
       this.#send(first);
@@ -151,7 +159,7 @@ export class BunTCPTransport extends BaseTransport {
    * {@link BaseTransport.writeHighWaterMark}.
    */
   get writeBufferSize(): number {
-    return this.#queue?.size ?? 0;
+    return (this.#queue?.size ?? 0) + this.tlsBufferedBytes;
   }
 
   /** Turns Nagle's algorithm off (`true`) or on. Bun's default, kept here, is off (no delay). */
@@ -257,6 +265,26 @@ export class BunTCPTransport extends BaseTransport {
     return describeType(this.#protocol);
   }
 
+  /** The protocol this transport drives. */
+  protected get attachedProtocol(): IProtocol {
+    return this.#protocol;
+  }
+
+  /** Ciphertext after `startTLS()`: sent (or queued) behind what was written before. */
+  protected writeRaw(data: Buffer): void {
+    if (!this.#socketGone) this.#send(data);
+  }
+
+  /** Our close_notify is out (or TLS failed): the FIN (or the close) after the queue. */
+  protected endRaw(): void {
+    this.#end();
+  }
+
+  /** The peer's end of the stream (under TLS, its close_notify). */
+  protected peerEnded(): void {
+    this.readConnectionLost(this.#protocol);
+  }
+
   /** A reason to hold reads back appeared. */
   protected pauseReading(): void {
     this.#updateReading();
@@ -317,6 +345,10 @@ export class BunTCPTransport extends BaseTransport {
   #deliver(data: Buffer): void {
     // Reading stops at loseConnection()/abort; drop anything already in flight.
     if (this.closeRequested || this.lost) return;
+    if (this.tlsStarted) {
+      this.receiveTLS(data);
+      return;
+    }
     try {
       this.#protocol.dataReceived(data);
     } catch (err) {
@@ -328,12 +360,18 @@ export class BunTCPTransport extends BaseTransport {
   #readEnded(): void {
     if (this.#peerEnded) return;
     this.#peerEnded = true;
-    this.readConnectionLost(this.#protocol);
+    if (this.tlsStarted) this.receiveTLSEnd();
+    else this.peerEnded();
   }
 
   #end(): void {
     this.#endScheduled = false;
     if (this.#socketGone || this.producerHoldsClose) return;
+    if (this.tlsStarted && !this.writeClosed) {
+      // close_notify after everything written; endRaw() comes back here for the FIN.
+      this.endTLS();
+      return;
+    }
     if (this.writeBufferSize > 0) {
       // As Twisted: writes are still accepted until everything is flushed,
       // then the FIN goes out (#drained calls back here).

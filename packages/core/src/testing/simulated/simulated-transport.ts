@@ -12,9 +12,12 @@
 import type { IAddress } from '../../address.js';
 import { BaseTransport } from '../../reactor-kit/base-transport.js';
 import type { DelayedCall } from '../../delayed-call.js';
-import { ConnectionAborted, ConnectionDone, ConnectionLost } from '../../errors.js';
+import { ConnectionAborted, ConnectionLost } from '../../errors.js';
 import { Failure } from '../../failure.js';
 import type { IProtocol, WriteData } from '../../interfaces.js';
+import type { HandshakeClock } from '../../internal/tls-engine.js';
+import type { TLSError } from '../../errors.js';
+import type { ClientTLSOptions, ServerTLSOptions } from '../../tls-options.js';
 import { describeType } from '../../describe-type.js';
 import { Logger } from '../../log.js';
 import { FIN, Pipe } from './simulated-pipe.js';
@@ -287,6 +290,8 @@ export class SimulatedTransport extends BaseTransport {
   #endAfterDrain = false;
   #finSent = false;
   #finReceived = false;
+  /** The peer's end was delivered: its FIN, or under TLS its close_notify (see peerEnded). */
+  #peerDone = false;
   /** The client gave up before the connection was accepted. */
   #abandoned = false;
   #closeScheduled = false;
@@ -331,7 +336,7 @@ export class SimulatedTransport extends BaseTransport {
 
   /** Bytes written here and not yet sent (waiting for bandwidth or the peer's window). */
   get writeBufferSize(): number {
-    return this.#out.sendBufferSize;
+    return this.#out.sendBufferSize + this.tlsBufferedBytes;
   }
 
   /** Bytes that arrived here and were not yet given to the protocol (reading is paused). */
@@ -360,6 +365,10 @@ export class SimulatedTransport extends BaseTransport {
   write(data: WriteData): void {
     this.checkWriteData(data);
     if (this.writeClosed) return;
+    if (this.tlsStarted) {
+      this.writeTLS(data);
+      return;
+    }
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
     if (bytes.length === 0) return;
     const out = this.#out;
@@ -441,6 +450,19 @@ export class SimulatedTransport extends BaseTransport {
     this.#scheduleRead();
   }
 
+  /**
+   * Runs a TLS handshake before any protocol is attached (listenSSL,
+   * connectSSL): `onHandshake(null)` attaches one with {@link SimulatedTransport._start}.
+   * @internal
+   */
+  _startTLS(
+    options: ClientTLSOptions | ServerTLSOptions,
+    onHandshake: (error: TLSError | null) => void,
+  ): void {
+    this.startTLSHandshake(options, onHandshake);
+    this.#scheduleRead();
+  }
+
   /** @internal Sends the SYN-ACK (server end). */
   _accept(): void {
     this.#out.sendSynAck();
@@ -503,7 +525,7 @@ export class SimulatedTransport extends BaseTransport {
   _finTransmitted(): void {
     if (this.lost) return;
     this.#finSent = true;
-    if (this.closeRequested || this.#finReceived) {
+    if (this.closeRequested || this.#peerDone) {
       this.#close();
       return;
     }
@@ -520,6 +542,48 @@ export class SimulatedTransport extends BaseTransport {
   /** The protocol's type name (`null` before one is attached). */
   protected protocolName(): string {
     return describeType(this.#protocol);
+  }
+
+  /** The protocol at this end, once attached. */
+  protected get attachedProtocol(): IProtocol | null {
+    return this.#protocol;
+  }
+
+  /** Ciphertext under TLS: queued behind what was written before. */
+  protected writeRaw(data: Buffer): void {
+    if (this.lost || this.#finQueued) return;
+    this.#out.write(Buffer.from(data));
+  }
+
+  /** Our close_notify is queued (or TLS failed): the FIN follows it. */
+  protected endRaw(): void {
+    if (this.lost || this.#finQueued) return;
+    this.#finQueued = true;
+    this.writeClosed = true;
+    this.#out.sendFin();
+  }
+
+  /**
+   * The peer's end was delivered (its FIN; under TLS its close_notify). A
+   * half-closeable protocol hears it even when its own FIN already went out,
+   * as on a real socket; then both directions are done (under TLS, once the
+   * peer's FIN arrived too).
+   */
+  protected peerEnded(): void {
+    this.#peerDone = true;
+    const protocol = this.#protocol;
+    if (protocol !== null) this.readConnectionLost(protocol, !this.#finSent);
+    if (this.#finSent && this.#finReceived) this.#close();
+  }
+
+  /** The handshake timeout runs in virtual time. */
+  protected override get handshakeClock(): HandshakeClock {
+    const network = this.#network;
+    return {
+      callLater(delaySeconds: number, fn: () => void) {
+        return network.schedule(delaySeconds, fn);
+      },
+    };
   }
 
   /** Nothing to do: the read loop checks {@link BaseTransport.readPaused} itself. */
@@ -564,7 +628,12 @@ export class SimulatedTransport extends BaseTransport {
     transport.#endScheduled = false;
     if (transport.lost || transport.producerHoldsClose) return;
     if (!transport.#finQueued) {
-      if (transport.writeClosed) return; // aborted meanwhile
+      if (transport.writeClosed) return; // aborted meanwhile, or TLS is ending
+      if (transport.tlsStarted) {
+        // close_notify after everything written; endRaw() queues the FIN after it.
+        transport.endTLS();
+        return;
+      }
       if (transport.#out.sendBufferSize > 0) {
         // As Twisted: writes are still accepted until everything is sent,
         // then the FIN goes out (_drained calls back here).
@@ -602,7 +671,8 @@ export class SimulatedTransport extends BaseTransport {
   }
 
   #processReceived(): void {
-    if (this.#processing || this.#protocol === null) return;
+    // Before a protocol is attached only a TLS handshake reads.
+    if (this.#processing || (this.#protocol === null && !this.tlsStarted)) return;
     this.#processing = true;
     try {
       while (!this.lost) {
@@ -615,10 +685,18 @@ export class SimulatedTransport extends BaseTransport {
         const item = this.#in.takeReceived();
         if (item === undefined) break;
         if (item === FIN) {
-          this.#peerEnded();
+          this.#finReceived = true;
+          if (!this.tlsStarted) this.peerEnded();
+          else if (this.#peerDone && this.#finSent) this.#close();
+          else this.receiveTLSEnd();
+          continue;
+        }
+        if (this.tlsStarted) {
+          this.receiveTLS(item);
           continue;
         }
         const protocol = this.#protocol;
+        if (protocol === null) continue;
         this.#guard('dataReceived', () => {
           protocol.dataReceived(item);
         });
@@ -628,26 +706,20 @@ export class SimulatedTransport extends BaseTransport {
     }
   }
 
-  #peerEnded(): void {
-    this.#finReceived = true;
-    // A half-closeable protocol hears the peer's FIN even when its own FIN
-    // already went out, as on a real socket; then both directions are done.
-    const protocol = this.#protocol;
-    if (protocol !== null) this.readConnectionLost(protocol, !this.#finSent);
-    if (this.#finSent) this.#close();
-  }
-
   #close(): void {
     if (this.lost) return;
     this.lost = true;
     this.writeClosed = true;
     this.closeRequested = true;
-    const reason = this.#reason ?? new Failure(new ConnectionDone());
+    const reason = this.closeReason(this.#reason);
     this.#reason = reason;
     const protocol = this.#protocol;
     if (protocol === null) {
-      // The client end closed before it heard the SYN-ACK: there is nobody to tell.
+      // The client end closed before it heard the SYN-ACK, or a TLS handshake
+      // failed before a protocol was attached: there is no protocol to tell.
+      this.releaseTLS();
       this.connection._endClosed();
+      if (this.tlsStarted) this.#owner.transportClosed(this, reason);
       return;
     }
     this.notifyConnectionLost(protocol, reason);
