@@ -20,14 +20,16 @@ import { producerTests } from './suites/producers.js';
 import { resourceExhaustionTests } from './suites/resource-exhaustion.js';
 import { shutdownTests } from './suites/shutdown.js';
 import { timeTests } from './suites/time.js';
+import { tlsTests } from './suites/tls.js';
 import { transportTests } from './suites/transport.js';
 
 /**
  * Registers the reactor conformance suite: mocha `describe`/`it` blocks that
  * check, through the public `IReactor` API only, everything Torsion's reactor
  * interfaces promise (lifecycle, time, TCP listen/connect, transports,
- * closing, producers and backpressure, half-close, fault isolation, shutdown,
- * and running out of file descriptors). Both ends of every connection are on
+ * closing, producers and backpressure, half-close, fault isolation, TLS,
+ * shutdown, and running out of file descriptors). The TLS section runs only
+ * for a reactor with `listenSSL`, and is pending for any other. Both ends of every connection are on
  * the reactor under test, on 127.0.0.1 with port 0, and every wait is on
  * something the reactor fires, so a reactor with virtual time and an
  * in-memory network runs it too.
@@ -60,6 +62,7 @@ export function describeReactorConformance(name: string, options: ConformanceOpt
     producerTests(settings);
     halfCloseTests(settings);
     faultIsolationTests(settings);
+    tlsTests(settings);
     shutdownTests(settings);
     resourceExhaustionTests(settings);
     checkKnownFailures(settings);

@@ -16,8 +16,22 @@ import type { IReactor } from '@torsion/core';
  * - `portInUse`: a second `listenTCP` on a bound port fails with `CannotListenError`.
  * - `shutdownGracePeriod`: shutdown aborts connections still open after the
  *   reactor's grace period (the test waits that long by the reactor's clock).
+ * - `tls`: `listenSSL` / `connectSSL` (`IReactorSSL`): every TLS test but the
+ *   `startTLS` ones. A reactor without `listenSSL` at all has the whole TLS
+ *   section reported as pending, with no need to name this.
+ * - `startTLS`: `transport.startTLS()` switching a live plaintext TCP
+ *   connection to TLS, on both ends.
+ * - `tlsHalfClose`: `loseWriteConnection()` over TLS (close_notify and FIN
+ *   while still reading, as TLS 1.3 allows). Skipping `halfClose` skips it too.
  */
-export type ReactorCapability = 'halfClose' | 'tcpOptions' | 'portInUse' | 'shutdownGracePeriod';
+export type ReactorCapability =
+  | 'halfClose'
+  | 'tcpOptions'
+  | 'portInUse'
+  | 'shutdownGracePeriod'
+  | 'tls'
+  | 'startTLS'
+  | 'tlsHalfClose';
 
 /** Every {@link ReactorCapability}, for listing or validating a skip list. */
 export const REACTOR_CAPABILITIES: readonly ReactorCapability[] = Object.freeze([
@@ -25,6 +39,9 @@ export const REACTOR_CAPABILITIES: readonly ReactorCapability[] = Object.freeze(
   'tcpOptions',
   'portInUse',
   'shutdownGracePeriod',
+  'tls',
+  'startTLS',
+  'tlsHalfClose',
 ]);
 
 /** How {@link describeReactorConformance} makes, cleans up and times the reactor under test. */

@@ -58,7 +58,10 @@ describe('conformance suite options', () => {
       'halfClose',
       'portInUse',
       'shutdownGracePeriod',
+      'startTLS',
       'tcpOptions',
+      'tls',
+      'tlsHalfClose',
     ]);
   });
 });

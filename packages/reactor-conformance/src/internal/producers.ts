@@ -2,11 +2,14 @@
  * Protocols that are also producers: a streaming one that writes the test
  * pattern whenever it is not paused, and a pull one that writes one chunk each
  * time it is asked. Both stop at a byte limit, so no loop is unbounded even
- * on a reactor that never applies backpressure.
+ * on a reactor that never applies backpressure. Also the reader that does not
+ * read, and the wait that tells a producer was held back for good, which the
+ * producer tests and the TLS tests share.
  * @module
  */
 import type { IPullProducer, IPushProducer, IReactorTime } from '@torsion/core';
 import { Eventual, RecordingProtocol } from '@torsion/core/testing';
+import type { Harness } from './harness.js';
 import { PatternSource } from './pattern.js';
 
 /** Bytes per write. */
@@ -151,4 +154,46 @@ export class PullSender extends Producing implements IPullProducer {
     if (this.canWrite) this.writeChunk();
     this.changed();
   }
+}
+
+/**
+ * More than every buffer on a loopback path holds (kernel send and receive
+ * buffers grow to a few MiB each): a producer still writing at this point was
+ * never held back.
+ */
+export const NEVER_PAUSED = 64 * 1024 * 1024;
+/** Reactor seconds a producer must stay idle to count as held back for good. */
+const SETTLE = 0.05;
+
+/** A recorder that stops reading as soon as it is connected. */
+export class NotReading extends RecordingProtocol {
+  override connectionMade(): void {
+    super.connectionMade();
+    this.transport.pauseProducing();
+  }
+}
+
+/**
+ * Waits until `progress()` stops moving for {@link SETTLE} seconds while
+ * `held()` is true: the producer was paused (or not asked) for good.
+ * @throws Error if the producer wrote its whole limit, or never settled.
+ */
+export async function untilHeldBack(
+  h: Harness,
+  producer: Streamer | PullSender,
+  progress: () => number,
+  held: () => boolean,
+): Promise<void> {
+  for (let round = 0; round < 200; round++) {
+    if (!held()) await producer.nextChange();
+    if (producer.finished) {
+      throw new Error(
+        `the producer wrote all ${String(producer.written)} bytes: it was never held back`,
+      );
+    }
+    const before = progress();
+    await h.wait(SETTLE);
+    if (held() && progress() === before) return;
+  }
+  throw new Error('the producer was never held back for good');
 }

@@ -26,7 +26,7 @@ function failureOf(event: LogEvent): Failure | null {
 }
 
 /** Checks that exactly one error was logged, for `error`, with its stack. */
-function expectLoggedOnce(h: Harness, error: Error): void {
+export function expectLoggedOnce(h: Harness, error: Error): void {
   const errors = h.errors();
   expect(
     errors.map((e) => e.message),

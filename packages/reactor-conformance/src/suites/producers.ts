@@ -12,50 +12,16 @@ import type { IPushProducer } from '@torsion/core';
 import { Harness, reactorTest } from '../internal/harness.js';
 import type { TestSpec } from '../internal/harness.js';
 import { PatternChecker } from '../internal/pattern.js';
-import { CHUNK, PullSender, Streamer } from '../internal/producers.js';
+import {
+  CHUNK,
+  NEVER_PAUSED,
+  NotReading,
+  PullSender,
+  Streamer,
+  untilHeldBack,
+} from '../internal/producers.js';
 import { EchoingProtocol, RecordingProtocol } from '@torsion/core/testing';
 import type { SuiteSettings } from '../internal/settings.js';
-
-/**
- * More than every buffer on a loopback path holds (kernel send and receive
- * buffers grow to a few MiB each): a producer still writing at this point was
- * never held back.
- */
-const NEVER_PAUSED = 64 * 1024 * 1024;
-/** Reactor seconds a producer must stay idle to count as held back for good. */
-const SETTLE = 0.05;
-
-/** A recorder that stops reading as soon as it is connected. */
-class NotReading extends RecordingProtocol {
-  override connectionMade(): void {
-    super.connectionMade();
-    this.transport.pauseProducing();
-  }
-}
-
-/**
- * Waits until `progress()` stops moving for {@link SETTLE} seconds while
- * `held()` is true: the producer was paused (or not asked) for good.
- */
-async function untilHeldBack(
-  h: Harness,
-  producer: Streamer | PullSender,
-  progress: () => number,
-  held: () => boolean,
-): Promise<void> {
-  for (let round = 0; round < 200; round++) {
-    if (!held()) await producer.nextChange();
-    if (producer.finished) {
-      throw new Error(
-        `the producer wrote all ${String(producer.written)} bytes: it was never held back`,
-      );
-    }
-    const before = progress();
-    await h.wait(SETTLE);
-    if (held() && progress() === before) return;
-  }
-  throw new Error('the producer was never held back for good');
-}
 
 /** Registers the producer and backpressure tests. */
 export function producerTests(settings: SuiteSettings): void {
