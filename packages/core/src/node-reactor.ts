@@ -1,26 +1,32 @@
 /**
  * `NodeReactor`: the reactor on top of Node's event loop. Time and lifecycle
- * come from {@link ReactorBase}; this adds Node's monotonic clock and TCP on
- * `node:net` (ports, connection attempts and connections, each registered so
- * that `stop()` can close them all).
+ * come from {@link ReactorBase}; this adds Node's monotonic clock, TCP on
+ * `node:net` and TLS on `node:tls` (ports, connection attempts and
+ * connections, each registered so that `stop()` can close them all).
  *
  * Tests: test/node-reactor.test.ts, test/tcp*.integration.test.ts,
- * test/types/reactors.test-d.ts
+ * test/tls*.integration.test.ts, test/types/reactors.test-d.ts
  * @module
  */
 import { performance } from 'node:perf_hooks';
 import type {
+  ConnectSSLOptions,
   ConnectTCPOptions,
   IClientFactory,
   IConnector,
   IListeningPort,
   IProtocolFactory,
-  IReactor,
+  ISSLListeningPort,
+  ITLSReactor,
+  ListenSSLOptions,
   ListenTCPOptions,
 } from './interfaces.js';
 import { Registry } from './internal/registry.js';
-import { TCPConnector } from './internal/tcp-connector.js';
+import { TCPConnector, type ConnectorSettings } from './internal/tcp-connector.js';
 import { TCPPort } from './internal/tcp-port.js';
+import { TLSConnector } from './internal/tls-connector.js';
+import { TLSPort } from './internal/tls-port.js';
+import { checkTLSOptions, type ClientTLSOptions, type ServerTLSOptions } from './tls-options.js';
 import { checkWriteHighWaterMark } from './reactor-kit/argument-checks.js';
 import { DEFAULT_WRITE_HIGH_WATER_MARK } from './reactor-kit/base-transport.js';
 import { ReactorBase, type ReactorBaseOptions } from './reactor-kit/reactor-base.js';
@@ -35,23 +41,31 @@ export interface NodeReactorOptions extends ReactorBaseOptions {
 }
 
 /**
- * The standard reactor: Node's event loop seen through Twisted's IReactor.
+ * The standard reactor: Node's event loop seen through Twisted's IReactor,
+ * with TLS (an {@link ITLSReactor}).
  *
  * @example
  * ```ts
  * const reactor = new NodeReactor();
  * reactor.listenTCP(8000, Factory.forProtocol(Echo), { interface: '127.0.0.1' });
+ * reactor.listenSSL(8443, Factory.forProtocol(Echo), serverTLSOptions({ keyFile, certFile }));
  * await reactor.run(); // until SIGINT/SIGTERM or reactor.stop()
  * ```
  *
  * @remarks
- * Node's loop always runs, so `callLater`, `listenTCP` and `connectTCP` work
- * before `run()` too; `run()` adds the lifecycle (startup triggers,
- * `callWhenRunning`, and an orderly shutdown). Once stopped, the reactor runs
- * nothing more: pending delayed calls are dropped (so the process can exit)
- * and `listenTCP`/`connectTCP` throw ReactorNotRestartable.
+ * Node's loop always runs, so `callLater`, `listenTCP`, `connectTCP`,
+ * `listenSSL` and `connectSSL` work before `run()` too; `run()` adds the
+ * lifecycle (startup triggers, `callWhenRunning`, and an orderly shutdown).
+ * Once stopped, the reactor runs nothing more: pending delayed calls are
+ * dropped (so the process can exit), handshakes in progress are dropped, and
+ * `listen*`/`connect*` throw ReactorNotRestartable.
+ *
+ * TLS is Node's own (`tls.TLSSocket` on the TCP socket, as `tls.Server` and
+ * `tls.connect` make it), so it costs what plain `node:tls` costs. A
+ * connection's protocol is built and connected only once its handshake
+ * completed; see {@link NodeReactor.listenSSL} and {@link NodeReactor.connectSSL}.
  */
-export class NodeReactor extends ReactorBase implements IReactor {
+export class NodeReactor extends ReactorBase implements ITLSReactor {
   readonly #registry: Registry;
   /** `seconds()` as first read by a `callLater` in this job; see {@link NodeReactor.schedulingTime}. */
   #turnTime: number | undefined = undefined;
@@ -138,14 +152,84 @@ export class NodeReactor extends ReactorBase implements IReactor {
     factory: IClientFactory,
     options: ConnectTCPOptions = {},
   ): IConnector {
-    const checked = this.checkConnectTCP(host, port, factory, options);
+    const settings = this.#connectSettings(host, port, factory, options);
     this.checkOpen();
-    const settings =
-      checked.bindAddress === undefined
-        ? { host, port, timeout: checked.timeout }
-        : { host, port, timeout: checked.timeout, bindAddress: checked.bindAddress };
     const connector = new TCPConnector(this.#registry, this, factory, settings);
     connector.connect();
     return connector;
+  }
+
+  // ---------------------------------------------------------------- TLS
+
+  /**
+   * Listens on `port` (0 for any free port) and speaks TLS as `options` say.
+   * Each connection's protocol is built and connected once its handshake
+   * completed (and the client's certificate passed, for mutual TLS), then
+   * hears `handshakeCompleted()` if it has it. A handshake that fails or
+   * takes longer than `options.handshakeTimeout` is logged at 'info' on
+   * `torsion.tls` with the peer and the TLSError code, and costs only that
+   * connection. The port's `setTLSOptions()` replaces the certificates for
+   * new connections. Returns at once; see {@link IListeningPort.whenListening}.
+   * @param options - made by `serverTLSOptions()`.
+   * @param listenOptions - `backlog` and `interface`, as for {@link NodeReactor.listenTCP}.
+   * @throws RangeError for a port outside 0..65535 or a bad backlog.
+   * @throws TypeError if `factory` has no `buildProtocol`, the interface is
+   *   not a string, or `options` were not made by `serverTLSOptions()`.
+   * @throws ReactorNotRestartable if the reactor has stopped.
+   */
+  listenSSL(
+    port: number,
+    factory: IProtocolFactory,
+    options: ServerTLSOptions,
+    listenOptions: ListenSSLOptions = {},
+  ): ISSLListeningPort {
+    const { backlog, iface } = this.checkListenTCP(port, factory, listenOptions);
+    checkTLSOptions(options, 'server');
+    this.checkOpen();
+    const listening = new TLSPort(this.#registry, this, port, factory, backlog, iface, options);
+    listening.startListening();
+    return listening;
+  }
+
+  /**
+   * Connects to `host:port` and speaks TLS as `options` say: by default the
+   * server's certificate must chain to a trusted root and be valid for
+   * `options.hostname`. The protocol is built and connected once the
+   * handshake completed, then hears `handshakeCompleted()` if it has it; a
+   * failed handshake reaches `clientConnectionFailed` as a TLSError.
+   * @param options - made by `optionsForClientTLS()`.
+   * @param connectOptions - `timeout` in seconds, covering the TCP connect and
+   *   the handshake together (default 30; `Infinity` for none; the options'
+   *   `handshakeTimeout` also applies), and `bindAddress`.
+   * @throws RangeError for a port outside 1..65535 or a bad timeout.
+   * @throws TypeError if `host` is not a non-empty string, `factory` is not a
+   *   client factory, or `options` were not made by `optionsForClientTLS()`.
+   * @throws ReactorNotRestartable if the reactor has stopped.
+   */
+  connectSSL(
+    host: string,
+    port: number,
+    factory: IClientFactory,
+    options: ClientTLSOptions,
+    connectOptions: ConnectSSLOptions = {},
+  ): IConnector {
+    const settings = this.#connectSettings(host, port, factory, connectOptions);
+    checkTLSOptions(options, 'client');
+    this.checkOpen();
+    const connector = new TLSConnector(this.#registry, this, factory, settings, options);
+    connector.connect();
+    return connector;
+  }
+
+  #connectSettings(
+    host: string,
+    port: number,
+    factory: IClientFactory,
+    options: ConnectTCPOptions,
+  ): ConnectorSettings {
+    const checked = this.checkConnectTCP(host, port, factory, options);
+    return checked.bindAddress === undefined
+      ? { host, port, timeout: checked.timeout }
+      : { host, port, timeout: checked.timeout, bindAddress: checked.bindAddress };
   }
 }

@@ -9,7 +9,7 @@
  */
 import { Socket } from 'node:net';
 import type { LookupFunction, TcpSocketConnectOpts } from 'node:net';
-import { addressFor } from '../address.js';
+import { addressFor, type IAddress } from '../address.js';
 import { BaseConnector } from '../reactor-kit/base-connector.js';
 import { errorCode } from '../error-code.js';
 import {
@@ -179,6 +179,18 @@ export class TCPConnector extends BaseConnector<TCPTransport> implements Transpo
       socket.remotePort ?? this.#settings.port,
     );
     const host = addressFor('TCP', socket.localAddress ?? '0.0.0.0', socket.localPort ?? 0);
+    this.tcpConnected(socket, host, peer);
+  }
+
+  /**
+   * The TCP connection is up: ends the attempt with a transport. A TLS
+   * connector overrides it to run the handshake first.
+   * @param socket - the connected socket (`allowHalfOpen`); its `'error'`
+   *   listener (which now ignores events) is still attached.
+   * @param host - this end's address.
+   * @param peer - the remote address.
+   */
+  protected tcpConnected(socket: Socket, host: IAddress, peer: IAddress): void {
     this.attemptSucceeded(peer, (protocol: IProtocol) => {
       const transport = new TCPTransport(
         socket,

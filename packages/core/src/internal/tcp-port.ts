@@ -10,7 +10,7 @@
  */
 import { createServer } from 'node:net';
 import type { ListenOptions, Server, Socket } from 'node:net';
-import { addressFor } from '../address.js';
+import { addressFor, type IAddress } from '../address.js';
 import type { IProtocolFactory } from '../interfaces.js';
 import { Logger } from '../log.js';
 import { BasePort } from '../reactor-kit/base-port.js';
@@ -39,6 +39,7 @@ export class TCPPort extends BasePort {
    * @param factory - builds a protocol per connection.
    * @param backlog - pending-connection queue length.
    * @param iface - address to bind; `''` for Node's default (all interfaces).
+   * @param portLog - where the port's own events are logged (a TLS port uses `torsion.tls`).
    */
   constructor(
     registry: Registry,
@@ -46,6 +47,7 @@ export class TCPPort extends BasePort {
     factory: IProtocolFactory,
     backlog: number,
     iface: string,
+    portLog: Logger = log,
   ) {
     super({
       resources: registry,
@@ -53,7 +55,7 @@ export class TCPPort extends BasePort {
       port,
       iface,
       host: addressFor('TCP', iface === '' ? '0.0.0.0' : iface, 0),
-      log,
+      log: portLog,
     });
     this.#registry = registry;
     this.#backlog = backlog;
@@ -102,7 +104,7 @@ export class TCPPort extends BasePort {
       return;
     }
     // After the bind: an accept() failure (EMFILE…). Node keeps listening.
-    log.failure('Error on listening port', err, { port: this.getHost().toString() }, 'warn');
+    this.log.failure('Error on listening port', err, { port: this.getHost().toString() }, 'warn');
   }
 
   #accept(socket: Socket): void {
@@ -120,6 +122,17 @@ export class TCPPort extends BasePort {
       socket.localAddress ?? bound.host,
       socket.localPort ?? bound.port,
     );
+    this.connectionAccepted(socket, host, peer);
+  }
+
+  /**
+   * A connection arrived while the port accepts: builds its protocol and
+   * starts its transport. A TLS port overrides it to run the handshake first.
+   * @param socket - the accepted socket (`allowHalfOpen`).
+   * @param host - this end's address.
+   * @param peer - the remote address.
+   */
+  protected connectionAccepted(socket: Socket, host: IAddress, peer: IAddress): void {
     const protocol = buildProtocolSafely(log, this.factory, peer);
     if (protocol === THREW || protocol === null) {
       socket.on('error', ignoreError);

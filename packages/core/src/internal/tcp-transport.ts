@@ -252,7 +252,21 @@ export class TCPTransport extends BaseTransport {
     const socket = this.#socket;
     if (socket.destroyed) return;
     this.#reason ??= reason ?? new Failure(new ConnectionAborted());
-    socket.resetAndDestroy();
+    this.resetSocket();
+  }
+
+  /**
+   * Closes the connection with a reset (RST) and destroys the socket. A
+   * transport over a socket whose handle is not the TCP one (a TLS socket)
+   * resets the TCP socket underneath instead.
+   */
+  protected resetSocket(): void {
+    this.#socket.resetAndDestroy();
+  }
+
+  /** The reason `connectionLost` gets for a socket error (unless another was recorded first). */
+  protected socketErrorReason(err: Error): Failure {
+    return new Failure(new ConnectionLost(`Connection lost: ${err.message}`, { cause: err }));
   }
 
   protected get attachedProtocol(): IProtocol {
@@ -437,9 +451,11 @@ export class TCPTransport extends BaseTransport {
   #socketError(err: Error): void {
     this.writeClosed = true;
     this.#queue?.clear();
-    this.#reason ??= new Failure(
-      new ConnectionLost(`Connection lost: ${err.message}`, { cause: err }),
-    );
+    this.#reason ??= this.socketErrorReason(err);
+    // A TLS socket reports an error it received after the handshake (an
+    // alert, a bad record) without destroying itself; a plain one is already
+    // destroyed by now.
+    if (!this.#socket.destroyed) this.#socket.destroy();
   }
 
   #closed(): void {

@@ -11,9 +11,10 @@ import type { TLSCipher, TLSPeerCertificate } from '../interfaces.js';
 
 /** The peer's certificate, or `null` if it sent none. */
 export function peerCertificateOf(socket: TLSSocket): TLSPeerCertificate | null {
-  const cert = socket.getPeerCertificate();
-  // Node returns an empty object when the peer sent no certificate.
-  if ((cert as Partial<typeof cert>).raw === undefined) return null;
+  // Node returns an empty object when the peer sent no certificate, and
+  // `null` once the socket is destroyed.
+  const cert = socket.getPeerCertificate() as ReturnType<TLSSocket['getPeerCertificate']> | null;
+  if (cert === null || (cert as Partial<typeof cert>).raw === undefined) return null;
   const result: TLSPeerCertificate = {
     subject: { ...cert.subject },
     issuer: { ...cert.issuer },
@@ -29,8 +30,9 @@ export function peerCertificateOf(socket: TLSSocket): TLSPeerCertificate | null 
 
 /** The negotiated cipher suite, or `null` before the handshake. */
 export function cipherOf(socket: TLSSocket): TLSCipher | null {
-  const cipher = socket.getCipher() as Partial<TLSCipher> | undefined;
-  if (cipher === undefined || typeof cipher.name !== 'string') return null;
+  // `null` once the socket is destroyed.
+  const cipher = socket.getCipher() as Partial<TLSCipher> | null | undefined;
+  if (cipher === null || cipher === undefined || typeof cipher.name !== 'string') return null;
   return {
     name: cipher.name,
     standardName: cipher.standardName ?? cipher.name,

@@ -1,0 +1,258 @@
+/**
+ * `TLSPort`: a TCP port that speaks TLS, made by NodeReactor's `listenSSL`.
+ * Connections are accepted as by {@link TCPPort}; each is wrapped in a
+ * `tls.TLSSocket` (as `tls.Server` does, see tls-server-socket.ts) and only
+ * once its handshake completed, and the client's certificate passed the
+ * check the options ask for, is its protocol built and connected. A
+ * handshake that fails, times out, or meets a client that goes away costs
+ * only that connection: it is logged at 'info' on `torsion.tls` with the peer
+ * and the TLSError code, and the factory never hears of it.
+ *
+ * The handshake's deadline counts from the accept and is not extended by
+ * traffic (unlike `tls.Server`'s `handshakeTimeout`, which is an idle
+ * timeout, so a peer trickling a byte now and then never reaches it).
+ *
+ * Tests: test/tls.integration.test.ts, test/tls-failures.integration.test.ts,
+ * test/tls-mutual.integration.test.ts, test/tls-openssl.integration.test.ts
+ * @module
+ */
+import type { Socket } from 'node:net';
+import type { TLSSocket, TLSSocketOptions } from 'node:tls';
+import type { IAddress } from '../address.js';
+import type { TLSError } from '../errors.js';
+import type {
+  IDelayedCall,
+  IProtocolFactory,
+  IReactorTime,
+  ISSLListeningPort,
+} from '../interfaces.js';
+import { Logger } from '../log.js';
+import { buildProtocolSafely } from '../reactor-kit/build-protocol.js';
+import { THREW } from '../reactor-kit/call-safely.js';
+import {
+  tlsClosedDuringHandshake,
+  tlsErrorFor,
+  tlsHandshakeTimeout,
+} from '../reactor-kit/tls-errors.js';
+import { checkTLSOptions, type ServerTLSOptions } from '../tls-options.js';
+import type { Registry } from './registry.js';
+import { TCPPort } from './tcp-port.js';
+import { serverSocketOptions } from './tls-context.js';
+import { acceptTLS, clientCertificateError } from './tls-server-socket.js';
+import { TLSTransport } from './tls-transport.js';
+
+const log = new Logger('torsion.tls');
+
+const kHandshake = Symbol('torsion.handshake');
+interface HandshakingSocket extends TLSSocket {
+  [kHandshake]?: Handshake | undefined;
+}
+
+/** One accepted connection whose handshake is running. */
+class Handshake {
+  timer: IDelayedCall | null = null;
+  done = false;
+  constructor(
+    readonly port: TLSPort,
+    readonly tcpSocket: Socket,
+    readonly tlsSocket: HandshakingSocket,
+    readonly host: IAddress,
+    readonly peer: IAddress,
+    readonly options: ServerTLSOptions,
+  ) {}
+}
+
+/**
+ * The options every accepted socket is wrapped with, made once per
+ * {@link ServerTLSOptions}: the ALPN list goes in wire format, which Node
+ * would otherwise build again for every connection.
+ */
+function socketOptionsFor(options: ServerTLSOptions): TLSSocketOptions {
+  const socketOptions = serverSocketOptions(options);
+  if (options.alpnProtocols.length > 0) {
+    const names = options.alpnProtocols.map((name) => Buffer.from(name, 'utf8'));
+    const wire = Buffer.alloc(names.reduce((sum, name) => sum + 1 + name.length, 0));
+    let offset = 0;
+    for (const name of names) {
+      wire[offset++] = name.length;
+      offset += name.copy(wire, offset);
+    }
+    socketOptions.ALPNProtocols = wire;
+  }
+  return socketOptions;
+}
+
+/**
+ * A TLS port listening for connections. Created by `reactor.listenSSL()`.
+ *
+ * @remarks `stopListening()` also drops the handshakes still in progress:
+ * their connections were never handed to the factory, which stops now.
+ */
+export class TLSPort extends TCPPort implements ISSLListeningPort {
+  readonly #registry: Registry;
+  readonly #clock: Pick<IReactorTime, 'callLater'>;
+  #options: ServerTLSOptions;
+  #socketOptions: TLSSocketOptions;
+  readonly #handshakes = new Set<Handshake>();
+
+  /**
+   * @param registry - the reactor's open resources.
+   * @param clock - times handshakes out (the reactor).
+   * @param port - 0..65535 (validated by the reactor).
+   * @param factory - builds a protocol per connection, once its handshake completed.
+   * @param backlog - pending-connection queue length.
+   * @param iface - address to bind; `''` for Node's default (all interfaces).
+   * @param options - made by `serverTLSOptions()` (validated by the reactor).
+   */
+  constructor(
+    registry: Registry,
+    clock: Pick<IReactorTime, 'callLater'>,
+    port: number,
+    factory: IProtocolFactory,
+    backlog: number,
+    iface: string,
+    options: ServerTLSOptions,
+  ) {
+    super(registry, port, factory, backlog, iface, log);
+    this.#registry = registry;
+    this.#clock = clock;
+    this.#options = options;
+    this.#socketOptions = socketOptionsFor(options);
+  }
+
+  /** The options new connections are made with. */
+  get tlsOptions(): ServerTLSOptions {
+    return this.#options;
+  }
+
+  /**
+   * Uses `options` for the connections accepted from now on (certificate
+   * reload); connections already open, or still in their handshake, keep
+   * theirs.
+   * @throws TypeError if `options` were not made by `serverTLSOptions()`.
+   */
+  setTLSOptions(options: ServerTLSOptions): void {
+    checkTLSOptions(options, 'server');
+    this.#socketOptions = socketOptionsFor(options);
+    this.#options = options;
+  }
+
+  /** Handshakes in progress (for tests and diagnostics). */
+  get handshakesInProgress(): number {
+    return this.#handshakes.size;
+  }
+
+  // ------------------------------------------------------------ TCPPort's hooks
+
+  protected override connectionAccepted(socket: Socket, host: IAddress, peer: IAddress): void {
+    const options = this.#options;
+    const tlsSocket: HandshakingSocket = acceptTLS(socket, this.#socketOptions);
+    const handshake = new Handshake(this, socket, tlsSocket, host, peer, options);
+    tlsSocket[kHandshake] = handshake;
+    tlsSocket.on('error', TLSPort.#onError);
+    tlsSocket.on('end', TLSPort.#onEnd);
+    tlsSocket.on('close', TLSPort.#onClose);
+    tlsSocket.once('secure', TLSPort.#onSecure);
+    this.#handshakes.add(handshake);
+    handshake.timer = this.#clock.callLater(options.handshakeTimeout, TLSPort.#timedOut, handshake);
+  }
+
+  protected override close(): void {
+    for (const handshake of [...this.#handshakes]) {
+      this.#finish(handshake);
+      handshake.tlsSocket.destroy();
+    }
+    super.close();
+  }
+
+  // ------------------------------------------------------------ internals
+
+  /** The handshake is over, one way or the other. */
+  #finish(handshake: Handshake): void {
+    handshake.done = true;
+    this.#handshakes.delete(handshake);
+    const timer = handshake.timer;
+    handshake.timer = null;
+    if (timer?.active() === true) timer.cancel();
+  }
+
+  #failed(handshake: Handshake, error: TLSError): void {
+    if (handshake.done) return;
+    this.#finish(handshake);
+    const peer = handshake.peer.toString();
+    log.info(error.message, { peer, code: error.code, port: this.getHost().toString() });
+    handshake.tlsSocket.destroy();
+  }
+
+  #secured(handshake: Handshake): void {
+    if (handshake.done) return;
+    const { tlsSocket, peer, options } = handshake;
+    if (options.clientCertificates !== 'none') {
+      const refused = clientCertificateError(tlsSocket);
+      if (refused !== null) {
+        // With TLS 1.3 the client's side of the handshake completed already:
+        // it sees the connection close, with no alert (as with tls.Server).
+        this.#failed(handshake, tlsErrorFor(refused, peer.toString()));
+        return;
+      }
+    }
+    this.#finish(handshake);
+    if (!this.accepting) {
+      tlsSocket.destroy();
+      return;
+    }
+    const protocol = buildProtocolSafely(log, this.factory, peer);
+    if (protocol === THREW || protocol === null) {
+      tlsSocket.destroy();
+      return;
+    }
+    const transport = new TLSTransport(
+      tlsSocket,
+      handshake.tcpSocket,
+      protocol,
+      handshake.host,
+      peer,
+      this.#registry,
+      this.#registry.writeHighWaterMark,
+    );
+    // The transport listens for errors now; the handshake's listeners go.
+    tlsSocket.removeListener('error', TLSPort.#onError);
+    tlsSocket.removeListener('end', TLSPort.#onEnd);
+    tlsSocket.removeListener('close', TLSPort.#onClose);
+    tlsSocket[kHandshake] = undefined;
+    this.#registry.addTransport(transport);
+    transport.start();
+  }
+
+  // Shared listeners: `this` is the TLS socket.
+  static #onSecure(this: HandshakingSocket): void {
+    const handshake = this[kHandshake];
+    if (handshake !== undefined) handshake.port.#secured(handshake);
+  }
+
+  static #onError(this: HandshakingSocket, err: Error): void {
+    const handshake = this[kHandshake];
+    if (handshake === undefined) return;
+    handshake.port.#failed(handshake, tlsErrorFor(err, handshake.peer.toString()));
+  }
+
+  static #onEnd(this: HandshakingSocket): void {
+    const handshake = this[kHandshake];
+    if (handshake === undefined) return;
+    handshake.port.#failed(handshake, tlsClosedDuringHandshake(handshake.peer.toString()));
+  }
+
+  static #onClose(this: HandshakingSocket): void {
+    const handshake = this[kHandshake];
+    if (handshake === undefined) return;
+    handshake.port.#failed(handshake, tlsClosedDuringHandshake(handshake.peer.toString()));
+  }
+
+  static #timedOut(handshake: Handshake): void {
+    handshake.timer = null;
+    handshake.port.#failed(
+      handshake,
+      tlsHandshakeTimeout(handshake.peer.toString(), handshake.options.handshakeTimeout),
+    );
+  }
+}
