@@ -7,3 +7,4 @@ export * from './endpoint.js';
 export * from './plugins.js';
 export * from './reactors.js';
 export * from './run.js';
+export * from './tls-files.js';
