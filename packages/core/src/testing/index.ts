@@ -51,6 +51,8 @@ export {
   type TraceEvent,
 } from './simulated/simulated-network.js';
 export { SimulatedPort } from './simulated/simulated-port.js';
+export { SimulatedSSLConnector } from './simulated/simulated-ssl-connector.js';
+export { SimulatedSSLPort } from './simulated/simulated-ssl-port.js';
 export {
   SimulatedReactor,
   type RunUntilIdleOptions,

@@ -227,6 +227,14 @@ export class SimulatedConnector extends BaseConnector<SimulatedTransport> {
     this.#localPort = null; // released with the connection from now on
     const transport = connection.client;
     this.#network.record('connected', connection, transport.getHost(), transport.getPeer());
+    this.connectionEstablished(transport);
+  }
+
+  /**
+   * The SYN-ACK arrived: the attempt succeeded (a TLS connector runs its
+   * handshake first, then calls {@link BaseConnector.attemptSucceeded}).
+   */
+  protected connectionEstablished(transport: SimulatedTransport): void {
     this.attemptSucceeded(transport.getPeer(), () => transport);
   }
 }

@@ -8,17 +8,21 @@
  * @module
  */
 import type {
+  ConnectSSLOptions,
   ConnectTCPOptions,
+  ISSLListeningPort,
+  ListenSSLOptions,
   IClientFactory,
   IDelayedCall,
   IListeningPort,
   IProtocolFactory,
-  IReactor,
+  ITLSReactor,
   ListenTCPOptions,
   SystemEventPhase,
   SystemEventTriggerId,
   SystemEventType,
 } from '../../interfaces.js';
+import type { ClientTLSOptions, ServerTLSOptions } from '../../tls-options.js';
 import type { SimulatedConnector } from './simulated-connector.js';
 import type { SimulatedReactor } from './simulated-reactor.js';
 
@@ -34,7 +38,7 @@ import type { SimulatedReactor } from './simulated-reactor.js';
  * reactor.host('client').connectTCP('server', 79, clientFactory);
  * ```
  */
-export class SimulatedHost implements IReactor {
+export class SimulatedHost implements ITLSReactor {
   /** The first name the host was given. */
   readonly name: string;
   /** Its IPv4 address. */
@@ -92,6 +96,38 @@ export class SimulatedHost implements IReactor {
     options: ConnectTCPOptions = {},
   ): SimulatedConnector {
     return this.#reactor._connectTCP(this, host, port, factory, options);
+  }
+
+  // ---------------------------------------------------------------- TLS from this host
+
+  /**
+   * Listens with TLS on this host: each connection's protocol is built and
+   * connected once its handshake completed; a failed handshake is logged on
+   * `torsion.tls` and costs only that connection. As {@link SimulatedHost.listenTCP} otherwise.
+   * @throws as `IReactorSSL.listenSSL`.
+   */
+  listenSSL(
+    port: number,
+    factory: IProtocolFactory,
+    options: ServerTLSOptions,
+    listenOptions: ListenSSLOptions = {},
+  ): ISSLListeningPort {
+    return this.#reactor._listenSSL(this, port, factory, options, listenOptions);
+  }
+
+  /**
+   * Connects with TLS from this host: the protocol is connected once the
+   * handshake completed; a failed one reaches `clientConnectionFailed` as a TLSError.
+   * @throws as `IReactorSSL.connectSSL`.
+   */
+  connectSSL(
+    host: string,
+    port: number,
+    factory: IClientFactory,
+    options: ClientTLSOptions,
+    connectOptions: ConnectSSLOptions = {},
+  ): SimulatedConnector {
+    return this.#reactor._connectSSL(this, host, port, factory, options, connectOptions);
   }
 
   // ---------------------------------------------------------------- the reactor's time and lifecycle

@@ -22,7 +22,7 @@ import type { OpenResources } from '../../reactor-kit/open-resources.js';
 import type { SimulatedHost } from './simulated-host.js';
 import type { SimulatedNetwork } from './simulated-network.js';
 import { SimulatedConnection } from './simulated-transport.js';
-import type { SimulatedTransportOwner } from './simulated-transport.js';
+import type { SimulatedTransport, SimulatedTransportOwner } from './simulated-transport.js';
 
 const log = new Logger('torsion.simulated');
 
@@ -77,7 +77,6 @@ export class SimulatedPort extends BasePort {
     clientOwner: SimulatedTransportOwner,
   ): SimulatedConnection | null {
     if (!this.accepting) return null;
-    const built = buildProtocolSafely(log, this.factory, clientAddress);
     const network = this.#network;
     const connection = new SimulatedConnection(
       network,
@@ -97,8 +96,18 @@ export class SimulatedPort extends BasePort {
     const server = connection.server;
     this.resources.addTransport(server);
     server._accept();
-    // As on TCP, the handshake completed before the factory was asked: a
-    // refusal (null) closes the new connection, an exception resets it.
+    this.connectionAccepted(server, clientAddress);
+    return connection;
+  }
+
+  /**
+   * The connection is established: asks the factory for a protocol and
+   * attaches it. As on TCP, the handshake completed before the factory was
+   * asked: a refusal (null) closes the new connection, an exception resets
+   * it. A TLS port runs its handshake first.
+   */
+  protected connectionAccepted(server: SimulatedTransport, clientAddress: IAddress): void {
+    const built = buildProtocolSafely(log, this.factory, clientAddress);
     if (built === THREW || built === null) {
       server._start(new Protocol());
       if (built === THREW) server.abortConnection();
@@ -106,7 +115,6 @@ export class SimulatedPort extends BasePort {
     } else {
       server._start(built);
     }
-    return connection;
   }
 
   /** Binds on the next turn of the simulated network, as a real port binds asynchronously. */

@@ -11,12 +11,20 @@
  * @module
  */
 import type {
+  ConnectSSLOptions,
   ConnectTCPOptions,
   IClientFactory,
   IProtocolFactory,
-  IReactor,
+  IReactorSSL,
+  ITLSReactor,
+  ListenSSLOptions,
   ListenTCPOptions,
 } from '../../interfaces.js';
+import {
+  checkTLSOptions,
+  type ClientTLSOptions,
+  type ServerTLSOptions,
+} from '../../tls-options.js';
 import { checkWriteHighWaterMark } from '../../reactor-kit/argument-checks.js';
 import { DEFAULT_WRITE_HIGH_WATER_MARK } from '../../reactor-kit/base-transport.js';
 import { ReactorBase } from '../../reactor-kit/reactor-base.js';
@@ -27,6 +35,8 @@ import type { SimulatedHost } from './simulated-host.js';
 import type { LinkConditions } from './simulated-link.js';
 import { SimulatedNetwork } from './simulated-network.js';
 import { SimulatedPort } from './simulated-port.js';
+import { SimulatedSSLConnector } from './simulated-ssl-connector.js';
+import { SimulatedSSLPort } from './simulated-ssl-port.js';
 
 /** Rounds at one instant after which a manual drive decides something reschedules itself with delay 0 forever. */
 const MAX_ROUNDS_PER_INSTANT = 100_000;
@@ -97,12 +107,18 @@ function defaultSeed(): number {
  *   `reactor.host(name)` adds hosts (10.0.0.x) and gives an IReactor view
  *   that listens and connects from that host. Faults: see {@link SimulatedNetwork}.
  * - Transports behave as the TCP transport (see {@link SimulatedTransport}).
+ * - TLS (`listenSSL`, `connectSSL`, `startTLS`) is real TLS: Node's TLS
+ *   engine runs in memory at each end and its records cross the simulated
+ *   network. The engine works by ticks of Node's event loop, so TLS needs
+ *   the auto-advancing mode (or a test that yields, e.g. `await`s, between
+ *   its `advance()` calls): a synchronous `runUntilIdle()` cannot move a
+ *   handshake on.
  * - Signal handlers are not installed unless asked for.
  * - A forgotten repeating call (a `LoopingCall` never stopped) keeps an
  *   auto-advancing reactor busy, as it would keep a real reactor alive: stop
  *   the reactor, or set `autoAdvance = false`, when a test ends.
  */
-export class SimulatedReactor extends ReactorBase implements IReactor {
+export class SimulatedReactor extends ReactorBase implements ITLSReactor, IReactorSSL {
   /** The virtual network: hosts, ports, connections, faults. */
   readonly network: SimulatedNetwork;
   /**
@@ -326,6 +342,86 @@ export class SimulatedReactor extends ReactorBase implements IReactor {
     options: ConnectTCPOptions = {},
   ): SimulatedConnector {
     return this._connectTCP(this.localhost, host, port, factory, options);
+  }
+
+  // ---------------------------------------------------------------- TLS
+
+  /**
+   * Listens with TLS on the reactor's own host. See {@link SimulatedHost.listenSSL}.
+   * @throws RangeError, TypeError for bad arguments; ReactorNotRestartable once stopped.
+   */
+  listenSSL(
+    port: number,
+    factory: IProtocolFactory,
+    options: ServerTLSOptions,
+    listenOptions: ListenSSLOptions = {},
+  ): SimulatedSSLPort {
+    return this._listenSSL(this.localhost, port, factory, options, listenOptions);
+  }
+
+  /**
+   * Connects with TLS from the reactor's own host. See {@link SimulatedHost.connectSSL}.
+   * @throws RangeError, TypeError for bad arguments; ReactorNotRestartable once stopped.
+   */
+  connectSSL(
+    host: string,
+    port: number,
+    factory: IClientFactory,
+    options: ClientTLSOptions,
+    connectOptions: ConnectSSLOptions = {},
+  ): SimulatedSSLConnector {
+    return this._connectSSL(this.localhost, host, port, factory, options, connectOptions);
+  }
+
+  /** @internal listenSSL on a given host. */
+  _listenSSL(
+    host: SimulatedHost,
+    port: number,
+    factory: IProtocolFactory,
+    options: ServerTLSOptions,
+    listenOptions: ListenSSLOptions,
+  ): SimulatedSSLPort {
+    const { backlog, iface } = this.checkListenTCP(port, factory, listenOptions);
+    checkTLSOptions(options, 'server');
+    this.checkOpen();
+    const listening = new SimulatedSSLPort(this.network, this.openResources, host, port, factory, {
+      iface,
+      backlog,
+      highWaterMark: this.#highWaterMark,
+    });
+    listening.setTLSOptions(options);
+    listening.startListening();
+    return listening;
+  }
+
+  /** @internal connectSSL from a given host. */
+  _connectSSL(
+    from: SimulatedHost,
+    host: string,
+    port: number,
+    factory: IClientFactory,
+    options: ClientTLSOptions,
+    connectOptions: ConnectSSLOptions,
+  ): SimulatedSSLConnector {
+    const checked = this.checkConnectTCP(host, port, factory, connectOptions);
+    checkTLSOptions(options, 'client');
+    this.checkOpen();
+    const connector = new SimulatedSSLConnector(
+      this.network,
+      this.openResources,
+      factory,
+      {
+        from,
+        host,
+        port,
+        timeout: checked.timeout,
+        reactor: this,
+        ...(checked.bindAddress === undefined ? {} : { bindAddress: checked.bindAddress }),
+      },
+      options,
+    );
+    connector.connect();
+    return connector;
   }
 
   /** @internal listenTCP on a given host. */

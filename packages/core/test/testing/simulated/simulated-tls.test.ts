@@ -3,9 +3,11 @@
 // network in virtual time.
 import { expect } from 'chai';
 
-import { ConnectionDone, TLSError } from '../../../src/errors.js';
+import { ConnectionDone, TimeoutError, TLSError } from '../../../src/errors.js';
 import type { Failure } from '../../../src/failure.js';
-import type { ITLSTransport } from '../../../src/interfaces.js';
+import type { IProtocol, ITLSTransport } from '../../../src/interfaces.js';
+import { Protocol } from '../../../src/protocol.js';
+import { LogCapture } from '../../../src/testing/log-capture.js';
 import { RecordingClientFactory } from '../../../src/testing/recording-client-factory.js';
 import { RecordingFactory } from '../../../src/testing/recording-factory.js';
 import { RecordingProtocol } from '../../../src/testing/recording-protocol.js';
@@ -110,6 +112,186 @@ describe('TLS on the SimulatedReactor', () => {
       expect(reason.value).to.be.instanceOf(TLSError);
       expect(tlsCode(reason)).to.equal('TORSION_ERR_TLS_CERTIFICATE_UNTRUSTED');
       await server.lost;
+    });
+  });
+
+  describe('listenSSL and connectSSL', () => {
+    it('connects the protocols only after the handshake, then calls handshakeCompleted', async () => {
+      const serverFactory = new RecordingFactory(() => new TLSRecorder());
+      const port = reactor.listenSSL(8443, serverFactory, serverOptions);
+      await port.whenListening();
+      const clientFactory = new RecordingClientFactory(() => new TLSRecorder());
+      reactor.connectSSL('localhost', 8443, clientFactory, clientOptions);
+      const client = await clientFactory.firstBuilt;
+      await client.made;
+      expect(client.events).to.deep.equal(['connectionMade', 'handshakeCompleted']);
+      expect(tls(client).secure).to.equal(true);
+      expect(tls(client).getPeerCertificate()?.subject.CN).to.equal('localhost');
+      expect(tls(client).getHost().toString()).to.match(/^127\.0\.0\.1:\d+$/);
+      client.transport.write('hello');
+      const [server] = await serverFactory.waitForBuilt(1);
+      await until(reactor, () => server!.text() === 'hello');
+      expect(server!.events.slice(0, 2)).to.deep.equal(['connectionMade', 'handshakeCompleted']);
+      server!.transport.write('back');
+      await until(reactor, () => client.text() === 'back');
+      server!.transport.loseConnection();
+      expect((await client.lost).value).to.be.instanceOf(ConnectionDone);
+      expect((await server!.lost).value).to.be.instanceOf(ConnectionDone);
+      expect(reactor.network.connections).to.have.length(0);
+    });
+
+    it('negotiates ALPN', async () => {
+      const options = serverTLSOptions({
+        key: certs.server.key,
+        cert: certs.server.cert,
+        alpnProtocols: ['h2', 'torsion/1'],
+      });
+      reactor.listenSSL(8443, new RecordingFactory(() => new TLSRecorder()), options);
+      const clientFactory = new RecordingClientFactory(() => new TLSRecorder());
+      reactor.connectSSL(
+        'localhost',
+        8443,
+        clientFactory,
+        optionsForClientTLS('localhost', {
+          trustRoot: certs.ca.cert,
+          alpnProtocols: ['torsion/1'],
+        }),
+      );
+      const client = await clientFactory.firstBuilt;
+      await client.made;
+      expect(tls(client).negotiatedProtocol).to.equal('torsion/1');
+    });
+
+    it('reports a failed client handshake to clientConnectionFailed, and logs it at the server', async () => {
+      const logs = LogCapture.start();
+      try {
+        const serverFactory = new RecordingFactory(() => new TLSRecorder());
+        reactor.listenSSL(8443, serverFactory, serverTLSOptions(certs.wrongHost));
+        const clientFactory = new RecordingClientFactory(() => new TLSRecorder());
+        reactor.connectSSL('localhost', 8443, clientFactory, clientOptions);
+        const reason = await clientFactory.failed;
+        expect(tlsCode(reason)).to.equal('TORSION_ERR_TLS_HOSTNAME_MISMATCH');
+        expect(clientFactory.built).to.have.length(0);
+        await until(reactor, () => reactor.network.connections.length === 0);
+        await until(reactor, () =>
+          logs.events.some((e) => e.namespace === 'torsion.tls' && e.level === 'info'),
+        );
+        expect(serverFactory.built).to.have.length(0);
+      } finally {
+        logs.stop();
+      }
+    });
+
+    it('logs a server handshake failure, costs only that connection, and serves the next', async () => {
+      const logs = LogCapture.start();
+      try {
+        const serverFactory = new RecordingFactory(() => new TLSRecorder());
+        reactor.listenSSL(8443, serverFactory, serverOptions);
+        // A plaintext client: the server's handshake fails on its bytes.
+        const plainFactory = new RecordingClientFactory(() => new TLSRecorder());
+        reactor.connectTCP('localhost', 8443, plainFactory);
+        const plain = await plainFactory.firstBuilt;
+        await plain.made;
+        plain.transport.write('GET / HTTP/1.0\r\n\r\n');
+        await plain.lost;
+        const event = logs.events.find((e) => e.namespace === 'torsion.tls');
+        expect(event?.level).to.equal('info');
+        expect(event?.fields.code).to.equal('TORSION_ERR_TLS_NOT_TLS');
+        expect(event?.fields.peer).to.equal(plain.transport.getHost().toString());
+        const clientFactory = new RecordingClientFactory(() => new TLSRecorder());
+        reactor.connectSSL('localhost', 8443, clientFactory, clientOptions);
+        const client = await clientFactory.firstBuilt;
+        await client.made;
+        // TLS 1.3: the server's side of the handshake ends after the client's.
+        const [server] = await serverFactory.waitForBuilt(1);
+        expect(server!.events.slice(0, 2)).to.deep.equal(['connectionMade', 'handshakeCompleted']);
+      } finally {
+        logs.stop();
+      }
+    });
+
+    it('times a silent peer out with TORSION_ERR_TLS_HANDSHAKE_TIMEOUT, in virtual time', async () => {
+      // A plain TCP server that never answers the ClientHello.
+      reactor.listenTCP(8443, new RecordingFactory(() => new RecordingProtocol()));
+      const clientFactory = new RecordingClientFactory(() => new TLSRecorder());
+      reactor.connectSSL(
+        'localhost',
+        8443,
+        clientFactory,
+        optionsForClientTLS('localhost', { trustRoot: certs.ca.cert, handshakeTimeout: 5 }),
+        { timeout: 60 },
+      );
+      const reason = await clientFactory.failed;
+      expect(tlsCode(reason)).to.equal('TORSION_ERR_TLS_HANDSHAKE_TIMEOUT');
+      expect(reactor.seconds()).to.be.within(5, 6);
+    });
+
+    it("applies connectSSL's timeout to the connection and the handshake together", async () => {
+      reactor.listenTCP(8443, new RecordingFactory(() => new RecordingProtocol()));
+      const clientFactory = new RecordingClientFactory(() => new TLSRecorder());
+      reactor.connectSSL('localhost', 8443, clientFactory, clientOptions, { timeout: 2 });
+      const reason = await clientFactory.failed;
+      expect(reason.value).to.be.instanceOf(TimeoutError);
+      expect(reactor.seconds()).to.be.within(2, 3);
+      await until(reactor, () => reactor.network.connections.length === 0);
+    });
+
+    it('times a silent client out at the server, logging it', async () => {
+      const logs = LogCapture.start();
+      try {
+        const options = serverTLSOptions({ ...certs.server, handshakeTimeout: 3 });
+        reactor.listenSSL(8443, new RecordingFactory(() => new TLSRecorder()), options);
+        const plainFactory = new RecordingClientFactory(() => new TLSRecorder());
+        reactor.connectTCP('localhost', 8443, plainFactory);
+        const plain = await plainFactory.firstBuilt;
+        await plain.lost;
+        expect(reactor.seconds()).to.be.within(3, 4);
+        const event = logs.events.find((e) => e.namespace === 'torsion.tls');
+        expect(event?.fields.code).to.equal('TORSION_ERR_TLS_HANDSHAKE_TIMEOUT');
+      } finally {
+        logs.stop();
+      }
+    });
+
+    it('gives new connections the certificate set with setTLSOptions; open ones keep theirs', async () => {
+      const port = reactor.listenSSL(
+        8443,
+        new RecordingFactory(() => new TLSRecorder()),
+        serverTLSOptions(certs.sni),
+      );
+      const first = new RecordingClientFactory(() => new TLSRecorder());
+      reactor.connectSSL(
+        'localhost',
+        8443,
+        first,
+        optionsForClientTLS('localhost', { trustRoot: certs.ca.cert, insecureSkipVerify: true }),
+      );
+      const one = await first.firstBuilt;
+      await one.made;
+      port.setTLSOptions(serverOptions);
+      expect(() => {
+        port.setTLSOptions(clientOptions as never);
+      }).to.throw(TypeError);
+      const second = new RecordingClientFactory(() => new TLSRecorder());
+      reactor.connectSSL('localhost', 8443, second, clientOptions);
+      const two = await second.firstBuilt;
+      await two.made;
+      expect(tls(one).getPeerCertificate()?.subjectaltname).to.include('sni.example');
+      expect(tls(two).getPeerCertificate()?.subjectaltname).to.include('localhost');
+      expect(tls(one).secure).to.equal(true);
+    });
+
+    it('rejects options made for the other side', () => {
+      const factory = new RecordingFactory(() => new TLSRecorder());
+      expect(() => reactor.listenSSL(8443, factory, clientOptions as never)).to.throw(TypeError);
+      expect(() =>
+        reactor.connectSSL(
+          'localhost',
+          8443,
+          new RecordingClientFactory(() => new Protocol() as IProtocol as never),
+          serverOptions as never,
+        ),
+      ).to.throw(TypeError);
     });
   });
 });
