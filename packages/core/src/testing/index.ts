@@ -30,9 +30,13 @@ export { LogCapture } from './log-capture.js';
 export {
   FakeConnector,
   FakeListeningPort,
+  FakeSSLConnector,
+  FakeSSLListeningPort,
   MemoryReactor,
   MemoryReactorClock,
   type FakeConnection,
+  type SSLClientRecord,
+  type SSLServerRecord,
   type TCPClientRecord,
   type TCPServerRecord,
   type TriggerRecord,

@@ -1,7 +1,7 @@
 /**
  * `MemoryReactor` and `MemoryReactorClock`: reactors that record what is
- * asked of them (`listenTCP`, `connectTCP`, triggers) instead of touching the
- * network, so code that takes a reactor can be tested in memory (Twisted's
+ * asked of them (`listenTCP`, `connectTCP`, `listenSSL`, `connectSSL`,
+ * triggers) instead of touching the network, so code that takes a reactor can be tested in memory (Twisted's
  * `twisted.internet.testing.MemoryReactor`).
  *
  * Tests: test/testing/memory-reactor.test.ts, test/types/doubles.test-d.ts
@@ -24,17 +24,22 @@ import { Failure } from '../failure.js';
 import { isThenable } from '../is-thenable.js';
 import type {
   ConnectorState,
+  ConnectSSLOptions,
   ConnectTCPOptions,
   IClientFactory,
   IConnector,
   IDelayedCall,
+  IHandshakeListener,
   IListeningPort,
   IProtocol,
   IProtocolFactory,
   IReactor,
   IReactorCore,
+  IReactorSSL,
   IReactorTCP,
   IReactorTime,
+  ISSLListeningPort,
+  ListenSSLOptions,
   ListenTCPOptions,
   SystemEventPhase,
   SystemEventTriggerId,
@@ -44,6 +49,8 @@ import { Logger } from '../log.js';
 import { StringTransport } from './string-transport.js';
 import { markDisconnected } from '../internal/mark-disconnected.js';
 import { checkConnectTCP, checkListenTCP } from '../reactor-kit/argument-checks.js';
+import { checkTLSOptions } from '../tls-options.js';
+import type { ClientTLSOptions, ServerTLSOptions } from '../tls-options.js';
 
 const log = new Logger('torsion.testing.reactor');
 
@@ -74,6 +81,36 @@ export interface TCPClientRecord {
   readonly bindAddress: { readonly host: string; readonly port?: number } | null;
   /** The connector `connectTCP` returned. */
   readonly connector: FakeConnector;
+}
+
+/** A `listenSSL` call, as {@link MemoryReactor.sslServers} records it. */
+export interface SSLServerRecord {
+  /** The port asked for (0 stays 0 here; the assigned one is `listeningPort.getHost().port`). */
+  readonly port: number;
+  readonly factory: IProtocolFactory;
+  /** The TLS options given to `listenSSL` (the port's current ones are `listeningPort.tlsOptions`). */
+  readonly options: ServerTLSOptions;
+  /** The backlog asked for, or the default 50. */
+  readonly backlog: number;
+  /** The interface asked for, or the default `''`. */
+  readonly interface: string;
+  /** The port object `listenSSL` returned. */
+  readonly listeningPort: FakeSSLListeningPort;
+}
+
+/** A `connectSSL` call, as {@link MemoryReactor.sslClients} records it. */
+export interface SSLClientRecord {
+  readonly host: string;
+  readonly port: number;
+  readonly factory: IClientFactory;
+  /** The TLS options given to `connectSSL`. */
+  readonly options: ClientTLSOptions;
+  /** The timeout asked for, or the default 30. */
+  readonly timeout: number;
+  /** The bind address asked for, or `null`. */
+  readonly bindAddress: { readonly host: string; readonly port?: number } | null;
+  /** The connector `connectSSL` returned. */
+  readonly connector: FakeSSLConnector;
 }
 
 /** A system event trigger, as {@link MemoryReactor.triggers} records it. */
@@ -158,7 +195,63 @@ export class FakeListeningPort implements IListeningPort {
     if (protocol === null) return null;
     const transport = new StringTransport({ hostAddress: this.#host, peerAddress });
     protocol.makeConnection(transport);
+    this.connected(protocol);
     return { protocol, transport };
+  }
+
+  /** Called right after a protocol was connected; {@link FakeSSLListeningPort} reports the handshake here. */
+  protected connected(protocol: IProtocol): void {
+    void protocol;
+  }
+}
+
+/**
+ * The port {@link MemoryReactor.listenSSL} returns: a {@link FakeListeningPort}
+ * that keeps its TLS options and lets them be replaced, as a real TLS port.
+ *
+ * @remarks
+ * No TLS is spoken: {@link FakeListeningPort.acceptConnection} connects the
+ * protocol to a plain {@link StringTransport}, then calls its
+ * `handshakeCompleted()` if it has one, in the order a real TLS port uses
+ * (the protocol is connected once the handshake is done). To run a protocol
+ * over real TLS in memory, use the simulated reactor.
+ */
+export class FakeSSLListeningPort extends FakeListeningPort implements ISSLListeningPort {
+  #tlsOptions: ServerTLSOptions;
+  #setTLSOptionsCalls = 0;
+
+  /**
+   * @param factory - the factory connections are built with.
+   * @param host - the address `getHost()` reports.
+   * @param options - the TLS options the port starts with.
+   */
+  constructor(factory: IProtocolFactory, host: IAddress, options: ServerTLSOptions) {
+    super(factory, host);
+    this.#tlsOptions = options;
+  }
+
+  /** The options new connections would use: those of `listenSSL`, or of the latest `setTLSOptions()`. */
+  get tlsOptions(): ServerTLSOptions {
+    return this.#tlsOptions;
+  }
+
+  /** How many times `setTLSOptions()` was called. */
+  get setTLSOptionsCalls(): number {
+    return this.#setTLSOptionsCalls;
+  }
+
+  /**
+   * Records `options` as the port's current ones (a certificate reload).
+   * @throws TypeError if `options` were not made by `serverTLSOptions()`, as a real port.
+   */
+  setTLSOptions(options: ServerTLSOptions): void {
+    checkTLSOptions(options, 'server');
+    this.#setTLSOptionsCalls += 1;
+    this.#tlsOptions = options;
+  }
+
+  protected override connected(protocol: IProtocol): void {
+    (protocol as Partial<IHandshakeListener>).handshakeCompleted?.();
   }
 }
 
@@ -288,9 +381,16 @@ export class FakeConnector implements IConnector {
     }
     const used = transport ?? new StringTransport({ peerAddress: this.#destination });
     this.#state = 'connected';
-    this.#connection = { protocol, transport: used };
+    const connection = { protocol, transport: used };
+    this.#connection = connection;
     protocol.makeConnection(used);
-    return this.#connection;
+    this.connected(protocol);
+    return connection;
+  }
+
+  /** Called right after a protocol was connected; {@link FakeSSLConnector} reports the handshake here. */
+  protected connected(protocol: IProtocol): void {
+    void protocol;
   }
 
   /**
@@ -343,6 +443,41 @@ export class FakeConnector implements IConnector {
 }
 
 /**
+ * The connector {@link MemoryReactor.connectSSL} returns: a
+ * {@link FakeConnector} that keeps the client's TLS options.
+ *
+ * @remarks
+ * No TLS is spoken: {@link FakeConnector.completeConnection} connects the
+ * protocol, then calls its `handshakeCompleted()` if it has one, as a real
+ * TLS connector does once the handshake succeeded. A failed handshake is
+ * `failConnection(new TLSError(...))`.
+ */
+export class FakeSSLConnector extends FakeConnector {
+  /** The TLS options given to `connectSSL`. */
+  readonly tlsOptions: ClientTLSOptions;
+
+  /**
+   * @param factory - the client factory to notify.
+   * @param destination - what `getDestination()` reports.
+   * @param tlsOptions - the client's TLS options.
+   * @param reactor - what `reactor` reports.
+   */
+  constructor(
+    factory: IClientFactory,
+    destination: IAddress,
+    tlsOptions: ClientTLSOptions,
+    reactor?: IReactorTime,
+  ) {
+    super(factory, destination, reactor);
+    this.tlsOptions = tlsOptions;
+  }
+
+  protected override connected(protocol: IProtocol): void {
+    (protocol as Partial<IHandshakeListener>).handshakeCompleted?.();
+  }
+}
+
+/**
  * A reactor that records `listenTCP`/`connectTCP` calls and runs its
  * lifecycle (triggers, `callWhenRunning`) without an event loop.
  *
@@ -351,6 +486,10 @@ export class FakeConnector implements IConnector {
  *   port 0 gets a fake port number, 49152 (the first ephemeral port) and up.
  * - `connectTCP` returns a {@link FakeConnector} that has called
  *   `startedConnecting`; the test ends the attempt.
+ * - `listenSSL` and `connectSSL` do the same with the TLS options recorded
+ *   ({@link MemoryReactor.sslServers}, {@link MemoryReactor.sslClients}); no
+ *   TLS is spoken, but `handshakeCompleted()` is called after
+ *   `connectionMade()`, as over a real TLS connection.
  * - `run()` fires the startup triggers then the `callWhenRunning` calls,
  *   synchronously; `stop()` fires the shutdown triggers. A trigger returning
  *   a Deferred or promise delays the next phase until it settles. Errors
@@ -358,12 +497,16 @@ export class FakeConnector implements IConnector {
  * - `callWhenRunning` on a running reactor calls at once.
  * - It has no clock: use {@link MemoryReactorClock} for code that calls `callLater`.
  */
-export class MemoryReactor implements IReactorCore, IReactorTCP {
+export class MemoryReactor implements IReactorCore, IReactorTCP, IReactorSSL {
   /** Every `listenTCP` call, in order. */
   readonly tcpServers: TCPServerRecord[] = [];
   /** Every `connectTCP` call, in order. */
   readonly tcpClients: TCPClientRecord[] = [];
-  /** Every connector `connectTCP` returned, in order. */
+  /** Every `listenSSL` call, in order. */
+  readonly sslServers: SSLServerRecord[] = [];
+  /** Every `connectSSL` call, in order. */
+  readonly sslClients: SSLClientRecord[] = [];
+  /** Every connector `connectTCP` or `connectSSL` returned, in order. */
   readonly connectors: FakeConnector[] = [];
   /** Every trigger added and not removed, in order. */
   readonly triggers: TriggerRecord[] = [];
@@ -513,6 +656,69 @@ export class MemoryReactor implements IReactorCore, IReactorTCP {
     return connector;
   }
 
+  /**
+   * Records the call and returns a TLS port that is already listening.
+   * @remarks Calls `factory.doStart()`, as a real port does once bound.
+   * @throws TypeError if `options` were not made by `serverTLSOptions()`, and
+   *   RangeError or TypeError for the arguments `listenTCP` rejects.
+   */
+  listenSSL(
+    port: number,
+    factory: IProtocolFactory,
+    options: ServerTLSOptions,
+    listenOptions: ListenSSLOptions = {},
+  ): FakeSSLListeningPort {
+    const { backlog, iface } = checkListenTCP(port, factory, listenOptions);
+    checkTLSOptions(options, 'server');
+    const assigned = port === 0 ? this.#nextPort++ : port;
+    const host = addressFor('TCP', iface === '' ? '0.0.0.0' : iface, assigned);
+    const listeningPort = new FakeSSLListeningPort(factory, host, options);
+    this.sslServers.push({
+      port,
+      factory,
+      options,
+      backlog,
+      interface: iface,
+      listeningPort,
+    });
+    return listeningPort;
+  }
+
+  /**
+   * Records the call and returns a connector that has started connecting
+   * (`factory.startedConnecting` was called).
+   * @throws TypeError if `options` were not made by `optionsForClientTLS()`,
+   *   and RangeError or TypeError for the arguments `connectTCP` rejects.
+   */
+  connectSSL(
+    host: string,
+    port: number,
+    factory: IClientFactory,
+    options: ClientTLSOptions,
+    connectOptions: ConnectSSLOptions = {},
+  ): FakeSSLConnector {
+    const { timeout } = checkConnectTCP(host, port, factory, connectOptions);
+    checkTLSOptions(options, 'client');
+    const connector = new FakeSSLConnector(
+      factory,
+      addressFor('TCP', host, port),
+      options,
+      this.connectorClock(),
+    );
+    this.sslClients.push({
+      host,
+      port,
+      factory,
+      options,
+      timeout,
+      bindAddress: connectOptions.bindAddress ?? null,
+      connector,
+    });
+    this.connectors.push(connector);
+    connector.connect();
+    return connector;
+  }
+
   #callLogged(what: string, fn: (...args: never[]) => unknown, args: readonly unknown[]): unknown {
     try {
       return (fn as (...a: readonly unknown[]) => unknown)(...args);
@@ -567,7 +773,7 @@ export class MemoryReactor implements IReactorCore, IReactorTCP {
  * reactor.advance(3); // runs the retry scheduled by the factory
  * ```
  */
-export class MemoryReactorClock extends MemoryReactor implements IReactor {
+export class MemoryReactorClock extends MemoryReactor implements IReactor, IReactorSSL {
   /** The clock behind `seconds`, `callLater`, `advance`… */
   readonly clock = new Clock();
 

@@ -12,19 +12,35 @@ import {
   ReactorAlreadyRunning,
   ReactorNotRestartable,
   ReactorNotRunning,
+  TLSError,
   UserError,
 } from '../../src/errors.js';
 import { ClientFactory, Factory } from '../../src/factory.js';
 import type { Failure } from '../../src/failure.js';
-import type { IConnector, IListeningPort, IProtocolFactory } from '../../src/interfaces.js';
+import type {
+  IConnector,
+  IListeningPort,
+  IProtocolFactory,
+  IReactorSSL,
+  ISSLListeningPort,
+} from '../../src/interfaces.js';
 import { Protocol } from '../../src/protocol.js';
 import { LogCapture } from '../../src/testing/log-capture.js';
 import {
   FIRST_FAKE_PORT,
   FakeConnector,
+  FakeSSLConnector,
+  FakeSSLListeningPort,
   MemoryReactor,
   MemoryReactorClock,
 } from '../../src/testing/memory-reactor.js';
+import { makeTestCertificates } from '../../src/testing/test-certificates.js';
+import {
+  optionsForClientTLS,
+  serverTLSOptions,
+  type ClientTLSOptions,
+  type ServerTLSOptions,
+} from '../../src/tls-options.js';
 
 class Echo extends Protocol {
   override dataReceived(data: Buffer): void {
@@ -65,7 +81,195 @@ class RecordingClientFactory extends ClientFactory {
   }
 }
 
+/** A protocol that records connectionMade and handshakeCompleted, in order. */
+class HandshakeRecorder extends Protocol {
+  static events: string[] = [];
+  override connectionMade(): void {
+    HandshakeRecorder.events.push('connectionMade');
+  }
+  handshakeCompleted(): void {
+    HandshakeRecorder.events.push('handshakeCompleted');
+  }
+}
+
 describe('MemoryReactor', () => {
+  describe('listenSSL', () => {
+    let certs: ReturnType<typeof makeTestCertificates>;
+    let options: ServerTLSOptions;
+    before(() => {
+      certs = makeTestCertificates();
+      options = serverTLSOptions({ key: certs.server.key, cert: certs.server.cert });
+    });
+    beforeEach(() => {
+      HandshakeRecorder.events = [];
+    });
+
+    it('records the call with its options and defaults, apart from the TCP calls', async () => {
+      const reactor: MemoryReactor = new MemoryReactor();
+      const factory = Factory.forProtocol(Echo);
+      const port = reactor.listenSSL(8443, factory, options);
+      expect(reactor.tcpServers).to.have.length(0);
+      expect(reactor.sslServers).to.have.length(1);
+      expect(reactor.sslServers[0]).to.include({
+        port: 8443,
+        factory,
+        options,
+        backlog: 50,
+        interface: '',
+        listeningPort: port,
+      });
+      expect(port.tlsOptions).to.equal(options);
+      const listening: IListeningPort = await port.whenListening();
+      expect(listening).to.equal(port);
+      expect(port.getHost()).to.deep.include({ type: 'TCP', host: '0.0.0.0', port: 8443 });
+      expect(factory.numPorts).to.equal(1);
+    });
+
+    it('records backlog and interface, and hands out fake ports shared with listenTCP', () => {
+      const reactor = new MemoryReactor();
+      const tcp = reactor.listenTCP(0, new Factory());
+      const tls = reactor.listenSSL(0, new Factory(), options, {
+        backlog: 7,
+        interface: '::1',
+      });
+      expect(reactor.sslServers[0]).to.include({ port: 0, backlog: 7, interface: '::1' });
+      expect(tcp.getHost().port).to.equal(FIRST_FAKE_PORT);
+      expect(tls.getHost().port).to.equal(FIRST_FAKE_PORT + 1);
+      expect(tls.getHost()).to.be.instanceOf(IPv6Address);
+    });
+
+    it('setTLSOptions records the latest options, and refuses anything but serverTLSOptions()', () => {
+      const reactor = new MemoryReactor();
+      const fake: FakeSSLListeningPort = reactor.listenSSL(0, new Factory(), options);
+      const port: ISSLListeningPort = fake;
+      const renewed = serverTLSOptions({ key: certs.sni.key, cert: certs.sni.cert });
+      port.setTLSOptions(renewed);
+      expect(fake.tlsOptions).to.equal(renewed);
+      expect(fake.setTLSOptionsCalls).to.equal(1);
+      expect(reactor.sslServers[0]!.options).to.equal(options);
+      const client = optionsForClientTLS('localhost', { trustRoot: certs.ca.cert });
+      expect(() => port.setTLSOptions(client as unknown as ServerTLSOptions)).to.throw(
+        TypeError,
+        /serverTLSOptions/,
+      );
+      expect(fake.tlsOptions).to.equal(renewed);
+    });
+
+    it('rejects what a real reactor rejects, client options included, and records nothing', () => {
+      const reactor = new MemoryReactor();
+      const client = optionsForClientTLS('localhost', { trustRoot: certs.ca.cert });
+      expect(() =>
+        reactor.listenSSL(0, new Factory(), client as unknown as ServerTLSOptions),
+      ).to.throw(TypeError, /serverTLSOptions/);
+      expect(() => reactor.listenSSL(0, new Factory(), {} as unknown as ServerTLSOptions)).to.throw(
+        TypeError,
+        /serverTLSOptions/,
+      );
+      expect(() => reactor.listenSSL(65536, new Factory(), options)).to.throw(RangeError, /port/);
+      expect(reactor.sslServers).to.have.length(0);
+    });
+
+    it('acceptConnection connects the protocol, then reports the handshake as done', () => {
+      const reactor = new MemoryReactor();
+      const port = reactor.listenSSL(0, Factory.forProtocol(HandshakeRecorder), options);
+      const conn = port.acceptConnection()!;
+      expect(conn.protocol).to.be.instanceOf(HandshakeRecorder);
+      expect(HandshakeRecorder.events).to.deep.equal(['connectionMade', 'handshakeCompleted']);
+      expect(conn.transport.getHost()).to.equal(port.getHost());
+      const echo = reactor.listenSSL(0, Factory.forProtocol(Echo), options).acceptConnection()!;
+      echo.protocol.dataReceived(Buffer.from('ping'));
+      expect(echo.transport.value().toString()).to.equal('ping');
+    });
+  });
+
+  describe('connectSSL', () => {
+    let certs: ReturnType<typeof makeTestCertificates>;
+    let options: ClientTLSOptions;
+    before(() => {
+      certs = makeTestCertificates();
+      options = optionsForClientTLS('localhost', { trustRoot: certs.ca.cert });
+    });
+    beforeEach(() => {
+      HandshakeRecorder.events = [];
+    });
+
+    it('records the call with its options and returns a connector that started connecting', () => {
+      const reactor = new MemoryReactor();
+      const factory = new RecordingClientFactory();
+      const ssl: IReactorSSL = reactor;
+      const connector = reactor.connectSSL('localhost', 8443, factory, options, {
+        timeout: 5,
+        bindAddress: { host: '127.0.0.1' },
+      });
+      expect(connector).to.be.instanceOf(FakeSSLConnector);
+      expect(reactor.tcpClients).to.have.length(0);
+      expect(reactor.sslClients).to.have.length(1);
+      expect(reactor.sslClients[0]).to.deep.include({
+        host: 'localhost',
+        port: 8443,
+        factory,
+        options,
+        timeout: 5,
+        bindAddress: { host: '127.0.0.1' },
+        connector,
+      });
+      expect(connector.tlsOptions).to.equal(options);
+      ssl.connectSSL('localhost', 8443, new ClientFactory(), options);
+      expect(reactor.sslClients).to.have.length(2);
+      expect(reactor.connectors[0]).to.equal(connector);
+      expect(connector.state).to.equal('connecting');
+      expect(factory.events).to.deep.equal(['startFactory', 'startedConnecting localhost:8443']);
+    });
+
+    it('records the default timeout and no bind address', () => {
+      const reactor = new MemoryReactor();
+      reactor.connectSSL('::1', 443, new ClientFactory(), options);
+      expect(reactor.sslClients[0]).to.include({ timeout: 30, bindAddress: null });
+      expect(reactor.connectors[0]!.getDestination()).to.be.instanceOf(IPv6Address);
+    });
+
+    it('rejects what a real reactor rejects, server options included, and records nothing', () => {
+      const reactor = new MemoryReactor();
+      const server = serverTLSOptions({ key: certs.server.key, cert: certs.server.cert });
+      expect(() =>
+        reactor.connectSSL(
+          'localhost',
+          443,
+          new ClientFactory(),
+          server as unknown as ClientTLSOptions,
+        ),
+      ).to.throw(TypeError, /optionsForClientTLS/);
+      expect(() => reactor.connectSSL('', 443, new ClientFactory(), options)).to.throw(
+        TypeError,
+        /host/,
+      );
+      expect(reactor.sslClients).to.have.length(0);
+      expect(reactor.connectors).to.have.length(0);
+    });
+
+    it('completeConnection connects the protocol, then reports the handshake as done', () => {
+      const reactor = new MemoryReactor();
+      const factory = new ClientFactory();
+      factory.protocol = HandshakeRecorder;
+      const connector = reactor.connectSSL('localhost', 443, factory, options);
+      const conn = connector.completeConnection()!;
+      expect(conn.protocol).to.be.instanceOf(HandshakeRecorder);
+      expect(HandshakeRecorder.events).to.deep.equal(['connectionMade', 'handshakeCompleted']);
+      expect(connector.state).to.equal('connected');
+    });
+
+    it('failConnection with a TLSError reaches clientConnectionFailed, as a failed handshake', () => {
+      const reactor = new MemoryReactor();
+      const factory = new RecordingClientFactory();
+      const connector = reactor.connectSSL('localhost', 443, factory, options);
+      connector.failConnection(
+        new TLSError('TORSION_ERR_TLS_CERTIFICATE_UNTRUSTED', 'unknown certificate authority'),
+      );
+      expect(factory.events.slice(-2)).to.deep.equal(['clientConnectionFailed', 'stopFactory']);
+      expect(factory.reasons[0]!.check(TLSError)).to.equal(TLSError);
+    });
+  });
+
   describe('listenTCP', () => {
     it('records the call with its defaults and returns a port that is listening', async () => {
       const reactor = new MemoryReactor();
@@ -383,5 +587,20 @@ describe('MemoryReactorClock', () => {
     const reactor = new MemoryReactorClock();
     reactor.listenTCP(0, new Factory());
     expect(reactor.tcpServers).to.have.length(1);
+  });
+
+  it('records TLS calls like MemoryReactor, its connectors reporting it as their reactor', () => {
+    const reactor = new MemoryReactorClock();
+    const certs = makeTestCertificates();
+    reactor.listenSSL(0, new Factory(), serverTLSOptions(certs.server));
+    const connector = reactor.connectSSL(
+      'localhost',
+      443,
+      new ClientFactory(),
+      optionsForClientTLS('localhost', { trustRoot: certs.ca.cert }),
+    );
+    expect(reactor.sslServers).to.have.length(1);
+    expect(reactor.sslClients).to.have.length(1);
+    expect(connector.reactor).to.equal(reactor);
   });
 });
