@@ -15,18 +15,27 @@ import {
   OpenResources,
   ReactorBase,
 } from '@torsion/core/reactor-kit';
+import { checkTLSOptions } from '@torsion/core';
 import type {
+  ClientTLSOptions,
+  ConnectSSLOptions,
   ConnectTCPOptions,
   IClientFactory,
   IConnector,
   IListeningPort,
   IProtocolFactory,
-  IReactor,
+  ISSLListeningPort,
+  ITLSReactor,
+  ListenSSLOptions,
   ListenTCPOptions,
+  ServerTLSOptions,
 } from '@torsion/core';
 import type { ReactorBaseOptions } from '@torsion/core/reactor-kit';
 import { BunTCPConnector } from './internal/bun-tcp-connector.js';
+import { BunSSLConnector } from './internal/bun-ssl-connector.js';
+import { BunSSLPort } from './internal/bun-ssl-port.js';
 import { BunTCPPort } from './internal/bun-tcp-port.js';
+import { checkBunCanServe } from './internal/bun-tls-options.js';
 import { isBun } from './runtime.js';
 
 /** Options for {@link BunReactor}: NodeReactor's, with the same defaults. */
@@ -61,7 +70,7 @@ export interface BunReactorOptions extends ReactorBaseOptions {
  * supported by `Bun.connect` and throws; and new connections start with
  * Nagle's algorithm off (Bun's default; `getTcpNoDelay()` says so).
  */
-export class BunReactor extends ReactorBase implements IReactor {
+export class BunReactor extends ReactorBase implements ITLSReactor {
   readonly #writeHighWaterMark: number;
 
   /**
@@ -145,6 +154,80 @@ export class BunReactor extends ReactorBase implements IReactor {
       timeout,
       writeHighWaterMark: this.#writeHighWaterMark,
     });
+    connector.connect();
+    return connector;
+  }
+
+  // ---------------------------------------------------------------- TLS
+
+  /**
+   * Listens on `port` and speaks TLS with Bun's native TLS: each
+   * connection's protocol is built and connected once its handshake
+   * completed, then hears `handshakeCompleted()`. A failed or timed-out
+   * handshake is logged at 'info' on `torsion.tls` and costs only that
+   * connection. Binds at once, as {@link BunReactor.listenTCP}.
+   * @param options - made by `serverTLSOptions()`.
+   * @param listenOptions - `interface` and `backlog`, as for `listenTCP`.
+   * @throws TypeError if `options` were not made by `serverTLSOptions()`.
+   * @throws Error if `options` has SNI certificates: Bun's listener cannot
+   *   choose a certificate per connection (capability `tlsSNI`).
+   * @throws RangeError, TypeError, ReactorNotRestartable as `listenTCP`.
+   */
+  listenSSL(
+    port: number,
+    factory: IProtocolFactory,
+    options: ServerTLSOptions,
+    listenOptions: ListenSSLOptions = {},
+  ): ISSLListeningPort {
+    const { iface } = this.checkListenTCP(port, factory, listenOptions);
+    checkTLSOptions(options, 'server');
+    checkBunCanServe(options);
+    this.checkOpen();
+    const listening = new BunSSLPort(
+      { resources: this.openResources, writeHighWaterMark: this.#writeHighWaterMark },
+      port,
+      factory,
+      iface,
+      options,
+    );
+    listening.startListening();
+    return listening;
+  }
+
+  /**
+   * Connects to `host:port` and speaks TLS with Bun's native TLS. The
+   * server's certificate must chain to `options.trustRoot` (or the default
+   * roots) and be valid for `options.hostname`, whatever address is dialled.
+   * The protocol is connected once the handshake completed; a failed one
+   * reaches `clientConnectionFailed` as a TLSError.
+   * @param options - made by `optionsForClientTLS()`.
+   * @param connectOptions - `timeout` in seconds covers the connect and the
+   *   handshake together (default 30); `bindAddress` is not supported.
+   * @throws TypeError if `options` were not made by `optionsForClientTLS()`.
+   * @throws RangeError, TypeError, Error, ReactorNotRestartable as `connectTCP`.
+   */
+  connectSSL(
+    host: string,
+    port: number,
+    factory: IClientFactory,
+    options: ClientTLSOptions,
+    connectOptions: ConnectSSLOptions = {},
+  ): IConnector {
+    const { timeout, bindAddress } = this.checkConnectTCP(host, port, factory, connectOptions);
+    checkTLSOptions(options, 'client');
+    if (bindAddress !== undefined) {
+      throw new Error(
+        'BunReactor does not support bindAddress: Bun.connect cannot choose the local address',
+      );
+    }
+    this.checkOpen();
+    const connector = new BunSSLConnector(
+      this.openResources,
+      this,
+      factory,
+      { host, port, timeout, writeHighWaterMark: this.#writeHighWaterMark },
+      options,
+    );
     connector.connect();
     return connector;
   }

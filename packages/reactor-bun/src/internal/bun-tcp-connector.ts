@@ -25,9 +25,9 @@ import {
   TCPTimedOutError,
 } from '@torsion/core';
 import { BaseConnector } from '@torsion/core/reactor-kit';
-import type { IClientFactory, IProtocol, IReactorTime } from '@torsion/core';
+import type { IAddress, IClientFactory, IProtocol, IReactorTime } from '@torsion/core';
 import type { OpenResources } from '@torsion/core/reactor-kit';
-import type { SocketHandler } from 'bun';
+import type { SocketHandler, TLSOptions } from 'bun';
 import { BunTCPTransport } from './bun-tcp-transport.js';
 import type { BunSocket, SocketData } from './bun-tcp-transport.js';
 
@@ -83,6 +83,8 @@ const CONNECT_HANDLERS: SocketHandler<SocketData> = {
  * connector does; Bun has no `bindAddress`, so no ConnectBindError).
  */
 export function connectErrorFor(err: unknown, destination: string): ConnectError {
+  // Already classified (a TLSError from a failed handshake).
+  if (err instanceof ConnectError) return err;
   const error = err instanceof Error ? err : new Error(String(err));
   const code = errorCode(err);
   if (code === 'ECONNREFUSED') {
@@ -183,11 +185,26 @@ export class BunTCPConnector extends BaseConnector<BunTCPTransport> {
       localHost ?? '0.0.0.0',
       localHost === undefined ? 0 : socket.localPort,
     );
-    this.attemptSucceeded(
-      peer,
-      (protocol) =>
-        new BunTCPTransport(socket, protocol, host, peer, this, this.#settings.writeHighWaterMark),
+    const { writeHighWaterMark } = this.#settings;
+    this.attemptSucceeded(peer, (protocol) =>
+      this.makeTransport(socket, protocol, host, peer, writeHighWaterMark),
     );
+  }
+
+  /** The transport for the connected socket (a TLS connector makes a TLS one). */
+  protected makeTransport(
+    socket: BunSocket,
+    protocol: IProtocol,
+    host: IAddress,
+    peer: IAddress,
+    writeHighWaterMark: number,
+  ): BunTCPTransport {
+    return new BunTCPTransport(socket, protocol, host, peer, this, writeHighWaterMark);
+  }
+
+  /** What `Bun.connect` is given besides the address: the handlers, and for TLS its `tls` options. */
+  protected connectOptions(): { socket: SocketHandler<SocketData>; tls?: TLSOptions } {
+    return { socket: CONNECT_HANDLERS };
   }
 
   // ------------------------------------------------------------ for BaseConnector
@@ -232,7 +249,7 @@ export class BunTCPConnector extends BaseConnector<BunTCPTransport> {
         port: this.#settings.port,
         allowHalfOpen: true,
         data: attempt,
-        socket: CONNECT_HANDLERS,
+        ...this.connectOptions(),
       }).catch(ignore);
     } catch (err) {
       // Options Bun rejects at once are reported like any failure, on a later turn.

@@ -13,10 +13,10 @@
  * @module
  */
 import { addressFor, describeType, errorCode, Logger } from '@torsion/core';
-import type { IAddress, IProtocolFactory } from '@torsion/core';
+import type { IAddress, IProtocol, IProtocolFactory } from '@torsion/core';
 import { BasePort, buildProtocolSafely, THREW } from '@torsion/core/reactor-kit';
 import type { OpenResources } from '@torsion/core/reactor-kit';
-import type { SocketHandler } from 'bun';
+import type { SocketHandler, TLSOptions } from 'bun';
 import { BunTCPTransport } from './bun-tcp-transport.js';
 import type { BunSocket, SocketData } from './bun-tcp-transport.js';
 import { spareDescriptors, unwatchDescriptors, watchDescriptors } from './descriptor-guard.js';
@@ -150,13 +150,21 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
    * @internal
    */
   accept(socket: BunSocket): void {
-    const { resources, writeHighWaterMark } = this.#settings;
+    if (this.admit(socket)) this.serve(socket);
+  }
+
+  /**
+   * Whether a new socket may be served; if not, it is closed at once (the
+   * port stopped accepting, the peer is already gone, or it took the last
+   * free file descriptor).
+   */
+  protected admit(socket: BunSocket): boolean {
     // No remote address: the peer already went away (reset before accept).
     const remoteHost = socket.remoteAddress as string | undefined;
     if (!this.accepting || remoteHost === undefined) {
       socket.data = null;
       socket.terminate();
-      return;
+      return false;
     }
     if (!spareDescriptors()) {
       // This connection took the last free descriptor: served, it would leave
@@ -166,26 +174,90 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
       socket.data = null;
       socket.terminate();
       this.#noteShortage().closed++;
-      return;
+      return false;
     }
-    const peer = addressFor('TCP', remoteHost, socket.remotePort);
+    return true;
+  }
+
+  /**
+   * Builds the connection's protocol and transport and connects them.
+   * @param peer - the remote address, if known from before (a TLS port's, from `open`).
+   * @returns the started transport, or `null` if the factory refused or failed (the socket is closed).
+   */
+  protected serve(
+    socket: BunSocket,
+    peer: IAddress = addressFor('TCP', socket.remoteAddress, socket.remotePort),
+  ): BunTCPTransport | null {
+    const { resources, writeHighWaterMark } = this.#settings;
     const host = this.#localAddress(socket);
     const protocol = buildProtocolSafely(log, this.factory, peer);
     if (protocol === THREW || protocol == null) {
       socket.data = null;
       socket.end();
-      return;
+      return null;
     }
-    const transport = new BunTCPTransport(
+    const transport = this.makeTransport(socket, protocol, host, peer, writeHighWaterMark);
+    resources.addTransport(transport);
+    transport.start();
+    return transport;
+  }
+
+  /** The transport for a served socket (a TLS port makes a TLS one). */
+  protected makeTransport(
+    socket: BunSocket,
+    protocol: IProtocol,
+    host: IAddress,
+    peer: IAddress,
+    writeHighWaterMark: number,
+  ): BunTCPTransport {
+    return new BunTCPTransport(
       socket,
       protocol,
       host,
       peer,
-      resources,
+      this.#settings.resources,
       writeHighWaterMark,
     );
-    resources.addTransport(transport);
-    transport.start();
+  }
+
+  /**
+   * What `Bun.listen` is given besides the address: the socket handlers, and
+   * for a TLS port its `tls` options.
+   */
+  protected listenOptions(): { socket: SocketHandler<SocketData>; tls?: TLSOptions } {
+    return { socket: LISTEN_HANDLERS };
+  }
+
+  /**
+   * Listens again on the same address with {@link BunTCPPort.listenOptions}
+   * as they are now (a TLS port's new certificates). Bun cannot change a
+   * listener's options, so the listener is replaced: connections already
+   * accepted stay open; one the kernel completed but Bun had not accepted
+   * yet is reset. Does nothing while listening is paused for want of file
+   * descriptors (the next bind uses the new options) or once closed.
+   * @param restore - called when binding with the new options fails, to put
+   *   the old ones back before binding with them again.
+   * @throws the bind error (the port listens with the old options, if it can).
+   */
+  protected relisten(restore: () => void): void {
+    const old = this.#listener;
+    if (old === null || !this.accepting) return;
+    const port = this.getHost().port;
+    old.stop(false);
+    this.#listener = null;
+    try {
+      this.#listener = this.#bind(this.#boundHostname, port);
+    } catch (err) {
+      restore();
+      try {
+        this.#listener = this.#bind(this.#boundHostname, port);
+      } catch (again) {
+        log.failure('Could not listen again after replacing the listener', again, {
+          port: this.getHost().toString(),
+        });
+      }
+      throw err;
+    }
   }
 
   /**
@@ -286,7 +358,7 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
       // Torsion decides what the peer's FIN means (see IHalfCloseableProtocol).
       allowHalfOpen: true,
       data: this,
-      socket: LISTEN_HANDLERS,
+      ...this.listenOptions(),
     });
   }
 }

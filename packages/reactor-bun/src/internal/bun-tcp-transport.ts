@@ -404,11 +404,7 @@ export class BunTCPTransport extends BaseTransport {
     if (this.#socketGone) return;
     this.#socketGone = true;
     this.writeClosed = true;
-    if (error !== undefined) {
-      this.#reason ??= new Failure(
-        new ConnectionLost(`Connection lost: ${error.message}`, { cause: error }),
-      );
-    }
+    if (error !== undefined) this.#reason ??= this.failureFor(error);
     if (this.#inOwnClose) {
       // Never call the protocol from inside its own abortConnection().
       setImmediate(BunTCPTransport.#lostSoon, this);
@@ -430,9 +426,12 @@ export class BunTCPTransport extends BaseTransport {
   /** Bun's `error`: a socket-level failure; `close` follows. */
   #socketError(error: Error): void {
     this.writeClosed = true;
-    this.#reason ??= new Failure(
-      new ConnectionLost(`Connection lost: ${error.message}`, { cause: error }),
-    );
+    this.#reason ??= this.failureFor(error);
+  }
+
+  /** Why a socket error ends the connection (a TLS transport names TLS failures as such). */
+  protected failureFor(error: Error): Failure {
+    return new Failure(new ConnectionLost(`Connection lost: ${error.message}`, { cause: error }));
   }
 
   #connectionLost(): void {
