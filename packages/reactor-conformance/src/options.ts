@@ -21,6 +21,8 @@ import type { IReactor } from '@torsion/core';
  *   section reported as pending, with no need to name this.
  * - `startTLS`: `transport.startTLS()` switching a live plaintext TCP
  *   connection to TLS, on both ends.
+ * - `tlsSNI`: a TLS port choosing its certificate by the name the client asks
+ *   for (server options' `sni`).
  * - `tlsHalfClose`: `loseWriteConnection()` over TLS (close_notify and FIN
  *   while still reading, as TLS 1.3 allows). Skipping `halfClose` skips it too.
  */
@@ -31,6 +33,7 @@ export type ReactorCapability =
   | 'shutdownGracePeriod'
   | 'tls'
   | 'startTLS'
+  | 'tlsSNI'
   | 'tlsHalfClose';
 
 /** Every {@link ReactorCapability}, for listing or validating a skip list. */
@@ -41,6 +44,7 @@ export const REACTOR_CAPABILITIES: readonly ReactorCapability[] = Object.freeze(
   'shutdownGracePeriod',
   'tls',
   'startTLS',
+  'tlsSNI',
   'tlsHalfClose',
 ]);
 

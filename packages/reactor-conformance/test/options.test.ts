@@ -62,6 +62,7 @@ describe('conformance suite options', () => {
       'tcpOptions',
       'tls',
       'tlsHalfClose',
+      'tlsSNI',
     ]);
   });
 });

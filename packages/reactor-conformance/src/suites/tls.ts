@@ -211,23 +211,29 @@ export function tlsTests(settings: SuiteSettings): void {
         expect(client.tls.getCipher()?.name).to.equal(server.tls.getCipher()?.name);
       });
 
-      test('SNI chooses the certificate: a client asking for sni.example gets that one, a client asking for localhost the main one', async (h) => {
-        const { sni } = certificates();
-        const factory = new RecordingFactory(() => new TLSEcho());
-        const options = serverOptions({ sni: { 'sni.example': { key: sni.key, cert: sni.cert } } });
-        const port = (await listenSSL(h, factory, options)).getHost().port;
-        const { client: bySni } = await connectSSL(
-          h,
-          port,
-          () => new TLSRecordingProtocol(),
-          clientOptions('sni.example'),
-        );
-        expect(bySni.tls.getPeerCertificate()?.subject.CN).to.equal('sni.example');
-        const { client: byMain } = await connectSSL(h, port, () => new TLSRecordingProtocol());
-        expect(byMain.tls.getPeerCertificate()?.subject.CN).to.equal(SERVER_NAME);
-        byMain.transport.write('main');
-        await byMain.waitForBytes(4);
-      });
+      test(
+        'SNI chooses the certificate: a client asking for sni.example gets that one, a client asking for localhost the main one',
+        async (h) => {
+          const { sni } = certificates();
+          const factory = new RecordingFactory(() => new TLSEcho());
+          const options = serverOptions({
+            sni: { 'sni.example': { key: sni.key, cert: sni.cert } },
+          });
+          const port = (await listenSSL(h, factory, options)).getHost().port;
+          const { client: bySni } = await connectSSL(
+            h,
+            port,
+            () => new TLSRecordingProtocol(),
+            clientOptions('sni.example'),
+          );
+          expect(bySni.tls.getPeerCertificate()?.subject.CN).to.equal('sni.example');
+          const { client: byMain } = await connectSSL(h, port, () => new TLSRecordingProtocol());
+          expect(byMain.tls.getPeerCertificate()?.subject.CN).to.equal(SERVER_NAME);
+          byMain.transport.write('main');
+          await byMain.waitForBytes(4);
+        },
+        { needs: ['tls', 'tlsSNI'] },
+      );
     });
 
     describe('verification', () => {
