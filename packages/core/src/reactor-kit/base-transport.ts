@@ -358,8 +358,7 @@ export abstract class BaseTransport implements ITLSTransport {
   pauseProducing(): void {
     if (this.lost) return;
     this.#readPausedByProducer = true;
-    this.pauseReading();
-    this.#tls?.pause();
+    this.#pauseReads();
   }
 
   /** Resumes reading, unless the output buffer or a close still holds it back. */
@@ -417,17 +416,21 @@ export abstract class BaseTransport implements ITLSTransport {
     // Without a producer to pause, default backpressure takes over.
     if (this.#overHighWater && !this.#readPausedByBuffer) {
       this.#readPausedByBuffer = true;
-      this.pauseReading();
-      this.#tls?.pause();
+      this.#pauseReads();
     }
     if (this.closeRequested || this.halfCloseRequested) this.scheduleEnd();
   }
 
   // ------------------------------------------------------------ for the subclass to call
 
-  /** True while a producer or the output buffer holds reads back (a close is the subclass's to check). */
+  /**
+   * True while a producer or the output buffer holds reads back (a close is
+   * the subclass's to check). Never during a TLS handshake: it needs the
+   * peer's answer to make progress (and its plaintext delivery is held back
+   * instead).
+   */
   protected get readPaused(): boolean {
-    return this.#readPausedByProducer || this.#readPausedByBuffer;
+    return (this.#readPausedByProducer || this.#readPausedByBuffer) && !this.#handshaking();
   }
 
   /** The registered producer of outgoing data, or `null` (for a transport that reports it to tests). */
@@ -749,8 +752,25 @@ export abstract class BaseTransport implements ITLSTransport {
         this.#tlsDrained();
       },
     };
-    this.#tls = new TLSEngine(options, owner, this.#peer.toString(), this.handshakeClock);
-    if (this.readPaused || this.closeRequested) this.#tls.pause();
+    const tls = new TLSEngine(options, owner, this.#peer.toString(), this.handshakeClock);
+    this.#tls = tls;
+    if (this.#readPausedByProducer || this.#readPausedByBuffer || this.closeRequested) {
+      tls.pause();
+      // The handshake reads even while our output is backed up (readPaused).
+      if (!this.closeRequested) this.resumeReading();
+    }
+  }
+
+  /** A TLS handshake is running: the transport reads whatever holds reads back. */
+  #handshaking(): boolean {
+    const tls = this.#tls;
+    return tls !== null && !tls.handshakeCompleted && !tls.dead;
+  }
+
+  /** Holds reads back: the socket's (unless a handshake needs them) and TLS plaintext delivery. */
+  #pauseReads(): void {
+    if (!this.#handshaking()) this.pauseReading();
+    this.#tls?.pause();
   }
 
   /** `lost`, read again after a callback that may have changed it. */
@@ -759,7 +779,8 @@ export abstract class BaseTransport implements ITLSTransport {
   }
 
   #resumeTLSReading(): void {
-    if (this.#tls !== null && !this.readPaused && !this.closeRequested) this.#tls.resume();
+    if (this.#tls === null || this.closeRequested) return;
+    if (!this.#readPausedByProducer && !this.#readPausedByBuffer) this.#tls.resume();
   }
 
   #tlsSend(data: Buffer): void {
@@ -785,6 +806,8 @@ export abstract class BaseTransport implements ITLSTransport {
 
   #tlsHandshakeCompleted(): void {
     if (this.lost) return;
+    // What held reads back during the handshake holds them back again.
+    if (this.readPaused) this.pauseReading();
     const onHandshake = this.#onHandshake;
     if (onHandshake !== null) {
       this.#onHandshake = null;
@@ -858,8 +881,7 @@ export abstract class BaseTransport implements ITLSTransport {
       }
     } else if (!this.#readPausedByBuffer) {
       this.#readPausedByBuffer = true;
-      this.pauseReading();
-      this.#tls?.pause();
+      this.#pauseReads();
     }
     this.#awaitDrain();
   }
