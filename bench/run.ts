@@ -1,46 +1,65 @@
 /**
  * Torsion's benchmark runner: echo round trips, memory per idle connection,
- * and callLater, each against a baseline measured in the same run. Prints a
- * report; writes nothing but the C client binary (bench/bin, gitignored).
+ * callLater, line framing, tiny writes and TLS (echo, handshakes, idle
+ * memory), each against a baseline measured in the same run. Prints a report;
+ * writes nothing but the C client binaries (bench/bin, gitignored) and
+ * throw-away certificates in a temporary directory it removes.
  *
  *   npm run bench                      # build, then everything
- *   npm run bench -- --only echo       # one benchmark (echo | memory | timers)
+ *   npm run bench -- --only echo       # one benchmark (see --help)
  *   npm run bench -- --help            # every option
  *
  * Tests: none (benchmarks run on demand, never as pass/fail; see bench/README.md).
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeTestCertificates } from '@torsion/core/testing';
 import { killAll } from './lib/child.js';
 import { pinningProblem } from './lib/cpu.js';
 import { echoTable, runEcho } from './lib/echo.js';
 import { memoryTable, runMemory } from './lib/memory.js';
 import { SERVERS, selectServers } from './lib/servers.js';
 import { SCRIPT_BENCHES, runScript, scriptTable, scriptUnavailable } from './lib/scripts.js';
+import {
+  echoLoads,
+  handshakeLoad,
+  runTLSMemory,
+  runTLSRates,
+  skippedLines,
+  tlsMemoryTable,
+  type TLSLoad,
+} from './lib/tls.js';
+import { TLS_SERVERS, selectTLSServers, type TLSServerSpec } from './lib/tls-servers.js';
 
 const HELP = `usage: npm run bench -- [options]
 
-  --only NAME          echo | memory | timers | tiny-writes | lines (repeat or comma-separate; default all)
+  --only NAME          echo | memory | timers | tiny-writes | lines | tls-echo | tls-handshakes |
+                       tls-memory (repeat or comma-separate; default all)
   --servers LIST       servers to compare, baseline first (default ${SERVERS.map((s) => s.name).join(',')})
-  --passes N           measured echo passes per server, after one warm-up pass (default 9)
-  --duration S         seconds per echo pass (default 5)
-  --warmup S           uncounted seconds at the start of each echo pass (default 1)
-  --connections N      echo connections (default 10)
+  --tls-servers LIST   TLS servers to compare, baseline first (default ${TLS_SERVERS.map((s) => s.name).join(',')})
+  --passes N           measured passes per server (echo, tls-echo, tls-handshakes), after one warm-up pass (default 9)
+  --duration S         seconds per pass (default 5)
+  --warmup S           uncounted seconds at the start of each pass (default 1)
+  --connections N      echo and TLS echo connections, TLS handshakes in progress at a time (default 10)
   --size BYTES         echo message size (default 1024)
+  --tls-sizes LIST     TLS echo message sizes (default 1024,102400)
   --idle N             idle connections for the memory benchmark (default 10000)
-  --memory-passes N    memory passes per server (default 3)
-  --quiet-wait S       before each echo pass, wait up to S s for other work to stop (default 60; 0 = off)
-  --busy-poll          echo client spins instead of sleeping (for VMs with slow wakeups)
+  --tls-idle N         idle TLS connections at the second reading; the first is at N/5 (default 10000)
+  --memory-passes N    memory passes per server, TCP and TLS (default 3)
+  --quiet-wait S       before each pass, wait up to S s for other work to stop (default 60; 0 = off)
+  --busy-poll          echo clients spin instead of sleeping (for VMs with slow wakeups)
   --no-pin             do not pin server and client to separate cores
   --json               also print every figure as one JSON line at the end
   --help               this text
 `;
 
-const BENCHES = ['echo', 'memory', ...SCRIPT_BENCHES.map((b) => b.key)];
+const TLS_BENCHES = ['tls-echo', 'tls-handshakes', 'tls-memory'];
+const BENCHES = ['echo', 'memory', ...SCRIPT_BENCHES.map((b) => b.key), ...TLS_BENCHES];
 
 function positive(
   name: string,
@@ -62,12 +81,28 @@ function list(values: readonly string[] | undefined): string[] {
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const clientPath = `${root}bench/bin/echo-client`;
+const tlsClientPath = `${root}bench/bin/tls-echo-client`;
 
 function buildClient(): void {
   mkdirSync(`${root}bench/bin`, { recursive: true });
   execFileSync('gcc', ['-O2', '-o', clientPath, `${root}bench/echo-client.c`], {
     stdio: 'inherit',
   });
+}
+
+function buildTLSClient(): void {
+  mkdirSync(`${root}bench/bin`, { recursive: true });
+  try {
+    execFileSync(
+      'gcc',
+      ['-O2', '-o', tlsClientPath, `${root}bench/tls-echo-client.c`, '-lssl', '-lcrypto'],
+      { stdio: 'inherit' },
+    );
+  } catch {
+    throw new Error(
+      'could not build bench/tls-echo-client.c: it needs OpenSSL headers (libssl-dev)',
+    );
+  }
 }
 
 function say(line: string): void {
@@ -85,6 +120,9 @@ async function main(): Promise<number> {
       connections: { type: 'string' },
       size: { type: 'string' },
       idle: { type: 'string' },
+      'tls-servers': { type: 'string' },
+      'tls-sizes': { type: 'string' },
+      'tls-idle': { type: 'string' },
       'memory-passes': { type: 'string' },
       'quiet-wait': { type: 'string' },
       'busy-poll': { type: 'boolean', default: false },
@@ -103,6 +141,10 @@ async function main(): Promise<number> {
   }
   const wanted = (b: string): boolean => only.length === 0 || only.includes(b);
   const servers = selectServers(list(values.servers === undefined ? [] : [values.servers]));
+  const tlsServers = selectTLSServers(
+    list(values['tls-servers'] === undefined ? [] : [values['tls-servers']]),
+  );
+  const wantsTLS = TLS_BENCHES.some(wanted);
   for (const spec of servers) {
     const problem = spec.unavailable();
     if (problem !== null) throw new Error(`server ${spec.name} cannot run: ${problem}`);
@@ -118,6 +160,9 @@ async function main(): Promise<number> {
   say(pin ? 'pinning: servers on CPU 0, client on CPU 1' : `pinning: off (${problem})`);
   if (wanted('echo') || wanted('memory')) {
     say(`servers: ${servers.map((s) => `${s.name} (${s.description})`).join('; ')}`);
+  }
+  if (wantsTLS) {
+    say(`TLS servers: ${tlsServers.map((s) => `${s.name} (${s.description})`).join('; ')}`);
   }
   say('');
 
@@ -168,6 +213,16 @@ async function main(): Promise<number> {
     );
   }
 
+  if (wantsTLS) {
+    buildTLSClient();
+    const certDir = mkdtempSync(join(tmpdir(), 'torsion-bench-tls-'));
+    try {
+      await runTLS(values, wanted, tlsServers, certDir, pin, report, tables);
+    } finally {
+      rmSync(certDir, { recursive: true, force: true });
+    }
+  }
+
   for (const spec of SCRIPT_BENCHES) {
     if (!wanted(spec.key)) continue;
     const missing = scriptUnavailable(spec);
@@ -185,6 +240,79 @@ async function main(): Promise<number> {
   say(tables.join('\n\n'));
   if (values.json) say(JSON.stringify(report));
   return 0;
+}
+
+/** The three TLS benchmarks, as `wanted` selects them; tables and report entries appended. */
+async function runTLS(
+  values: Readonly<Record<string, unknown>>,
+  wanted: (bench: string) => boolean,
+  tlsServers: readonly TLSServerSpec[],
+  certDir: string,
+  pin: boolean,
+  report: Record<string, unknown>,
+  tables: string[],
+): Promise<void> {
+  const option = (name: string): string | undefined => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const certs = writeTestCertificates(certDir);
+  const files = { keyFile: certs.serverKey, certFile: certs.serverCert };
+  const common = { pin, client: tlsClientPath, files };
+  const connections = positive('connections', option('connections'), 10, true);
+  const rateOpts = {
+    ...common,
+    passes: positive('passes', option('passes'), 9, true),
+    duration: positive('duration', option('duration'), 5, false),
+    warmup: positive('warmup', option('warmup'), 1, false),
+    quietWait:
+      option('quiet-wait') === '0' ? 0 : positive('quiet-wait', option('quiet-wait'), 60, false),
+  };
+  const sizes = list([option('tls-sizes') ?? '1024,102400']).map((v) =>
+    positive('tls-sizes', v, 0, true),
+  );
+  const loads: TLSLoad[] = [];
+  if (wanted('tls-echo'))
+    loads.push(...echoLoads(sizes, connections, values['busy-poll'] === true));
+  if (wanted('tls-handshakes')) loads.push(handshakeLoad(connections));
+  if (loads.length > 0) {
+    const rates = await runTLSRates(tlsServers, loads, rateOpts, say);
+    const { client: _client, files: _files, ...shown } = rateOpts;
+    for (const { load, results, skipped } of rates) {
+      report[`tls-${load.key}`] = { options: { ...shown, connections }, results, skipped };
+      const what =
+        load.unit === 'hs'
+          ? `New TLS 1.3 handshakes per second (no resumption; connect, handshake, close_notify ` +
+            `both ways, close), ${connections} at a time`
+          : `TLS echo round trips per second: ${load.key.slice(5)} B messages, ${connections} connections`;
+      tables.push(
+        `${what}, ${rateOpts.passes} passes x ${rateOpts.duration} s, medians ` +
+          `(target: torsion >= 0.95x tls)\n` +
+          echoTable(results, load.unit) +
+          skippedLines(skipped),
+      );
+    }
+  }
+  if (wanted('tls-memory')) {
+    const idle = positive('tls-idle', option('tls-idle'), 10000, true);
+    if (idle < 5) throw new Error(`--tls-idle wants at least 5 (the first reading is at N/5)`);
+    const memOpts = {
+      ...common,
+      passes: positive('memory-passes', option('memory-passes'), 3, true),
+      connections: idle,
+      first: Math.floor(idle / 5),
+    };
+    const result = await runTLSMemory(tlsServers, memOpts, say);
+    report['tls-memory'] = {
+      options: { passes: memOpts.passes, connections: idle, first: memOpts.first },
+      ...result,
+    };
+    tables.push(
+      `Memory per idle TLS connection: RSS slope from ${memOpts.first} to ${idle} connections after ` +
+        `their handshakes, no forced GC, ${memOpts.passes} passes, medians ` +
+        `(target: torsion <= tls + 1024 B)\n${tlsMemoryTable(result)}${skippedLines(result.skipped)}`,
+    );
+  }
 }
 
 process.on('SIGINT', () => {

@@ -79,7 +79,9 @@ export interface EchoServerResult {
   readonly passRatios: number[];
 }
 
-interface PassResult {
+/** What one pass of a rate benchmark measured. */
+export interface PassResult {
+  /** Operations (round trips, handshakes) per second, as the client counted them. */
   rate: number;
   serverCpu: number;
   clientCpu: number;
@@ -99,7 +101,41 @@ async function startServer(
   return { proc, port };
 }
 
-async function onePass(server: LineProcess, port: number, opts: EchoOptions): Promise<PassResult> {
+/**
+ * Runs a load generator that prints one JSON line with `rate` and
+ * `client_cpu` (echo-client.c, tls-echo-client.c) against the server whose
+ * process id is `serverPid`, and measures the server's and the rest of the
+ * machine's CPU use around it.
+ * @param timeoutSeconds - how long the client may take to answer.
+ */
+export async function clientPass(
+  serverPid: number | undefined,
+  name: string,
+  argv: readonly string[],
+  pin: boolean,
+  timeoutSeconds: number,
+): Promise<PassResult> {
+  const client = new LineProcess(name, pinned(argv, pin ? CLIENT_CPU : null));
+  // Sampled around the whole client run, warm-up included: the load is the
+  // same throughout, so the rate is too.
+  const cpuBefore = cpuSeconds(serverPid);
+  const busyBefore = systemBusySeconds();
+  const wallBefore = performance.now();
+  const result = await client.nextJson(timeoutSeconds);
+  const cpuAfter = cpuSeconds(serverPid);
+  const busyAfter = systemBusySeconds();
+  const wall = (performance.now() - wallBefore) / 1000;
+  const code = await client.exited();
+  if (code !== 0) throw new Error(`${name} exited with ${String(code)}\n${client.stderr}`);
+  const rate = Number(result.rate);
+  if (!(rate > 0)) throw new Error(`${name} reported nothing done: ${JSON.stringify(result)}`);
+  const serverCpu = (cpuAfter - cpuBefore) / wall;
+  const clientCpu = Number(result.client_cpu);
+  const otherCpu = Math.max(0, (busyAfter - busyBefore) / wall - serverCpu - clientCpu);
+  return { rate, serverCpu, clientCpu, otherCpu };
+}
+
+function onePass(server: LineProcess, port: number, opts: EchoOptions): Promise<PassResult> {
   const argv = [
     opts.client,
     '-p',
@@ -114,59 +150,79 @@ async function onePass(server: LineProcess, port: number, opts: EchoOptions): Pr
     String(opts.duration),
     ...(opts.busyPoll ? ['-b'] : []),
   ];
-  const client = new LineProcess('echo-client', pinned(argv, opts.pin ? CLIENT_CPU : null));
-  // Sampled around the whole client run, warm-up included: the load is the
-  // same throughout, so the rate is too.
-  const cpuBefore = cpuSeconds(server.pid);
-  const busyBefore = systemBusySeconds();
-  const wallBefore = performance.now();
-  const result = await client.nextJson(opts.warmup + opts.duration + 30);
-  const cpuAfter = cpuSeconds(server.pid);
-  const busyAfter = systemBusySeconds();
-  const wall = (performance.now() - wallBefore) / 1000;
-  const code = await client.exited();
-  if (code !== 0) throw new Error(`echo-client exited with ${String(code)}\n${client.stderr}`);
-  const rate = Number(result.rate);
-  if (!(rate > 0))
-    throw new Error(`echo-client reported no round trips: ${JSON.stringify(result)}`);
-  const serverCpu = (cpuAfter - cpuBefore) / wall;
-  const clientCpu = Number(result.client_cpu);
-  const otherCpu = Math.max(0, (busyAfter - busyBefore) / wall - serverCpu - clientCpu);
-  return { rate, serverCpu, clientCpu, otherCpu };
+  return clientPass(server.pid, 'echo-client', argv, opts.pin, opts.warmup + opts.duration + 30);
 }
 
 /** Passes disturbed by other work are measured again, at most this many times. */
 const MAX_RETRIES = 3;
 
 /**
- * One pass, started on a quiet machine when `opts.quietWait` allows, and
- * repeated (up to MAX_RETRIES times) while other work took more than
- * QUIET_CORES during it.
+ * One pass (`measure`), started on a quiet machine when `quietWait` (seconds)
+ * allows, and repeated (up to MAX_RETRIES times) while other work took more
+ * than QUIET_CORES during it.
+ * @param name - the server's name, for progress lines.
  */
-async function quietPass(
-  proc: LineProcess,
-  port: number,
-  opts: EchoOptions,
+export async function quietPass(
+  name: string,
+  measure: () => Promise<PassResult>,
+  quietWait: number,
   progress: (line: string) => void,
 ): Promise<PassResult> {
   for (let attempt = 0; ; attempt++) {
-    if (opts.quietWait > 0) {
-      const load = await waitForQuiet(opts.quietWait, QUIET_CORES);
+    if (quietWait > 0) {
+      const load = await waitForQuiet(quietWait, QUIET_CORES);
       if (load >= QUIET_CORES) {
         progress(
-          `machine still busy (${load.toFixed(2)} cores) after ${opts.quietWait} s; measuring anyway`,
+          `machine still busy (${load.toFixed(2)} cores) after ${quietWait} s; measuring anyway`,
         );
       }
     }
-    const result = await onePass(proc, port, opts);
-    if (opts.quietWait === 0 || result.otherCpu < QUIET_CORES || attempt === MAX_RETRIES) {
+    const result = await measure();
+    if (quietWait === 0 || result.otherCpu < QUIET_CORES || attempt === MAX_RETRIES) {
       return result;
     }
     progress(
-      `${proc.name}: other work took ${result.otherCpu.toFixed(2)} cores during the pass ` +
-        `(${int(result.rate)} round trips/s); measuring it again`,
+      `${name}: other work took ${result.otherCpu.toFixed(2)} cores during the pass ` +
+        `(${int(result.rate)}/s); measuring it again`,
     );
   }
+}
+
+/**
+ * Medians and ratios from each server's measured passes, baseline (the
+ * first name) first.
+ */
+export function summarize(
+  names: readonly string[],
+  passes: ReadonlyMap<string, readonly PassResult[]>,
+): EchoServerResult[] {
+  const results = names.map((name) => {
+    const list = passes.get(name) ?? [];
+    return {
+      name,
+      rates: list.map((p) => p.rate),
+      median: median(list.map((p) => p.rate)),
+      ratio: 1,
+      serverCpu: list.map((p) => p.serverCpu),
+      clientCpu: list.map((p) => p.clientCpu),
+      otherCpu: list.map((p) => p.otherCpu),
+      usPerTrip: list.map((p) => (p.serverCpu / p.rate) * 1e6),
+    };
+  });
+  const baseline = results[0];
+  const baseRates = baseline?.rates ?? [];
+  const baseRate = baseline?.median ?? Number.NaN;
+  const baseUs = baseline === undefined ? Number.NaN : median(baseline.usPerTrip);
+  return results.map((r) => {
+    const usPerTripMedian = median(r.usPerTrip);
+    return {
+      ...r,
+      ratio: r.median / baseRate,
+      usPerTripMedian,
+      cpuRatio: baseUs / usPerTripMedian,
+      passRatios: r.rates.map((rate, i) => rate / (baseRates[i] ?? Number.NaN)),
+    };
+  });
 }
 
 /**
@@ -184,7 +240,12 @@ export async function runEcho(
     const passes = new Map<string, PassResult[]>(servers.map((s) => [s.name, []]));
     for (let pass = 0; pass <= opts.passes; pass++) {
       for (const { spec, proc, port } of running) {
-        const result = await quietPass(proc, port, opts, progress);
+        const result = await quietPass(
+          spec.name,
+          () => onePass(proc, port, opts),
+          opts.quietWait,
+          progress,
+        );
         const label = pass === 0 ? 'warm-up (discarded)' : `pass ${pass}/${opts.passes}`;
         progress(
           `echo ${label} ${spec.name}: ${int(result.rate)} round trips/s ` +
@@ -194,51 +255,31 @@ export async function runEcho(
         if (pass > 0) passes.get(spec.name)?.push(result);
       }
     }
-    const results = servers.map((spec) => {
-      const list = passes.get(spec.name) ?? [];
-      return {
-        name: spec.name,
-        rates: list.map((p) => p.rate),
-        median: median(list.map((p) => p.rate)),
-        ratio: 1,
-        serverCpu: list.map((p) => p.serverCpu),
-        clientCpu: list.map((p) => p.clientCpu),
-        otherCpu: list.map((p) => p.otherCpu),
-        usPerTrip: list.map((p) => (p.serverCpu / p.rate) * 1e6),
-      };
-    });
-    const baseline = results[0];
-    const baseRates = baseline?.rates ?? [];
-    const baseRate = baseline?.median ?? Number.NaN;
-    const baseUs = baseline === undefined ? Number.NaN : median(baseline.usPerTrip);
-    return results.map((r) => {
-      const usPerTripMedian = median(r.usPerTrip);
-      return {
-        ...r,
-        ratio: r.median / baseRate,
-        usPerTripMedian,
-        cpuRatio: baseUs / usPerTripMedian,
-        passRatios: r.rates.map((rate, i) => rate / (baseRates[i] ?? Number.NaN)),
-      };
-    });
+    return summarize(
+      servers.map((s) => s.name),
+      passes,
+    );
   } finally {
     await Promise.all(running.map(({ proc }) => proc.stop()));
   }
 }
 
-/** The report table for {@link runEcho}'s results. */
-export function echoTable(results: readonly EchoServerResult[]): string {
+/**
+ * The report table for {@link runEcho}'s results (and the TLS rate
+ * benchmarks', with `unit` 'hs' for handshakes).
+ */
+export function echoTable(results: readonly EchoServerResult[], unit = 'rt'): string {
   return table(
     [
       'server',
-      'median rt/s',
-      'min..max rt/s',
+      `median ${unit}/s`,
+      `min..max ${unit}/s`,
       `ratio vs ${results[0]?.name ?? ''}`,
       'per-pass ratio (min..max)',
       'server cpu',
       'client cpu',
       'other cpu',
-      'server us/rt',
+      `server us/${unit}`,
       'cpu ratio',
     ],
     results.map((r) => {
