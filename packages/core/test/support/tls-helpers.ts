@@ -129,15 +129,41 @@ export class RawTLSClient {
   }
 }
 
+/** One direction of a {@link RecordingRelay}: the bytes sent and how the sender ended. */
+export class RelayedDirection {
+  readonly chunks: Buffer[] = [];
+  end: 'fin' | 'reset' | null = null;
+  readonly ended = new Eventual<void>();
+
+  /** The TLS record types sent, in order (21 alert, 22 handshake, 23 application data). */
+  recordTypes(): number[] {
+    const bytes = Buffer.concat(this.chunks);
+    const types: number[] = [];
+    let offset = 0;
+    while (offset + 5 <= bytes.length) {
+      types.push(bytes[offset] ?? -1);
+      offset += 5 + bytes.readUInt16BE(offset + 3);
+    }
+    return types;
+  }
+
+  ending(how: 'fin' | 'reset'): void {
+    this.end ??= how;
+    this.ended.callback();
+  }
+}
+
 /**
  * A TCP relay on 127.0.0.1 in front of `targetPort` that records the bytes
- * the target sends, and how its side ended (FIN or reset).
+ * each side sends and how each side ended (FIN or reset): with TLS 1.2 the
+ * record types show whether a close_notify alert went out before the FIN.
  */
 export class RecordingRelay {
   readonly server: Server;
-  readonly fromTarget: Buffer[] = [];
-  targetEnd: 'fin' | 'reset' | null = null;
-  readonly targetEnded = new Eventual<void>();
+  /** What the target (the listening side) sent. */
+  readonly fromTarget = new RelayedDirection();
+  /** What the connecting side sent. */
+  readonly fromClient = new RelayedDirection();
   #sockets: Socket[] = [];
 
   private constructor(server: Server) {
@@ -150,23 +176,8 @@ export class RecordingRelay {
     server.on('connection', (client: Socket) => {
       const target = netConnect({ host: '127.0.0.1', port: targetPort, allowHalfOpen: true });
       relay.#sockets.push(client, target);
-      client.on('error', () => {});
-      target.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ECONNRESET') relay.targetEnd ??= 'reset';
-        relay.targetEnded.callback();
-        client.destroy();
-      });
-      client.on('data', (d: Buffer) => target.write(d));
-      client.on('end', () => target.end());
-      target.on('data', (d: Buffer) => {
-        relay.fromTarget.push(d);
-        client.write(d);
-      });
-      target.on('end', () => {
-        relay.targetEnd ??= 'fin';
-        relay.targetEnded.callback();
-        client.end();
-      });
+      pipe(client, target, relay.fromClient);
+      pipe(target, client, relay.fromTarget);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return relay;
@@ -176,20 +187,24 @@ export class RecordingRelay {
     return (this.server.address() as { port: number }).port;
   }
 
-  /** The TLS record types the target sent, in order (21 alert, 22 handshake, 23 data). */
-  recordTypes(): number[] {
-    const bytes = Buffer.concat(this.fromTarget);
-    const types: number[] = [];
-    let offset = 0;
-    while (offset + 5 <= bytes.length) {
-      types.push(bytes[offset] ?? -1);
-      offset += 5 + bytes.readUInt16BE(offset + 3);
-    }
-    return types;
-  }
-
   close(): void {
     for (const socket of this.#sockets) socket.destroy();
     this.server.close();
   }
+}
+
+/** Relays `from` to `to`, recording into `direction`; a reset is passed on as a reset. */
+function pipe(from: Socket, to: Socket, direction: RelayedDirection): void {
+  from.on('data', (d: Buffer) => {
+    direction.chunks.push(d);
+    if (!to.destroyed) to.write(d);
+  });
+  from.on('end', () => {
+    direction.ending('fin');
+    if (!to.destroyed) to.end();
+  });
+  from.on('error', (err: NodeJS.ErrnoException) => {
+    direction.ending(err.code === 'ECONNRESET' ? 'reset' : 'fin');
+    if (!to.destroyed) to.resetAndDestroy();
+  });
 }
