@@ -26,6 +26,7 @@ import {
   WriteQueue,
 } from '@torsion/core/reactor-kit';
 import type { IAddress, IProtocol, WriteData } from '@torsion/core';
+import { BUN_TLS_LIMITS } from './bun-tls-options.js';
 
 const log = new Logger('torsion.bun');
 
@@ -160,6 +161,17 @@ export class BunTCPTransport extends BaseTransport {
    */
   get writeBufferSize(): number {
     return (this.#queue?.size ?? 0) + this.tlsBufferedBytes;
+  }
+
+  /**
+   * Half-closes (see BaseTransport). Not after `startTLS()`: there the TLS
+   * runs in Bun's `node:tls`, which cannot half-close (capability
+   * `tlsHalfClose`, see docs/reactor-bun.md).
+   * @throws Error naming the limitation, after `startTLS()`.
+   */
+  override loseWriteConnection(): void {
+    if (this.tlsStarted && !this.disconnecting) throw new Error(BUN_TLS_LIMITS.tlsHalfClose);
+    super.loseWriteConnection();
   }
 
   /** Turns Nagle's algorithm off (`true`) or on. Bun's default, kept here, is off (no delay). */

@@ -26,6 +26,11 @@ export const BUN_TLS_LIMITS = {
     'BunReactor cannot serve several certificates chosen by SNI (capability "tlsSNI"): ' +
     "Bun.listen takes one certificate per listener and has no SNI callback; give the port's " +
     'main certificate only, or use NodeReactor',
+  tlsHalfClose:
+    'BunReactor cannot half-close a connection switched to TLS with startTLS() ' +
+    '(capability "tlsHalfClose" after startTLS): Bun\'s node:tls does not report the ' +
+    "peer's close_notify once our side is closed, so the half-close would never end; use " +
+    'loseConnection(), or listenSSL/connectSSL, whose native TLS half-closes',
 } as const;
 
 const serverCache = new WeakMap<ServerTLSOptions, TLSOptions>();
