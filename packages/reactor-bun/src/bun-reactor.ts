@@ -1,12 +1,15 @@
 /**
  * `BunReactor`: a Torsion reactor on Bun's native sockets (`Bun.listen`,
- * `Bun.connect`) and timers. Time and lifecycle come from core's
- * ReactorBase, exactly as on NodeReactor; TCP is Bun's, with core's
- * semantics (close reasons, half-close, producers and backpressure, fault
- * isolation), so one Protocol runs unchanged on either reactor.
+ * `Bun.connect`), Bun's native TLS and timers. Time and lifecycle come from
+ * core's ReactorBase, exactly as on NodeReactor; TCP and TLS are Bun's, with
+ * core's semantics (close reasons, half-close, producers and backpressure,
+ * fault isolation, protocols connected after the TLS handshake), so one
+ * Protocol runs unchanged on either reactor.
  *
- * Tests: test/reactor.bun.test.ts, test/conformance.bun.test.ts and the other
- * test/*.bun.test.ts files; test/types/bun-reactor.test-d.ts
+ * Tests: test/reactor.bun.test.ts, test/conformance.bun.test.ts,
+ * test/tls.bun.test.ts, test/tls-interop.bun.test.ts,
+ * test/start-tls.bun.test.ts and the other test/*.bun.test.ts files;
+ * test/types/bun-reactor.test-d.ts
  * @module
  */
 import {
@@ -48,8 +51,8 @@ export interface BunReactorOptions extends ReactorBaseOptions {
 }
 
 /**
- * A reactor for programs run with Bun: Twisted's IReactor on Bun's native
- * TCP sockets and timers.
+ * A reactor for programs run with Bun: Twisted's IReactor and IReactorSSL
+ * on Bun's native TCP and TLS sockets and timers.
  *
  * @example
  * ```ts
@@ -69,6 +72,15 @@ export interface BunReactorOptions extends ReactorBaseOptions {
  * option is checked but Bun always listens with 512; `bindAddress` is not
  * supported by `Bun.connect` and throws; and new connections start with
  * Nagle's algorithm off (Bun's default; `getTcpNoDelay()` says so).
+ *
+ * TLS (`listenSSL`, `connectSSL`) is Bun's native TLS (BoringSSL), with
+ * Torsion's own certificate and host-name checks, so failures carry the same
+ * TLSError codes as on NodeReactor. Two capabilities are missing, each
+ * refused with an Error naming it (docs/reactor-bun.md): `tlsSNI` (several
+ * certificates chosen by SNI on one port) and `tlsHalfClose` after
+ * `startTLS()` (`loseWriteConnection()` on a switched connection);
+ * half-close over `listenSSL`/`connectSSL` works. `setTLSOptions` replaces
+ * the port's listener on the same address.
  */
 export class BunReactor extends ReactorBase implements ITLSReactor {
   readonly #writeHighWaterMark: number;
