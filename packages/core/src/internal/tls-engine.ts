@@ -32,7 +32,11 @@ import {
 import { clientSocketOptions, serverSocketOptions } from './tls-context.js';
 import { alpnOf, cipherOf, peerCertificateOf, tlsVersionOf } from './tls-socket-info.js';
 
-/** What the engine tells its owner. Each is called on a later tick than the call that caused it. */
+/**
+ * What the engine tells its owner. Each is called on a later tick than the
+ * call that caused it, except that a client's ClientHello may be handed to
+ * `tlsSend` while the engine is being constructed.
+ */
 export interface TLSEngineOwner {
   /** Ciphertext to send to the peer, in order. */
   tlsSend(data: Buffer): void;
