@@ -10,6 +10,7 @@ import {
   Failure,
   optionsForClientTLS,
   serverTLSOptions,
+  TimeoutError,
   TLSError,
 } from '@torsion/core';
 import type {
@@ -263,6 +264,42 @@ describe('TLS on BunReactor (listenSSL / connectSSL, loopback)', () => {
     await protocol.made;
     expect(tlsOf(protocol).negotiatedProtocol).to.equal('http/1.1');
     expect(tlsOf(await factory.nth(1)).negotiatedProtocol).to.equal('http/1.1');
+  });
+
+  it('ALPN with no protocol in common: TORSION_ERR_TLS_NO_APPLICATION_PROTOCOL on both sides', async () => {
+    const { factory, port } = await listen(
+      () => new TLSRecording(),
+      serverOptions({ alpnProtocols: ['h2'] }),
+    );
+    const client = connect(
+      port,
+      () => new TLSRecording(),
+      clientOptions('localhost', { alpnProtocols: ['http/1.1'] }),
+    );
+    expect(codeOf(await client.failed)).to.equal('TORSION_ERR_TLS_NO_APPLICATION_PROTOCOL');
+    expect(await serverFailureCode()).to.equal('TORSION_ERR_TLS_NO_APPLICATION_PROTOCOL');
+    expect(factory.built).to.have.length(0);
+  });
+
+  it("connectSSL's timeout covers the handshake: TimeoutError when the server never answers", async () => {
+    const silent = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+    try {
+      const factory = new RecordingClientFactory(() => new TLSRecording());
+      reactor.connectSSL('127.0.0.1', silent.port, factory, clientOptions(), { timeout: 0.2 });
+      const reason = await factory.failed;
+      expect(reason.value).to.be.instanceOf(TimeoutError);
+      expect(factory.built).to.have.length(0);
+    } finally {
+      silent.stop(true);
+    }
+  });
+
+  it('a connection still in its handshake is closed when the port stops listening', async () => {
+    const { listening, port } = await listen(() => new TLSRecording());
+    const raw = await RawPeer.connect(port);
+    await until(() => raw.socket.readyState === 1);
+    await listening.stopListening();
+    await raw.gotClose;
   });
 
   it('SNI certificates are a capability Bun lacks: listenSSL says so (tlsSNI)', () => {

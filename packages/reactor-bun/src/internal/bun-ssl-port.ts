@@ -90,6 +90,8 @@ const TLS_LISTEN_HANDLERS: SocketHandler<SocketData> = {
  */
 export class BunSSLPort extends BunTCPPort implements ISSLListeningPort {
   #options: ServerTLSOptions;
+  /** Accepted sockets still in their handshake: closed with the port, which owns them until served. */
+  readonly #pending = new Set<BunSocket>();
 
   /**
    * @param settings - the reactor's open resources and connection settings.
@@ -130,6 +132,21 @@ export class BunSSLPort extends BunTCPPort implements ISSLListeningPort {
     });
   }
 
+  /**
+   * Stops listening, and closes the connections still in their handshake:
+   * no protocol has them yet, so nobody else would.
+   */
+  protected override close(): void {
+    super.close();
+    for (const socket of this.#pending) {
+      const pending = socket.data;
+      if (pending instanceof PendingHandshake) this.#settle(pending, socket);
+      socket.data = null;
+      socket.terminate();
+    }
+    this.#pending.clear();
+  }
+
   /** `Bun.listen` with the current options' certificate and the TLS handlers. */
   protected override listenOptions(): { socket: SocketHandler<SocketData>; tls: TLSOptions } {
     return { socket: TLS_LISTEN_HANDLERS, tls: bunServerTLS(this.#options) };
@@ -158,6 +175,7 @@ export class BunSSLPort extends BunTCPPort implements ISSLListeningPort {
       addressFor('TCP', socket.remoteAddress, socket.remotePort),
     );
     socket.data = pending;
+    this.#pending.add(socket);
     if (Number.isFinite(options.handshakeTimeout)) {
       pending.timer = setTimeout(() => {
         this.handshakeFailed(
@@ -192,7 +210,7 @@ export class BunSSLPort extends BunTCPPort implements ISSLListeningPort {
       this.handshakeFailed(socket, pending, failure);
       return;
     }
-    this.#settle(pending);
+    this.#settle(pending, socket);
     socket.data = null;
     if (!this.accepting) {
       // The port stopped listening during the handshake.
@@ -210,7 +228,7 @@ export class BunSSLPort extends BunTCPPort implements ISSLListeningPort {
    */
   handshakeFailed(socket: BunSocket, pending: PendingHandshake, error: TLSError): void {
     if (pending.settled) return;
-    this.#settle(pending);
+    this.#settle(pending, socket);
     tlsLog.info(error.message, {
       peer: pending.peer.toString(),
       code: error.code,
@@ -222,7 +240,8 @@ export class BunSSLPort extends BunTCPPort implements ISSLListeningPort {
     }
   }
 
-  #settle(pending: PendingHandshake): void {
+  #settle(pending: PendingHandshake, socket: BunSocket): void {
+    this.#pending.delete(socket);
     pending.settled = true;
     if (pending.timer !== undefined) clearTimeout(pending.timer);
   }
