@@ -62,12 +62,18 @@ export class EndpointError extends TorsionError {
 /** Twisted's TCP defaults (endpoints.py): all interfaces, backlog 50. */
 const DEFAULT_BACKLOG = 50;
 
-/** How to get a `:`, `=` or `\` into a value past the shell, for error messages. */
-const QUOTING_HINT =
+/**
+ * How to get a `:`, `=` or `\` into a value past the shell, for error messages.
+ * @internal
+ */
+export const QUOTING_HINT =
   "a ':', '=' or '\\' inside a value needs a backslash before it, and the endpoint quoted so the shell keeps the backslashes";
 
-/** One `:`-separated field: `name=value`, or a positional value (`name` null). */
-interface Field {
+/**
+ * One `:`-separated field: `name=value`, or a positional value (`name` null).
+ * @internal
+ */
+export interface Field {
   readonly name: string | null;
   readonly value: string;
 }
@@ -75,8 +81,9 @@ interface Field {
 /**
  * Splits on unescaped colons, and each field at its first unescaped `=`,
  * removing the escapes (Twisted's strports tokenizer does the same).
+ * @internal
  */
-function splitFields(description: string): Field[] {
+export function splitFields(description: string): Field[] {
   const fields: Field[] = [];
   let name: string | null = null;
   let current = '';
@@ -111,7 +118,8 @@ export function escapeEndpointValue(value: string): string {
   return value.replace(/[\\:=]/g, '\\$&');
 }
 
-function parseInteger(
+/** @internal */
+export function parseInteger(
   description: string,
   what: string,
   text: string,
@@ -133,17 +141,22 @@ const UNSUPPORTED_SSL_OPTIONS: Readonly<Record<string, string>> = {
   dhParameters: 'Torsion uses ECDHE key exchange, which needs no DH parameters',
 };
 
-interface Fields {
+/** @internal */
+export interface Fields {
   readonly positional: string[];
   readonly named: Map<string, string>;
 }
 
-/** Sorts fields into positional and named ones, refusing unknown and repeated names. */
-function collectFields(
+/**
+ * Sorts fields into positional and named ones, refusing unknown and repeated names.
+ * @internal
+ */
+export function collectFields(
   description: string,
   type: string,
   fields: readonly Field[],
   known: readonly string[],
+  unsupported: Readonly<Record<string, string>> = {},
 ): Fields {
   const positional: string[] = [];
   const named = new Map<string, string>();
@@ -153,7 +166,7 @@ function collectFields(
       continue;
     }
     if (!known.includes(name)) {
-      const why = type === 'ssl' ? UNSUPPORTED_SSL_OPTIONS[name] : undefined;
+      const why = Object.hasOwn(unsupported, name) ? unsupported[name] : undefined;
       if (why !== undefined) {
         throw new EndpointError(`endpoint '${description}': ${name}= is not supported: ${why}`);
       }
@@ -238,8 +251,15 @@ const SSL_OPTIONS = [
 const SSL_USAGE =
   'ssl:PORT:privateKey=FILE[:certKey=FILE][:extraCertChain=FILE][:interface=ADDR][:backlog=N]';
 
-/** A named file, or null when absent; present but empty is an error naming the field. */
-function fileField(description: string, named: Map<string, string>, name: string): string | null {
+/**
+ * A named file, or null when absent; present but empty is an error naming the field.
+ * @internal
+ */
+export function fileField(
+  description: string,
+  named: Map<string, string>,
+  name: string,
+): string | null {
   const value = named.get(name);
   if (value === '') {
     throw new EndpointError(`endpoint '${description}': ${name}= needs a file path`);
@@ -247,7 +267,8 @@ function fileField(description: string, named: Map<string, string>, name: string
   return value ?? null;
 }
 
-function parseAlpn(description: string, text: string | undefined): readonly string[] {
+/** @internal */
+export function parseAlpn(description: string, text: string | undefined): readonly string[] {
   if (text === undefined) return [];
   const names = text.split(',');
   for (const name of names) {
@@ -261,7 +282,8 @@ function parseAlpn(description: string, text: string | undefined): readonly stri
   return names;
 }
 
-function parseMinVersion(description: string, text: string | undefined): TLSVersion {
+/** @internal */
+export function parseMinVersion(description: string, text: string | undefined): TLSVersion {
   if (text === undefined) return 'TLSv1.2';
   const version = (['TLSv1.2', 'TLSv1.3'] as const).find(
     (v) => v.toLowerCase() === text.toLowerCase(),
@@ -275,7 +297,7 @@ function parseMinVersion(description: string, text: string | undefined): TLSVers
 }
 
 function parseSSL(description: string, fields: readonly Field[]): SSLServerEndpoint {
-  const collected = collectFields(description, 'ssl', fields, SSL_OPTIONS);
+  const collected = collectFields(description, 'ssl', fields, SSL_OPTIONS, UNSUPPORTED_SSL_OPTIONS);
   const { named } = collected;
   const listening = parseListening(description, collected, SSL_USAGE);
   const privateKey = fileField(description, named, 'privateKey');

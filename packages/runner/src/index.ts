@@ -3,6 +3,8 @@
  * pieces it is built from, for programs that start services themselves.
  * @module
  */
+export * from './client-endpoint.js';
+export * from './connect-endpoint.js';
 export * from './endpoint.js';
 export * from './plugins.js';
 export * from './reactors.js';

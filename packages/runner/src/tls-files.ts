@@ -1,14 +1,22 @@
 /**
- * The I/O half of an `ssl:` endpoint: serverTLSOptionsFor() reads the files
- * a parsed {@link SSLServerEndpoint} names (resolved from the runner's
+ * The I/O half of TLS endpoints: serverTLSOptionsFor() reads the files a
+ * parsed `ssl:` {@link SSLServerEndpoint} names (resolved from the runner's
  * working directory) into `ServerTLSOptions`, which checks that the key
- * belongs to the certificate. The parser (endpoint.ts) stays free of I/O.
+ * belongs to the certificate; clientTLSOptionsFor() does the same for a
+ * `tls:` client endpoint. The parsers stay free of I/O.
  *
  * Tests: test/tls-files.test.ts
  * @module
  */
-import { serverTLSOptions, TorsionError, type ServerTLSOptions } from '@torsion/core';
+import {
+  optionsForClientTLS,
+  serverTLSOptions,
+  TorsionError,
+  type ClientTLSOptions,
+  type ServerTLSOptions,
+} from '@torsion/core';
 import { resolve } from 'node:path';
+import { formatClientEndpoint, type TLSClientEndpoint } from './client-endpoint.js';
 import { formatServerEndpoint, type SSLServerEndpoint } from './endpoint.js';
 
 /** An `ssl:` endpoint whose key, certificate or CA files cannot be used; the message names the file and why. */
@@ -23,7 +31,7 @@ export class CertificateFilesError extends TorsionError {
  */
 export function certificateProblem(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return message.replace(/^serverTLSOptions: /, '');
+  return message.replace(/^(serverTLSOptions|optionsForClientTLS): /, '');
 }
 
 /**
@@ -47,6 +55,35 @@ export function serverTLSOptionsFor(endpoint: SSLServerEndpoint, cwd: string): S
   } catch (err) {
     throw new CertificateFilesError(
       `${formatServerEndpoint(endpoint)}: cannot use the certificate files: ${certificateProblem(err)}`,
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * Reads the files of a `tls:` client endpoint (relative paths from `cwd`)
+ * into client options that verify the server as `endpoint.host`.
+ * @throws CertificateFilesError naming the endpoint and the file that cannot be used.
+ */
+export function clientTLSOptionsFor(endpoint: TLSClientEndpoint, cwd: string): ClientTLSOptions {
+  const file = (path: string): string => resolve(cwd, path);
+  try {
+    return optionsForClientTLS(endpoint.host, {
+      ...(endpoint.caCerts === null ? {} : { trustRootFile: file(endpoint.caCerts) }),
+      ...(endpoint.certificate === null
+        ? {}
+        : {
+            clientCertificate: {
+              certFile: file(endpoint.certificate),
+              keyFile: file(endpoint.privateKey ?? endpoint.certificate),
+            },
+          }),
+      alpnProtocols: endpoint.alpn,
+      minVersion: endpoint.minVersion,
+    });
+  } catch (err) {
+    throw new CertificateFilesError(
+      `${formatClientEndpoint(endpoint)}: cannot use the certificate files: ${certificateProblem(err)}`,
       { cause: err },
     );
   }
