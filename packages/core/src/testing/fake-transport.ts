@@ -14,7 +14,9 @@ import type { IAddress } from '../address.js';
 import { describeType } from '../describe-type.js';
 import { ConnectionAborted, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';
+import type { TLSError } from '../errors.js';
 import type { IProtocol, IPullProducer, IPushProducer, WriteData } from '../interfaces.js';
+import type { ClientTLSOptions, ServerTLSOptions } from '../tls-options.js';
 import { toBuffer } from '../internal/write-data.js';
 import { checkWriteHighWaterMark } from '../reactor-kit/argument-checks.js';
 import { BaseTransport, DEFAULT_WRITE_HIGH_WATER_MARK } from '../reactor-kit/base-transport.js';
@@ -67,6 +69,16 @@ export let joinPump: (side: FakeTransport, settings: PumpSettings) => void;
  * @internal
  */
 export let startEnd: (side: FakeTransport) => void;
+/**
+ * Runs a TLS handshake on one end before its protocol is attached;
+ * `onHandshake(null)` should attach it with {@link startEnd}.
+ * @internal
+ */
+export let startEndTLS: (
+  side: FakeTransport,
+  options: ClientTLSOptions | ServerTLSOptions,
+  onHandshake: (error: TLSError | null) => void,
+) => void;
 
 /**
  * One end of an in-memory connection. Writes wait in a buffer until an
@@ -390,9 +402,15 @@ export class FakeTransport extends BaseTransport {
       side.writeClosed = true;
       side.#dropOutgoing();
     }
-    // Both ends are told even if the first one throws (the base catches it).
-    first.notifyConnectionLost(first.protocol, firstReason);
-    second.notifyConnectionLost(second.protocol, secondReason);
+    // Both ends are told even if the first one throws (the base catches it);
+    // an end whose TLS handshake failed before its protocol was attached is not.
+    for (const [side, reason] of [
+      [first, firstReason],
+      [second, secondReason],
+    ] as const) {
+      if (side.#started) side.notifyConnectionLost(side.protocol, reason);
+      else side.releaseTLS();
+    }
   }
 
   // Settles at most one close event for `side`; true if one happened.
@@ -454,6 +472,9 @@ export class FakeTransport extends BaseTransport {
     };
     joinPump = (side, settings) => {
       side.#isolateErrors = settings.isolateErrors;
+    };
+    startEndTLS = (side, options, onHandshake) => {
+      side.startTLSHandshake(options, onHandshake);
     };
     startEnd = (side) => {
       side.#started = true;

@@ -17,6 +17,7 @@ export { HalfCloseRecordingProtocol } from './half-close-recording-protocol.js';
 export { FakeTransport, type FakeTransportOptions } from './fake-transport.js';
 export {
   connectedServerAndClient,
+  connectedServerAndClientOverTLS,
   IOPump,
   type ClientSide,
   type ConnectedPair,
@@ -25,6 +26,7 @@ export {
   type ProtocolBuilder,
   type PumpClock,
   type ServerSide,
+  type TLSConnectionOptions,
 } from './io-pump.js';
 export { LogCapture } from './log-capture.js';
 export {

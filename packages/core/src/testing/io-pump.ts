@@ -2,17 +2,26 @@
  * In-memory connections between two protocols (Twisted's `test/iosim.py`):
  * `IOPump` moves the bytes between two {@link FakeTransport}s
  * (fake-transport.ts) when the test says so, and `connectedServerAndClient`
- * wires a client and a server together in one call.
+ * wires a client and a server together in one call;
+ * `connectedServerAndClientOverTLS` does the same over real TLS.
+ *
+ * TLS (after `startTLS()`, or from `connectedServerAndClientOverTLS`) runs in
+ * Node's TLS engine, which does its work on later ticks of the event loop,
+ * never inside the call that fed it: a synchronous `flush()` moves the bytes
+ * already written and stops, so a test of TLS awaits `flushAsync()`, which
+ * lets the engines run between rounds.
  *
  * Tests: test/testing/io-pump.test.ts
  * @module
  */
 import { IPv4Address } from '../address.js';
 import type { IAddress } from '../address.js';
+import type { TLSError } from '../errors.js';
 import type { IProtocol } from '../interfaces.js';
+import type { ClientTLSOptions, ServerTLSOptions } from '../tls-options.js';
 import { fixedChunker } from './chunkers.js';
 import type { Chunker } from './chunkers.js';
-import { FakeTransport, joinPump, pumpPair, startEnd } from './fake-transport.js';
+import { FakeTransport, joinPump, pumpPair, startEnd, startEndTLS } from './fake-transport.js';
 import type { PumpSettings } from './fake-transport.js';
 
 /** A clock the pump can advance by 0 each round, running calls that are due (e.g. `Clock`). */
@@ -39,7 +48,7 @@ export interface IOPumpOptions {
    * an error from `connectionLost` or `stopProducing` is only logged.
    */
   isolateErrors?: boolean;
-  /** `flush()` gives up, throwing, after this many busy rounds. Default 1000. */
+  /** `flush()` and `flushAsync()` give up, throwing, after this many busy rounds. Default 1000. */
   maxRounds?: number;
 }
 
@@ -51,6 +60,7 @@ export interface IOPumpOptions {
  * server first), then, if nothing moved, settles one close or half-close.
  * `flush()` pumps until nothing moves. Protocols that keep answering each
  * other forever make `flush()` throw after {@link IOPumpOptions.maxRounds}.
+ * Over TLS, use `await flushAsync()` (see the module comment).
  */
 export class IOPump {
   /** The client end. */
@@ -118,6 +128,43 @@ export class IOPump {
       `IOPump.flush(): still busy after ${this.#maxRounds} rounds; do the protocols answer each other forever?`,
     );
   }
+
+  /**
+   * Pumps until nothing moves, letting Node's event loop turn between rounds
+   * so that TLS engines (which work on later ticks) encrypt, decrypt and
+   * answer; it returns once several turns in a row moved nothing.
+   * @returns true if anything moved.
+   * @throws Error if still busy after `maxRounds` rounds; whatever a
+   *   protocol threw, as `pump()`.
+   */
+  async flushAsync(): Promise<boolean> {
+    let moved = false;
+    let quietTurns = 0;
+    for (let round = 0; round < this.#maxRounds;) {
+      if (this.pump()) {
+        moved = true;
+        quietTurns = 0;
+        round++;
+      } else if (++quietTurns > QUIET_TURNS) {
+        return moved;
+      }
+      await nextTurn();
+    }
+    throw new Error(
+      `IOPump.flushAsync(): still busy after ${this.#maxRounds} rounds; do the protocols answer each other forever?`,
+    );
+  }
+}
+
+/**
+ * Turns of the event loop with nothing to pump after which the engines are
+ * idle: they finish what a round gave them within its ticks, except that
+ * the end of a TLS stream takes one `setImmediate` more.
+ */
+const QUIET_TURNS = 3;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Anything with `buildProtocol`, such as a `Factory`. */
@@ -221,4 +268,78 @@ function buildEnd<P extends IProtocol>(
   const built = factory.buildProtocol(peerAddress);
   if (built === null) throw new Error(`The ${which} factory refused the connection`);
   return built;
+}
+
+/** Options for {@link connectedServerAndClientOverTLS}, besides the two ends. */
+export interface TLSConnectionOptions extends Omit<ConnectionOptions, 'greet'> {
+  /** The server's TLS options (`serverTLSOptions()`). */
+  serverTLS: ServerTLSOptions;
+  /** The client's TLS options (`optionsForClientTLS()`). */
+  clientTLS: ClientTLSOptions;
+}
+
+/**
+ * Connects a client protocol and a server protocol in memory over real TLS,
+ * as `listenSSL`/`connectSSL` would: the handshake runs first, then each
+ * protocol is connected (`makeConnection`, then `handshakeCompleted()` if it
+ * has one), then the pump is flushed so greetings are exchanged.
+ *
+ * @param options - the two ends, their TLS options, and {@link ConnectionOptions}.
+ * @returns once both handshakes completed: both protocols, both transports and the pump.
+ * @throws TLSError (as a rejection) if the handshake fails at either end.
+ *
+ * @example
+ * ```ts
+ * const { client, pump } = await connectedServerAndClientOverTLS({
+ *   serverFactory: Factory.forProtocol(Echo),
+ *   clientProtocol: new Collector(),
+ *   serverTLS: serverTLSOptions(certs.server),
+ *   clientTLS: optionsForClientTLS('localhost', { trustRoot: certs.ca.cert }),
+ * });
+ * client.transport.write('ping');
+ * await pump.flushAsync();
+ * ```
+ */
+export async function connectedServerAndClientOverTLS<S extends IProtocol, C extends IProtocol>(
+  options: ServerSide<S> & ClientSide<C> & TLSConnectionOptions,
+): Promise<ConnectedPair<S, C>> {
+  const serverAddress = options.serverAddress ?? new IPv4Address('TCP', '127.0.0.1', 12345);
+  const clientAddress = options.clientAddress ?? new IPv4Address('TCP', '127.0.0.1', 54321);
+  const server = buildEnd('server', options.serverProtocol, options.serverFactory, clientAddress);
+  const client = buildEnd('client', options.clientProtocol, options.clientFactory, serverAddress);
+  const mark = options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark };
+  const serverTransport = new FakeTransport(server, {
+    hostAddress: serverAddress,
+    peerAddress: clientAddress,
+    isServer: true,
+    ...mark,
+  });
+  const clientTransport = new FakeTransport(client, {
+    hostAddress: clientAddress,
+    peerAddress: serverAddress,
+    isServer: false,
+    ...mark,
+  });
+  const pump = new IOPump(clientTransport, serverTransport, options);
+  // Set by the handshake callbacks, which run while the pump is flushed.
+  const state: { failure: TLSError | null; connected: number } = { failure: null, connected: 0 };
+  const attach =
+    (side: FakeTransport) =>
+    (error: TLSError | null): void => {
+      if (error !== null) {
+        state.failure ??= error;
+        return;
+      }
+      startEnd(side);
+      state.connected++;
+    };
+  startEndTLS(serverTransport, options.serverTLS, attach(serverTransport));
+  startEndTLS(clientTransport, options.clientTLS, attach(clientTransport));
+  while (state.connected < 2 && state.failure === null) {
+    if (!(await pump.flushAsync())) break;
+  }
+  if (state.failure !== null) throw state.failure;
+  if (state.connected < 2) throw new Error('The TLS handshake did not complete');
+  await pump.flushAsync();
+  return { client, server, clientTransport, serverTransport, pump };
 }
