@@ -4,6 +4,7 @@
 // failed server handshakes cost only their connection, and certificate
 // reload, abort, half-close and backpressure behave as over TCP.
 import { expect } from 'chai';
+import { existsSync, readdirSync } from 'node:fs';
 import {
   ConnectionAborted,
   ConnectionDone,
@@ -520,6 +521,22 @@ describe('TLS on BunReactor (listenSSL / connectSSL, loopback)', () => {
     await (
       await again.firstBuilt
     ).made;
+  });
+
+  it('failed handshakes leak no file descriptors, on either side', async function () {
+    if (!existsSync('/proc/self/fd')) this.skip();
+    const openFds = (): number => readdirSync('/proc/self/fd').length;
+    const { factory, port } = await listen(() => new TLSRecording());
+    const before = openFds();
+    for (let round = 0; round < 100; round++) {
+      const raw = await RawPeer.connect(port);
+      raw.socket.write('not a ClientHello, just some bytes\r\n');
+      await raw.gotClose;
+      const client = connect(port, () => new TLSRecording(), clientOptions('wrong.example'));
+      await client.failed;
+    }
+    await until(() => openFds() <= before + 2);
+    expect(factory.built).to.have.length(0);
   });
 
   it('checks its arguments: options from the right builder', () => {
