@@ -1,6 +1,7 @@
 // BunReactor's TLS against real peers that are not Torsion: Node's `tls`
 // (a child process, `node -e`) as server and as client, with mutual TLS and
-// ALPN, and `openssl s_client`, which shows the alerts on the wire: a
+// ALPN, `openssl s_server` requiring a client certificate, and
+// `openssl s_client`, which shows the alerts on the wire: a
 // loseConnection() sends close_notify, an abortConnection() does not. A peer
 // that is not installed skips its tests and says so.
 import { expect } from 'chai';
@@ -19,6 +20,7 @@ import {
 } from '@torsion/core/testing';
 import type { TestCertificateFiles } from '@torsion/core/testing';
 import { BunReactor } from '../src/index.js';
+import { until } from './support/helpers.js';
 
 const certs = makeTestCertificates();
 
@@ -183,7 +185,7 @@ describe('TLS on BunReactor against real peers', () => {
     });
   });
 
-  describe('openssl s_client', () => {
+  describe('openssl s_client and s_server', () => {
     before(function () {
       if (!HAVE_OPENSSL) {
         console.warn('SKIPPED: no `openssl` on PATH for the close_notify tests');
@@ -225,6 +227,62 @@ describe('TLS on BunReactor against real peers', () => {
       expect(stdout).to.match(/Verify return code: 0 \(ok\)/);
       return stdout;
     }
+
+    it('the Bun client verifies openssl s_server, presents its certificate (required) and agrees on ALPN', async () => {
+      let resolvePort: (port: number) => void = () => {};
+      const portKnown = new Promise<number>((resolve) => {
+        resolvePort = resolve;
+      });
+      const server = run(
+        'openssl',
+        [
+          's_server',
+          '-accept',
+          '127.0.0.1:0',
+          '-key',
+          files.serverKey,
+          '-cert',
+          files.serverCert,
+          '-Verify',
+          '1',
+          '-verifyCAfile',
+          files.caCert,
+          '-verify_return_error',
+          '-alpn',
+          'torsion/1',
+          '-rev',
+          '-naccept',
+          '1',
+        ],
+        '',
+        (out) => {
+          const match = /ACCEPT 127\.0\.0\.1:(\d+)/.exec(out);
+          if (match !== null) resolvePort(Number(match[1]));
+        },
+      );
+      const port = await portKnown;
+      const factory = new RecordingClientFactory(() => new RecordingProtocol());
+      reactor.connectSSL(
+        '127.0.0.1',
+        port,
+        factory,
+        optionsForClientTLS('localhost', {
+          trustRoot: certs.ca.cert,
+          clientCertificate: certs.client,
+          alpnProtocols: ['torsion/1'],
+        }),
+      );
+      const client = await factory.firstBuilt;
+      await client.made;
+      expect((client.transport as unknown as ITLSTransport).negotiatedProtocol).to.equal(
+        'torsion/1',
+      );
+      client.transport.write('hello openssl\n');
+      await until(() => client.text().includes('lssnepo olleh'));
+      client.transport.loseConnection();
+      await client.lost;
+      await server;
+    });
 
     it('loseConnection() sends close_notify before the FIN', async () => {
       const out = await sClientAgainst((p) => {
