@@ -192,10 +192,12 @@ function parseListening(
   if (positional.length > 1) {
     // `interface=\:\:1` typed unquoted reaches us as `interface=::1`: the
     // shell ate the backslashes, and the address fell apart into fields.
+    const ssl = usage.startsWith('ssl');
+    const example = ssl ? 'ssl:8443:privateKey=key.pem:interface' : 'tcp:8007:interface';
     const hint = named.has('interface')
-      ? "; an IPv6 address needs its colons escaped, and the endpoint quoted so the shell keeps the backslashes: 'tcp:8007:interface=\\:\\:1'"
+      ? `; an IPv6 address needs its colons escaped, and the endpoint quoted so the shell keeps the backslashes: '${example}=\\:\\:1'`
       : named.size > 0
-        ? `; ${QUOTING_HINT}${usage.startsWith('ssl') ? ": 'ssl:8443:privateKey=my\\:key.pem'" : ''}`
+        ? `; ${QUOTING_HINT}${ssl ? ": 'ssl:8443:privateKey=my\\:key.pem'" : ''}`
         : '';
     throw new EndpointError(
       `endpoint '${description}': too many positional fields (expected ${usage})${hint}`,

@@ -217,7 +217,7 @@ describe('parseServerEndpoint: ssl', () => {
     ],
     [
       'ssl:8443:privateKey=k:interface=::1',
-      /too many positional fields .*IPv6 address needs its colons escaped/,
+      /too many positional fields .*IPv6 address needs its colons escaped, .*'ssl:8443:privateKey=key\.pem:interface=\\:\\:1'$/,
     ],
     ['ssl:8443:privateKey=k\\', /ends with a lone backslash; .*quoted so the shell keeps/],
   ];
