@@ -7,7 +7,12 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 
 import type { TLSError } from '../src/errors.js';
-import { TLSEngine, type HandshakeClock, type TLSEngineOwner } from '../src/internal/tls-engine.js';
+import {
+  TLS_HALF_CLOSE_SUPPORTED,
+  TLSEngine,
+  type HandshakeClock,
+  type TLSEngineOwner,
+} from '../src/internal/tls-engine.js';
 import { makeTestCertificates } from '../src/testing/test-certificates.js';
 import { optionsForClientTLS, serverTLSOptions } from '../src/tls-options.js';
 
@@ -158,7 +163,9 @@ describe('TLSEngine', () => {
     s.destroy();
   });
 
-  it('half-closes: close_notify ends the peer’s reading, which may still answer', async () => {
+  it('half-closes: close_notify ends the peer’s reading, which may still answer', async function () {
+    // Bun's TLS ends both directions on the peer's close_notify.
+    if (!TLS_HALF_CLOSE_SUPPORTED) this.skip();
     const { c, s, co, so } = joined();
     c.write('request');
     c.end();

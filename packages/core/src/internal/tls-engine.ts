@@ -78,10 +78,12 @@ export const REAL_TIME_CLOCK: HandshakeClock = {
 };
 
 /**
- * Whether a `TLSSocket` over a JS stream delivers the peer's close_notify
- * while the connection stays open for writing (TLS 1.3 half-close). Node
- * does; Bun's emulation of `node:tls` does not report the peer's end, so
- * there a half-close is done as a full close (see BaseTransport).
+ * Whether the engine can half-close (TLS 1.3): send close_notify and go on
+ * reading, and hear the peer's close_notify and go on writing. Node can.
+ * Bun's `node:tls` cannot: the peer's close_notify also ends our side (its
+ * TLS socket answers with its own close_notify at once), so on Bun a
+ * `loseWriteConnection()` under TLS is done as a full close (see
+ * BaseTransport) and a peer's half-close ends the connection.
  */
 export const TLS_HALF_CLOSE_SUPPORTED = (process.versions as { bun?: string }).bun === undefined;
 
@@ -105,7 +107,10 @@ export class TLSEngine {
   #timer: { cancel(): void } | null;
   #handshakeDone = false;
   #dead = false;
+  /** {@link TLSEngine.end} was called. */
   #ended = false;
+  /** The TLS layer ended the wire (after its close_notify). */
+  #wireEnded = false;
   #readEnded = false;
   #pendingWrites = 0;
   readonly #afterWrite: (err?: Error | null) => void;
@@ -143,8 +148,12 @@ export class TLSEngine {
       },
       final: (callback) => {
         // The TLS layer ended the wire: our close_notify went out before it.
+        // Bun's TLS also ends it by itself, when the peer's close_notify
+        // arrives or the handshake fails: writes are dropped from then on,
+        // and the owner hears of it once it asks for the end itself.
+        this.#wireEnded = true;
         callback();
-        if (!this.#dead) this.#owner.tlsWriteEnded();
+        if (this.#ended && !this.#dead) this.#owner.tlsWriteEnded();
       },
     });
     wire.on('error', () => {
@@ -207,7 +216,7 @@ export class TLSEngine {
 
   /** Plaintext to encrypt; ignored after {@link TLSEngine.end} or once dead. */
   write(data: WriteData): void {
-    if (this.#dead || this.#ended) return;
+    if (this.#dead || this.#ended || this.#wireEnded) return;
     this.#pendingWrites++;
     this.#socket.write(data, this.#afterWrite);
   }
@@ -216,6 +225,13 @@ export class TLSEngine {
   end(): void {
     if (this.#dead || this.#ended) return;
     this.#ended = true;
+    if (this.#wireEnded) {
+      // Ended already (Bun, see the wire's final): just report it, on a later tick.
+      process.nextTick(() => {
+        if (!this.#dead) this.#owner.tlsWriteEnded();
+      });
+      return;
+    }
     this.#socket.end();
   }
 

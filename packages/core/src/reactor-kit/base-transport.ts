@@ -65,6 +65,18 @@ const PULL_IDLE = 3;
 
 const tlsLog = new Logger('torsion.tls');
 
+export {
+  /**
+   * Whether `startTLS()` connections (and every connection on the TLS
+   * engine) can half-close on this runtime: true on Node, false on Bun.
+   * A reactor states it as a capability; where false,
+   * `loseWriteConnection()` under TLS closes the connection (with a warning)
+   * instead of waiting for ever.
+   */
+  TLS_HALF_CLOSE_SUPPORTED,
+  type HandshakeClock,
+};
+
 /** A handshake waited for by a port or connector before any protocol is attached. */
 type HandshakeCallback = (error: TLSError | null) => void;
 

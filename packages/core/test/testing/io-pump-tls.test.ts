@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 
 import { ConnectionDone, TLSError } from '../../src/errors.js';
+import { TLS_HALF_CLOSE_SUPPORTED } from '../../src/internal/tls-engine.js';
 import type { Failure } from '../../src/failure.js';
 import type { IHalfCloseableProtocol, ITLSTransport } from '../../src/interfaces.js';
 import {
@@ -109,7 +110,9 @@ describe('IOPump over TLS', () => {
     expect(server.events).to.include('tlsStarting');
   });
 
-  it('half-closes over TLS: close_notify, then the FIN; the peer still answers', async () => {
+  it('half-closes over TLS: close_notify, then the FIN; the peer still answers', async function () {
+    // Bun's TLS ends both directions on the peer's close_notify.
+    if (!TLS_HALF_CLOSE_SUPPORTED) this.skip();
     const client = new TLSRecorder();
     const server = new TLSRecorder();
     const { pump } = await connectedServerAndClientOverTLS({
