@@ -84,7 +84,15 @@ export class TLSConnector extends TCPConnector {
   // ------------------------------------------------------------ TCPConnector's hooks
 
   protected override tcpConnected(socket: Socket, host: IAddress, peer: IAddress): void {
-    const tlsSocket: HandshakingSocket = connect({ ...this.#socketOptions, socket });
+    let tlsSocket: HandshakingSocket;
+    try {
+      tlsSocket = connect({ ...this.#socketOptions, socket });
+    } catch (err) {
+      // Not expected (the options were built up front); fail this attempt only.
+      socket.destroy();
+      this.attemptFailed(tlsErrorFor(err, this.getDestination().toString()));
+      return;
+    }
     tlsSocket[kConnector] = this;
     const handshake: ClientHandshake = { tlsSocket, tcpSocket: socket, host, peer, timer: null };
     this.#handshake = handshake;

@@ -146,7 +146,17 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
 
   protected override connectionAccepted(socket: Socket, host: IAddress, peer: IAddress): void {
     const options = this.#options;
-    const tlsSocket: HandshakingSocket = acceptTLS(socket, this.#socketOptions);
+    let tlsSocket: HandshakingSocket;
+    try {
+      tlsSocket = acceptTLS(socket, this.#socketOptions);
+    } catch (err) {
+      // Not expected (the options were built and checked up front), but an
+      // exception here must cost this connection only, not the process.
+      log.failure('Could not start a TLS handshake', err, { peer: peer.toString() }, 'warn');
+      socket.on('error', ignoreError);
+      socket.destroy();
+      return;
+    }
     const handshake = new Handshake(this, socket, tlsSocket, host, peer, options);
     tlsSocket[kHandshake] = handshake;
     tlsSocket.on('error', TLSPort.#onError);
@@ -256,3 +266,5 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
     );
   }
 }
+
+function ignoreError(): void {}

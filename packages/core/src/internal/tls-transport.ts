@@ -57,7 +57,6 @@ function hasHandshakeCompleted(protocol: IProtocol): protocol is IProtocol & IHa
 export class TLSTransport extends TCPTransport {
   readonly #tlsSocket: TLSSocket;
   readonly #tcpSocket: Socket;
-  readonly #protocol: IProtocol;
 
   /**
    * @param tlsSocket - the TLS socket, its handshake completed.
@@ -80,7 +79,6 @@ export class TLSTransport extends TCPTransport {
     super(tlsSocket, protocol, host, peer, owner, highWaterMark);
     this.#tlsSocket = tlsSocket;
     this.#tcpSocket = tcpSocket;
-    this.#protocol = protocol;
   }
 
   /**
@@ -91,7 +89,7 @@ export class TLSTransport extends TCPTransport {
    */
   override start(): void {
     super.start();
-    const protocol = this.#protocol;
+    const protocol = this.attachedProtocol;
     if (this.lost || !hasHandshakeCompleted(protocol)) return;
     try {
       protocol.handshakeCompleted();
