@@ -291,6 +291,13 @@ describe('TLS on BunReactor against real peers', () => {
       expect(out).to.match(/<<< TLS [0-9.]+, Alert \[length 0002\], warning close_notify/);
     });
 
+    it('loseWriteConnection() sends close_notify too (TLS 1.3 half-close)', async () => {
+      const out = await sClientAgainst((p) => {
+        p.transport.loseWriteConnection();
+      });
+      expect(out).to.match(/<<< TLS 1\.3, Alert \[length 0002\], warning close_notify/);
+    });
+
     it('abortConnection() sends no close_notify', async () => {
       const out = await sClientAgainst((p) => {
         setTimeout(() => {
