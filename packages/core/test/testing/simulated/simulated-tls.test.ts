@@ -3,9 +3,21 @@
 // network in virtual time.
 import { expect } from 'chai';
 
-import { ConnectionDone, TimeoutError, TLSError } from '../../../src/errors.js';
+import {
+  ConnectionAborted,
+  ConnectionDone,
+  ConnectionLost,
+  TimeoutError,
+  TLSError,
+} from '../../../src/errors.js';
+import { TLS_HALF_CLOSE_SUPPORTED } from '../../../src/internal/tls-engine.js';
 import type { Failure } from '../../../src/failure.js';
-import type { IProtocol, ITLSTransport } from '../../../src/interfaces.js';
+import type {
+  IHalfCloseableProtocol,
+  IProtocol,
+  IPushProducer,
+  ITLSTransport,
+} from '../../../src/interfaces.js';
 import { Protocol } from '../../../src/protocol.js';
 import { LogCapture } from '../../../src/testing/log-capture.js';
 import { RecordingClientFactory } from '../../../src/testing/recording-client-factory.js';
@@ -34,6 +46,17 @@ class TLSRecorder extends RecordingProtocol {
 function tlsCode(reason: Failure): string | undefined {
   const error = reason.value;
   return error instanceof TLSError ? error.code : undefined;
+}
+
+/** A TLSRecorder that half-closes. */
+class HalfCloseRecorder extends TLSRecorder implements IHalfCloseableProtocol {
+  readConnectionLost(): void {
+    this.events.push('readConnectionLost');
+  }
+
+  writeConnectionLost(): void {
+    this.events.push('writeConnectionLost');
+  }
 }
 
 function tls(protocol: RecordingProtocol): ITLSTransport {
@@ -112,6 +135,128 @@ describe('TLS on the SimulatedReactor', () => {
       expect(reason.value).to.be.instanceOf(TLSError);
       expect(tlsCode(reason)).to.equal('TORSION_ERR_TLS_CERTIFICATE_UNTRUSTED');
       await server.lost;
+    });
+  });
+
+  describe('closing, half-closing and flow control over TLS', () => {
+    /** A TLS connection made by listenSSL/connectSSL; both ends. */
+    async function securePair(
+      makeServer: () => TLSRecorder = () => new TLSRecorder(),
+    ): Promise<{ server: TLSRecorder; client: TLSRecorder }> {
+      const serverFactory = new RecordingFactory(makeServer);
+      reactor.listenSSL(8443, serverFactory, serverOptions);
+      const clientFactory = new RecordingClientFactory(() => new TLSRecorder());
+      reactor.connectSSL('localhost', 8443, clientFactory, clientOptions);
+      const client = await clientFactory.firstBuilt;
+      await client.made;
+      const [server] = await serverFactory.waitForBuilt(1);
+      await server!.made;
+      return { server: server!, client };
+    }
+
+    it('loseConnection sends what was written in the same turn, then close_notify: the peer reads a clean end', async () => {
+      const { server, client } = await securePair(() => new HalfCloseRecorder());
+      client.transport.write('last words');
+      client.transport.loseConnection();
+      client.transport.write(', and these');
+      await until(reactor, () => server.events.includes('readConnectionLost'));
+      expect(server.text()).to.equal('last words, and these');
+      server.transport.loseConnection();
+      expect((await client.lost).value).to.be.instanceOf(ConnectionDone);
+      expect((await server.lost).value).to.be.instanceOf(ConnectionDone);
+    });
+
+    it('abortConnection sends no close_notify: the peer loses the connection', async () => {
+      const { server, client } = await securePair(() => new HalfCloseRecorder());
+      client.transport.abortConnection();
+      expect((await client.lost).value).to.be.instanceOf(ConnectionAborted);
+      const reason = await server.lost;
+      expect(reason.value).to.be.instanceOf(ConnectionLost);
+      expect(server.events).to.not.include('readConnectionLost');
+    });
+
+    it('half-closes: loseWriteConnection sends close_notify and FIN, and the answer still arrives', async function () {
+      if (!TLS_HALF_CLOSE_SUPPORTED) this.skip();
+      const { server, client } = await securePair(() => new HalfCloseRecorder());
+      client.transport.write('request');
+      client.transport.loseWriteConnection();
+      await until(reactor, () => server.events.includes('readConnectionLost'));
+      expect(server.text()).to.equal('request');
+      server.transport.write('response');
+      server.transport.loseConnection();
+      await until(reactor, () => client.text() === 'response');
+      expect((await client.lost).value).to.be.instanceOf(ConnectionDone);
+      expect((await server.lost).value).to.be.instanceOf(ConnectionDone);
+    });
+
+    it('pauses a streaming producer over a slow link and delivers everything in order', async () => {
+      reactor.network.setDefaultConditions({ bandwidth: 1_000_000, latency: 0.02, chunking: 700 });
+      const { server, client } = await securePair();
+      const total = 2 * 1024 * 1024;
+      const chunk = Buffer.alloc(32 * 1024);
+      for (let i = 0; i < chunk.length; i++) chunk[i] = i & 0xff;
+      let written = 0;
+      let paused = false;
+      let pauses = 0;
+      const produce = (): void => {
+        while (!paused && written < total) {
+          client.transport.writeSequence([chunk.subarray(0, 1000), chunk.subarray(1000)]);
+          written += chunk.length;
+        }
+        if (written >= total) {
+          client.transport.unregisterProducer();
+          client.transport.loseConnection();
+        }
+      };
+      const producer: IPushProducer = {
+        pauseProducing() {
+          paused = true;
+          pauses++;
+        },
+        resumeProducing() {
+          paused = false;
+          produce();
+        },
+        stopProducing() {
+          paused = true;
+        },
+      };
+      client.transport.registerProducer(producer, true);
+      produce();
+      await server.lost;
+      expect(server.byteCount).to.equal(total);
+      const received = server.received();
+      for (let offset = 0; offset < total; offset += chunk.length) {
+        expect(received.subarray(offset, offset + chunk.length).equals(chunk)).to.equal(true);
+      }
+      expect(pauses).to.be.greaterThan(1);
+      expect(reactor.seconds()).to.be.greaterThan(2);
+    });
+
+    it('an exception in handshakeCompleted costs only that connection', async () => {
+      const logs = LogCapture.start();
+      try {
+        class Throws extends TLSRecorder {
+          override handshakeCompleted(): void {
+            throw new Error('boom in handshakeCompleted');
+          }
+        }
+        const serverFactory = new RecordingFactory(() => new Throws());
+        reactor.listenSSL(8443, serverFactory, serverOptions);
+        const clientFactory = new RecordingClientFactory(() => new TLSRecorder());
+        reactor.connectSSL('localhost', 8443, clientFactory, clientOptions);
+        const [server] = await serverFactory.waitForBuilt(1);
+        const reason = await server!.lost;
+        expect(reason.value).to.be.instanceOf(ConnectionLost);
+        expect(logs.failures().some((f) => String(f.value).includes('boom'))).to.equal(true);
+        const again = new RecordingClientFactory(() => new TLSRecorder());
+        reactor.connectSSL('localhost', 8443, again, clientOptions);
+        await (
+          await again.firstBuilt
+        ).made;
+      } finally {
+        logs.stop();
+      }
     });
   });
 
