@@ -343,6 +343,11 @@ describe('startTLS on a TCP connection (integration)', () => {
   });
 
   it('throws from startTLS twice, after a close, or with options not from the builders', async () => {
+    const { client: closed } = await torsionClient();
+    closed.transport.loseConnection();
+    expect(() => {
+      closed.tls.startTLS(clientOptions);
+    }).to.throw(Error, /closing/);
     const { client } = await torsionClient();
     expect(() => {
       client.tls.startTLS({} as never);
@@ -356,10 +361,13 @@ describe('startTLS on a TCP connection (integration)', () => {
     expect(() => {
       client.tls.startTLS(clientOptions);
     }).to.throw(Error, /already/);
+    // The peer never answers: loseConnection waits for the handshake, abort does not.
     client.transport.loseConnection();
+    expect(client.transport.disconnecting).to.equal(true);
     expect(() => {
       client.tls.startTLS(clientOptions);
     }).to.throw(Error);
-    await client.lost;
+    client.transport.abortConnection();
+    expect((await client.lost).value).to.be.instanceOf(ConnectionAborted);
   });
 });

@@ -140,6 +140,8 @@ export abstract class BaseTransport implements ITLSTransport {
   #early: Buffer[] | null = null;
   /** The handshake or the TLS stream failed: why the connection ends. */
   #tlsFailure: Failure | null = null;
+  /** `loseConnection()` was called during the handshake: it takes effect once the handshake is over. */
+  #closeAfterHandshake = false;
 
   /**
    * @param host - this end's address, captured now so it survives the close.
@@ -248,6 +250,12 @@ export abstract class BaseTransport implements ITLSTransport {
    */
   loseConnection(): void {
     if (this.closeRequested || this.lost) return;
+    if (this.#handshaking()) {
+      // What was written must wait for the handshake, which needs the
+      // peer's answers: close once it is over (a failure closes anyway).
+      this.#closeAfterHandshake = true;
+      return;
+    }
     this.closeRequested = true;
     this.pauseReading();
     this.#tls?.pause();
@@ -291,7 +299,7 @@ export abstract class BaseTransport implements ITLSTransport {
 
   /** True once `loseConnection()` or `abortConnection()` was called, or the connection is gone. */
   get disconnecting(): boolean {
-    return this.closeRequested || this.lost;
+    return this.closeRequested || this.lost || this.#closeAfterHandshake;
   }
 
   /**
@@ -824,21 +832,25 @@ export abstract class BaseTransport implements ITLSTransport {
     if (onHandshake !== null) {
       this.#onHandshake = null;
       onHandshake(null);
-      // The callback may have closed the connection.
-      if (this.#gone()) return;
     }
     const protocol = this.attachedProtocol;
-    if (protocol === null) return;
-    if (typeof (protocol as Partial<IHandshakeListener>).handshakeCompleted === 'function') {
-      try {
-        (protocol as unknown as IHandshakeListener).handshakeCompleted();
-      } catch (err) {
-        this.protocolFailed('handshakeCompleted', err);
+    // The callback may have closed the connection.
+    if (protocol !== null && !this.#gone()) {
+      if (typeof (protocol as Partial<IHandshakeListener>).handshakeCompleted === 'function') {
+        try {
+          (protocol as unknown as IHandshakeListener).handshakeCompleted();
+        } catch (err) {
+          this.protocolFailed('handshakeCompleted', err);
+        }
       }
+      const early = this.#early;
+      this.#early = null;
+      if (early !== null) for (const data of early) this.#tlsReceived(data);
     }
-    const early = this.#early;
-    this.#early = null;
-    if (early !== null) for (const data of early) this.#tlsReceived(data);
+    if (this.#closeAfterHandshake) {
+      this.#closeAfterHandshake = false;
+      this.loseConnection();
+    }
   }
 
   #tlsFailed(error: TLSError, duringHandshake: boolean): void {

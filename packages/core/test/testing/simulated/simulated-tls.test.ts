@@ -116,6 +116,19 @@ describe('TLS on the SimulatedReactor', () => {
       expect(reactor.seconds()).to.be.greaterThan(0);
     });
 
+    it('loseConnection during the handshake waits for it, then sends what was written and closes', async () => {
+      const { server, client } = await pair();
+      tls(server).startTLS(serverOptions);
+      tls(client).startTLS(clientOptions);
+      client.transport.write('QUIT after the switch');
+      client.transport.loseConnection();
+      expect(client.transport.disconnecting).to.equal(true);
+      expect((await server.lost).value).to.be.instanceOf(ConnectionDone);
+      expect(server.text()).to.equal('QUIT after the switch');
+      expect(server.events).to.include('handshakeCompleted');
+      expect((await client.lost).value).to.be.instanceOf(ConnectionDone);
+    });
+
     it('fails the handshake with TORSION_ERR_TLS_NOT_TLS when plaintext arrives after startTLS', async () => {
       const { server, client } = await pair();
       tls(server).startTLS(serverOptions);
