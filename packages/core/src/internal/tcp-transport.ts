@@ -449,13 +449,17 @@ export class TCPTransport extends BaseTransport {
   }
 
   #socketError(err: Error): void {
+    // A reason already recorded means an abort (or an earlier error) is
+    // ending the connection, and the socket closes by itself.
+    const ending = this.#reason !== null;
     this.writeClosed = true;
     this.#queue?.clear();
     this.#reason ??= this.socketErrorReason(err);
     // A TLS socket reports an error it received after the handshake (an
     // alert, a bad record) without destroying itself; a plain one is already
-    // destroyed by now.
-    if (!this.#socket.destroyed) this.#socket.destroy();
+    // destroyed by now. Not during an abort: destroying a TLS socket while
+    // the TCP socket under it is being reset has crashed Node.
+    if (!ending && !this.#socket.destroyed) this.#socket.destroy();
   }
 
   #closed(): void {
