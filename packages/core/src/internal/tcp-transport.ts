@@ -17,6 +17,10 @@
  * empty lines to a line echo and never reads made each connection hold
  * megabytes for 64 KiB of output.
  *
+ * After `startTLS()` the socket carries ciphertext from BaseTransport's TLS
+ * engine, through the same output path (so plaintext still queued goes out
+ * before it); `write()` pays one check for it.
+ *
  * Tests: test/tcp.integration.test.ts, test/tcp-producer.integration.test.ts,
  * test/tcp-half-close.integration.test.ts
  * @module

@@ -9,10 +9,19 @@
  * pauses and resumes its reads, tells the base when its output has drained,
  * and sends the FIN or the reset when asked.
  *
+ * It is also every transport's TLS (`ITLSTransport`): `startTLS()` puts a
+ * TLS engine (internal/tls-engine.ts, Node's TLS in memory) between the
+ * protocol and the transport's bytes, and a TLS port or connector can run
+ * the handshake before any protocol is attached
+ * ({@link BaseTransport.startTLSHandshake}). The subclass keeps moving raw
+ * bytes; the few places where TLS changes what it does are listed on the
+ * class.
+ *
  * Tests: test/tcp-producer.integration.test.ts, test/tcp.integration.test.ts,
  * test/testing/simulated/simulated-transport.test.ts,
- * test/testing/io-pump.test.ts (FakeTransport), and the conformance suite
- * (@torsion/reactor-conformance) on every reactor
+ * test/testing/io-pump.test.ts (FakeTransport), test/tls-start.integration.test.ts,
+ * test/testing/simulated/simulated-tls.test.ts, test/testing/io-pump-tls.test.ts,
+ * and the conformance suite (@torsion/reactor-conformance) on every reactor
  * @module
  */
 import type { IAddress } from '../address.js';
@@ -105,6 +114,33 @@ type HandshakeCallback = (error: TLSError | null) => void;
  * {@link BaseTransport.protocolFailed} (the connection can still be aborted)
  * or {@link BaseTransport.lostCallbackFailed} (it is gone); a test double
  * may override them to hand the exception to the test instead.
+ *
+ * TLS. Once {@link BaseTransport.tlsStarted} is true, the protocol's bytes
+ * go through the TLS engine and the subclass's own bytes are ciphertext:
+ * - `write()`: after the usual checks, call {@link BaseTransport.writeTLS}
+ *   instead of sending, and add {@link BaseTransport.tlsBufferedBytes} to
+ *   `writeBufferSize`;
+ * - bytes read: give them to {@link BaseTransport.receiveTLS} instead of
+ *   `dataReceived`; the peer's FIN to {@link BaseTransport.receiveTLSEnd}
+ *   instead of running {@link BaseTransport.peerEnded} (the engine runs it
+ *   once the peer's close_notify, and everything before it, was delivered);
+ * - where the FIN would be sent after a close request, call
+ *   {@link BaseTransport.endTLS} instead (close_notify after everything
+ *   written).
+ *
+ * And it provides the four hooks the engine drives:
+ * {@link BaseTransport.attachedProtocol}, {@link BaseTransport.writeRaw}
+ * (ciphertext out, behind whatever was written before, even plaintext still
+ * queued: that is what keeps bytes written before `startTLS()` ahead of the
+ * ClientHello), {@link BaseTransport.endRaw} (the FIN once close_notify is
+ * out, or after a TLS failure) and {@link BaseTransport.peerEnded}. A
+ * transport whose clock is not real time overrides
+ * {@link BaseTransport.handshakeClock}. While a handshake runs, reads are
+ * never held back by the output or a producer (the handshake needs the
+ * peer's answers): {@link BaseTransport.readPaused} says false, and only the
+ * delivery of plaintext to the protocol waits. A failed handshake or TLS
+ * stream ends the connection, after the ciphertext already produced (an
+ * alert), with the TLSError as the reason ({@link BaseTransport.closeReason}).
  */
 export abstract class BaseTransport implements ITLSTransport {
   readonly #host: IAddress;
