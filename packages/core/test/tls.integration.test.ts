@@ -5,6 +5,7 @@
 // tls-failures.integration.test.ts, mutual TLS in tls-mutual, closing in
 // tls-close, real OpenSSL peers in tls-openssl.
 import { expect } from 'chai';
+import { createServer, type Socket } from 'node:net';
 import { createServer as createTLSServer, type Server as TLSServer } from 'node:tls';
 import { errorCode } from '../src/error-code.js';
 import { ConnectionDone, ReactorNotRestartable } from '../src/errors.js';
@@ -349,6 +350,29 @@ describe('NodeReactor TLS (integration)', () => {
           clientOptions(),
         ),
       ).to.throw(ReactorNotRestartable);
+    });
+
+    it('stop() gives up a connectSSL whose handshake is in progress: clientConnectionFailed, and stop() completes', async () => {
+      const sockets: Socket[] = [];
+      const silent = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => {
+        for (const socket of sockets) socket.destroy();
+        silent.close();
+      });
+      const factory = new RecordingClientFactory(() => new TLSRecordingProtocol());
+      reactor.connectSSL(
+        '127.0.0.1',
+        (silent.address() as { port: number }).port,
+        factory,
+        clientOptions(),
+      );
+      await until(() => sockets.length === 1);
+      reactor.stop();
+      await done;
+      await factory.failed;
+      expect(factory.built).to.have.length(0);
+      expect(factory.events).to.deep.equal(['startedConnecting', 'clientConnectionFailed']);
     });
 
     it('stopListening() drops handshakes in progress without telling the factory', async () => {
