@@ -77,7 +77,7 @@ export interface BunReactorOptions extends ReactorBaseOptions {
  * Torsion's own certificate and host-name checks, so failures carry the same
  * TLSError codes as on NodeReactor. Two capabilities are missing, each
  * refused with an Error naming it (docs/reactor-bun.md): `tlsSNI` (several
- * certificates chosen by SNI on one port) and `tlsHalfClose` after
+ * certificates chosen by SNI, on a port or in `startTLS`) and `tlsHalfClose` after
  * `startTLS()` (`loseWriteConnection()` on a switched connection);
  * half-close over `listenSSL`/`connectSSL` works. `setTLSOptions` replaces
  * the port's listener on the same address.

@@ -85,4 +85,25 @@ describe('startTLS on BunReactor (loopback)', () => {
     client.transport.loseConnection();
     expect((await client.lost).value).to.be.instanceOf(ConnectionDone);
   });
+
+  it('startTLS with SNI certificates throws the tlsSNI capability error; the connection stays plaintext', async () => {
+    const { factory, port } = await serveOnLoopback(reactor, () => new Switching());
+    const clients = new RecordingClientFactory(() => new Switching());
+    reactor.connectTCP('127.0.0.1', port, clients);
+    await (
+      await clients.firstBuilt
+    ).made;
+    const server = await factory.nth(1);
+    await server.made;
+    const options = serverTLSOptions({
+      key: certs.server.key,
+      cert: certs.server.cert,
+      sni: { 'sni.example': certs.sni },
+    });
+    expect(() => {
+      tls(server).startTLS(options);
+    }).to.throw(Error, /tlsSNI/);
+    expect(server.events).to.deep.equal(['connectionMade']);
+    expect(tls(server).secure).to.equal(false);
+  });
 });

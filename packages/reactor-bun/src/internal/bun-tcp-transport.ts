@@ -19,14 +19,21 @@
  * @module
  */
 import type { Socket, SocketHandler } from 'bun';
-import { ConnectionAborted, ConnectionLost, describeType, Failure, Logger } from '@torsion/core';
+import {
+  ConnectionAborted,
+  ConnectionLost,
+  describeType,
+  Failure,
+  Logger,
+  ServerTLSOptions,
+} from '@torsion/core';
 import {
   BaseTransport,
   DEFAULT_WRITE_HIGH_WATER_MARK,
   WriteQueue,
 } from '@torsion/core/reactor-kit';
-import type { IAddress, IProtocol, WriteData } from '@torsion/core';
-import { BUN_TLS_LIMITS } from './bun-tls-options.js';
+import type { ClientTLSOptions, IAddress, IProtocol, WriteData } from '@torsion/core';
+import { BUN_TLS_LIMITS, checkBunCanServe } from './bun-tls-options.js';
 
 const log = new Logger('torsion.bun');
 
@@ -161,6 +168,17 @@ export class BunTCPTransport extends BaseTransport {
    */
   get writeBufferSize(): number {
     return (this.#queue?.size ?? 0) + this.tlsBufferedBytes;
+  }
+
+  /**
+   * Switches to TLS (see BaseTransport). Server options with SNI
+   * certificates are refused: Bun's `node:tls` would ignore them and always
+   * present the main certificate (capability `tlsSNI`, see docs/reactor-bun.md).
+   * @throws Error naming the capability, for SNI certificates.
+   */
+  override startTLS(options: ClientTLSOptions | ServerTLSOptions): void {
+    if (options instanceof ServerTLSOptions) checkBunCanServe(options);
+    super.startTLS(options);
   }
 
   /**

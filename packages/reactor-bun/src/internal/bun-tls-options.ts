@@ -24,8 +24,8 @@ import type { TLSOptions } from 'bun';
 export const BUN_TLS_LIMITS = {
   tlsSNI:
     'BunReactor cannot serve several certificates chosen by SNI (capability "tlsSNI"): ' +
-    "Bun.listen takes one certificate per listener and has no SNI callback; give the port's " +
-    'main certificate only, or use NodeReactor',
+    "Bun.listen takes one certificate per listener and has no SNI callback, and Bun's " +
+    'node:tls (used by startTLS) ignores SNICallback; give the main certificate only, or use NodeReactor',
   tlsHalfClose:
     'BunReactor cannot half-close a connection switched to TLS with startTLS() ' +
     '(capability "tlsHalfClose" after startTLS): Bun\'s node:tls does not report the ' +
@@ -37,7 +37,7 @@ const serverCache = new WeakMap<ServerTLSOptions, TLSOptions>();
 const clientCache = new WeakMap<ClientTLSOptions, TLSOptions>();
 
 /**
- * Checks that Bun's listener can serve `options`.
+ * Checks that Bun's TLS can serve `options` (a listener's, or `startTLS`'s).
  * @throws Error naming the capability Bun lacks (SNI certificates).
  */
 export function checkBunCanServe(options: ServerTLSOptions): void {
