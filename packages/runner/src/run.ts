@@ -406,11 +406,20 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
     }
     for (const endpoint of endpoints) {
       const listenOptions = { interface: endpoint.interface, backlog: endpoint.backlog };
-      const tls = endpoint.type === 'ssl' ? certificates.get(endpoint) : undefined;
       let port: IListeningPort;
-      let sslPort: ISSLListeningPort | null = null;
-      if (endpoint.type === 'ssl' && tls !== undefined && canListenSSL(reactor)) {
-        sslPort = reactor.listenSSL(endpoint.port, factory, tls, listenOptions);
+      let served: {
+        endpoint: SSLServerEndpoint;
+        port: ISSLListeningPort;
+        tls: ServerTLSOptions;
+      } | null = null;
+      if (endpoint.type === 'ssl') {
+        const tls = certificates.get(endpoint);
+        // Both checked above; an ssl: endpoint must never fall back to plaintext.
+        if (tls === undefined || !canListenSSL(reactor)) {
+          throw new Error(`no TLS options or listenSSL for ${formatServerEndpoint(endpoint)}`);
+        }
+        const sslPort = reactor.listenSSL(endpoint.port, factory, tls, listenOptions);
+        served = { endpoint, port: sslPort, tls };
         port = sslPort;
       } else {
         port = reactor.listenTCP(endpoint.port, factory, listenOptions);
@@ -428,10 +437,10 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
       }
       ports.push(port);
       const host = port.getHost();
-      if (sslPort !== null && endpoint.type === 'ssl' && tls !== undefined) {
-        reloader.add(plugin.name, endpoint, sslPort, tls);
+      if (served !== null) {
+        reloader.add(plugin.name, served.endpoint, served.port, served.tls);
         log.info(
-          `${plugin.name} listening on ${host.toString()} over TLS (${describeCertificate(tls)})`,
+          `${plugin.name} listening on ${host.toString()} over TLS (${describeCertificate(served.tls)})`,
           { plugin: plugin.name },
         );
       } else {
