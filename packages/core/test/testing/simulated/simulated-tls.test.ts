@@ -15,6 +15,7 @@ import type { Failure } from '../../../src/failure.js';
 import type {
   IHalfCloseableProtocol,
   IProtocol,
+  IPullProducer,
   IPushProducer,
   ITLSTransport,
 } from '../../../src/interfaces.js';
@@ -244,6 +245,29 @@ describe('TLS on the SimulatedReactor', () => {
       }
       expect(pauses).to.be.greaterThan(1);
       expect(reactor.seconds()).to.be.greaterThan(2);
+    });
+
+    it('asks a pull producer for more each time the output drained, over TLS', async () => {
+      reactor.network.setDefaultConditions({ bandwidth: 500_000 });
+      const { server, client } = await securePair();
+      let asked = 0;
+      const producer: IPullProducer = {
+        resumeProducing() {
+          asked++;
+          if (asked <= 50) {
+            client.transport.write(Buffer.alloc(10_000, asked));
+          } else {
+            client.transport.unregisterProducer();
+            client.transport.loseConnection();
+          }
+        },
+        stopProducing() {},
+      };
+      client.transport.registerProducer(producer, false);
+      await server.lost;
+      expect(server.byteCount).to.equal(500_000);
+      expect(server.received()[499_999]).to.equal(50);
+      expect(asked).to.equal(51);
     });
 
     it('an exception in handshakeCompleted costs only that connection', async () => {
