@@ -363,6 +363,35 @@ describe('TLS on BunReactor (listenSSL / connectSSL, loopback)', () => {
     }
   });
 
+  it('a client whose minVersion the server cannot meet fails with TORSION_ERR_TLS_PROTOCOL_VERSION', async () => {
+    const { constants } = await import('node:crypto');
+    const old = Bun.listen({
+      hostname: '127.0.0.1',
+      port: 0,
+      tls: {
+        key: certs.server.key,
+        cert: certs.server.cert,
+        secureOptions: constants.SSL_OP_NO_TLSv1_3,
+      },
+      socket: { data() {} },
+    });
+    try {
+      const client = connect(
+        old.port,
+        () => new TLSRecording(),
+        clientOptions('localhost', { minVersion: 'TLSv1.3' }),
+      );
+      expect(codeOf(await client.failed)).to.equal('TORSION_ERR_TLS_PROTOCOL_VERSION');
+      // TLS 1.2 is still accepted by default.
+      const tls12 = connect(old.port, () => new TLSRecording());
+      const protocol = await tls12.firstBuilt;
+      await protocol.made;
+      expect(tlsOf(protocol).getTLSVersion()).to.equal('TLSv1.2');
+    } finally {
+      old.stop(true);
+    }
+  });
+
   it('a server handshake that never finishes times out (handshakeTimeout) and closes that connection', async () => {
     const { factory, port } = await listen(
       () => new TLSRecording(),
