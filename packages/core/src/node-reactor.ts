@@ -169,7 +169,8 @@ export class NodeReactor extends ReactorBase implements ITLSReactor {
    * takes longer than `options.handshakeTimeout` is logged at 'info' on
    * `torsion.tls` with the peer and the TLSError code, and costs only that
    * connection. The port's `setTLSOptions()` replaces the certificates for
-   * new connections. Returns at once; see {@link IListeningPort.whenListening}.
+   * new connections. TLS connections start with Nagle's algorithm off
+   * (`getTcpNoDelay()` true). Returns at once; see {@link IListeningPort.whenListening}.
    * @param options - made by `serverTLSOptions()`.
    * @param listenOptions - `backlog` and `interface`, as for {@link NodeReactor.listenTCP}.
    * @throws RangeError for a port outside 0..65535 or a bad backlog.
@@ -196,7 +197,8 @@ export class NodeReactor extends ReactorBase implements ITLSReactor {
    * server's certificate must chain to a trusted root and be valid for
    * `options.hostname`. The protocol is built and connected once the
    * handshake completed, then hears `handshakeCompleted()` if it has it; a
-   * failed handshake reaches `clientConnectionFailed` as a TLSError.
+   * failed handshake reaches `clientConnectionFailed` as a TLSError. The
+   * connection starts with Nagle's algorithm off (`getTcpNoDelay()` true).
    * @param options - made by `optionsForClientTLS()`.
    * @param connectOptions - `timeout` in seconds, covering the TCP connect and
    *   the handshake together (default 30; `Infinity` for none; the options'

@@ -172,10 +172,15 @@ describe('NodeReactor TLS (integration)', () => {
       expect(() => client.tls.startTLS(clientOptions())).to.throw(Error, /already speaks TLS/);
     });
 
-    it('applies setTcpNoDelay and setTcpKeepAlive to the TCP socket under TLS', async () => {
-      const { port } = await listen(new RecordingFactory(() => new TLSEchoProtocol()));
+    it('starts with Nagle off (getTcpNoDelay() true) and applies setTcpNoDelay and setTcpKeepAlive to the TCP socket under TLS', async () => {
+      const serverFactory = new RecordingFactory(() => new TLSEchoProtocol());
+      const { port } = await listen(serverFactory);
       const { client } = await connect(port);
       const transport = client.tls;
+      expect(transport.getTcpNoDelay()).to.equal(true);
+      expect((await serverFactory.nth(1)).transport.getTcpNoDelay()).to.equal(true);
+      transport.setTcpNoDelay(false);
+      expect(transport.getTcpNoDelay()).to.equal(false);
       transport.setTcpNoDelay(true);
       transport.setTcpKeepAlive(true, 30);
       expect(transport.getTcpNoDelay()).to.equal(true);
