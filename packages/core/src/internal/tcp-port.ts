@@ -117,11 +117,12 @@ export class TCPPort extends BasePort {
     }
     const peer = addressFor('TCP', remoteHost, socket.remotePort ?? 0);
     const bound = this.getHost();
-    const host = addressFor(
-      'TCP',
-      socket.localAddress ?? bound.host,
-      socket.localPort ?? bound.port,
-    );
+    // A port bound to one address accepts every connection on it: its
+    // connections share the port's address object (no getsockname call, no
+    // object per connection). A wildcard port asks each socket.
+    const host = isWildcard(bound.host)
+      ? addressFor('TCP', socket.localAddress ?? bound.host, socket.localPort ?? bound.port)
+      : bound;
     this.connectionAccepted(socket, host, peer);
   }
 
@@ -153,3 +154,8 @@ export class TCPPort extends BasePort {
 }
 
 function ignoreError(): void {}
+
+/** An address that stands for every interface (`0.0.0.0`, `::`). */
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '' || /^[0:]+$/.test(host);
+}
