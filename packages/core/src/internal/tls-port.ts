@@ -43,11 +43,6 @@ import { TLSTransport } from './tls-transport.js';
 
 const log = new Logger('torsion.tls');
 
-const kHandshake = Symbol('torsion.handshake');
-interface HandshakingSocket extends TLSSocket {
-  [kHandshake]?: Handshake | undefined;
-}
-
 /** One accepted connection whose handshake is running. */
 class Handshake {
   timer: IDelayedCall | null = null;
@@ -55,7 +50,7 @@ class Handshake {
   constructor(
     readonly port: TLSPort,
     readonly tcpSocket: Socket,
-    readonly tlsSocket: HandshakingSocket,
+    readonly tlsSocket: TLSSocket,
     readonly host: IAddress,
     readonly peer: IAddress,
     readonly options: ServerTLSOptions,
@@ -93,7 +88,14 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
   readonly #clock: Pick<IReactorTime, 'callLater'>;
   #options: ServerTLSOptions;
   #socketOptions: TLSSocketOptions;
-  readonly #handshakes = new Set<Handshake>();
+  /** Handshakes in progress, by socket (nothing is stored on the socket itself). */
+  readonly #handshakes = new Map<TLSSocket, Handshake>();
+  // The handshake's listeners: one set per port, shared by its connections
+  // (`this` is the socket), so a handshake allocates no closures.
+  readonly #onSecure: (this: TLSSocket) => void;
+  readonly #onError: (this: TLSSocket, err: Error) => void;
+  readonly #onEnd: (this: TLSSocket) => void;
+  readonly #onClose: (this: TLSSocket) => void;
 
   /**
    * @param registry - the reactor's open resources.
@@ -118,6 +120,26 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
     this.#clock = clock;
     this.#options = options;
     this.#socketOptions = socketOptionsFor(options);
+    const handshakes = this.#handshakes;
+    const closed = (socket: TLSSocket, err?: Error): void => {
+      const handshake = handshakes.get(socket);
+      if (handshake === undefined) return;
+      const peer = handshake.peer.toString();
+      this.#failed(
+        handshake,
+        err === undefined ? tlsClosedDuringHandshake(peer) : tlsErrorFor(err, peer),
+      );
+    };
+    this.#onSecure = function (this: TLSSocket) {
+      const handshake = handshakes.get(this);
+      if (handshake !== undefined) handshake.port.#secured(handshake);
+    };
+    this.#onError = function (this: TLSSocket, err: Error) {
+      closed(this, err);
+    };
+    this.#onEnd = this.#onClose = function (this: TLSSocket) {
+      closed(this);
+    };
   }
 
   /** The options new connections are made with. */
@@ -146,7 +168,7 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
 
   protected override connectionAccepted(socket: Socket, host: IAddress, peer: IAddress): void {
     const options = this.#options;
-    let tlsSocket: HandshakingSocket;
+    let tlsSocket: TLSSocket;
     try {
       tlsSocket = acceptTLS(socket, this.#socketOptions);
     } catch (err) {
@@ -158,17 +180,17 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
       return;
     }
     const handshake = new Handshake(this, socket, tlsSocket, host, peer, options);
-    tlsSocket[kHandshake] = handshake;
-    tlsSocket.on('error', TLSPort.#onError);
-    tlsSocket.on('end', TLSPort.#onEnd);
-    tlsSocket.on('close', TLSPort.#onClose);
-    tlsSocket.once('secure', TLSPort.#onSecure);
-    this.#handshakes.add(handshake);
+    // The 'error' listener stays after a failure: a late error is harmless.
+    tlsSocket.on('error', this.#onError);
+    tlsSocket.on('end', this.#onEnd);
+    tlsSocket.on('close', this.#onClose);
+    tlsSocket.on('secure', this.#onSecure);
+    this.#handshakes.set(tlsSocket, handshake);
     handshake.timer = this.#clock.callLater(options.handshakeTimeout, TLSPort.#timedOut, handshake);
   }
 
   protected override close(): void {
-    for (const handshake of [...this.#handshakes]) {
+    for (const handshake of [...this.#handshakes.values()]) {
       this.#finish(handshake);
       handshake.tlsSocket.destroy();
     }
@@ -180,7 +202,7 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
   /** The handshake is over, one way or the other. */
   #finish(handshake: Handshake): void {
     handshake.done = true;
-    this.#handshakes.delete(handshake);
+    this.#handshakes.delete(handshake.tlsSocket);
     const timer = handshake.timer;
     handshake.timer = null;
     if (timer?.active() === true) timer.cancel();
@@ -226,36 +248,12 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
       this.#registry.writeHighWaterMark,
     );
     // The transport listens for errors now; the handshake's listeners go.
-    tlsSocket.removeListener('error', TLSPort.#onError);
-    tlsSocket.removeListener('end', TLSPort.#onEnd);
-    tlsSocket.removeListener('close', TLSPort.#onClose);
-    tlsSocket[kHandshake] = undefined;
+    tlsSocket.removeListener('error', this.#onError);
+    tlsSocket.removeListener('end', this.#onEnd);
+    tlsSocket.removeListener('close', this.#onClose);
+    tlsSocket.removeListener('secure', this.#onSecure);
     this.#registry.addTransport(transport);
     transport.start();
-  }
-
-  // Shared listeners: `this` is the TLS socket.
-  static #onSecure(this: HandshakingSocket): void {
-    const handshake = this[kHandshake];
-    if (handshake !== undefined) handshake.port.#secured(handshake);
-  }
-
-  static #onError(this: HandshakingSocket, err: Error): void {
-    const handshake = this[kHandshake];
-    if (handshake === undefined) return;
-    handshake.port.#failed(handshake, tlsErrorFor(err, handshake.peer.toString()));
-  }
-
-  static #onEnd(this: HandshakingSocket): void {
-    const handshake = this[kHandshake];
-    if (handshake === undefined) return;
-    handshake.port.#failed(handshake, tlsClosedDuringHandshake(handshake.peer.toString()));
-  }
-
-  static #onClose(this: HandshakingSocket): void {
-    const handshake = this[kHandshake];
-    if (handshake === undefined) return;
-    handshake.port.#failed(handshake, tlsClosedDuringHandshake(handshake.peer.toString()));
   }
 
   static #timedOut(handshake: Handshake): void {
