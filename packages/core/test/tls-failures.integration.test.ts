@@ -237,6 +237,28 @@ describe('NodeReactor TLS handshake failures (integration)', () => {
       expect(factory.built).to.have.length(0);
     });
 
+    it('times out each of several silent clients, one after another, while serving a good one', async () => {
+      const { port, factory } = await listen(undefined, serverOptions({ handshakeTimeout: 0.3 }));
+      const first = await rawConnect(port);
+      cleanups.push(() => first.socket.destroy());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const second = await rawConnect(port);
+      cleanups.push(() => second.socket.destroy());
+      const good = new RawTLSClient(port);
+      cleanups.push(() => good.socket.destroy());
+      await good.secured;
+      await first.closed;
+      await second.closed;
+      await until(() => handshakeFailures().length === 2);
+      expect(handshakeFailures().map((e) => e.fields.code)).to.deep.equal([
+        'TORSION_ERR_TLS_HANDSHAKE_TIMEOUT',
+        'TORSION_ERR_TLS_HANDSHAKE_TIMEOUT',
+      ]);
+      expect(factory.built).to.have.length(1);
+      good.socket.write('served');
+      expect((await good.waitForBytes(6)).toString()).to.equal('served');
+    });
+
     it('times the handshake out even while the client trickles bytes (a deadline, not an idle timeout)', async () => {
       const { port } = await listen(undefined, serverOptions({ handshakeTimeout: 0.3 }));
       const raw = await rawConnect(port);

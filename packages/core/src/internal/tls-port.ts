@@ -45,15 +45,15 @@ const log = new Logger('torsion.tls');
 
 /** One accepted connection whose handshake is running. */
 class Handshake {
-  timer: IDelayedCall | null = null;
   done = false;
   constructor(
-    readonly port: TLSPort,
     readonly tcpSocket: Socket,
     readonly tlsSocket: TLSSocket,
     readonly host: IAddress,
     readonly peer: IAddress,
     readonly options: ServerTLSOptions,
+    /** When the handshake times out, in the clock's seconds. */
+    readonly deadline: number,
   ) {}
 }
 
@@ -85,7 +85,9 @@ function socketOptionsFor(options: ServerTLSOptions): TLSSocketOptions {
  */
 export class TLSPort extends TCPPort implements ISSLListeningPort {
   readonly #registry: Registry;
-  readonly #clock: Pick<IReactorTime, 'callLater'>;
+  readonly #clock: Pick<IReactorTime, 'callLater' | 'seconds'>;
+  /** Times out the oldest handshake; one timer per port, not one per connection. */
+  #sweep: IDelayedCall | null = null;
   #options: ServerTLSOptions;
   #socketOptions: TLSSocketOptions;
   /** Handshakes in progress, by socket (nothing is stored on the socket itself). */
@@ -108,7 +110,7 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
    */
   constructor(
     registry: Registry,
-    clock: Pick<IReactorTime, 'callLater'>,
+    clock: Pick<IReactorTime, 'callLater' | 'seconds'>,
     port: number,
     factory: IProtocolFactory,
     backlog: number,
@@ -121,6 +123,8 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
     this.#options = options;
     this.#socketOptions = socketOptionsFor(options);
     const handshakes = this.#handshakes;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the listeners' `this` is the socket
+    const tlsPort = this;
     const closed = (socket: TLSSocket, err?: Error): void => {
       const handshake = handshakes.get(socket);
       if (handshake === undefined) return;
@@ -132,7 +136,7 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
     };
     this.#onSecure = function (this: TLSSocket) {
       const handshake = handshakes.get(this);
-      if (handshake !== undefined) handshake.port.#secured(handshake);
+      if (handshake !== undefined) tlsPort.#secured(handshake);
     };
     this.#onError = function (this: TLSSocket, err: Error) {
       closed(this, err);
@@ -179,14 +183,21 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
       socket.destroy();
       return;
     }
-    const handshake = new Handshake(this, socket, tlsSocket, host, peer, options);
+    const handshake = new Handshake(
+      socket,
+      tlsSocket,
+      host,
+      peer,
+      options,
+      this.#clock.seconds() + options.handshakeTimeout,
+    );
     // The 'error' listener stays after a failure: a late error is harmless.
     tlsSocket.on('error', this.#onError);
     tlsSocket.on('end', this.#onEnd);
     tlsSocket.on('close', this.#onClose);
     tlsSocket.on('secure', this.#onSecure);
     this.#handshakes.set(tlsSocket, handshake);
-    handshake.timer = this.#clock.callLater(options.handshakeTimeout, TLSPort.#timedOut, handshake);
+    this.#sweep ??= this.#clock.callLater(options.handshakeTimeout, TLSPort.#sweepSoon, this);
   }
 
   protected override close(): void {
@@ -194,6 +205,8 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
       this.#finish(handshake);
       handshake.tlsSocket.destroy();
     }
+    if (this.#sweep?.active() === true) this.#sweep.cancel();
+    this.#sweep = null;
     super.close();
   }
 
@@ -203,9 +216,27 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
   #finish(handshake: Handshake): void {
     handshake.done = true;
     this.#handshakes.delete(handshake.tlsSocket);
-    const timer = handshake.timer;
-    handshake.timer = null;
-    if (timer?.active() === true) timer.cancel();
+  }
+
+  /**
+   * Fails the handshakes whose deadline has passed, oldest first, and sets
+   * the timer for the next one. Handshakes are kept in the order they
+   * began, which is the order of their deadlines while the timeout does not
+   * change; after `setTLSOptions()` shortens it, a new handshake can wait
+   * behind an older one for at most the old timeout.
+   */
+  #expire(): void {
+    const now = this.#clock.seconds();
+    for (const handshake of this.#handshakes.values()) {
+      if (handshake.deadline > now) {
+        this.#sweep = this.#clock.callLater(handshake.deadline - now, TLSPort.#sweepSoon, this);
+        return;
+      }
+      this.#failed(
+        handshake,
+        tlsHandshakeTimeout(handshake.peer.toString(), handshake.options.handshakeTimeout),
+      );
+    }
   }
 
   #failed(handshake: Handshake, error: TLSError): void {
@@ -256,12 +287,9 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
     transport.start();
   }
 
-  static #timedOut(handshake: Handshake): void {
-    handshake.timer = null;
-    handshake.port.#failed(
-      handshake,
-      tlsHandshakeTimeout(handshake.peer.toString(), handshake.options.handshakeTimeout),
-    );
+  static #sweepSoon(port: TLSPort): void {
+    port.#sweep = null;
+    port.#expire();
   }
 }
 
