@@ -245,7 +245,9 @@ function signCertificate(
 ): string {
   const algorithm = sequence(oid(OID.ecdsaWithSHA256));
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  // A DER INTEGER must be positive and minimally encoded: a clear top bit keeps it positive and
+  // a set 0x40 bit keeps the first byte non-zero (BoringSSL rejects a leading 0x00 byte).
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40;
   const tbs = sequence(
     tlv(0xa0, integer(Buffer.from([2]))),
     integer(serial),

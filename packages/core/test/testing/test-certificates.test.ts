@@ -57,7 +57,7 @@ describe('makeTestCertificates', () => {
   });
 
   it('pairs every key with its certificate', () => {
-    for (const pair of Object.values<TestKeyPair>(certs)) {
+    for (const pair of Object.values(certs as unknown as Record<string, TestKeyPair>)) {
       expect(parse(pair.cert).checkPrivateKey(createPrivateKey(pair.key))).to.equal(true);
     }
   });
