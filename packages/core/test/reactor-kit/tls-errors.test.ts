@@ -26,9 +26,7 @@ describe('tls-errors', () => {
         'TORSION_ERR_TLS_HOSTNAME_MISMATCH',
       );
       expect(tlsErrorCodeFor('CERT_HAS_EXPIRED')).to.equal('TORSION_ERR_TLS_CERTIFICATE_EXPIRED');
-      expect(tlsErrorCodeFor('CERT_NOT_YET_VALID')).to.equal(
-        'TORSION_ERR_TLS_CERTIFICATE_EXPIRED',
-      );
+      expect(tlsErrorCodeFor('CERT_NOT_YET_VALID')).to.equal('TORSION_ERR_TLS_CERTIFICATE_EXPIRED');
     });
 
     it("maps OpenSSL's and BoringSSL's names for the same alert to one code", () => {
