@@ -86,8 +86,12 @@ export {
   type HandshakeClock,
 };
 
-/** A handshake waited for by a port or connector before any protocol is attached. */
-type HandshakeCallback = (error: TLSError | null) => void;
+/**
+ * Called once when a handshake started with `startTLSHandshake` ends: `null`
+ * when it finished, the classified {@link TLSError} when it failed. A port or
+ * connector waits for it before any protocol is attached.
+ */
+export type HandshakeCallback = (error: TLSError | null) => void;
 
 /**
  * The shared half of an `ITCPTransport`. Extend it to write a reactor's
@@ -232,13 +236,13 @@ export abstract class BaseTransport implements ITLSTransport {
   abstract write(data: WriteData): void;
   /** See `ITransport.writeSequence`. */
   abstract writeSequence(data: Iterable<WriteData>): void;
-  /** See {@link ITCPTransport.setTcpNoDelay}. */
+  /** See {@link ITLSTransport.setTcpNoDelay}. */
   abstract setTcpNoDelay(enabled: boolean): void;
-  /** See {@link ITCPTransport.getTcpNoDelay}. */
+  /** See {@link ITLSTransport.getTcpNoDelay}. */
   abstract getTcpNoDelay(): boolean;
-  /** See {@link ITCPTransport.setTcpKeepAlive}. */
+  /** See {@link ITLSTransport.setTcpKeepAlive}. */
   abstract setTcpKeepAlive(enabled: boolean, initialDelaySeconds?: number): void;
-  /** See {@link ITCPTransport.getTcpKeepAlive}. */
+  /** See {@link ITLSTransport.getTcpKeepAlive}. */
   abstract getTcpKeepAlive(): boolean;
 
   // ------------------------------------------------------------ for the subclass to provide: TLS
