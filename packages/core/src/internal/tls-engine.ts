@@ -20,7 +20,7 @@
  * @module
  */
 import { Duplex } from 'node:stream';
-import { connect, TLSSocket } from 'node:tls';
+import { connect, type TLSSocket } from 'node:tls';
 import type { TLSError } from '../errors.js';
 import type { TLSCipher, TLSPeerCertificate, WriteData } from '../interfaces.js';
 import { ClientTLSOptions, type ServerTLSOptions } from '../tls-options.js';
@@ -30,6 +30,7 @@ import {
   tlsHandshakeTimeout,
 } from '../reactor-kit/tls-errors.js';
 import { clientSocketOptions, serverSocketOptions } from './tls-context.js';
+import { acceptTLS, clientCertificateError } from './tls-server-socket.js';
 import { alpnOf, cipherOf, peerCertificateOf, tlsVersionOf } from './tls-socket-info.js';
 
 /**
@@ -87,14 +88,6 @@ export const REAL_TIME_CLOCK: HandshakeClock = {
  */
 export const TLS_HALF_CLOSE_SUPPORTED = (process.versions as { bun?: string }).bun === undefined;
 
-// Node's TLSSocket keeps its native handle on `_handle`; a server socket
-// made without a tls.Server is not checked against `rejectUnauthorized`
-// for the client's certificate (tls.Server does that check in JS), so the
-// engine asks the handle itself.
-interface VerifyingHandle {
-  verifyError?: () => (Error & { code?: string }) | null;
-}
-
 /** Runs one TLS connection in memory; see the module comment. */
 export class TLSEngine {
   /** Which side of the handshake this engine plays. */
@@ -103,7 +96,7 @@ export class TLSEngine {
   readonly #peer: string;
   readonly #wire: Duplex;
   readonly #socket: TLSSocket;
-  readonly #requireClientCertificate: boolean;
+  readonly #verifyClientCertificate: boolean;
   #timer: { cancel(): void } | null;
   #handshakeDone = false;
   #dead = false;
@@ -132,8 +125,9 @@ export class TLSEngine {
     this.#owner = owner;
     this.#peer = peer;
     this.isServer = !(options instanceof ClientTLSOptions);
-    this.#requireClientCertificate =
-      !(options instanceof ClientTLSOptions) && options.clientCertificates === 'require';
+    // 'request' as well as 'require': a certificate that was sent must verify.
+    this.#verifyClientCertificate =
+      !(options instanceof ClientTLSOptions) && options.clientCertificates !== 'none';
     this.#afterWrite = (err) => {
       this.#writeDone(err);
     };
@@ -166,7 +160,7 @@ export class TLSEngine {
     const socket =
       options instanceof ClientTLSOptions
         ? connect({ socket: wire, ...halfOpen, ...clientSocketOptions(options) })
-        : new TLSSocket(wire, { ...halfOpen, ...serverSocketOptions(options) });
+        : acceptTLS(wire, { ...halfOpen, ...serverSocketOptions(options) });
     this.#socket = socket;
     socket.on('error', (err: Error) => {
       this.#fail(err);
@@ -278,9 +272,8 @@ export class TLSEngine {
 
   #secured(): void {
     if (this.#dead || this.#handshakeDone) return;
-    if (this.#requireClientCertificate) {
-      const handle = (this.#socket as unknown as { _handle?: VerifyingHandle | null })._handle;
-      const error = handle?.verifyError?.() ?? null;
+    if (this.#verifyClientCertificate) {
+      const error = clientCertificateError(this.#socket);
       if (error !== null) {
         this.#die(tlsErrorFor(error, this.#peer), true);
         return;

@@ -13,7 +13,8 @@
  * - OpenSSL accepts any client certificate and leaves the verdict to
  *   JavaScript: `tls.Server` asks the native handle for the verification
  *   result once the handshake is done, and so does
- *   {@link clientCertificateError}. (A client that sends no certificate when
+ *   {@link clientCertificateError} (on Bun, which has no such handle, it reads
+ *   the result Bun's socket records). (A client that sends no certificate when
  *   one is required is refused by OpenSSL itself.)
  *
  * Both use the same non-public members `tls.Server` uses (`_releaseControl`
@@ -23,6 +24,7 @@
  * @module
  */
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { TLSSocket, type TLSSocketOptions } from 'node:tls';
 
 interface NodeTLSSocketInternals {
@@ -38,7 +40,7 @@ interface NodeTLSSocketInternals {
  * @param socket - an accepted socket; the TLS socket inherits its `allowHalfOpen`.
  * @param options - made by `serverSocketOptions()` (`isServer: true`).
  */
-export function acceptTLS(socket: Socket, options: TLSSocketOptions): TLSSocket {
+export function acceptTLS(socket: Socket | Duplex, options: TLSSocketOptions): TLSSocket {
   const tlsSocket = new TLSSocket(socket, options);
   const internals = tlsSocket as unknown as NodeTLSSocketInternals;
   if (typeof internals._releaseControl === 'function') internals._releaseControl();
@@ -55,8 +57,17 @@ export function clientCertificateError(socket: TLSSocket): Error | null {
   if (socket.getPeerX509Certificate() === undefined) return null;
   const handle = (socket as unknown as NodeTLSSocketInternals)._handle;
   const verify = handle?.verifyError;
-  if (typeof verify !== 'function') {
-    return new Error('Cannot verify the client certificate on this version of Node');
+  if (typeof verify === 'function') return verify.call(handle) ?? null;
+  // Bun's node:tls has no verifyError, but it does set `authorized` and
+  // `authorizationError` (a code) on a server socket itself, which Node
+  // leaves to tls.Server.
+  if (socket.authorized) return null;
+  const reason = socket.authorizationError as Error | string | null | undefined;
+  if (typeof reason === 'string') {
+    return Object.assign(new Error(`client certificate verification failed: ${reason}`), {
+      code: reason,
+    });
   }
-  return verify.call(handle) ?? null;
+  if (reason instanceof Error) return reason;
+  return new Error('Cannot verify the client certificate on this runtime');
 }

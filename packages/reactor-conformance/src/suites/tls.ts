@@ -315,6 +315,28 @@ export function tlsTests(settings: SuiteSettings): void {
         const server = await serverFactory.nth(1);
         expect(server.tls.getPeerCertificate()?.subject.CN).to.equal('torsion-test-client');
       });
+      test('a server that only requests client certificates serves a client without one, and refuses one whose certificate does not verify', async (h) => {
+        const certs = certificates();
+        const serverFactory = new RecordingFactory(() => new TLSEcho());
+        const options = serverOptions({ clientCertificates: 'request', trustRoot: certs.ca.cert });
+        const port = (await listenSSL(h, serverFactory, options)).getHost().port;
+        const { client } = await connectSSL(h, port, () => new TLSRecordingProtocol());
+        client.transport.write('anonymous');
+        await client.waitForBytes(9);
+        const anonymous = await serverFactory.nth(1);
+        expect(anonymous.tls.getPeerCertificate(), 'no certificate was sent').to.equal(null);
+
+        const untrusted = new RecordingClientFactory(() => new TLSRecordingProtocol());
+        tlsReactor(h).connectSSL(
+          LOOPBACK,
+          port,
+          untrusted,
+          clientOptions(SERVER_NAME, { clientCertificate: certs.untrusted }),
+        );
+        await Promise.race([untrusted.failed, untrusted.lost]);
+        await tlsLogNaming(h, 'TORSION_ERR_TLS_CERTIFICATE_UNTRUSTED');
+        expect(serverFactory.built, 'server protocols built').to.have.length(1);
+      });
     });
 
     describe('handshake timeout', () => {
@@ -553,6 +575,26 @@ export function tlsTests(settings: SuiteSettings): void {
           expect(client.tls.secure).to.equal(false);
           expect(client.byteCount, 'plaintext delivered after startTLS').to.equal(0);
           expect((await server.lost).check(ConnectionClosed)).to.equal(ConnectionClosed);
+        },
+        needs,
+      );
+      test(
+        'startTLS with client certificates requested refuses a certificate that does not verify: connectionLost with a TLSError on the server, never secure',
+        async (h) => {
+          const certs = certificates();
+          const { server, client } = await h.pair(
+            () => new TLSRecordingProtocol(),
+            () => new TLSRecordingProtocol(),
+          );
+          server.tls.startTLS(
+            serverOptions({ clientCertificates: 'request', trustRoot: certs.ca.cert }),
+          );
+          client.tls.startTLS(clientOptions(SERVER_NAME, { clientCertificate: certs.untrusted }));
+          const reason = await server.lost;
+          expectTLSError(reason, 'TORSION_ERR_TLS_CERTIFICATE_UNTRUSTED');
+          expect(server.events).to.deep.equal(['connectionMade', 'tlsStarting', 'connectionLost']);
+          expect(server.tls.secure).to.equal(false);
+          await client.lost;
         },
         needs,
       );
