@@ -42,7 +42,10 @@ export class SimulatedSSLPort extends SimulatedPort implements ISSLListeningPort
   protected override connectionAccepted(server: SimulatedTransport, clientAddress: IAddress): void {
     server._startTLS(this.tlsOptions, (error) => {
       if (error === null) {
-        super.connectionAccepted(server, clientAddress);
+        // A handshake that finishes after stopListening() connects nothing,
+        // as on the real reactors: the port has stopped.
+        if (this.accepting) super.connectionAccepted(server, clientAddress);
+        else server.abortConnection();
         return;
       }
       tlsLog.info('TLS handshake failed; closing the connection', {

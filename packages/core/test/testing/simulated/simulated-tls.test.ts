@@ -435,6 +435,27 @@ describe('TLS on the SimulatedReactor', () => {
       }
     });
 
+    it('stopListening drops a handshake in progress: no server protocol is built', async () => {
+      const slow = new SimulatedReactor({ seed: 3, link: { latency: 0.5 } });
+      try {
+        const serverFactory = new RecordingFactory(() => new TLSRecorder());
+        const port = slow.listenSSL(8443, serverFactory, serverOptions);
+        const clientFactory = new RecordingClientFactory(() => new TLSRecorder());
+        slow.connectSSL('localhost', 8443, clientFactory, clientOptions);
+        // The TCP connection is up by 1 s; the handshake needs two more round trips.
+        slow.callLater(1.2, () => {
+          expect(slow.network.connections.length, 'a connection in its handshake').to.equal(1);
+          void port.stopListening();
+        });
+        const outcome = await Promise.race([clientFactory.failed, clientFactory.lost]);
+        expect(outcome.value).to.be.instanceOf(Error);
+        expect(serverFactory.built).to.have.length(0);
+        expect(slow.seconds()).to.be.greaterThan(1.2);
+      } finally {
+        slow.autoAdvance = false;
+      }
+    });
+
     it('gives new connections the certificate set with setTLSOptions; open ones keep theirs', async () => {
       const port = reactor.listenSSL(
         8443,
