@@ -11,7 +11,7 @@
  * test/testing/memory-reactor.test.ts, and the conformance suite
  * @module
  */
-import type { IAddress } from './address.js';
+import type { IAddress, INETAddress } from './address.js';
 import type { Deferred } from './deferred.js';
 import type { Failure } from './failure.js';
 import type { ClientTLSOptions, ServerTLSOptions } from './tls-options.js';
@@ -178,12 +178,22 @@ export interface ITransport {
   readonly disconnecting: boolean;
 }
 
-/** A TCP connection: a transport that is also a push producer (its reads) and a consumer (its writes). */
-export interface ITCPTransport extends ITransport, IPushProducer, IConsumer {
+/**
+ * A stream connection (TCP, TLS, UNIX): a transport that is also a push
+ * producer (its reads) and a consumer (its writes), and can be aborted and
+ * half-closed.
+ */
+export interface IStreamTransport extends ITransport, IPushProducer, IConsumer {
   /** Closes now, dropping unsent data (TCP RST). `connectionLost` gets a ConnectionAborted. */
   abortConnection(): void;
   /** Sends FIN after queued data drains; reading continues (half-close). */
   loseWriteConnection(): void;
+}
+
+/** A TCP connection: a stream transport between two IP addresses, with TCP's socket options. */
+export interface ITCPTransport extends IStreamTransport {
+  getHost(): INETAddress;
+  getPeer(): INETAddress;
   setTcpNoDelay(enabled: boolean): void;
   getTcpNoDelay(): boolean;
   /** Enables TCP keep-alive probes; `initialDelaySeconds` is the idle time before the first. */
@@ -267,18 +277,21 @@ export interface ConnectTCPOptions {
   bindAddress?: { host: string; port?: number };
 }
 
-/** A listening TCP port. Returned at once; binding happens asynchronously. */
-export interface IListeningPort {
+/**
+ * A listening port (TCP, TLS, or with `A` = `UNIXAddress` a UNIX socket).
+ * Returned at once; binding happens asynchronously.
+ */
+export interface IListeningPort<A extends IAddress = INETAddress> {
   /**
    * Fires with this port once it is bound, or fails with CannotListenError
    * (in use, no permission). After it fires, `getHost().port` is the real port
    * even when 0 was asked for.
    */
-  whenListening(): Deferred<IListeningPort>;
+  whenListening(): Deferred<IListeningPort<A>>;
   /** Stops accepting connections; fires once the port is closed. Open connections stay. */
   stopListening(): Deferred<void>;
   /** The bound address (port 0 until bound). */
-  getHost(): IAddress;
+  getHost(): A;
 }
 
 /** Connection state of an {@link IConnector}. */

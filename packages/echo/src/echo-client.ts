@@ -24,7 +24,7 @@ import type {
   IProtocol,
   IReactorTCP,
   IReactorTime,
-  ITCPTransport,
+  IStreamTransport,
   WriteData,
 } from '@torsion/core';
 
@@ -58,7 +58,7 @@ class EchoClientProtocol extends Protocol implements IHalfCloseableProtocol {
   }
 
   override connectionMade(): void {
-    const transport: Partial<ITCPTransport> = this.transport;
+    const transport: Partial<IStreamTransport> = this.transport;
     this.transport.write(this.#data);
     // The FIN tells the server the request is complete; without half-close
     // support the server would not know when to stop, and the timeout decides.

@@ -9,7 +9,7 @@
  */
 import { Socket } from 'node:net';
 import type { LookupFunction, TcpSocketConnectOpts } from 'node:net';
-import { addressFor, type IAddress } from '../address.js';
+import { addressFor, type INETAddress } from '../address.js';
 import { BaseConnector } from '../reactor-kit/base-connector.js';
 import { errorCode } from '../error-code.js';
 import {
@@ -190,7 +190,7 @@ export class TCPConnector extends BaseConnector<TCPTransport> implements Transpo
    * @param host - this end's address.
    * @param peer - the remote address.
    */
-  protected tcpConnected(socket: Socket, host: IAddress, peer: IAddress): void {
+  protected tcpConnected(socket: Socket, host: INETAddress, peer: INETAddress): void {
     this.attemptSucceeded(peer, (protocol: IProtocol) => {
       const transport = new TCPTransport(
         socket,

@@ -10,7 +10,7 @@
  */
 import { createServer } from 'node:net';
 import type { ListenOptions, Server, Socket } from 'node:net';
-import { addressFor, type IAddress } from '../address.js';
+import { addressFor, type INETAddress } from '../address.js';
 import type { IProtocolFactory } from '../interfaces.js';
 import { Logger } from '../log.js';
 import { BasePort } from '../reactor-kit/base-port.js';
@@ -133,7 +133,7 @@ export class TCPPort extends BasePort {
    * @param host - this end's address.
    * @param peer - the remote address.
    */
-  protected connectionAccepted(socket: Socket, host: IAddress, peer: IAddress): void {
+  protected connectionAccepted(socket: Socket, host: INETAddress, peer: INETAddress): void {
     const protocol = buildProtocolSafely(log, this.factory, peer);
     if (protocol === THREW || protocol === null) {
       socket.on('error', ignoreError);

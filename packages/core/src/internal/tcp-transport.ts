@@ -26,7 +26,7 @@
  * @module
  */
 import type { Socket } from 'node:net';
-import type { IAddress } from '../address.js';
+import type { INETAddress } from '../address.js';
 import { BaseTransport, DEFAULT_WRITE_HIGH_WATER_MARK } from '../reactor-kit/base-transport.js';
 import { ConnectionAborted, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';
@@ -117,8 +117,8 @@ export class TCPTransport extends BaseTransport {
   constructor(
     socket: Socket,
     protocol: IProtocol,
-    host: IAddress,
-    peer: IAddress,
+    host: INETAddress,
+    peer: INETAddress,
     owner: TransportOwner,
     highWaterMark: number = DEFAULT_WRITE_HIGH_WATER_MARK,
   ) {

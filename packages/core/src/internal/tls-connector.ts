@@ -16,7 +16,7 @@
  */
 import type { Socket } from 'node:net';
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import type { IAddress } from '../address.js';
+import type { INETAddress } from '../address.js';
 import type { TLSError } from '../errors.js';
 import type { IClientFactory, IDelayedCall, IProtocol, IReactorTime } from '../interfaces.js';
 import {
@@ -39,8 +39,8 @@ interface HandshakingSocket extends TLSSocket {
 interface ClientHandshake {
   readonly tlsSocket: HandshakingSocket;
   readonly tcpSocket: Socket;
-  readonly host: IAddress;
-  readonly peer: IAddress;
+  readonly host: INETAddress;
+  readonly peer: INETAddress;
   timer: IDelayedCall | null;
 }
 
@@ -83,7 +83,7 @@ export class TLSConnector extends TCPConnector {
 
   // ------------------------------------------------------------ TCPConnector's hooks
 
-  protected override tcpConnected(socket: Socket, host: IAddress, peer: IAddress): void {
+  protected override tcpConnected(socket: Socket, host: INETAddress, peer: INETAddress): void {
     let tlsSocket: HandshakingSocket;
     try {
       tlsSocket = connect({ ...this.#socketOptions, socket });

@@ -18,7 +18,7 @@
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket, TLSSocketOptions } from 'node:tls';
-import type { IAddress } from '../address.js';
+import type { INETAddress } from '../address.js';
 import type { TLSError } from '../errors.js';
 import type {
   IDelayedCall,
@@ -49,8 +49,8 @@ class Handshake {
   constructor(
     readonly tcpSocket: Socket,
     readonly tlsSocket: TLSSocket,
-    readonly host: IAddress,
-    readonly peer: IAddress,
+    readonly host: INETAddress,
+    readonly peer: INETAddress,
     readonly options: ServerTLSOptions,
     /** When the handshake times out, in the clock's seconds. */
     readonly deadline: number,
@@ -170,7 +170,7 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
 
   // ------------------------------------------------------------ TCPPort's hooks
 
-  protected override connectionAccepted(socket: Socket, host: IAddress, peer: IAddress): void {
+  protected override connectionAccepted(socket: Socket, host: INETAddress, peer: INETAddress): void {
     const options = this.#options;
     let tlsSocket: TLSSocket;
     try {

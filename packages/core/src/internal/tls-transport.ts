@@ -32,7 +32,7 @@
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { IAddress } from '../address.js';
+import type { INETAddress } from '../address.js';
 import { errorCode } from '../error-code.js';
 import { Failure } from '../failure.js';
 import type {
@@ -77,8 +77,8 @@ export class TLSTransport extends TCPTransport {
     tlsSocket: TLSSocket,
     tcpSocket: Socket,
     protocol: IProtocol,
-    host: IAddress,
-    peer: IAddress,
+    host: INETAddress,
+    peer: INETAddress,
     owner: TransportOwner,
     highWaterMark: number,
   ) {

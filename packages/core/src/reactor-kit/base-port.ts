@@ -14,7 +14,7 @@
  * reactor
  * @module
  */
-import type { IAddress } from '../address.js';
+import type { IAddress, INETAddress } from '../address.js';
 import { Deferred, fail, succeed } from '../deferred.js';
 import { CannotListenError } from '../errors.js';
 import type { IListeningPort, IProtocolFactory } from '../interfaces.js';
@@ -24,7 +24,7 @@ import { callMethodSafely } from './call-safely.js';
 import type { OpenResources } from './open-resources.js';
 
 /** What a {@link BasePort} needs from its reactor. */
-export interface BasePortOptions {
+export interface BasePortOptions<A extends IAddress = INETAddress> {
   /** The reactor's open resources: the port registers here while it is open. */
   readonly resources: OpenResources;
   /** The factory connections are built with. */
@@ -34,7 +34,7 @@ export interface BasePortOptions {
   /** The interface asked for; `''` for every interface. */
   readonly iface: string;
   /** The address `getHost()` reports until the bind succeeds (port 0). */
-  readonly host: IAddress;
+  readonly host: A;
   /** Where the port's events are logged (the reactor's namespace). */
   readonly log: Logger;
 }
@@ -61,7 +61,7 @@ type PortState = 'binding' | 'listening' | 'stopping' | 'closed' | 'failed';
  * A bind failure is logged when nobody asked `whenListening()` by the turn
  * after it.
  */
-export abstract class BasePort implements IListeningPort {
+export abstract class BasePort<A extends IAddress = INETAddress> implements IListeningPort<A> {
   /** The factory connections are built with. */
   readonly factory: IProtocolFactory;
   /** The reactor's open resources. */
@@ -75,15 +75,15 @@ export abstract class BasePort implements IListeningPort {
   #bound = false;
   /** Inside `bind()`: a failure reported now is logged a turn later if nobody asks. */
   #binding = false;
-  #host: IAddress;
+  #host: A;
   #failure: CannotListenError | null = null;
   /** Someone asked `whenListening()` after the bind failed. */
   #failureObserved = false;
-  #listenWaiters: Deferred<IListeningPort>[] = [];
+  #listenWaiters: Deferred<IListeningPort<A>>[] = [];
   #stopWaiters: Deferred<void>[] = [];
 
   /** @param options - see {@link BasePortOptions}. */
-  protected constructor(options: BasePortOptions) {
+  protected constructor(options: BasePortOptions<A>) {
     this.factory = options.factory;
     this.resources = options.resources;
     this.log = options.log;
@@ -140,7 +140,7 @@ export abstract class BasePort implements IListeningPort {
    * the factory and fires `whenListening()` — unless `stopListening()` came
    * first, in which case the socket is closed again and the port never served.
    */
-  protected bound(host: IAddress): void {
+  protected bound(host: A): void {
     if (this.#bound || this.#failure !== null) return;
     this.#host = host;
     if (this.#state === 'stopping') {
@@ -159,7 +159,7 @@ export abstract class BasePort implements IListeningPort {
       'doStart',
     );
     this.log.info(`${describeType(this.factory)} starting on ${host.toString()}`, {
-      port: host.port,
+      port: portField(host),
     });
     const waiters = this.#listenWaiters;
     this.#listenWaiters = [];
@@ -208,13 +208,13 @@ export abstract class BasePort implements IListeningPort {
    * A Deferred that fires with this port once it is bound, or fails with
    * CannotListenError. Each call returns a new Deferred.
    */
-  whenListening(): Deferred<IListeningPort> {
+  whenListening(): Deferred<IListeningPort<A>> {
     if (this.#failure !== null) {
       this.#failureObserved = true;
-      return fail<IListeningPort>(this.#failure);
+      return fail<IListeningPort<A>>(this.#failure);
     }
-    if (this.#bound) return succeed<IListeningPort>(this);
-    const d = new Deferred<IListeningPort>();
+    if (this.#bound) return succeed<IListeningPort<A>>(this);
+    const d = new Deferred<IListeningPort<A>>();
     this.#listenWaiters.push(d);
     return d;
   }
@@ -247,7 +247,7 @@ export abstract class BasePort implements IListeningPort {
   }
 
   /** The bound address; port 0 until the bind completes. */
-  getHost(): IAddress {
+  getHost(): A {
     return this.#host;
   }
 
@@ -281,7 +281,7 @@ export abstract class BasePort implements IListeningPort {
     else BasePort.#reportUnobserved(this);
   }
 
-  static #reportUnobserved(port: BasePort): void {
+  static #reportUnobserved(port: BasePort<IAddress>): void {
     if (port.#failureObserved || port.#failure === null) return;
     port.log.failure('Could not listen', port.#failure, { port: port.#requestedPort });
   }
@@ -291,7 +291,7 @@ export abstract class BasePort implements IListeningPort {
     this.resources.portClosed(this);
     if (wasListening) {
       this.log.info(`${describeType(this.factory)} stopped listening on ${this.#host.toString()}`, {
-        port: this.#host.port,
+        port: portField(this.#host),
       });
       callMethodSafely(
         this.log,
@@ -305,4 +305,9 @@ export abstract class BasePort implements IListeningPort {
     this.#stopWaiters = [];
     for (const d of waiters) d.callback(undefined);
   }
+}
+
+/** What a port's log events carry as `port`: the number, or a UNIX socket's path. */
+function portField(host: IAddress): number | string | null {
+  return host.family === 'UNIX' ? host.name : host.port;
 }

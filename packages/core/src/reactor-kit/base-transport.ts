@@ -24,7 +24,7 @@
  * and the conformance suite (@torsion/reactor-conformance) on every reactor
  * @module
  */
-import type { IAddress } from '../address.js';
+import type { INETAddress } from '../address.js';
 import { ConnectionDone, ConnectionLost, type TLSError } from '../errors.js';
 import { Failure } from '../failure.js';
 import type {
@@ -147,8 +147,8 @@ export type HandshakeCallback = (error: TLSError | null) => void;
  * alert), with the TLSError as the reason ({@link BaseTransport.closeReason}).
  */
 export abstract class BaseTransport implements ITLSTransport {
-  readonly #host: IAddress;
-  readonly #peer: IAddress;
+  readonly #host: INETAddress;
+  readonly #peer: INETAddress;
   #highWaterMark: number;
 
   /** `connectionLost` ran (or is running): nothing calls the protocol or the producer after it. */
@@ -188,7 +188,7 @@ export abstract class BaseTransport implements ITLSTransport {
    * @param peer - the remote address, likewise.
    * @param highWaterMark - write high-water mark in bytes (validated by the reactor).
    */
-  protected constructor(host: IAddress, peer: IAddress, highWaterMark: number) {
+  protected constructor(host: INETAddress, peer: INETAddress, highWaterMark: number) {
     this.#host = host;
     this.#peer = peer;
     this.#highWaterMark = highWaterMark;
@@ -328,12 +328,12 @@ export abstract class BaseTransport implements ITLSTransport {
   }
 
   /** This end's address (still valid after the close). */
-  getHost(): IAddress {
+  getHost(): INETAddress {
     return this.#host;
   }
 
   /** The peer's address (still valid after the close). */
-  getPeer(): IAddress {
+  getPeer(): INETAddress {
     return this.#peer;
   }
 

@@ -10,11 +10,12 @@
  * @module
  */
 import type { Failure } from '../failure.js';
+import type { IAddress } from '../address.js';
 import type { IConnector, IListeningPort, ITCPTransport } from '../interfaces.js';
 
 /** The open resources of one reactor. */
 export class OpenResources {
-  readonly ports = new Set<IListeningPort>();
+  readonly ports = new Set<IListeningPort<IAddress>>();
   readonly connectors = new Set<IConnector>();
   readonly transports = new Set<ITCPTransport>();
   /** Once true, nothing new may be opened: the reactor has stopped. */
@@ -53,12 +54,12 @@ export class OpenResources {
   }
 
   /** A port started listening (or started binding). */
-  addPort(port: IListeningPort): void {
+  addPort(port: IListeningPort<IAddress>): void {
     this.ports.add(port);
   }
 
   /** A port is closed for good. */
-  portClosed(port: IListeningPort): void {
+  portClosed(port: IListeningPort<IAddress>): void {
     this.ports.delete(port);
     this.#check();
   }

@@ -10,7 +10,7 @@
  * Tests: test/testing/io-pump.test.ts
  * @module
  */
-import type { IAddress } from '../address.js';
+import type { INETAddress } from '../address.js';
 import { describeType } from '../describe-type.js';
 import { ConnectionAborted, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';
@@ -29,9 +29,9 @@ const log = new Logger('torsion.testing.iopump');
 /** Options for {@link FakeTransport}. */
 export interface FakeTransportOptions {
   /** What `getHost()` returns. */
-  hostAddress: IAddress;
+  hostAddress: INETAddress;
   /** What `getPeer()` returns. */
-  peerAddress: IAddress;
+  peerAddress: INETAddress;
   /** Which end this is (for log messages and tests). */
   isServer: boolean;
   /**

@@ -15,7 +15,7 @@
  * @module
  */
 import { IPv4Address } from '../address.js';
-import type { IAddress } from '../address.js';
+import type { IAddress, INETAddress } from '../address.js';
 import type { TLSError } from '../errors.js';
 import type { IProtocol } from '../interfaces.js';
 import type { ClientTLSOptions, ServerTLSOptions } from '../tls-options.js';
@@ -187,9 +187,9 @@ export interface ConnectionOptions extends IOPumpOptions {
   /** Flush once after both `connectionMade` calls, so greetings are exchanged. Default true. */
   greet?: boolean;
   /** The server's address. Default `IPv4Address('TCP', '127.0.0.1', 12345)`. */
-  serverAddress?: IAddress;
+  serverAddress?: INETAddress;
   /** The client's address. Default `IPv4Address('TCP', '127.0.0.1', 54321)`. */
-  clientAddress?: IAddress;
+  clientAddress?: INETAddress;
   /** See {@link FakeTransportOptions.highWaterMark}. */
   highWaterMark?: number;
 }
@@ -259,7 +259,7 @@ function buildEnd<P extends IProtocol>(
   which: string,
   protocol: P | undefined,
   factory: ProtocolBuilder<P> | undefined,
-  peerAddress: IAddress,
+  peerAddress: INETAddress,
 ): P {
   if (protocol !== undefined) return protocol;
   if (factory === undefined) {

@@ -8,7 +8,7 @@
  * @module
  */
 import { addressFor } from '../address.js';
-import type { IAddress } from '../address.js';
+import type { INETAddress } from '../address.js';
 import { Clock } from '../clock.js';
 import { Deferred, succeed } from '../deferred.js';
 import {
@@ -135,7 +135,7 @@ export interface FakeConnection<P extends IProtocol = IProtocol> {
 export class FakeListeningPort implements IListeningPort {
   /** The factory given to `listenTCP`. */
   readonly factory: IProtocolFactory;
-  readonly #host: IAddress;
+  readonly #host: INETAddress;
   #stopped = false;
   #nextPeerPort = 40000;
 
@@ -144,7 +144,7 @@ export class FakeListeningPort implements IListeningPort {
    * @param host - the address `getHost()` reports.
    * @remarks Calls `factory.doStart()`, as a real port does once bound.
    */
-  constructor(factory: IProtocolFactory, host: IAddress) {
+  constructor(factory: IProtocolFactory, host: INETAddress) {
     this.factory = factory;
     this.#host = host;
     factory.doStart();
@@ -175,7 +175,7 @@ export class FakeListeningPort implements IListeningPort {
   }
 
   /** The address asked for, with a fake port number when 0 was asked. */
-  getHost(): IAddress {
+  getHost(): INETAddress {
     return this.#host;
   }
 
@@ -188,7 +188,7 @@ export class FakeListeningPort implements IListeningPort {
    * @throws Error if the port was stopped. Errors thrown by the factory or
    *   the protocol's `connectionMade` propagate, so the test sees them.
    */
-  acceptConnection(peer?: IAddress): FakeConnection | null {
+  acceptConnection(peer?: INETAddress): FakeConnection | null {
     if (this.#stopped) throw new Error('The port has stopped listening');
     const peerAddress = peer ?? addressFor('TCP', '127.0.0.1', this.#nextPeerPort++);
     const protocol = this.factory.buildProtocol(peerAddress);
@@ -225,7 +225,7 @@ export class FakeSSLListeningPort extends FakeListeningPort implements ISSLListe
    * @param host - the address `getHost()` reports.
    * @param options - the TLS options the port starts with.
    */
-  constructor(factory: IProtocolFactory, host: IAddress, options: ServerTLSOptions) {
+  constructor(factory: IProtocolFactory, host: INETAddress, options: ServerTLSOptions) {
     super(factory, host);
     this.#tlsOptions = options;
   }
@@ -272,7 +272,7 @@ export class FakeConnector implements IConnector {
   readonly factory: IClientFactory;
   /** The reactor that made it, when that reactor has a clock ({@link MemoryReactorClock}). */
   readonly reactor: IReactorTime | undefined;
-  readonly #destination: IAddress;
+  readonly #destination: INETAddress;
   #state: ConnectorState = 'disconnected';
   #factoryStarted = false;
   #connection: FakeConnection | null = null;
@@ -285,7 +285,7 @@ export class FakeConnector implements IConnector {
    * @param destination - what `getDestination()` reports.
    * @param reactor - what `reactor` reports.
    */
-  constructor(factory: IClientFactory, destination: IAddress, reactor?: IReactorTime) {
+  constructor(factory: IClientFactory, destination: INETAddress, reactor?: IReactorTime) {
     this.factory = factory;
     this.#destination = destination;
     this.reactor = reactor;
@@ -354,7 +354,7 @@ export class FakeConnector implements IConnector {
     this.failConnection(new UserError('The connection attempt was stopped'));
   }
 
-  getDestination(): IAddress {
+  getDestination(): INETAddress {
     return this.#destination;
   }
 
@@ -464,7 +464,7 @@ export class FakeSSLConnector extends FakeConnector {
    */
   constructor(
     factory: IClientFactory,
-    destination: IAddress,
+    destination: INETAddress,
     tlsOptions: ClientTLSOptions,
     reactor?: IReactorTime,
   ) {

@@ -8,7 +8,7 @@
  * @module
  */
 import { IPv4Address } from '../address.js';
-import type { IAddress } from '../address.js';
+import type { INETAddress } from '../address.js';
 import { ConnectionAborted, ConnectionDone } from '../errors.js';
 import { Failure } from '../failure.js';
 import type {
@@ -28,9 +28,9 @@ export type ProducerState = 'producing' | 'paused' | 'stopped';
 /** Options for {@link StringTransport}. */
 export interface StringTransportOptions {
   /** What `getHost()` returns. Default `IPv4Address('TCP', '127.0.0.1', 12345)`. */
-  hostAddress?: IAddress;
+  hostAddress?: INETAddress;
   /** What `getPeer()` returns. Default `IPv4Address('TCP', '127.0.0.1', 54321)`. */
-  peerAddress?: IAddress;
+  peerAddress?: INETAddress;
 }
 
 /**
@@ -69,8 +69,8 @@ export class StringTransport implements ITCPTransport {
   #tcpNoDelay = false;
   #tcpKeepAlive = false;
   #tcpKeepAliveInitialDelay: number | null = null;
-  #hostAddress: IAddress;
-  #peerAddress: IAddress;
+  #hostAddress: INETAddress;
+  #peerAddress: INETAddress;
 
   /** @param options - the addresses `getHost()` and `getPeer()` report. */
   constructor(options: StringTransportOptions = {}) {
@@ -159,12 +159,12 @@ export class StringTransport implements ITCPTransport {
   }
 
   /** What this transport was constructed with (default 127.0.0.1:12345). */
-  getHost(): IAddress {
+  getHost(): INETAddress {
     return this.#hostAddress;
   }
 
   /** What this transport was constructed with (default 127.0.0.1:54321). */
-  getPeer(): IAddress {
+  getPeer(): INETAddress {
     return this.#peerAddress;
   }
 

@@ -15,7 +15,7 @@
  */
 import type {
   ClientTLSOptions,
-  IAddress,
+  INETAddress,
   IClientFactory,
   IProtocol,
   IReactorTime,
@@ -179,8 +179,8 @@ export class BunSSLConnector extends BunTCPConnector {
   protected override makeTransport(
     socket: BunSocket,
     protocol: IProtocol,
-    host: IAddress,
-    peer: IAddress,
+    host: INETAddress,
+    peer: INETAddress,
     writeHighWaterMark: number,
   ): BunTCPTransport {
     return new BunTLSTransport(socket, protocol, host, peer, this, writeHighWaterMark);

@@ -15,7 +15,7 @@
  */
 import { addressFor, checkTLSOptions, Logger } from '@torsion/core';
 import type {
-  IAddress,
+  INETAddress,
   IProtocol,
   IProtocolFactory,
   ISSLListeningPort,
@@ -44,7 +44,7 @@ class PendingHandshake {
   constructor(
     readonly port: BunSSLPort,
     readonly options: ServerTLSOptions,
-    readonly peer: IAddress,
+    readonly peer: INETAddress,
   ) {}
 }
 
@@ -155,8 +155,8 @@ export class BunSSLPort extends BunTCPPort implements ISSLListeningPort {
   protected override makeTransport(
     socket: BunSocket,
     protocol: IProtocol,
-    host: IAddress,
-    peer: IAddress,
+    host: INETAddress,
+    peer: INETAddress,
     writeHighWaterMark: number,
   ): BunTLSTransport {
     return new BunTLSTransport(socket, protocol, host, peer, this.resources, writeHighWaterMark);

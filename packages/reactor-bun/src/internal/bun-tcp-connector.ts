@@ -25,7 +25,7 @@ import {
   TCPTimedOutError,
 } from '@torsion/core';
 import { BaseConnector } from '@torsion/core/reactor-kit';
-import type { IAddress, IClientFactory, IProtocol, IReactorTime } from '@torsion/core';
+import type { INETAddress, IClientFactory, IProtocol, IReactorTime } from '@torsion/core';
 import type { OpenResources } from '@torsion/core/reactor-kit';
 import type { SocketHandler, TLSOptions } from 'bun';
 import { BunTCPTransport } from './bun-tcp-transport.js';
@@ -195,8 +195,8 @@ export class BunTCPConnector extends BaseConnector<BunTCPTransport> {
   protected makeTransport(
     socket: BunSocket,
     protocol: IProtocol,
-    host: IAddress,
-    peer: IAddress,
+    host: INETAddress,
+    peer: INETAddress,
     writeHighWaterMark: number,
   ): BunTCPTransport {
     return new BunTCPTransport(socket, protocol, host, peer, this, writeHighWaterMark);

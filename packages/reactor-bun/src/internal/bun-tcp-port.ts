@@ -13,7 +13,7 @@
  * @module
  */
 import { addressFor, describeType, errorCode, Logger } from '@torsion/core';
-import type { IAddress, IProtocol, IProtocolFactory } from '@torsion/core';
+import type { INETAddress, IProtocol, IProtocolFactory } from '@torsion/core';
 import { BasePort, buildProtocolSafely, THREW } from '@torsion/core/reactor-kit';
 import type { OpenResources } from '@torsion/core/reactor-kit';
 import type { SocketHandler, TLSOptions } from 'bun';
@@ -95,7 +95,7 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
   /** The current shortage of file descriptors, if any. */
   #shortage: Shortage | null = null;
   /** The local address of the last accepted connection, shared while it repeats. */
-  #lastLocal: IAddress | null = null;
+  #lastLocal: INETAddress | null = null;
 
   /**
    * @param settings - the reactor's open resources and connection settings.
@@ -186,7 +186,7 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
    */
   protected serve(
     socket: BunSocket,
-    peer: IAddress = addressFor('TCP', socket.remoteAddress, socket.remotePort),
+    peer: INETAddress = addressFor('TCP', socket.remoteAddress, socket.remotePort),
   ): BunTCPTransport | null {
     const { resources, writeHighWaterMark } = this.#settings;
     const host = this.#localAddress(socket);
@@ -206,8 +206,8 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
   protected makeTransport(
     socket: BunSocket,
     protocol: IProtocol,
-    host: IAddress,
-    peer: IAddress,
+    host: INETAddress,
+    peer: INETAddress,
     writeHighWaterMark: number,
   ): BunTCPTransport {
     return new BunTCPTransport(
@@ -341,7 +341,7 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
    * accepts on the same local address shares one address object: idle
    * connections are many, and each object would cost them all.
    */
-  #localAddress(socket: BunSocket): IAddress {
+  #localAddress(socket: BunSocket): INETAddress {
     const localHost = socket.localAddress as string | undefined;
     if (localHost === undefined) return this.getHost();
     const last = this.#lastLocal;

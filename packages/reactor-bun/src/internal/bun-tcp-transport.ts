@@ -32,7 +32,7 @@ import {
   DEFAULT_WRITE_HIGH_WATER_MARK,
   WriteQueue,
 } from '@torsion/core/reactor-kit';
-import type { ClientTLSOptions, IAddress, IProtocol, WriteData } from '@torsion/core';
+import type { ClientTLSOptions, INETAddress, IProtocol, WriteData } from '@torsion/core';
 import { BUN_TLS_LIMITS, checkBunCanServe } from './bun-tls-options.js';
 
 const log = new Logger('torsion.bun');
@@ -98,8 +98,8 @@ export class BunTCPTransport extends BaseTransport {
   constructor(
     socket: BunSocket,
     protocol: IProtocol,
-    host: IAddress,
-    peer: IAddress,
+    host: INETAddress,
+    peer: INETAddress,
     owner: TransportOwner,
     highWaterMark: number = DEFAULT_WRITE_HIGH_WATER_MARK,
   ) {

@@ -14,7 +14,7 @@ import type { PeerCertificate } from 'node:tls';
 import { checkTLSOptions, Failure, TLSError } from '@torsion/core';
 import type {
   ClientTLSOptions,
-  IAddress,
+  INETAddress,
   IHandshakeListener,
   IProtocol,
   ServerTLSOptions,
@@ -42,8 +42,8 @@ export class BunTLSTransport extends BunTCPTransport {
   constructor(
     socket: BunSocket,
     protocol: IProtocol,
-    host: IAddress,
-    peer: IAddress,
+    host: INETAddress,
+    peer: INETAddress,
     owner: TransportOwner,
     highWaterMark: number,
   ) {

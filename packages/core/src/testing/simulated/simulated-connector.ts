@@ -13,7 +13,7 @@
  * @module
  */
 import { addressFor, IPv4Address } from '../../address.js';
-import type { IAddress } from '../../address.js';
+import type { INETAddress } from '../../address.js';
 import { BaseConnector } from '../../reactor-kit/base-connector.js';
 import type { DelayedCall } from '../../delayed-call.js';
 import { ConnectBindError, ConnectionRefusedError, DNSLookupError } from '../../errors.js';
@@ -188,7 +188,7 @@ export class SimulatedConnector extends BaseConnector<SimulatedTransport> {
     });
   }
 
-  #synArrived(attempt: number, target: SimulatedHost, clientAddress: IAddress): void {
+  #synArrived(attempt: number, target: SimulatedHost, clientAddress: INETAddress): void {
     // The attempt ended meanwhile (timeout, cancel): the SYN finds no one waiting for an answer.
     if (attempt !== this.#attempt) return;
     const network = this.#network;

@@ -9,7 +9,7 @@
  * @module
  */
 import { isIP } from 'node:net';
-import type { IAddress } from '../../address.js';
+import type { INETAddress } from '../../address.js';
 import type { DelayedCall } from '../../delayed-call.js';
 import { TimerQueue } from '../../internal/timer-queue.js';
 import { Logger } from '../../log.js';
@@ -401,8 +401,8 @@ export class SimulatedNetwork {
   record(
     kind: string,
     connection: SimulatedConnection | null,
-    from: IAddress | string,
-    to: IAddress | string,
+    from: INETAddress | string,
+    to: INETAddress | string,
     bytes?: number,
   ): void {
     if (!this.tracing) return;

@@ -10,7 +10,7 @@
  * @module
  */
 import { IPv4Address } from '../../address.js';
-import type { IAddress } from '../../address.js';
+import type { INETAddress } from '../../address.js';
 import type { IProtocolFactory } from '../../interfaces.js';
 import { systemError } from '../../internal/system-error.js';
 import { Logger } from '../../log.js';
@@ -73,7 +73,7 @@ export class SimulatedPort extends BasePort {
    */
   _accept(
     clientHost: SimulatedHost,
-    clientAddress: IAddress,
+    clientAddress: INETAddress,
     clientOwner: SimulatedTransportOwner,
   ): SimulatedConnection | null {
     if (!this.accepting) return null;
@@ -106,7 +106,7 @@ export class SimulatedPort extends BasePort {
    * asked: a refusal (null) closes the new connection, an exception resets
    * it. A TLS port runs its handshake first.
    */
-  protected connectionAccepted(server: SimulatedTransport, clientAddress: IAddress): void {
+  protected connectionAccepted(server: SimulatedTransport, clientAddress: INETAddress): void {
     const built = buildProtocolSafely(log, this.factory, clientAddress);
     if (built === THREW || built === null) {
       server._start(new Protocol());

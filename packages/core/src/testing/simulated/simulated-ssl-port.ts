@@ -9,7 +9,7 @@
  * Tests: test/testing/simulated/simulated-tls.test.ts
  * @module
  */
-import type { IAddress } from '../../address.js';
+import type { INETAddress } from '../../address.js';
 import type { ISSLListeningPort } from '../../interfaces.js';
 import { Logger } from '../../log.js';
 import { checkTLSOptions, type ServerTLSOptions } from '../../tls-options.js';
@@ -39,7 +39,7 @@ export class SimulatedSSLPort extends SimulatedPort implements ISSLListeningPort
   }
 
   /** Runs the handshake; the protocol is built and connected once it completed. */
-  protected override connectionAccepted(server: SimulatedTransport, clientAddress: IAddress): void {
+  protected override connectionAccepted(server: SimulatedTransport, clientAddress: INETAddress): void {
     server._startTLS(this.tlsOptions, (error) => {
       if (error === null) {
         // A handshake that finishes after stopListening() connects nothing,

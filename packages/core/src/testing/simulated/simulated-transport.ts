@@ -9,7 +9,7 @@
  * Tests: test/testing/simulated/simulated-transport.test.ts
  * @module
  */
-import type { IAddress } from '../../address.js';
+import type { INETAddress } from '../../address.js';
 import { BaseTransport } from '../../reactor-kit/base-transport.js';
 import type { DelayedCall } from '../../delayed-call.js';
 import { ConnectionAborted, ConnectionLost } from '../../errors.js';
@@ -49,8 +49,8 @@ export interface ConnectionNetwork {
   record(
     kind: string,
     connection: SimulatedConnection,
-    from: IAddress,
-    to: IAddress,
+    from: INETAddress,
+    to: INETAddress,
     bytes?: number,
   ): void;
   forkSeed(): number;
@@ -150,8 +150,8 @@ export class SimulatedConnection {
     clientHost: SimulatedHost,
     serverHost: SimulatedHost,
     ends: {
-      clientAddress: IAddress;
-      serverAddress: IAddress;
+      clientAddress: INETAddress;
+      serverAddress: INETAddress;
       clientOwner: SimulatedTransportOwner;
       serverOwner: SimulatedTransportOwner;
       highWaterMark: number;
@@ -309,8 +309,8 @@ export class SimulatedTransport extends BaseTransport {
     connection: SimulatedConnection,
     network: ConnectionNetwork,
     isServer: boolean,
-    host: IAddress,
-    peer: IAddress,
+    host: INETAddress,
+    peer: INETAddress,
     owner: SimulatedTransportOwner,
     highWaterMark: number,
   ) {
