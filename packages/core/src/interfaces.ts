@@ -11,7 +11,7 @@
  * test/testing/memory-reactor.test.ts, and the conformance suite
  * @module
  */
-import type { IAddress, INETAddress } from './address.js';
+import type { IAddress, INETAddress, UNIXAddress } from './address.js';
 import type { Deferred } from './deferred.js';
 import type { Failure } from './failure.js';
 import type { ClientTLSOptions, ServerTLSOptions } from './tls-options.js';
@@ -458,6 +458,141 @@ export interface IReactorSSL {
     options: ClientTLSOptions,
     connectOptions?: ConnectSSLOptions,
   ): IConnector;
+}
+
+// ---------------------------------------------------------------- UNIX
+
+/** Options for {@link IReactorUNIX.listenUNIX}. */
+export interface ListenUNIXOptions {
+  /** Pending-connection queue length. */
+  backlog?: number;
+  /**
+   * Permission bits of the socket file, applied before the first client can
+   * connect. Default `0o666` (as Twisted), further restricted by nothing else.
+   * Not used for an abstract-namespace name.
+   */
+  mode?: number;
+  /**
+   * Keep a `<path>.lock` file holding this process's PID while listening
+   * (Twisted's `wantPID`): a stale socket file is replaced only when the lock's
+   * process is gone, a live server's is never stolen.
+   */
+  wantPID?: boolean;
+}
+
+/** Options for {@link IReactorUNIX.connectUNIX}. */
+export interface ConnectUNIXOptions {
+  /** Seconds before the attempt fails with TimeoutError. Default 30. */
+  timeout?: number;
+  /** Refuse to connect unless `<path>.lock` names a live process (Twisted's `checkPID`). */
+  checkPID?: boolean;
+}
+
+/** A UNIX-domain stream connection: the stream transport contract between two {@link UNIXAddress}es. */
+export interface IUNIXTransport extends IStreamTransport {
+  getHost(): UNIXAddress;
+  getPeer(): UNIXAddress;
+}
+
+/**
+ * UNIX-domain stream sockets (Twisted's `IReactorUNIX`). A `path` starting with
+ * a NUL character (`'\0name'`) is a Linux abstract-namespace name.
+ */
+export interface IReactorUNIX {
+  /**
+   * Listens on the socket file `path`. A file left by a server that is gone is
+   * replaced; one a live server listens on is not (`CannotListenError`).
+   * `stopListening()` removes the file.
+   */
+  listenUNIX(
+    path: string,
+    factory: IProtocolFactory,
+    options?: ListenUNIXOptions,
+  ): IListeningPort<UNIXAddress>;
+  /** Connects to the socket file `path`; results reach the factory's callbacks. */
+  connectUNIX(path: string, factory: IClientFactory, options?: ConnectUNIXOptions): IConnector;
+}
+
+// ---------------------------------------------------------------- UDP
+
+/** Where a datagram goes: an address a UDP transport reported, or a literal host and port. */
+export type DatagramDestination = INETAddress | { readonly host: string; readonly port: number };
+
+/**
+ * A datagram protocol (Twisted's `DatagramProtocol`): one instance serves
+ * one UDP port. `DatagramProtocol` in `@torsion/core` is the base class.
+ */
+export interface IDatagramProtocol {
+  /** Attaches the port's transport; called by the reactor before `startProtocol()`. */
+  makeConnection(transport: IUDPTransport): void;
+  /** The port is bound and `transport` usable. */
+  startProtocol(): void;
+  /** The port has stopped listening. */
+  stopProtocol(): void;
+  /** One datagram arrived from `address`. An exception costs only that datagram. */
+  datagramReceived(data: Buffer, address: INETAddress): void;
+  /**
+   * On a connected transport: the peer's port was closed (ICMP port
+   * unreachable) when a datagram was sent to it.
+   */
+  connectionRefused(): void;
+}
+
+/** Options for {@link IReactorUDP.listenUDP}. */
+export interface ListenUDPOptions {
+  /** Address to bind: `'127.0.0.1'`, `'::1'`, `'::'`… Default `''`: every IPv4 interface. */
+  interface?: string;
+  /** The largest datagram read; longer ones are truncated by the kernel. Default 8192 (Twisted's). */
+  maxPacketSize?: number;
+  /**
+   * Let other sockets bind the same port too (`SO_REUSEADDR`; Twisted's
+   * `listenMultiple`), for several multicast listeners on one host. Default false.
+   */
+  listenMultiple?: boolean;
+}
+
+/**
+ * A UDP port and its transport (Twisted's `IUDPTransport` and
+ * `IMulticastTransport`): the protocol writes through it.
+ */
+export interface IUDPTransport {
+  /**
+   * Sends one datagram. `address` is required unless the transport is
+   * connected, and refused if it is. A datagram too large to send is refused
+   * with a typed error, never a crash of the process.
+   */
+  write(data: WriteData, address?: DatagramDestination): void;
+  /** Connects to one peer: `write(data)` then goes there and only its datagrams are received. */
+  connect(host: string, port: number): void;
+  /** The bound address (port 0 until bound). */
+  getHost(): INETAddress;
+  /** Stops listening; fires once the port is closed and `stopProtocol()` has run. */
+  stopListening(): Deferred<void>;
+  setBroadcastAllowed(enabled: boolean): void;
+  getBroadcastAllowed(): boolean;
+  /** Joins a multicast group on `iface` (default: the system's choice). */
+  joinGroup(address: string, iface?: string): Deferred<void>;
+  leaveGroup(address: string, iface?: string): Deferred<void>;
+  setTTL(ttl: number): void;
+  getTTL(): number;
+  setLoopbackMode(enabled: boolean): void;
+  getLoopbackMode(): boolean;
+  setOutgoingInterface(iface: string): Deferred<void>;
+}
+
+/** A listening UDP port, as `listenUDP` returns it. */
+export interface IUDPPort extends IListeningPort {
+  /** The transport the protocol was given. */
+  readonly transport: IUDPTransport;
+}
+
+/** UDP (Twisted's `IReactorUDP` and `IReactorMulticast`). */
+export interface IReactorUDP {
+  /**
+   * Binds `port` (0 = any free port) and gives `protocol` its datagrams.
+   * Returns at once; see {@link IListeningPort.whenListening}.
+   */
+  listenUDP(port: number, protocol: IDatagramProtocol, options?: ListenUDPOptions): IUDPPort;
 }
 
 /** A complete reactor: what `getReactor()` returns and what APIs accept. */
