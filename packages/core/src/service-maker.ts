@@ -7,7 +7,7 @@
  * Tests: packages/runner/test (the runner loads real plugins)
  * @module
  */
-import type { IProtocolFactory, IReactor } from './interfaces.js';
+import type { IDatagramProtocol, IProtocolFactory, IReactor } from './interfaces.js';
 import type { Logger } from './log.js';
 
 /** One command-line option of a plugin, as `node:util` `parseArgs` understands it. */
@@ -55,4 +55,15 @@ export interface IServiceMaker {
     options: PluginOptionValues,
     context: PluginContext,
   ): IProtocolFactory | PromiseLike<IProtocolFactory>;
+  /**
+   * Builds the datagram protocol to serve on a UDP endpoint (`--listen udp:PORT`).
+   * Optional: a plugin without it serves stream endpoints only, and the runner
+   * refuses a `udp:` endpoint for it with a message naming the plugin. Called
+   * once per UDP endpoint, since a datagram protocol serves one port. Throw
+   * (or reject) with a clear message for bad option values, as `makeFactory`.
+   */
+  makeDatagramProtocol?(
+    options: PluginOptionValues,
+    context: PluginContext,
+  ): IDatagramProtocol | PromiseLike<IDatagramProtocol>;
 }
