@@ -22,16 +22,27 @@ const {
   UserError,
 } = errors;
 
+/**
+ * An instance of an error class with the message 'x'. TLSError takes its code
+ * first (one class, several reasons); every other class has one fixed code.
+ */
+function example(ErrorClass: typeof errors.TorsionError): errors.TorsionError {
+  if ((ErrorClass as unknown) === errors.TLSError) {
+    return new errors.TLSError('TORSION_ERR_TLS_HANDSHAKE_FAILED', 'x');
+  }
+  return new ErrorClass('x');
+}
+
 describe('errors', () => {
   it('every error class has a distinct stable code and its own name', () => {
     const classes = Object.values(errors).filter(
       (value): value is typeof errors.TorsionError =>
         typeof value === 'function' && value.prototype instanceof Error,
     );
-    const codes = classes.map((ErrorClass) => new ErrorClass('x').code);
+    const codes = classes.map((ErrorClass) => example(ErrorClass).code);
     expect(new Set(codes).size).to.equal(classes.length);
     for (const ErrorClass of classes) {
-      const instance = new ErrorClass('x');
+      const instance = example(ErrorClass);
       expect(instance.name).to.equal(ErrorClass.name);
       expect(instance.code).to.match(/^TORSION_ERR/);
     }
@@ -51,7 +62,7 @@ describe('errors', () => {
           (value): value is typeof errors.TorsionError =>
             typeof value === 'function' && value.prototype instanceof Error,
         )
-        .map((ErrorClass) => [ErrorClass.name, new ErrorClass('x').code]),
+        .map((ErrorClass) => [ErrorClass.name, example(ErrorClass).code]),
     );
     expect(codes).to.deep.include({
       TorsionError: 'TORSION_ERR',
@@ -78,6 +89,13 @@ describe('errors', () => {
       ReactorAlreadyInstalledError: 'TORSION_ERR_REACTOR_ALREADY_INSTALLED',
       NotConnectingError: 'TORSION_ERR_NOT_CONNECTING',
     });
+  });
+
+  it('a TLSError carries the code it was made with, and is a ConnectError', () => {
+    const error = new errors.TLSError('TORSION_ERR_TLS_NOT_TLS', 'not TLS');
+    expect(error.code).to.equal('TORSION_ERR_TLS_NOT_TLS');
+    expect(error.name).to.equal('TLSError');
+    expect(new Failure(error).check(ConnectError)).to.equal(ConnectError);
   });
 
   it('every reason a failed connect can have is a ConnectError, as docs/clients.md promises', () => {
