@@ -316,10 +316,18 @@ async function runTLS(
   }
 }
 
-process.on('SIGINT', () => {
-  killAll();
-  process.exit(130);
-});
+// Interrupted or terminated (Ctrl-C, `kill`, a CI timeout): the servers and the
+// load generator are separate processes and would keep running, pinned to the CPUs.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(code);
+  });
+}
 
 main().then(
   (code) => {
