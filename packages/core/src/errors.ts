@@ -211,14 +211,19 @@ export class NotConnectingError extends TorsionError {
   }
 }
 
-/** A port could not be bound (in use, no permission, bad interface). */
+/**
+ * A port could not be bound (in use, no permission, bad interface). For a
+ * UNIX socket, `interface` is the path (`@name` for an abstract name) and
+ * `port` is -1.
+ */
 export class CannotListenError extends TorsionError {
   override readonly code: string = 'TORSION_ERR_CANNOT_LISTEN';
   readonly interface: string;
   readonly port: number;
 
   constructor(iface: string, port: number, options?: ErrorOptions) {
-    const where = `${iface === '' ? '*' : iface}:${String(port)}`;
+    // A UNIX socket has a path and no port (-1).
+    const where = port < 0 ? iface : `${iface === '' ? '*' : iface}:${String(port)}`;
     const why = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
     super(`Could not listen on ${where}${why}`, options);
     this.interface = iface;

@@ -12,22 +12,32 @@ import { performance } from 'node:perf_hooks';
 import type {
   ConnectSSLOptions,
   ConnectTCPOptions,
+  ConnectUNIXOptions,
   IClientFactory,
   IConnector,
   IListeningPort,
   IProtocolFactory,
+  IReactorUNIX,
   ISSLListeningPort,
   ITLSReactor,
   ListenSSLOptions,
   ListenTCPOptions,
+  ListenUNIXOptions,
 } from './interfaces.js';
+import type { UNIXAddress } from './address.js';
 import { Registry } from './internal/registry.js';
 import { TCPConnector, type ConnectorSettings } from './internal/tcp-connector.js';
 import { TCPPort } from './internal/tcp-port.js';
 import { TLSConnector } from './internal/tls-connector.js';
 import { TLSPort } from './internal/tls-port.js';
+import { UNIXConnector } from './internal/unix-connector.js';
+import { UNIXPort } from './internal/unix-port.js';
 import { checkTLSOptions, type ClientTLSOptions, type ServerTLSOptions } from './tls-options.js';
-import { checkWriteHighWaterMark } from './reactor-kit/argument-checks.js';
+import {
+  checkConnectUNIX,
+  checkListenUNIX,
+  checkWriteHighWaterMark,
+} from './reactor-kit/argument-checks.js';
 import { DEFAULT_WRITE_HIGH_WATER_MARK } from './reactor-kit/base-transport.js';
 import { ReactorBase, type ReactorBaseOptions } from './reactor-kit/reactor-base.js';
 
@@ -65,7 +75,7 @@ export interface NodeReactorOptions extends ReactorBaseOptions {
  * connection's protocol is built and connected only once its handshake
  * completed; see {@link NodeReactor.listenSSL} and {@link NodeReactor.connectSSL}.
  */
-export class NodeReactor extends ReactorBase implements ITLSReactor {
+export class NodeReactor extends ReactorBase implements ITLSReactor, IReactorUNIX {
   readonly #registry: Registry;
   /** `seconds()` as first read by a `callLater` in this job; see {@link NodeReactor.schedulingTime}. */
   #turnTime: number | undefined = undefined;
@@ -219,6 +229,52 @@ export class NodeReactor extends ReactorBase implements ITLSReactor {
     checkTLSOptions(options, 'client');
     this.checkOpen();
     const connector = new TLSConnector(this.#registry, this, factory, settings, options);
+    connector.connect();
+    return connector;
+  }
+
+  // ---------------------------------------------------------------- UNIX
+
+  /**
+   * Listens on the UNIX socket `path` (see docs/unix.md). A socket file
+   * nothing listens on (left by a server that is gone) is replaced; a live
+   * one, or a file that is not a socket, is left alone and the port fails
+   * with CannotListenError (cause code EADDRINUSE). The socket file has
+   * `mode` before any client can reach it, and `stopListening()` removes it
+   * (and the lock) while it is still this port's. A path starting with `'\0'`
+   * is a Linux abstract-namespace name: no file, no mode. Returns at once;
+   * see {@link IListeningPort.whenListening}.
+   * @param options - `backlog` (default 50), `mode` (default `0o666`) and
+   *   `wantPID` (keep `<path>.lock`, Twisted's lock file, while listening).
+   * @throws TypeError for a bad path or factory; RangeError for a path over
+   *   107 bytes, a bad backlog or mode.
+   * @throws ReactorNotRestartable if the reactor has stopped.
+   */
+  listenUNIX(
+    path: string,
+    factory: IProtocolFactory,
+    options: ListenUNIXOptions = {},
+  ): IListeningPort<UNIXAddress> {
+    const settings = checkListenUNIX(path, factory, options);
+    this.checkOpen();
+    const listening = new UNIXPort(this.#registry, path, factory, settings);
+    listening.startListening();
+    return listening;
+  }
+
+  /**
+   * Connects to the UNIX socket `path`; the factory hears `startedConnecting`,
+   * then `clientConnectionFailed` (a missing file or nothing listening is a
+   * ConnectionRefusedError) or, after the connection ends, `clientConnectionLost`.
+   * @param options - `timeout` in seconds (default 30) and `checkPID` (refuse
+   *   unless `<path>.lock` names a live process).
+   * @throws TypeError for a bad path or factory; RangeError for a bad timeout.
+   * @throws ReactorNotRestartable if the reactor has stopped.
+   */
+  connectUNIX(path: string, factory: IClientFactory, options: ConnectUNIXOptions = {}): IConnector {
+    const settings = checkConnectUNIX(path, factory, options);
+    this.checkOpen();
+    const connector = new UNIXConnector(this.#registry, this, path, factory, settings);
     connector.connect();
     return connector;
   }

@@ -26,7 +26,7 @@
  * @module
  */
 import type { Socket } from 'node:net';
-import type { INETAddress } from '../address.js';
+import type { IAddress, INETAddress } from '../address.js';
 import { BaseTransport, DEFAULT_WRITE_HIGH_WATER_MARK } from '../reactor-kit/base-transport.js';
 import { ConnectionAborted, ConnectionLost } from '../errors.js';
 import { Failure } from '../failure.js';
@@ -39,7 +39,7 @@ const log = new Logger('torsion.tcp');
 
 /** Told once, after the protocol's `connectionLost` ran, that a transport is gone. */
 export interface TransportOwner {
-  transportClosed(transport: TCPTransport, reason: Failure): void;
+  transportClosed(transport: TCPTransport<IAddress>, reason: Failure): void;
 }
 
 // Listeners are shared functions, not per-connection closures (the socket is
@@ -47,7 +47,7 @@ export interface TransportOwner {
 // transport through this key.
 const kTransport = Symbol('torsion.transport');
 interface TransportSocket extends Socket {
-  [kTransport]?: TCPTransport;
+  [kTransport]?: TCPTransport<IAddress>;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -74,8 +74,10 @@ const SOCKET_SINK: ByteSink = {
 };
 
 /**
- * A TCP connection. Built by ports and connectors; user code sees it as
- * `ITCPTransport` (`protocol.transport`).
+ * A connection over a `net.Socket`. Built by ports and connectors; user code
+ * sees it as `ITCPTransport` (`protocol.transport`). `A` is its address type:
+ * a UNIX-domain connection is the same socket machinery with `UNIXAddress`es
+ * (`UNIXTransport`, internal/unix-transport.ts).
  *
  * @remarks
  * Close sequence: `loseConnection()` stops reading, waits for a registered
@@ -84,7 +86,7 @@ const SOCKET_SINK: ByteSink = {
  * `connectionLost(reason)` runs exactly once, on the socket's `'close'`, and
  * nothing calls the protocol after it.
  */
-export class TCPTransport extends BaseTransport {
+export class TCPTransport<A extends IAddress = INETAddress> extends BaseTransport<A> {
   readonly #socket: TransportSocket;
   readonly #protocol: IProtocol;
   readonly #owner: TransportOwner;
@@ -117,8 +119,8 @@ export class TCPTransport extends BaseTransport {
   constructor(
     socket: Socket,
     protocol: IProtocol,
-    host: INETAddress,
-    peer: INETAddress,
+    host: A,
+    peer: A,
     owner: TransportOwner,
     highWaterMark: number = DEFAULT_WRITE_HIGH_WATER_MARK,
   ) {
@@ -498,15 +500,15 @@ export class TCPTransport extends BaseTransport {
     if (transport !== undefined) transport.#closed();
   }
 
-  static #endSoon(transport: TCPTransport): void {
+  static #endSoon(transport: TCPTransport<IAddress>): void {
     transport.#end();
   }
 
-  static #flushedSoon(transport: TCPTransport): void {
+  static #flushedSoon(transport: TCPTransport<IAddress>): void {
     transport.#flushed();
   }
 
-  static #handOverSoon(transport: TCPTransport): void {
+  static #handOverSoon(transport: TCPTransport<IAddress>): void {
     transport.#handOverScheduled = false;
     transport.#handOver();
   }

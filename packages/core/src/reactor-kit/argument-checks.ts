@@ -11,7 +11,13 @@
  * @module
  */
 import { describeType } from '../describe-type.js';
-import type { ConnectTCPOptions, ListenTCPOptions, WriteData } from '../interfaces.js';
+import type {
+  ConnectTCPOptions,
+  ConnectUNIXOptions,
+  ListenTCPOptions,
+  ListenUNIXOptions,
+  WriteData,
+} from '../interfaces.js';
 import { assertWriteData } from '../internal/write-data.js';
 
 /** `listenTCP` options after {@link checkListenTCP}: every default filled in. */
@@ -198,4 +204,91 @@ export function checkConnectTCP(
   return options.bindAddress === undefined
     ? { timeout }
     : { timeout, bindAddress: options.bindAddress };
+}
+
+// ---------------------------------------------------------------- UNIX
+
+/** `listenUNIX` options after {@link checkListenUNIX}: every default filled in. */
+export interface CheckedListenUNIXOptions {
+  readonly backlog: number;
+  /** Permission bits of the socket file. */
+  readonly mode: number;
+  readonly wantPID: boolean;
+}
+
+/** `connectUNIX` options after {@link checkConnectUNIX}: every default filled in. */
+export interface CheckedConnectUNIXOptions {
+  /** Seconds; `Infinity` for none. */
+  readonly timeout: number;
+  readonly checkPID: boolean;
+}
+
+/** The longest UNIX socket path, in bytes, that Linux accepts (`sun_path` less its NUL). */
+export const MAX_UNIX_PATH_BYTES = 107;
+
+/**
+ * Checks a UNIX socket path: a non-empty string of at most 107 bytes (the
+ * kernel's limit), without a NUL except the first character of an
+ * abstract-namespace name.
+ * @throws TypeError if `path` is not a non-empty string; RangeError if it is too long or holds a NUL.
+ */
+export function checkUNIXPath(path: unknown): asserts path is string {
+  if (typeof path !== 'string' || path === '' || path === '\0') {
+    throw new TypeError(`path must be a non-empty string, got ${describeType(path)}`);
+  }
+  if (path.includes('\0', 1)) {
+    throw new RangeError(
+      'path must not contain a NUL character except as the first one (an abstract name)',
+    );
+  }
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_UNIX_PATH_BYTES) {
+    throw new RangeError(
+      `path must be at most ${String(MAX_UNIX_PATH_BYTES)} bytes (the kernel's limit for a UNIX socket), got ${String(bytes)}`,
+    );
+  }
+}
+
+/**
+ * The argument checks every `listenUNIX` makes.
+ * @returns the options with their defaults: backlog 50, mode 0o666, no wantPID.
+ * @throws TypeError for a bad path or factory; RangeError for a bad backlog or mode.
+ */
+export function checkListenUNIX(
+  path: string,
+  factory: unknown,
+  options: ListenUNIXOptions = {},
+): CheckedListenUNIXOptions {
+  checkUNIXPath(path);
+  checkFactory(factory, 'buildProtocol');
+  const backlog = options.backlog ?? 50;
+  checkInteger(backlog, 'backlog', 0);
+  const mode = options.mode ?? 0o666;
+  checkInteger(mode, 'mode', 0, 0o7777);
+  const wantPID = options.wantPID ?? false;
+  if (typeof wantPID !== 'boolean') {
+    throw new TypeError(`wantPID must be a boolean, got ${describeType(wantPID)}`);
+  }
+  return { backlog, mode, wantPID };
+}
+
+/**
+ * The argument checks every `connectUNIX` makes.
+ * @returns the options with their defaults: timeout 30 seconds, no checkPID.
+ * @throws TypeError for a bad path or factory; RangeError for a bad timeout.
+ */
+export function checkConnectUNIX(
+  path: string,
+  factory: unknown,
+  options: ConnectUNIXOptions = {},
+): CheckedConnectUNIXOptions {
+  checkUNIXPath(path);
+  checkFactory(factory, 'buildProtocol');
+  const timeout = options.timeout ?? 30;
+  checkSeconds(timeout, 'timeout', false);
+  const checkPID = options.checkPID ?? false;
+  if (typeof checkPID !== 'boolean') {
+    throw new TypeError(`checkPID must be a boolean, got ${describeType(checkPID)}`);
+  }
+  return { timeout, checkPID };
 }

@@ -24,6 +24,7 @@ import type {
   IDelayedCall,
   IProtocol,
   IReactorTime,
+  IStreamTransport,
   ITCPTransport,
 } from '../interfaces.js';
 import { callMethodSafely, THREW } from './call-safely.js';
@@ -70,7 +71,7 @@ export interface BaseConnectorOptions {
  * the factory did not call `connect()` again from its callback (so a
  * reconnecting factory stays started across retries).
  */
-export abstract class BaseConnector<T extends ITCPTransport = ITCPTransport> implements IConnector {
+export abstract class BaseConnector<T extends IStreamTransport = ITCPTransport> implements IConnector {
   /** The client factory. */
   readonly factory: IClientFactory;
   /** The reactor that made this connector (a reconnecting factory retries on it). */
@@ -289,7 +290,7 @@ export abstract class BaseConnector<T extends ITCPTransport = ITCPTransport> imp
     this.#resources.connectorFinished(this);
   }
 
-  static #timedOut(connector: BaseConnector): void {
+  static #timedOut(connector: BaseConnector<IStreamTransport>): void {
     connector.#timeoutCall = null;
     connector.attemptTimedOut();
   }

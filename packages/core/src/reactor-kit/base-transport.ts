@@ -24,7 +24,7 @@
  * and the conformance suite (@torsion/reactor-conformance) on every reactor
  * @module
  */
-import type { INETAddress } from '../address.js';
+import type { IAddress, INETAddress } from '../address.js';
 import { ConnectionDone, ConnectionLost, type TLSError } from '../errors.js';
 import { Failure } from '../failure.js';
 import type {
@@ -33,6 +33,7 @@ import type {
   IPushProducer,
   IHandshakeListener,
   ITLSStartingListener,
+  IStreamTransport,
   ITLSTransport,
   TLSCipher,
   TLSPeerCertificate,
@@ -94,8 +95,15 @@ export {
 export type HandshakeCallback = (error: TLSError | null) => void;
 
 /**
- * The shared half of an `ITCPTransport`. Extend it to write a reactor's
- * transport; see "Writing a reactor" in docs/reactors.md.
+ * The shared half of an `ITCPTransport` (and, with `A` = `UNIXAddress`, of an
+ * `IUNIXTransport`). Extend it to write a reactor's transport; see "Writing a
+ * reactor" in docs/reactors.md.
+ *
+ * `A` is the type of `getHost()`/`getPeer()`. The TCP option members stay on
+ * every transport: a UNIX transport only records them (there is no Nagle or
+ * keep-alive on a UNIX socket), so one class carries the whole stream
+ * machinery whatever the address family, and a TCP transport is still an
+ * `ITLSTransport`.
  *
  * @remarks
  * What the subclass provides:
@@ -146,9 +154,11 @@ export type HandshakeCallback = (error: TLSError | null) => void;
  * stream ends the connection, after the ciphertext already produced (an
  * alert), with the TLSError as the reason ({@link BaseTransport.closeReason}).
  */
-export abstract class BaseTransport implements ITLSTransport {
-  readonly #host: INETAddress;
-  readonly #peer: INETAddress;
+export abstract class BaseTransport<A extends IAddress = INETAddress>
+  implements IStreamTransport, Omit<ITLSTransport, 'getHost' | 'getPeer'>
+{
+  readonly #host: A;
+  readonly #peer: A;
   #highWaterMark: number;
 
   /** `connectionLost` ran (or is running): nothing calls the protocol or the producer after it. */
@@ -188,7 +198,7 @@ export abstract class BaseTransport implements ITLSTransport {
    * @param peer - the remote address, likewise.
    * @param highWaterMark - write high-water mark in bytes (validated by the reactor).
    */
-  protected constructor(host: INETAddress, peer: INETAddress, highWaterMark: number) {
+  protected constructor(host: A, peer: A, highWaterMark: number) {
     this.#host = host;
     this.#peer = peer;
     this.#highWaterMark = highWaterMark;
@@ -328,12 +338,12 @@ export abstract class BaseTransport implements ITLSTransport {
   }
 
   /** This end's address (still valid after the close). */
-  getHost(): INETAddress {
+  getHost(): A {
     return this.#host;
   }
 
   /** The peer's address (still valid after the close). */
-  getPeer(): INETAddress {
+  getPeer(): A {
     return this.#peer;
   }
 
@@ -691,7 +701,7 @@ export abstract class BaseTransport implements ITLSTransport {
    * from every path that sees the socket go. Drop the output queue first:
    * nothing can be written any more.
    */
-  protected connectionEnded<T extends BaseTransport>(
+  protected connectionEnded<T extends BaseTransport<IAddress>>(
     this: T,
     protocol: IProtocol,
     recordedReason: Failure | null,

@@ -11,13 +11,13 @@
  */
 import type { Failure } from '../failure.js';
 import type { IAddress } from '../address.js';
-import type { IConnector, IListeningPort, ITCPTransport } from '../interfaces.js';
+import type { IConnector, IListeningPort, IStreamTransport } from '../interfaces.js';
 
 /** The open resources of one reactor. */
 export class OpenResources {
   readonly ports = new Set<IListeningPort<IAddress>>();
   readonly connectors = new Set<IConnector>();
-  readonly transports = new Set<ITCPTransport>();
+  readonly transports = new Set<IStreamTransport>();
   /** Once true, nothing new may be opened: the reactor has stopped. */
   closed = false;
   #onEmpty: (() => void) | null = null;
@@ -42,12 +42,12 @@ export class OpenResources {
   }
 
   /** A connection was established. */
-  addTransport(transport: ITCPTransport): void {
+  addTransport(transport: IStreamTransport): void {
     this.transports.add(transport);
   }
 
   /** A transport's connection is gone (its protocol's connectionLost already ran). */
-  transportClosed(transport: ITCPTransport, reason: Failure): void {
+  transportClosed(transport: IStreamTransport, reason: Failure): void {
     void reason;
     this.transports.delete(transport);
     this.#check();
