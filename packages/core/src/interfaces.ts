@@ -600,3 +600,95 @@ export type IReactor = IReactorCore & IReactorTime & IReactorTCP;
 
 /** A reactor that also speaks TLS: NodeReactor, BunReactor and SimulatedReactor. */
 export type ITLSReactor = IReactor & IReactorSSL;
+
+// ---------------------------------------------------------------- Endpoints
+
+/**
+ * Where to listen, as an object (Twisted's `IStreamServerEndpoint`): a
+ * program takes one from configuration (`serverFromString`) and need not know
+ * whether it is TCP, TLS, a UNIX socket or an inherited descriptor.
+ */
+export interface IStreamServerEndpoint {
+  /**
+   * Starts listening with `factory`; fires with the port once it is bound,
+   * or fails with CannotListenError (or the error the reactor threw).
+   */
+  listen(factory: IProtocolFactory): Deferred<IListeningPort<IAddress>>;
+}
+
+/**
+ * Where to connect, as an object (Twisted's `IStreamClientEndpoint`).
+ */
+export interface IStreamClientEndpoint {
+  /**
+   * Connects, building the protocol with `factory`; fires with that protocol
+   * once it is connected (after `connectionMade()`), or fails with the
+   * ConnectError the attempt ended with. Cancelling the Deferred while it
+   * connects stops the attempt, leaves no socket, and fails it with
+   * `ConnectingCancelledError` (a CancelledError).
+   */
+  connect<P extends IProtocol>(factory: IEndpointProtocolFactory<P>): Deferred<P>;
+}
+
+/**
+ * What an endpoint's `connect()` needs: a protocol factory (its
+ * `startedConnecting`/`clientConnection*` are not called; the Deferred
+ * carries the outcome).
+ */
+export interface IEndpointProtocolFactory<P extends IProtocol = IProtocol> {
+  buildProtocol(addr: IAddress): P | null;
+  doStart(): void;
+  doStop(): void;
+}
+
+/** Where to receive datagrams (`udp:` strings): binds a datagram protocol. */
+export interface IDatagramServerEndpoint {
+  /** Binds `protocol`; fires with the UDP port once it is bound. */
+  listen(protocol: IDatagramProtocol): Deferred<IUDPPort>;
+}
+
+/** One address a host name resolved to. */
+export interface ResolvedAddress {
+  /** An IPv4 or IPv6 address literal. */
+  readonly address: string;
+  readonly family: 4 | 6;
+}
+
+/**
+ * Turns a host name into addresses (Twisted's `IHostnameResolver`, reduced to
+ * what endpoints need). Injected into `HostnameEndpoint`, so tests decide what
+ * a name resolves to.
+ */
+export interface INameResolver {
+  /**
+   * Every address of `name`, in the order the resolver prefers. Fails with a
+   * DNSLookupError when the name does not resolve (never fires with an empty list).
+   */
+  resolveHostName(name: string): Deferred<readonly ResolvedAddress[]>;
+}
+
+/** A reactor with its own name resolution (Twisted's `IReactorPluggableNameResolver`). */
+export interface IReactorPluggableNameResolver {
+  readonly nameResolver: INameResolver;
+}
+
+/** The address families {@link IReactorSocket.adoptStreamPort} takes. */
+export type AdoptedSocketFamily = 'INET' | 'INET6' | 'UNIX';
+
+/**
+ * Listening on a socket this process inherited (Twisted's `IReactorSocket`),
+ * as systemd socket activation hands them over.
+ */
+export interface IReactorSocket {
+  /**
+   * Accepts connections on the listening socket `fd` (already bound and
+   * listening; `family` says what addresses it has). The port does not close
+   * `fd` until `stopListening()`.
+   * @throws Error naming the capability where the reactor has no descriptors.
+   */
+  adoptStreamPort(
+    fd: number,
+    family: AdoptedSocketFamily,
+    factory: IProtocolFactory,
+  ): IListeningPort<IAddress>;
+}

@@ -10,10 +10,16 @@
  * (packages/reactor-conformance/test/simulated-reactor.conformance.test.ts)
  * @module
  */
+import { isIP } from 'node:net';
+import { fail, succeed, type Deferred } from '../../deferred.js';
+import { DNSLookupError } from '../../errors.js';
 import type {
+  AdoptedSocketFamily,
   ConnectSSLOptions,
   ConnectTCPOptions,
   IClientFactory,
+  INameResolver,
+  ResolvedAddress,
   IProtocolFactory,
   IReactorSSL,
   ITLSReactor,
@@ -342,6 +348,42 @@ export class SimulatedReactor extends ReactorBase implements ITLSReactor, IReact
     options: ConnectTCPOptions = {},
   ): SimulatedConnector {
     return this._connectTCP(this.localhost, host, port, factory, options);
+  }
+
+  // ---------------------------------------------------------------- endpoints
+
+  /**
+   * Name resolution through the network's hosts (IReactorPluggableNameResolver):
+   * a host's names resolve to its address, an IP literal to itself, any
+   * other name fails with DNSLookupError; the answer is immediate. A
+   * `HostnameEndpoint` on this reactor uses it unless given a resolver.
+   */
+  get nameResolver(): INameResolver {
+    const network = this.network;
+    return {
+      resolveHostName(name: string): Deferred<readonly ResolvedAddress[]> {
+        const resolved = network.resolve(name);
+        if (resolved === undefined) {
+          return fail(
+            new DNSLookupError(`DNS lookup failed for ${name}: no simulated host has that name`),
+          );
+        }
+        return succeed([{ address: resolved.address, family: isIP(resolved.address) === 6 ? 6 : 4 }]);
+      },
+    };
+  }
+
+  /**
+   * A simulated network has no file descriptors to inherit, so it cannot
+   * adopt one (a `systemd:` endpoint); test such code on a MemoryReactor,
+   * which records the call.
+   * @throws Error always, naming the capability `adoptStreamPort`.
+   */
+  adoptStreamPort(fd: number, family: AdoptedSocketFamily, factory: IProtocolFactory): never {
+    void factory;
+    throw new Error(
+      `SimulatedReactor cannot adopt descriptor ${String(fd)} (${family}): a simulated network has no file descriptors (capability adoptStreamPort); use a MemoryReactor to test code that adopts sockets`,
+    );
   }
 
   // ---------------------------------------------------------------- TLS
