@@ -6,7 +6,7 @@
  * in `connectionLost(reason)` or `clientConnectionFailed(connector, reason)`.
  * Programmer errors (bad arguments, calling `stop()` twice) are thrown at once.
  *
- * Tests: test/errors.test.ts
+ * Tests: test/errors.test.ts, test/udp-errors.test.ts
  * @module
  */
 
@@ -359,5 +359,73 @@ export class TLSError extends ConnectError {
   constructor(code: TLSErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
+  }
+}
+
+// ---------------------------------------------------------------- UDP
+
+/**
+ * A datagram is too large to send (Twisted's `MessageLengthError`): over the
+ * 65,507 bytes an IPv4 UDP datagram can carry (65,527 over IPv6), over a
+ * simulated link's MTU, or refused by the operating system (`EMSGSIZE`,
+ * then the `cause`). Thrown by `transport.write()` when the size alone
+ * decides; a refusal the system reports later is logged with this error.
+ */
+export class MessageLengthError extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_MESSAGE_LENGTH';
+  /** The datagram's length in bytes. */
+  readonly length: number;
+  /** The largest datagram that could have been sent, in bytes (0 when unknown). */
+  readonly maxLength: number;
+
+  constructor(length: number, maxLength: number, options?: ErrorOptions) {
+    const size = length > 0 ? ` of ${String(length)} bytes` : '';
+    const limit = maxLength > 0 ? `, more than the ${String(maxLength)} bytes allowed` : '';
+    super(`A datagram${size} is too long to send${limit}`, options);
+    this.length = length;
+    this.maxLength = maxLength;
+  }
+}
+
+/**
+ * A UDP address was refused (Twisted's `InvalidAddressError`): a host name
+ * where an IP address literal is needed (`write()`, `connect()` and
+ * `listenUDP`'s `interface` resolve nothing), an IPv6 address on an IPv4
+ * port or the reverse, an address given to `write()` on a connected
+ * transport, or none given on an unconnected one. A programmer error, so it
+ * is thrown.
+ */
+export class InvalidAddressError extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_INVALID_ADDRESS';
+  /** The address refused, as given (`''` when none was given). */
+  readonly address: string;
+
+  constructor(address: string, why: string, options?: ErrorOptions) {
+    super(address === '' ? why : `${address}: ${why}`, options);
+    this.address = address;
+  }
+}
+
+/**
+ * A UDP transport was used while its port is not listening: before the bind
+ * completed (wait for `startProtocol()` or `whenListening()`), or after
+ * `stopListening()`. Thrown, as Twisted's transport has no socket then.
+ */
+export class UDPNotListeningError extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_UDP_NOT_LISTENING';
+  constructor(what: string, options?: ErrorOptions) {
+    super(`${what}: the UDP port is not listening`, options);
+  }
+}
+
+/**
+ * `connect()` on a UDP transport that is already connected. Twisted refuses
+ * it too ("reconnecting is not currently supported"): listen on a new port
+ * to talk to another peer.
+ */
+export class UDPAlreadyConnectedError extends TorsionError {
+  override readonly code: string = 'TORSION_ERR_UDP_ALREADY_CONNECTED';
+  constructor(connectedTo: string, options?: ErrorOptions) {
+    super(`The UDP transport is already connected to ${connectedTo}`, options);
   }
 }

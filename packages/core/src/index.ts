@@ -6,6 +6,7 @@
  */
 export * from './address.js';
 export * from './clock.js';
+export * from './datagram-protocol.js';
 export * from './default-reactor.js';
 export * from './defer-later.js';
 export * from './deferred.js';

@@ -15,14 +15,18 @@ import type {
   ConnectUNIXOptions,
   IClientFactory,
   IConnector,
+  IDatagramProtocol,
+  IReactorUDP,
+  IUDPPort,
   IListeningPort,
   IProtocolFactory,
-  IReactorUNIX,
   ISSLListeningPort,
   ITLSReactor,
   ListenSSLOptions,
   ListenTCPOptions,
   ListenUNIXOptions,
+  IReactorUNIX,
+  ListenUDPOptions,
 } from './interfaces.js';
 import type { UNIXAddress } from './address.js';
 import { Registry } from './internal/registry.js';
@@ -32,6 +36,8 @@ import { TLSConnector } from './internal/tls-connector.js';
 import { TLSPort } from './internal/tls-port.js';
 import { UNIXConnector } from './internal/unix-connector.js';
 import { UNIXPort } from './internal/unix-port.js';
+import { UDPPort } from './internal/udp-port.js';
+import { checkListenUDP } from './reactor-kit/base-udp-port.js';
 import { checkTLSOptions, type ClientTLSOptions, type ServerTLSOptions } from './tls-options.js';
 import {
   checkConnectUNIX,
@@ -75,7 +81,7 @@ export interface NodeReactorOptions extends ReactorBaseOptions {
  * connection's protocol is built and connected only once its handshake
  * completed; see {@link NodeReactor.listenSSL} and {@link NodeReactor.connectSSL}.
  */
-export class NodeReactor extends ReactorBase implements ITLSReactor, IReactorUNIX {
+export class NodeReactor extends ReactorBase implements ITLSReactor, IReactorUDP, IReactorUNIX {
   readonly #registry: Registry;
   /** `seconds()` as first read by a `callLater` in this job; see {@link NodeReactor.schedulingTime}. */
   #turnTime: number | undefined = undefined;
@@ -231,6 +237,29 @@ export class NodeReactor extends ReactorBase implements ITLSReactor, IReactorUNI
     const connector = new TLSConnector(this.#registry, this, factory, settings, options);
     connector.connect();
     return connector;
+  }
+
+  // ---------------------------------------------------------------- UDP
+
+  /**
+   * Binds UDP `port` (0 for any free port) on `node:dgram` and gives
+   * `protocol` its datagrams: `makeConnection` and `startProtocol` once
+   * bound, `stopProtocol` once stopped. Returns at once; see
+   * {@link IListeningPort.whenListening}. See docs/udp.md.
+   * @param options - `interface` (an IP literal; default every IPv4
+   *   interface; an IPv6 literal makes an IPv6 port), `maxPacketSize`
+   *   (default 8192) and `listenMultiple`.
+   * @throws RangeError for a port outside 0..65535 or a bad `maxPacketSize`.
+   * @throws TypeError if `protocol` is not a datagram protocol.
+   * @throws InvalidAddressError if the interface is not an IP address literal.
+   * @throws ReactorNotRestartable if the reactor has stopped.
+   */
+  listenUDP(port: number, protocol: IDatagramProtocol, options: ListenUDPOptions = {}): IUDPPort {
+    const checked = checkListenUDP(port, protocol, options);
+    this.checkOpen();
+    const listening = new UDPPort(this.#registry, port, protocol, checked);
+    listening.startListening();
+    return listening;
   }
 
   // ---------------------------------------------------------------- UNIX

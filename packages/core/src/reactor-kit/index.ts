@@ -13,6 +13,7 @@ export * from './argument-checks.js';
 export * from './base-connector.js';
 export * from './base-port.js';
 export * from './base-transport.js';
+export * from './base-udp-port.js';
 export * from './build-protocol.js';
 export { callMethodSafely, THREW, type MethodArgs, type MethodResult } from './call-safely.js';
 export * from './open-resources.js';

@@ -15,6 +15,7 @@ export { EchoingProtocol } from './echoing-protocol.js';
 export { Eventual } from './eventual.js';
 export { HalfCloseRecordingProtocol } from './half-close-recording-protocol.js';
 export { FakeTransport, type FakeTransportOptions } from './fake-transport.js';
+export { FakeUDPPort, type SentDatagram } from './fake-udp-port.js';
 export {
   connectedServerAndClient,
   connectedServerAndClientOverTLS,
@@ -42,8 +43,10 @@ export {
   type TCPClientRecord,
   type TCPServerRecord,
   type TriggerRecord,
+  type UDPPortRecord,
 } from './memory-reactor.js';
 export { RecordingClientFactory } from './recording-client-factory.js';
+export { RecordingDatagramProtocol, type ReceivedDatagram } from './recording-datagram-protocol.js';
 export { RecordingFactory } from './recording-factory.js';
 export { RecordingProtocol, type DataSink } from './recording-protocol.js';
 export { SeededRandom } from './seeded-random.js';

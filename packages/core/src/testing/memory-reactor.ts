@@ -41,6 +41,9 @@ import type {
   ISSLListeningPort,
   ListenSSLOptions,
   ListenTCPOptions,
+  ListenUDPOptions,
+  IDatagramProtocol,
+  IReactorUDP,
   SystemEventPhase,
   SystemEventTriggerId,
   SystemEventType,
@@ -50,6 +53,8 @@ import { StringTransport } from './string-transport.js';
 import { markDisconnected } from '../internal/mark-disconnected.js';
 import { checkConnectTCP, checkListenTCP } from '../reactor-kit/argument-checks.js';
 import { checkTLSOptions } from '../tls-options.js';
+import { checkListenUDP } from '../reactor-kit/base-udp-port.js';
+import { FakeUDPPort } from './fake-udp-port.js';
 import type { ClientTLSOptions, ServerTLSOptions } from '../tls-options.js';
 
 const log = new Logger('torsion.testing.reactor');
@@ -68,6 +73,20 @@ export interface TCPServerRecord {
   readonly interface: string;
   /** The port object `listenTCP` returned. */
   readonly listeningPort: FakeListeningPort;
+}
+
+/** A `listenUDP` call, as {@link MemoryReactor.udpPorts} records it. */
+export interface UDPPortRecord {
+  /** The port asked for (0 stays 0 here; the assigned one is `udpPort.getHost().port`). */
+  readonly port: number;
+  readonly protocol: IDatagramProtocol;
+  /** The interface asked for, or the default `''`. */
+  readonly interface: string;
+  /** The `maxPacketSize` asked for, or the default 8192. */
+  readonly maxPacketSize: number;
+  readonly listenMultiple: boolean;
+  /** The port object `listenUDP` returned: deliver datagrams to it, read what was sent. */
+  readonly udpPort: FakeUDPPort;
 }
 
 /** A `connectTCP` call, as {@link MemoryReactor.tcpClients} records it. */
@@ -497,7 +516,7 @@ export class FakeSSLConnector extends FakeConnector {
  * - `callWhenRunning` on a running reactor calls at once.
  * - It has no clock: use {@link MemoryReactorClock} for code that calls `callLater`.
  */
-export class MemoryReactor implements IReactorCore, IReactorTCP, IReactorSSL {
+export class MemoryReactor implements IReactorCore, IReactorTCP, IReactorSSL, IReactorUDP {
   /** Every `listenTCP` call, in order. */
   readonly tcpServers: TCPServerRecord[] = [];
   /** Every `connectTCP` call, in order. */
@@ -506,6 +525,8 @@ export class MemoryReactor implements IReactorCore, IReactorTCP, IReactorSSL {
   readonly sslServers: SSLServerRecord[] = [];
   /** Every `connectSSL` call, in order. */
   readonly sslClients: SSLClientRecord[] = [];
+  /** Every `listenUDP` call, in order. */
+  readonly udpPorts: UDPPortRecord[] = [];
   /** Every connector `connectTCP` or `connectSSL` returned, in order. */
   readonly connectors: FakeConnector[] = [];
   /** Every trigger added and not removed, in order. */
@@ -618,6 +639,33 @@ export class MemoryReactor implements IReactorCore, IReactorTCP, IReactorSSL {
       listeningPort,
     });
     return listeningPort;
+  }
+
+  /**
+   * Records the call and returns a UDP port that is already listening: the
+   * protocol has had `makeConnection` and `startProtocol`. The test delivers
+   * datagrams with {@link FakeUDPPort.deliver} and reads what the protocol
+   * sent in {@link FakeUDPPort.sent}.
+   * @throws RangeError, TypeError or InvalidAddressError for the arguments every reactor rejects.
+   */
+  listenUDP(
+    port: number,
+    protocol: IDatagramProtocol,
+    options: ListenUDPOptions = {},
+  ): FakeUDPPort {
+    const checked = checkListenUDP(port, protocol, options);
+    const assigned = port === 0 ? this.#nextPort++ : port;
+    const udpPort = new FakeUDPPort(port, assigned, protocol, checked);
+    this.udpPorts.push({
+      port,
+      protocol,
+      interface: options.interface ?? '',
+      maxPacketSize: checked.maxPacketSize,
+      listenMultiple: checked.listenMultiple,
+      udpPort,
+    });
+    udpPort.startListening();
+    return udpPort;
   }
 
   /** The clock its connectors report as their reactor: none here; {@link MemoryReactorClock} is its own. */

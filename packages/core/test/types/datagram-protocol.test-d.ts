@@ -1,0 +1,12 @@
+import type { IDatagramProtocol, IReactorUDP, IUDPPort, IUDPTransport } from '@torsion/core';
+import { DatagramProtocol, NodeReactor } from '@torsion/core';
+import type { FakeUDPPort, MemoryReactor } from '@torsion/core/testing';
+import { expectTypeOf } from 'expect-type';
+
+expectTypeOf<DatagramProtocol>().toExtend<IDatagramProtocol>();
+expectTypeOf<DatagramProtocol['transport']>().toEqualTypeOf<IUDPTransport>();
+expectTypeOf<NodeReactor>().toExtend<IReactorUDP>();
+expectTypeOf<NodeReactor['listenUDP']>().returns.toEqualTypeOf<IUDPPort>();
+expectTypeOf<MemoryReactor>().toExtend<IReactorUDP>();
+expectTypeOf<FakeUDPPort>().toExtend<IUDPPort>();
+expectTypeOf<FakeUDPPort>().toExtend<IUDPTransport>();
