@@ -1,13 +1,15 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
+// Tests for src/endpoints/client-strings.ts and the client half of endpoint-registry.ts.
 import {
-  formatClientEndpoint,
-  parseClientEndpoint,
-  type ClientEndpoint,
-} from '../src/client-endpoint.js';
-import { EndpointError, escapeEndpointValue } from '../src/endpoint.js';
+  EndpointError,
+  escapeEndpointValue,
+  formatClientDescription as formatClientEndpoint,
+  parseClientDescription as parseClientEndpoint,
+  type BuiltInClientDescription as ClientEndpoint,
+} from '../../src/endpoints/index.js';
 
-describe('parseClientEndpoint', () => {
+describe('parseClientDescription', () => {
   it("reads tcp:HOST:PORT with Twisted's 30 s timeout", () => {
     expect(parseClientEndpoint('tcp:localhost:8007')).to.deep.equal({
       type: 'tcp',
@@ -108,7 +110,7 @@ describe('parseClientEndpoint', () => {
       'tls:::1:443',
       /too many positional fields .*IPv6 address needs its colons escaped, and the endpoint quoted so the shell keeps the backslashes: 'tls:\\:\\:1:8443'$/,
     ],
-    ['udp:h:1', /unknown client endpoint type 'udp' \(supported: tcp, tls, ssl\)/],
+    ['udp:h:1', /unknown client endpoint type 'udp' \(known: ssl, tcp, tcp6, tls, unix; /],
     [':h:1', /missing the endpoint type/],
     ['tls:h:1\\', /ends with a lone backslash/],
   ];

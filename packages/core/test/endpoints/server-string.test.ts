@@ -1,13 +1,15 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
+// Tests for src/endpoints/server-strings.ts and the server half of endpoint-registry.ts: parsing
+// server endpoint strings without I/O, and formatting them back.
 import {
   EndpointError,
   escapeEndpointValue,
-  formatServerEndpoint,
-  parseServerEndpoint,
-} from '../src/endpoint.js';
+  formatServerDescription as formatServerEndpoint,
+  parseServerDescription as parseServerEndpoint,
+} from '../../src/endpoints/index.js';
 
-describe('parseServerEndpoint', () => {
+describe('parseServerDescription', () => {
   it('reads a port with Twisted defaults (all interfaces, backlog 50)', () => {
     expect(parseServerEndpoint('tcp:8007')).to.deep.equal({
       type: 'tcp',
@@ -57,8 +59,10 @@ describe('parseServerEndpoint', () => {
     ['tcp:80:port=81', /port is given twice/],
     ['tcp:80:backlog=1:backlog=2', /'backlog' given twice/],
     ['tcp:80:90', /too many positional fields/],
-    ['udp:53', /unknown endpoint type 'udp' \(supported: tcp, ssl\)/],
-    ['unix:/tmp/s', /unix endpoints are not supported yet/],
+    [
+      'sctp:53',
+      /unknown endpoint type 'sctp' \(known: ssl, systemd, tcp, tcp6, tls, udp, unix; a package that adds a type registers it when it is loaded\)/,
+    ],
     [':80', /missing the endpoint type/],
     ['tcp:80\\', /ends with a lone backslash; a ':', '=' or '\\' inside a value needs a backslash/],
     ['tcp=80', /missing the endpoint type/],
@@ -100,7 +104,7 @@ describe('parseServerEndpoint', () => {
   });
 });
 
-describe('parseServerEndpoint: ssl', () => {
+describe('parseServerDescription: ssl', () => {
   const defaults = {
     type: 'ssl',
     interface: '',
@@ -280,4 +284,71 @@ describe('parseServerEndpoint: ssl', () => {
       ),
     ).to.equal('ssl:8443:privateKey=a\\:b.pem:certKey=c.pem:interface=\\:\\:1');
   });
+});
+
+describe('parseServerDescription: tcp6, unix, systemd, udp', () => {
+  it('reads each with its defaults', () => {
+    expect(parseServerEndpoint('tcp6:8007')).to.deep.equal({
+      type: 'tcp6',
+      port: 8007,
+      interface: '::',
+      backlog: 50,
+    });
+    expect(parseServerEndpoint('unix:/run/app.sock')).to.deep.equal({
+      type: 'unix',
+      path: '/run/app.sock',
+      mode: null,
+      wantPID: false,
+      backlog: 50,
+    });
+    expect(parseServerEndpoint('unix:address=@app:mode=660:wantPID=yes:backlog=5')).to.deep.equal({
+      type: 'unix',
+      path: '\0app',
+      mode: 0o660,
+      wantPID: true,
+      backlog: 5,
+    });
+    expect(parseServerEndpoint('systemd:domain=inet6:index=1')).to.deep.equal({
+      type: 'systemd',
+      domain: 'INET6',
+      index: 1,
+    });
+    expect(parseServerEndpoint('udp:7')).to.deep.equal({
+      type: 'udp',
+      port: 7,
+      interface: '',
+      maxPacketSize: null,
+    });
+  });
+
+  const bad: [string, RegExp][] = [
+    ['tcp6:', /a tcp6 endpoint needs a port \(tcp6:PORT\)/],
+    [
+      'tcp6:80:interface=::1',
+      /IPv6 address needs its colons escaped.*'tcp6:8007:interface=\\:\\:1'$/,
+    ],
+    ['unix:', /a unix endpoint needs a path \(unix:PATH\)/],
+    [
+      'unix:/a:/b',
+      /too many positional fields .*a ':', '=' or '\\' inside a value needs a backslash/,
+    ],
+    ['unix:/a:address=/b', /the path is given twice/],
+    ['unix:/a:mode=rw', /mode must be octal permission bits such as 0660, got 'rw'/],
+    ['unix:/a:lockfile=perhaps', /lockfile must be yes or no, got 'perhaps'/],
+    ['unix:/a:lockfile=1:wantPID=1', /lockfile and wantPID are the same field/],
+    ['unix:/a:backlog=0', /backlog must be an integer from 1 to 65535/],
+    ['systemd:index=0', /domain must be INET, INET6 or UNIX .*got none/],
+    ['systemd:domain=IPX:index=0', /domain must be INET, INET6 or UNIX .*got 'IPX'/],
+    ['systemd:domain=INET', /a systemd endpoint needs index=N/],
+    ['systemd:domain=INET:index=-1', /index must be an integer from 0 to 65535/],
+    ['systemd:3:domain=INET:index=0', /takes only named fields/],
+    ['udp:', /a udp endpoint needs a port \(udp:PORT\)/],
+    ['udp:7:maxPacketSize=0', /maxPacketSize must be an integer from 1 to 65535, got '0'/],
+    ['udp:7:backlog=5', /unknown udp option 'backlog' \(known: port, interface, maxPacketSize\)/],
+  ];
+  for (const [text, message] of bad) {
+    it(`rejects '${text}' with a message naming the problem`, () => {
+      expect(() => parseServerEndpoint(text)).to.throw(EndpointError, message);
+    });
+  }
 });

@@ -1,19 +1,23 @@
-// serverTLSOptionsFor(): the files an ssl: endpoint names, read into TLS
+// Tests for serverTLSOptionsFor() in src/endpoints/server-strings.ts: the files an ssl: endpoint names, read into TLS
 // server options, and the errors that name the endpoint and the file.
-import { makeTestCertificates, writeTestCertificates } from '@torsion/core/testing';
-import type { TestCertificateFiles } from '@torsion/core/testing';
+import { makeTestCertificates, writeTestCertificates } from '../../src/testing/index.js';
+import type { TestCertificateFiles } from '../../src/testing/index.js';
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { parseServerEndpoint, type SSLServerEndpoint } from '../src/endpoint.js';
-import { CertificateFilesError, serverTLSOptionsFor } from '../src/tls-files.js';
+import {
+  CertificateFilesError,
+  parseServerDescription,
+  serverTLSOptionsFor,
+  type SSLServerDescription,
+} from '../../src/endpoints/index.js';
 
-function ssl(description: string): SSLServerEndpoint {
-  const endpoint = parseServerEndpoint(description);
+function ssl(description: string): SSLServerDescription {
+  const endpoint = parseServerDescription(description);
   if (endpoint.type !== 'ssl') throw new Error(`not ssl: ${description}`);
-  return endpoint;
+  return endpoint as SSLServerDescription;
 }
 
 describe('serverTLSOptionsFor', () => {

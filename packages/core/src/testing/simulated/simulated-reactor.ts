@@ -368,7 +368,9 @@ export class SimulatedReactor extends ReactorBase implements ITLSReactor, IReact
             new DNSLookupError(`DNS lookup failed for ${name}: no simulated host has that name`),
           );
         }
-        return succeed([{ address: resolved.address, family: isIP(resolved.address) === 6 ? 6 : 4 }]);
+        return succeed([
+          { address: resolved.address, family: isIP(resolved.address) === 6 ? 6 : 4 },
+        ]);
       },
     };
   }

@@ -1,0 +1,99 @@
+// Tests for src/endpoints/systemd-endpoint.ts: reading LISTEN_FDS/LISTEN_PID as sd_listen_fds(1) does.
+import { expect } from 'chai';
+import { EndpointError } from '../../src/endpoints/endpoint-error.js';
+import {
+  AdoptedStreamServerEndpoint,
+  LISTEN_FDS_START,
+  readListenFds,
+  systemdEndpoint,
+} from '../../src/endpoints/systemd-endpoint.js';
+import { Factory } from '../../src/factory.js';
+import { Protocol } from '../../src/protocol.js';
+import { MemoryReactor } from '../../src/testing/memory-reactor.js';
+
+describe('readListenFds', () => {
+  it('lists LISTEN_FDS descriptors from 3 when LISTEN_PID is this process, and unsets the variables', () => {
+    const env: NodeJS.ProcessEnv = {
+      LISTEN_PID: '42',
+      LISTEN_FDS: '2',
+      LISTEN_FDNAMES: 'a:b',
+      HOME: '/h',
+    };
+    expect(readListenFds(env, 42)).to.deep.equal([LISTEN_FDS_START, LISTEN_FDS_START + 1]);
+    expect(env).to.deep.equal({ HOME: '/h' });
+  });
+
+  it("ignores variables meant for another process (a parent's), and still unsets them", () => {
+    const env: NodeJS.ProcessEnv = { LISTEN_PID: '41', LISTEN_FDS: '1' };
+    expect(readListenFds(env, 42)).to.deep.equal([]);
+    expect(env).to.deep.equal({});
+  });
+
+  it('keeps the variables when asked not to unset them', () => {
+    const env: NodeJS.ProcessEnv = { LISTEN_PID: '42', LISTEN_FDS: '1' };
+    expect(readListenFds(env, 42, false)).to.deep.equal([3]);
+    expect(env).to.include({ LISTEN_FDS: '1' });
+  });
+
+  it('has none without the variables, and refuses a LISTEN_FDS that is not a count', () => {
+    expect(readListenFds({}, 42)).to.deep.equal([]);
+    expect(() => readListenFds({ LISTEN_PID: '42', LISTEN_FDS: 'many' }, 42)).to.throw(
+      EndpointError,
+      /LISTEN_FDS must be a number/,
+    );
+  });
+});
+
+describe('systemdEndpoint', () => {
+  it('adopts the index-th inherited descriptor with its family', async () => {
+    const adopted: unknown[][] = [];
+    const reactor = Object.assign(new MemoryReactor(), {
+      adoptStreamPort: (...args: unknown[]) => {
+        adopted.push(args);
+        return reactor.listenTCP(0, Factory.forProtocol(Protocol));
+      },
+    });
+    const endpoint = systemdEndpoint(reactor, 'INET6', 1, [3, 4]);
+    expect(endpoint)
+      .to.be.instanceOf(AdoptedStreamServerEndpoint)
+      .and.include({ fd: 4, family: 'INET6' });
+    const factory = Factory.forProtocol(Protocol);
+    await endpoint.listen(factory);
+    expect(adopted).to.deep.equal([[4, 'INET6', factory]]);
+  });
+
+  it('names how many sockets there are when the index is past them', () => {
+    expect(() =>
+      systemdEndpoint(
+        {
+          adoptStreamPort: () => {
+            throw new Error('no');
+          },
+        },
+        'INET',
+        2,
+        [3, 4],
+      ),
+    ).to.throw(
+      EndpointError,
+      /index=2 names an inherited socket this process does not have \(it has 2;/,
+    );
+  });
+
+  it("a reactor that cannot adopt makes listen() fail with the reactor's error", async () => {
+    const endpoint = new AdoptedStreamServerEndpoint(
+      {
+        adoptStreamPort: () => {
+          throw new Error('no descriptors here');
+        },
+      },
+      3,
+      'INET',
+    );
+    const failure = await endpoint.listen(Factory.forProtocol(Protocol)).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(failure).to.be.instanceOf(Error).with.property('message', 'no descriptors here');
+  });
+});
