@@ -22,14 +22,16 @@ import { shutdownTests } from './suites/shutdown.js';
 import { timeTests } from './suites/time.js';
 import { tlsTests } from './suites/tls.js';
 import { transportTests } from './suites/transport.js';
+import { unixTests } from './suites/unix.js';
 
 /**
  * Registers the reactor conformance suite: mocha `describe`/`it` blocks that
  * check, through the public `IReactor` API only, everything Torsion's reactor
  * interfaces promise (lifecycle, time, TCP listen/connect, transports,
  * closing, producers and backpressure, half-close, fault isolation, TLS,
- * shutdown, and running out of file descriptors). The TLS section runs only
- * for a reactor with `listenSSL`, and is pending for any other. Both ends of every connection are on
+ * UNIX sockets, shutdown, and running out of file descriptors). The TLS section runs only
+ * for a reactor with `listenSSL`, and is pending for any other; the UNIX
+ * section likewise for `listenUNIX`. Both ends of every connection are on
  * the reactor under test, on 127.0.0.1 with port 0, and every wait is on
  * something the reactor fires, so a reactor with virtual time and an
  * in-memory network runs it too.
@@ -63,6 +65,7 @@ export function describeReactorConformance(name: string, options: ConformanceOpt
     halfCloseTests(settings);
     faultIsolationTests(settings);
     tlsTests(settings);
+    unixTests(settings);
     shutdownTests(settings);
     resourceExhaustionTests(settings);
     checkKnownFailures(settings);

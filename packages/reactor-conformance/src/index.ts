@@ -5,4 +5,4 @@
  */
 export { describeReactorConformance } from './describe-reactor-conformance.js';
 export { REACTOR_CAPABILITIES } from './options.js';
-export type { ConformanceOptions, ReactorCapability } from './options.js';
+export type { ConformanceOptions, ReactorCapability, UNIXFileHooks } from './options.js';

@@ -25,6 +25,11 @@ import type { IReactor } from '@torsion/core';
  *   for (server options' `sni`).
  * - `tlsHalfClose`: `loseWriteConnection()` over TLS (close_notify and FIN
  *   while still reading, as TLS 1.3 allows). Skipping `halfClose` skips it too.
+ * - `unix`: `listenUNIX` / `connectUNIX` (`IReactorUNIX`). A reactor without
+ *   `listenUNIX` at all has the whole UNIX section reported as pending, with
+ *   no need to name this.
+ * - `unixAbstract`: Linux abstract-namespace names (`'\0name'`): no file,
+ *   shown as `@name`.
  */
 export type ReactorCapability =
   | 'halfClose'
@@ -34,7 +39,9 @@ export type ReactorCapability =
   | 'tls'
   | 'startTLS'
   | 'tlsSNI'
-  | 'tlsHalfClose';
+  | 'tlsHalfClose'
+  | 'unix'
+  | 'unixAbstract';
 
 /** Every {@link ReactorCapability}, for listing or validating a skip list. */
 export const REACTOR_CAPABILITIES: readonly ReactorCapability[] = Object.freeze([
@@ -46,6 +53,8 @@ export const REACTOR_CAPABILITIES: readonly ReactorCapability[] = Object.freeze(
   'startTLS',
   'tlsSNI',
   'tlsHalfClose',
+  'unix',
+  'unixAbstract',
 ]);
 
 /** How {@link describeReactorConformance} makes, cleans up and times the reactor under test. */
@@ -73,6 +82,14 @@ export interface ConformanceOptions {
    */
   knownFailures?: Readonly<Record<string, string>>;
   /**
+   * Where the UNIX section's sockets live and how it inspects them. The
+   * default is the real file system: a fresh directory under the OS's temp
+   * directory per test, a stale socket made by listening, hard-linking the
+   * file and stopping (which leaves the link), and modes read with `lstat`.
+   * A reactor whose UNIX sockets are not files (a simulated one) passes its own.
+   */
+  unixFiles?: UNIXFileHooks;
+  /**
    * Seconds, by the reactor's own clock, after which a test fails as hung.
    * Default 10. A reactor with virtual time reaches it at once when it idles.
    */
@@ -82,4 +99,19 @@ export interface ConformanceOptions {
    * timeout, for slow machines. Default 1.
    */
   timeoutScale?: number;
+}
+
+/** How the UNIX section of the suite reaches the files of a reactor's UNIX sockets. */
+export interface UNIXFileHooks {
+  /** A path for a socket nobody else uses, in a directory this test may write (called per test). */
+  socketPath(reactor: IReactor, name: string): string;
+  /** Leaves at `path` a socket file nothing listens on, as a server that crashed does. */
+  makeStaleSocket(reactor: IReactor, path: string): Promise<void> | void;
+  /** The file at `path`: whether it is a socket and its permission bits, or null when there is none. */
+  statFile(
+    reactor: IReactor,
+    path: string,
+  ): { readonly socket: boolean; readonly mode: number } | null;
+  /** Called after each test (remove the test's directory). */
+  cleanup?(reactor: IReactor): void;
 }

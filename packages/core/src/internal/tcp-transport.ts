@@ -261,6 +261,11 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
     this.resetSocket();
   }
 
+  /** The socket, for a subclass that drives it differently (a UNIX socket has no reset). */
+  protected get socket(): Socket {
+    return this.#socket;
+  }
+
   /**
    * Closes the connection with a reset (RST) and destroys the socket. A
    * transport over a socket whose handle is not the TCP one (a TLS socket)

@@ -23,6 +23,16 @@ export class UNIXTransport extends TCPTransport<UNIXAddress> implements IUNIXTra
     return log;
   }
 
+  /**
+   * A UNIX socket has no reset: Node refuses `resetAndDestroy()` on it. The
+   * socket is closed at once instead, dropping unsent output; the peer reads
+   * an end of stream (or ECONNRESET if it had data unread here), so it sees
+   * ConnectionDone or ConnectionLost where a TCP peer would see a reset.
+   */
+  protected override resetSocket(): void {
+    this.socket.destroy();
+  }
+
   /** @returns a short description for logs. */
   override toString(): string {
     return `UNIXTransport(${this.protocolName()}, ${this.getHost().toString()})`;

@@ -71,7 +71,9 @@ export interface BaseConnectorOptions {
  * the factory did not call `connect()` again from its callback (so a
  * reconnecting factory stays started across retries).
  */
-export abstract class BaseConnector<T extends IStreamTransport = ITCPTransport> implements IConnector {
+export abstract class BaseConnector<
+  T extends IStreamTransport = ITCPTransport,
+> implements IConnector {
   /** The client factory. */
   readonly factory: IClientFactory;
   /** The reactor that made this connector (a reconnecting factory retries on it). */

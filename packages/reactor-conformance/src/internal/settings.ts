@@ -4,7 +4,7 @@
  */
 import type { IReactor } from '@torsion/core';
 import { REACTOR_CAPABILITIES } from '../options.js';
-import type { ConformanceOptions, ReactorCapability } from '../options.js';
+import type { ConformanceOptions, ReactorCapability, UNIXFileHooks } from '../options.js';
 
 /**
  * Throws if a `knownFailures` title matched no test: a typo would otherwise
@@ -37,6 +37,8 @@ export interface SuiteSettings {
   readonly guardSeconds: number;
   /** Mocha's per-test timeout, in milliseconds. */
   readonly mochaTimeoutMs: number;
+  /** The UNIX section's file hooks; null for the real file system's. */
+  readonly unixFiles: UNIXFileHooks | null;
 }
 
 /**
@@ -75,6 +77,7 @@ export function resolveSettings(options: ConformanceOptions): SuiteSettings {
     knownFailures: new Map(Object.entries(options.knownFailures ?? {})),
     matchedKnownFailures: new Set(),
     guardSeconds,
+    unixFiles: options.unixFiles ?? null,
     mochaTimeoutMs: Math.ceil((guardSeconds + TEARDOWN_ALLOWANCE * scale) * 1000),
   };
 }
