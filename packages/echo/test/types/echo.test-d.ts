@@ -19,3 +19,8 @@ expectTypeOf<LineEcho>().toExtend<IProtocol>();
 expectTypeOf<EchoFactory>().toExtend<IProtocolFactory>();
 expectTypeOf<LineEchoFactory>().toExtend<IProtocolFactory>();
 expectTypeOf<typeof plugin>().toExtend<IServiceMaker>();
+
+// The UDP echo is a datagram protocol, and the plugin makes one.
+expectTypeOf<import('../../src/udp-echo.js').DatagramEcho>().toExtend<
+  import('@torsion/core').IDatagramProtocol
+>();
