@@ -206,13 +206,13 @@ describe('NodeReactor UNIX sockets (integration)', () => {
     reactor.connectUNIX(join(dir, 'none'), missing);
     const reason = await missing.failed;
     expect(reason.check(ConnectionRefusedError)).to.equal(ConnectionRefusedError);
-    expect(((reason.value).cause as { code?: string }).code).to.equal('ENOENT');
+    expect((reason.value.cause as { code?: string }).code).to.equal('ENOENT');
     const stale = join(dir, 'st');
     await makeStaleSocket(stale);
     const refused = new RecordingClientFactory(() => new RecordingProtocol());
     reactor.connectUNIX(stale, refused);
     const why = await refused.failed;
-    expect(((why.value).cause as { code?: string }).code).to.equal('ECONNREFUSED');
+    expect((why.value.cause as { code?: string }).code).to.equal('ECONNREFUSED');
   });
 
   it('checkPID refuses before connecting when no lock names a live process', async () => {
