@@ -10,6 +10,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type {
+  AdoptedSocketFamily,
+  IReactorSocket,
   ConnectSSLOptions,
   ConnectTCPOptions,
   ConnectUNIXOptions,
@@ -28,7 +30,8 @@ import type {
   IReactorUNIX,
   ListenUDPOptions,
 } from './interfaces.js';
-import type { UNIXAddress } from './address.js';
+import type { IAddress, UNIXAddress } from './address.js';
+import { AdoptedPort } from './internal/adopted-port.js';
 import { Registry } from './internal/registry.js';
 import { TCPConnector, type ConnectorSettings } from './internal/tcp-connector.js';
 import { TCPPort } from './internal/tcp-port.js';
@@ -81,7 +84,10 @@ export interface NodeReactorOptions extends ReactorBaseOptions {
  * connection's protocol is built and connected only once its handshake
  * completed; see {@link NodeReactor.listenSSL} and {@link NodeReactor.connectSSL}.
  */
-export class NodeReactor extends ReactorBase implements ITLSReactor, IReactorUDP, IReactorUNIX {
+export class NodeReactor
+  extends ReactorBase
+  implements ITLSReactor, IReactorUDP, IReactorUNIX, IReactorSocket
+{
   readonly #registry: Registry;
   /** `seconds()` as first read by a `callLater` in this job; see {@link NodeReactor.schedulingTime}. */
   #turnTime: number | undefined = undefined;
@@ -306,6 +312,41 @@ export class NodeReactor extends ReactorBase implements ITLSReactor, IReactorUDP
     const connector = new UNIXConnector(this.#registry, this, path, factory, settings);
     connector.connect();
     return connector;
+  }
+
+  // ---------------------------------------------------------------- adopted sockets
+
+  /**
+   * Accepts connections on the listening socket `fd`, which this process
+   * inherited already bound and listening (systemd socket activation; see
+   * the `systemd:` endpoint). `family` says which transports its connections
+   * get: TCP for `INET`/`INET6`, UNIX for `UNIX`. `stopListening()` closes
+   * the descriptor. A descriptor that is not a listening socket makes
+   * `whenListening()` fail with CannotListenError.
+   * @throws TypeError if `fd` is not a non-negative integer, `family` is not
+   *   INET, INET6 or UNIX, or `factory` has no `buildProtocol`.
+   * @throws ReactorNotRestartable if the reactor has stopped.
+   */
+  adoptStreamPort(
+    fd: number,
+    family: AdoptedSocketFamily,
+    factory: IProtocolFactory,
+  ): IListeningPort<IAddress> {
+    if (!Number.isSafeInteger(fd) || fd < 0) {
+      throw new TypeError(`adoptStreamPort: fd must be a non-negative integer, got ${String(fd)}`);
+    }
+    if (!(['INET', 'INET6', 'UNIX'] as unknown[]).includes(family)) {
+      throw new TypeError(
+        `adoptStreamPort: family must be INET, INET6 or UNIX, got ${family as string}`,
+      );
+    }
+    if (typeof (factory as Partial<IProtocolFactory> | null)?.buildProtocol !== 'function') {
+      throw new TypeError('adoptStreamPort: factory must have a buildProtocol method');
+    }
+    this.checkOpen();
+    const listening = new AdoptedPort(this.#registry, fd, family, factory);
+    listening.startListening();
+    return listening;
   }
 
   #connectSettings(

@@ -174,6 +174,7 @@ function connectOptions(d: { timeout: number; bindAddress: string | null }): {
   };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- T names the contract the check establishes
 function requireMethod<T>(reactor: object, method: string, contract: string, where: string): T {
   if (typeof (reactor as Record<string, unknown>)[method] !== 'function') {
     throw new EndpointError(

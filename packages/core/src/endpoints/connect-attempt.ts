@@ -137,6 +137,7 @@ export function startConnectAttempt<P extends IProtocol>(
  */
 function handOutWhenConnected(protocol: IProtocol, connected: () => void): void {
   const own = Object.hasOwn(protocol, 'makeConnection');
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the protocol as `this`
   const original = protocol.makeConnection;
   const target = protocol as { makeConnection: (transport: ITransport) => void };
   target.makeConnection = function (this: IProtocol, transport: ITransport): void {

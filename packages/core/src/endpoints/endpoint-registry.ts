@@ -140,7 +140,7 @@ function parseWith<T extends { parse: AnyServerType['parse'] }>(
   }
   let parsed: EndpointDescription;
   try {
-    parsed = type.parse(fields, description);
+    parsed = type.parse(fields, description) as EndpointDescription;
   } catch (err) {
     if (err instanceof EndpointError) throw err;
     // A third-party parser that threw something else: still an endpoint problem.
@@ -155,7 +155,7 @@ function parseWith<T extends { parse: AnyServerType['parse'] }>(
 function typeOf<T>(kind: string, types: Map<string, T>, description: EndpointDescription): T {
   const type = types.get(description.type);
   if (type === undefined) {
-    throw new EndpointError(`no ${kind} endpoint type '${String(description.type)}' is registered`);
+    throw new EndpointError(`no ${kind} endpoint type '${description.type}' is registered`);
   }
   return type;
 }

@@ -102,14 +102,21 @@ export class HostnameEndpoint implements IStreamClientEndpoint {
     const { resolver, attemptDelay: _ignored, ...connectOptions } = this.#options;
     const { reactor, host, port } = this;
     const delay = this.#delay;
-    let finished = false;
-    let won = false;
-    let winner: ConnectAttempt<P> | null = null;
+    // Set from the attempts' callbacks; an object so that reads are not narrowed by flow analysis.
+    const race: { finished: boolean; won: boolean; winner: ConnectAttempt<P> | null } = {
+      finished: false,
+      won: false,
+      winner: null,
+    };
     let timer: IDelayedCall | null = null;
     let queue: ResolvedAddress[] = [];
     const running = new Set<ConnectAttempt<P>>();
     const failures: FailedAttempt[] = [];
 
+    // Read through functions: flow analysis would take them as still false
+    // after a check, but the attempts' callbacks change them meanwhile.
+    const decided = (): boolean => race.won || race.finished;
+    const wonAlready = (): boolean => race.won;
     const stopTimer = (): void => {
       if (timer?.active() === true) timer.cancel();
       timer = null;
@@ -120,31 +127,31 @@ export class HostnameEndpoint implements IStreamClientEndpoint {
       for (const attempt of [...running]) if (attempt !== keep) attempt.stop();
     };
     const result = new Deferred<P>(() => {
-      if (finished) return;
-      finished = true;
+      if (race.finished) return;
+      race.finished = true;
       resolving.cancel();
       stopOthers(null);
       result.errback(new ConnectingCancelledError(formatHostPort(host, port)));
     });
     const finishIfAllFailed = (): void => {
-      if (finished || won || running.size > 0 || queue.length > 0) return;
-      finished = true;
+      if (race.finished || race.won || running.size > 0 || queue.length > 0) return;
+      race.finished = true;
       result.errback(new HostnameConnectError(host, port, failures));
     };
     const startNext = (): void => {
       timer = null;
       const next = queue.shift();
-      if (next === undefined || finished || won) return;
+      if (next === undefined || race.finished || race.won) return;
       const holder: { attempt: ConnectAttempt<P> | null } = { attempt: null };
       const attempt = startConnectAttempt(
         factory,
         formatHostPort(next.address, port),
         (clientFactory) => reactor.connectTCP(next.address, port, clientFactory, connectOptions),
         {
-          mayConnect: () => !won && !finished,
+          mayConnect: () => !race.won && !race.finished,
           onBuilt: () => {
-            won = true;
-            winner = holder.attempt;
+            race.won = true;
+            race.winner = holder.attempt;
             // The race is decided: stop the rest, keep the winner (may be null
             // only if it connected inside its own start, before `holder` was set).
             stopOthers(holder.attempt);
@@ -152,25 +159,25 @@ export class HostnameEndpoint implements IStreamClientEndpoint {
         },
       );
       holder.attempt = attempt;
-      if (won && winner === null) winner = attempt;
+      if (race.winner === null && wonAlready()) race.winner = attempt;
       running.add(attempt);
       attempt.deferred.addCallbacks(
         (protocol) => {
           running.delete(attempt);
-          if (finished) return;
-          finished = true;
+          if (race.finished) return;
+          race.finished = true;
           result.callback(protocol);
         },
         (failure: Failure) => {
           running.delete(attempt);
-          if (finished) return;
-          if (attempt === winner) {
+          if (race.finished) return;
+          if (attempt === race.winner) {
             // Built, then lost before it was connected: nothing else is left.
-            finished = true;
+            race.finished = true;
             result.errback(failure);
             return;
           }
-          if (won) return;
+          if (race.won) return;
           failures.push({ address: next.address, error: failure.value });
           if (timer !== null) {
             // RFC 8305: a failed attempt lets the next one start at once.
@@ -180,22 +187,22 @@ export class HostnameEndpoint implements IStreamClientEndpoint {
           finishIfAllFailed();
         },
       );
-      if (queue.length > 0 && !won && !finished) timer = reactor.callLater(delay, startNext);
+      if (queue.length > 0 && !decided()) timer = reactor.callLater(delay, startNext);
       finishIfAllFailed();
     };
 
     const resolving = (resolver ?? nameResolverFor(reactor)).resolveHostName(host);
     resolving.addCallbacks(
       (addresses) => {
-        if (finished) return;
+        if (race.finished) return;
         queue = happyEyeballsOrder(addresses);
         startNext();
         // A resolver that broke its contract and answered no address at all.
         finishIfAllFailed();
       },
       (failure: Failure) => {
-        if (finished) return;
-        finished = true;
+        if (race.finished) return;
+        race.finished = true;
         result.errback(failure);
       },
     );

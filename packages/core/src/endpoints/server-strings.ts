@@ -170,6 +170,7 @@ function parseListening(
 }
 
 /** @throws EndpointError naming the reactor, the endpoint and the interface it lacks. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- T names the contract the check establishes
 function requireMethod<T>(reactor: object, method: string, contract: string, where: string): T {
   if (typeof (reactor as Record<string, unknown>)[method] !== 'function') {
     throw new EndpointError(

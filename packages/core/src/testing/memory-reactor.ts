@@ -44,6 +44,8 @@ import type {
   ListenUDPOptions,
   IDatagramProtocol,
   IReactorUDP,
+  IReactorSocket,
+  AdoptedSocketFamily,
   SystemEventPhase,
   SystemEventTriggerId,
   SystemEventType,
@@ -87,6 +89,15 @@ export interface UDPPortRecord {
   readonly listenMultiple: boolean;
   /** The port object `listenUDP` returned: deliver datagrams to it, read what was sent. */
   readonly udpPort: FakeUDPPort;
+}
+
+/** An `adoptStreamPort` call, as {@link MemoryReactor.adoptedPorts} records it. */
+export interface AdoptedPortRecord {
+  readonly fd: number;
+  readonly family: AdoptedSocketFamily;
+  readonly factory: IProtocolFactory;
+  /** The port object `adoptStreamPort` returned, already listening. */
+  readonly listeningPort: FakeListeningPort;
 }
 
 /** A `connectTCP` call, as {@link MemoryReactor.tcpClients} records it. */
@@ -516,7 +527,9 @@ export class FakeSSLConnector extends FakeConnector {
  * - `callWhenRunning` on a running reactor calls at once.
  * - It has no clock: use {@link MemoryReactorClock} for code that calls `callLater`.
  */
-export class MemoryReactor implements IReactorCore, IReactorTCP, IReactorSSL, IReactorUDP {
+export class MemoryReactor
+  implements IReactorCore, IReactorTCP, IReactorSSL, IReactorUDP, IReactorSocket
+{
   /** Every `listenTCP` call, in order. */
   readonly tcpServers: TCPServerRecord[] = [];
   /** Every `connectTCP` call, in order. */
@@ -527,6 +540,8 @@ export class MemoryReactor implements IReactorCore, IReactorTCP, IReactorSSL, IR
   readonly sslClients: SSLClientRecord[] = [];
   /** Every `listenUDP` call, in order. */
   readonly udpPorts: UDPPortRecord[] = [];
+  /** Every `adoptStreamPort` call (a `systemd:` endpoint's), in order. */
+  readonly adoptedPorts: AdoptedPortRecord[] = [];
   /** Every connector `connectTCP` or `connectSSL` returned, in order. */
   readonly connectors: FakeConnector[] = [];
   /** Every trigger added and not removed, in order. */
@@ -666,6 +681,30 @@ export class MemoryReactor implements IReactorCore, IReactorTCP, IReactorSSL, IR
     });
     udpPort.startListening();
     return udpPort;
+  }
+
+  /**
+   * Records the call and returns a port that is already listening, on
+   * 0.0.0.0 (`::` for INET6) at a fake port number: no descriptor is
+   * touched, so code that serves on inherited sockets is testable anywhere.
+   * @remarks Calls `factory.doStart()`, as a real port does once bound.
+   * @throws TypeError for a `fd` that is not a non-negative integer or a factory without `buildProtocol`.
+   */
+  adoptStreamPort(
+    fd: number,
+    family: AdoptedSocketFamily,
+    factory: IProtocolFactory,
+  ): FakeListeningPort {
+    if (!Number.isSafeInteger(fd) || fd < 0) {
+      throw new TypeError(`adoptStreamPort: fd must be a non-negative integer, got ${String(fd)}`);
+    }
+    if (typeof (factory as Partial<IProtocolFactory> | null)?.buildProtocol !== 'function') {
+      throw new TypeError('adoptStreamPort: factory must have a buildProtocol method');
+    }
+    const host = addressFor('TCP', family === 'INET6' ? '::' : '0.0.0.0', this.#nextPort++);
+    const listeningPort = new FakeListeningPort(factory, host);
+    this.adoptedPorts.push({ fd, family, factory, listeningPort });
+    return listeningPort;
   }
 
   /** The clock its connectors report as their reactor: none here; {@link MemoryReactorClock} is its own. */

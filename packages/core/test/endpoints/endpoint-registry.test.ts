@@ -17,7 +17,6 @@ import {
   serverEndpointPrefixes,
   serverFromString,
   SSL4ClientEndpoint,
-  SSL4ServerEndpoint,
   TCP4ClientEndpoint,
   TCP4ServerEndpoint,
   TCP6ClientEndpoint,
@@ -69,7 +68,8 @@ describe('serverFromString', () => {
       'unix:@torsion:mode=0600:lockfile=1',
     );
     expect(unix).to.be.instanceOf(UNIXServerEndpoint).and.include({ path: '\0torsion' });
-    expect((unix as UNIXServerEndpoint).options).to.deep.equal({
+    if (!(unix instanceof UNIXServerEndpoint)) throw new Error('not unix');
+    expect(unix.options).to.deep.equal({
       backlog: 50,
       wantPID: true,
       mode: 0o600,
@@ -110,14 +110,19 @@ describe('serverFromString', () => {
       'udp:7:interface=\\:\\:1:maxPacketSize=1500',
     );
     expect(udp).to.be.instanceOf(UDPServerEndpoint);
-    expect((udp as UDPServerEndpoint).options).to.deep.equal({
+    if (!(udp instanceof UDPServerEndpoint)) throw new Error('not udp');
+    expect(udp.options).to.deep.equal({
       interface: '::1',
       maxPacketSize: 1500,
     });
   });
 
   it('builds systemd: on a reactor that adopts sockets, and names the missing socket otherwise', () => {
-    const adopting = Object.assign(new MemoryReactor(), { adoptStreamPort: () => null });
+    const adopting = Object.assign(new MemoryReactor(), {
+      adoptStreamPort: (): never => {
+        throw new Error('not called');
+      },
+    });
     // This test process was not socket-activated: it inherited no descriptors.
     expect(() => serverFromString(adopting, 'systemd:domain=INET:index=0')).to.throw(
       EndpointError,
@@ -182,7 +187,8 @@ describe('clientFromString', () => {
     expect(clientFromString(reactor, 'tls:localhost:443')).to.be.instanceOf(SSL4ClientEndpoint);
     const unix = clientFromString(reactor, 'unix:/run/a.sock:timeout=2:checkPID=1');
     expect(unix).to.be.instanceOf(UNIXClientEndpoint);
-    expect((unix as UNIXClientEndpoint).options).to.deep.equal({ timeout: 2, checkPID: true });
+    if (!(unix instanceof UNIXClientEndpoint)) throw new Error('not unix');
+    expect(unix.options).to.deep.equal({ timeout: 2, checkPID: true });
     expect(HostnameEndpoint).to.be.a('function');
   });
 });

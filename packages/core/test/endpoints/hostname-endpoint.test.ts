@@ -17,7 +17,11 @@ import {
 } from '../../src/errors.js';
 import { Factory } from '../../src/factory.js';
 import type { Failure } from '../../src/failure.js';
-import type { INameResolver, ResolvedAddress } from '../../src/interfaces.js';
+import type {
+  IEndpointProtocolFactory,
+  INameResolver,
+  ResolvedAddress,
+} from '../../src/interfaces.js';
 import { Protocol } from '../../src/protocol.js';
 import { MemoryReactorClock } from '../../src/testing/memory-reactor.js';
 import { SimulatedReactor } from '../../src/testing/simulated/simulated-reactor.js';
@@ -33,6 +37,11 @@ function outcome<T>(d: Deferred<T>): { result?: T; failure?: Failure } {
     },
   );
   return seen;
+}
+
+/** A factory typed by the protocol it builds, so `connect()` fires with a Protocol. */
+function protocols(): IEndpointProtocolFactory<Protocol> {
+  return { buildProtocol: () => new Protocol(), doStart() {}, doStop() {} };
 }
 
 const resolver = new StaticNameResolver({
@@ -82,7 +91,7 @@ describe('HostnameEndpoint on a MemoryReactorClock', () => {
     const [v6, v4] = reactor.connectors;
     const connection = v4?.completeConnection();
     expect(seen.result).to.equal(connection?.protocol);
-    expect(seen.result?.transport).to.equal(connection?.transport);
+    expect((seen.result as Protocol | undefined)?.transport).to.equal(connection?.transport);
     expect(v6?.stopConnectingCalls).to.equal(1);
     expect(v6?.state).to.equal('disconnected');
     reactor.clock.advance(10);
@@ -187,8 +196,11 @@ describe('HostnameEndpoint on a SimulatedReactor', () => {
     server.listenTCP(80, Factory.forProtocol(Protocol));
     const table = new StaticNameResolver({ 'www.test': ['2001:db8::80', server.address] });
     const endpoint = new HostnameEndpoint(reactor, 'www.test', 80, { resolver: table });
-    const protocol = await endpoint.connect(Factory.forProtocol(Protocol));
-    expect(protocol.transport?.getPeer()).to.include({ host: server.address, port: 80 });
+    const protocol = await endpoint.connect(protocols());
+    expect(protocol.transport.getPeer()).to.include({
+      host: server.address,
+      port: 80,
+    });
     expect(reactor.seconds()).to.be.at.least(DEFAULT_ATTEMPT_DELAY);
     // The IPv6 attempt was stopped: only the winning connection exists.
     expect(reactor.network.connections).to.have.length(1);
@@ -198,9 +210,7 @@ describe('HostnameEndpoint on a SimulatedReactor', () => {
     const reactor = new SimulatedReactor({ seed: 2 });
     const server = reactor.host('db');
     server.listenTCP(5432, Factory.forProtocol(Protocol));
-    const protocol = await new HostnameEndpoint(reactor, 'db', 5432).connect(
-      Factory.forProtocol(Protocol),
-    );
-    expect(protocol.transport?.getPeer()).to.include({ host: server.address });
+    const protocol = await new HostnameEndpoint(reactor, 'db', 5432).connect(protocols());
+    expect(protocol.transport.getPeer()).to.include({ host: server.address });
   });
 });

@@ -30,7 +30,7 @@ describe('parseServerDescription', () => {
   });
 
   it('unescapes backslashed colons, so IPv6 interfaces fit', () => {
-    expect(parseServerEndpoint('tcp:7979:interface=\\:\\:1').interface).to.equal('::1');
+    expect(parseServerEndpoint('tcp:7979:interface=\\:\\:1')).to.include({ interface: '::1' });
   });
 
   // Issue #10: the shell eats the backslashes of an unquoted `interface=\:\:1`.
@@ -61,7 +61,7 @@ describe('parseServerDescription', () => {
     ['tcp:80:90', /too many positional fields/],
     [
       'sctp:53',
-      /unknown endpoint type 'sctp' \(known: ssl, systemd, tcp, tcp6, tls, udp, unix; a package that adds a type registers it when it is loaded\)/,
+      /unknown endpoint type 'sctp' \(known: (.*, )?ssl, systemd, tcp, tcp6, tls, udp, unix; a package that adds a type registers it when it is loaded\)/,
     ],
     [':80', /missing the endpoint type/],
     ['tcp:80\\', /ends with a lone backslash; a ':', '=' or '\\' inside a value needs a backslash/],

@@ -10,6 +10,7 @@ import {
 import { Factory } from '../../src/factory.js';
 import { Protocol } from '../../src/protocol.js';
 import { MemoryReactor } from '../../src/testing/memory-reactor.js';
+import { SimulatedReactor } from '../../src/testing/simulated/simulated-reactor.js';
 
 describe('readListenFds', () => {
   it('lists LISTEN_FDS descriptors from 3 when LISTEN_PID is this process, and unsets the variables', () => {
@@ -95,5 +96,26 @@ describe('systemdEndpoint', () => {
       (err: unknown) => err,
     );
     expect(failure).to.be.instanceOf(Error).with.property('message', 'no descriptors here');
+  });
+});
+
+describe('MemoryReactor.adoptStreamPort', () => {
+  it('records the call and returns a listening port, so a systemd: endpoint is testable anywhere', async () => {
+    const reactor = new MemoryReactor();
+    const factory = Factory.forProtocol(Protocol);
+    const port = await systemdEndpoint(reactor, 'INET6', 0, [3]).listen(factory);
+    expect(reactor.adoptedPorts).to.have.length(1);
+    expect(reactor.adoptedPorts[0]).to.include({ fd: 3, family: 'INET6', factory });
+    expect(port).to.equal(reactor.adoptedPorts[0]?.listeningPort);
+    expect(port.getHost()).to.include({ host: '::' });
+    expect(() => reactor.adoptStreamPort(-1, 'INET', factory)).to.throw(TypeError);
+  });
+});
+
+describe('SimulatedReactor.adoptStreamPort', () => {
+  it('throws an error naming the capability: a simulated network has no descriptors', () => {
+    expect(() =>
+      new SimulatedReactor({ seed: 1 }).adoptStreamPort(3, 'INET', Factory.forProtocol(Protocol)),
+    ).to.throw(Error, /no file descriptors \(capability adoptStreamPort\)/);
   });
 });

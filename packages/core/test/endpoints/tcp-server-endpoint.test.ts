@@ -44,7 +44,7 @@ describe('TCP server endpoints', () => {
 });
 
 describe('UDPServerEndpoint', () => {
-  it('binds the protocol with listenUDP and its options', async () => {
+  it('binds the protocol with listenUDP and its options', () => {
     const calls: unknown[][] = [];
     const port = { whenListening: () => Promise.resolve() } as unknown as IUDPPort;
     const reactor: IReactorUDP = {
