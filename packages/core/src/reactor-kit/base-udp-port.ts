@@ -9,7 +9,7 @@
  * options.
  *
  * Tests: test/reactor-kit/base-udp-port.test.ts, test/udp.integration.test.ts,
- * and the UDP section of the
+ * test/testing/simulated/simulated-udp.test.ts, and the UDP section of the
  * conformance suite (@torsion/reactor-conformance) on every reactor
  * @module
  */

@@ -62,6 +62,8 @@ export {
 export { SimulatedPort } from './simulated/simulated-port.js';
 export { SimulatedSSLConnector } from './simulated/simulated-ssl-connector.js';
 export { SimulatedSSLPort } from './simulated/simulated-ssl-port.js';
+export { SimulatedUDPPort } from './simulated/simulated-udp-port.js';
+export type { DatagramStats } from './simulated/simulated-udp-network.js';
 export {
   SimulatedReactor,
   type RunUntilIdleOptions,

@@ -15,9 +15,13 @@ import type {
   IClientFactory,
   IDelayedCall,
   IListeningPort,
+  IDatagramProtocol,
   IProtocolFactory,
+  IReactorUDP,
+  IUDPPort,
   ITLSReactor,
   ListenTCPOptions,
+  ListenUDPOptions,
   SystemEventPhase,
   SystemEventTriggerId,
   SystemEventType,
@@ -38,7 +42,7 @@ import type { SimulatedReactor } from './simulated-reactor.js';
  * reactor.host('client').connectTCP('server', 79, clientFactory);
  * ```
  */
-export class SimulatedHost implements ITLSReactor {
+export class SimulatedHost implements ITLSReactor, IReactorUDP {
   /** The first name the host was given. */
   readonly name: string;
   /** Its IPv4 address. */
@@ -83,6 +87,17 @@ export class SimulatedHost implements ITLSReactor {
     options: ListenTCPOptions = {},
   ): IListeningPort {
     return this.#reactor._listenTCP(this, port, factory, options);
+  }
+
+  /**
+   * A UDP port on this host. The interface may be omitted, `'0.0.0.0'`,
+   * `'::'` or the host's address; any other fails the bind (EADDRNOTAVAIL),
+   * and an IPv6 one too (EAFNOSUPPORT): the simulated network is IPv4 only.
+   * Datagrams meet the link's `loss`, `duplication`, `reorder` and `mtu`.
+   * @throws as `IReactorUDP.listenUDP`.
+   */
+  listenUDP(port: number, protocol: IDatagramProtocol, options: ListenUDPOptions = {}): IUDPPort {
+    return this.#reactor._listenUDP(this, port, protocol, options);
   }
 
   /**

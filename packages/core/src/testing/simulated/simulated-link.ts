@@ -2,10 +2,12 @@
  * Link conditions of a {@link SimulatedNetwork}: how long bytes take to cross
  * (latency, bandwidth, jitter), how they are cut on the way (chunking), and
  * how much a receiver buffers before the sender must wait (the receive
- * window). Settings apply network-wide, per pair of hosts, or per
+ * window); and, for UDP datagrams only, how many are lost, duplicated or
+ * reordered, and the largest packet the link carries (the MTU). Settings apply network-wide, per pair of hosts, or per
  * connection; the most specific setting of each field wins.
  *
- * Tests: test/testing/simulated/simulated-network.test.ts
+ * Tests: test/testing/simulated/simulated-network.test.ts,
+ * test/testing/simulated/simulated-udp.test.ts
  * @module
  */
 
@@ -35,6 +37,28 @@ export interface LinkConditions {
    * window), in bytes. Default 65536.
    */
   receiveWindow?: number;
+  /**
+   * UDP only: the probability (0 to 1) that a datagram is lost on the way.
+   * TCP is unaffected (it retransmits). Default 0.
+   */
+  loss?: number;
+  /** UDP only: the probability (0 to 1) that a datagram arrives twice. Default 0. */
+  duplication?: number;
+  /**
+   * UDP only: the probability (0 to 1) that a datagram is held back by an
+   * extra random delay of up to {@link REORDER_DELAY} seconds (or the
+   * latency, if longer), so that datagrams sent after it overtake it.
+   * Default 0.
+   */
+  reorder?: number;
+  /**
+   * UDP only: the largest IP packet the link carries, in bytes. A datagram
+   * whose packet (payload, plus 8 bytes of UDP header and 20 of IPv4) is
+   * larger is dropped and counted in `network.datagramStats.tooBig`, as a
+   * path that will not fragment it (DF set, or a fragment lost) drops it.
+   * Default `Infinity`.
+   */
+  mtu?: number;
 }
 
 /** {@link LinkConditions} with every field filled in. */
@@ -45,6 +69,10 @@ export interface ResolvedLinkConditions {
   /** Largest piece in bytes; 0 when chunking is off. */
   readonly chunkSize: number;
   readonly receiveWindow: number;
+  readonly loss: number;
+  readonly duplication: number;
+  readonly reorder: number;
+  readonly mtu: number;
 }
 
 /** The conditions of a link nobody configured: instant, unlimited, one piece per batch. */
@@ -54,7 +82,14 @@ export const DEFAULT_LINK_CONDITIONS: ResolvedLinkConditions = Object.freeze({
   jitter: 0,
   chunkSize: 0,
   receiveWindow: 64 * 1024,
+  loss: 0,
+  duplication: 0,
+  reorder: 0,
+  mtu: Infinity,
 });
+
+/** The longest extra delay, in seconds, of a datagram `reorder` holds back (unless the latency is longer). */
+export const REORDER_DELAY = 0.01;
 
 /** The largest piece `chunking: true` cuts. */
 const DEFAULT_CHUNK_SIZE = 16;
@@ -96,6 +131,17 @@ export function validateLinkConditions(conditions: LinkConditions): void {
       `receiveWindow must be a positive integer (bytes), got ${String(receiveWindow)}`,
     );
   }
+  for (const field of ['loss', 'duplication', 'reorder'] as const) {
+    const p = conditions[field];
+    if (p !== undefined && (typeof p !== 'number' || !(p >= 0 && p <= 1))) {
+      throw new RangeError(`${field} must be a probability from 0 to 1, got ${String(p)}`);
+    }
+  }
+  const { mtu } = conditions;
+  if (mtu !== undefined && !(mtu === Infinity || (Number.isSafeInteger(mtu) && mtu >= 68))) {
+    // 68 bytes: the smallest MTU IPv4 allows (RFC 791).
+    throw new RangeError(`mtu must be an integer >= 68 (bytes) or Infinity, got ${String(mtu)}`);
+  }
 }
 
 /**
@@ -125,5 +171,9 @@ export function resolveLinkConditions(
           ? DEFAULT_CHUNK_SIZE
           : chunking,
     receiveWindow: pick('receiveWindow') ?? DEFAULT_LINK_CONDITIONS.receiveWindow,
+    loss: pick('loss') ?? DEFAULT_LINK_CONDITIONS.loss,
+    duplication: pick('duplication') ?? DEFAULT_LINK_CONDITIONS.duplication,
+    reorder: pick('reorder') ?? DEFAULT_LINK_CONDITIONS.reorder,
+    mtu: pick('mtu') ?? DEFAULT_LINK_CONDITIONS.mtu,
   };
 }

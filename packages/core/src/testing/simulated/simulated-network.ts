@@ -5,7 +5,8 @@
  * refused ports, partitions and resets. Every random choice comes from one
  * seeded generator, so a run repeats exactly for a given seed.
  *
- * Tests: test/testing/simulated/simulated-network.test.ts
+ * Tests: test/testing/simulated/simulated-network.test.ts,
+ * test/testing/simulated/simulated-udp.test.ts
  * @module
  */
 import { isIP } from 'node:net';
@@ -20,6 +21,7 @@ import { resolveLinkConditions, validateLinkConditions } from './simulated-link.
 import type { SimulatedPort } from './simulated-port.js';
 import type { SimulatedReactor } from './simulated-reactor.js';
 import type { SimulatedConnection } from './simulated-transport.js';
+import { SimulatedDatagrams, type DatagramStats } from './simulated-udp-network.js';
 
 const log = new Logger('torsion.simulated');
 
@@ -38,7 +40,8 @@ export interface TraceEvent {
    * What happened: `listen`, `syn`, `refused`, `accept`, `connected`,
    * `dns-failed`, `timeout`, `send` (bytes left the sender), `deliver`
    * (bytes reached the receiver), `fin`, `rst`, `closed`, `reset`,
-   * `partition`, `heal`.
+   * `partition`, `heal`; for UDP, `udp-listen`, `udp-send`, `udp-deliver`,
+   * `udp-lost`, `udp-too-big`, `udp-unreachable` (`connection` is null).
    */
   readonly kind: string;
   /** The connection's id, or `null` for events before a connection exists. */
@@ -103,6 +106,8 @@ export class SimulatedNetwork {
   #nextConnectionId = 1;
   /** The reactor's own host. */
   readonly localhost: SimulatedHost;
+  /** @internal The UDP ports and datagrams; see {@link SimulatedNetwork.datagramStats}. */
+  readonly datagrams: SimulatedDatagrams;
 
   /**
    * Built by the reactor.
@@ -122,6 +127,16 @@ export class SimulatedNetwork {
     this.#queue.onEarliestChanged = options.wake;
     this.localhost = new SimulatedHost(reactor, 'localhost', LOCALHOST_ADDRESS);
     this.#register(this.localhost);
+    this.datagrams = new SimulatedDatagrams(this);
+  }
+
+  /**
+   * What became of the UDP datagrams sent so far: sent, delivered, lost,
+   * duplicated, reordered, too big for the MTU, unreachable (see
+   * `loss`, `duplication`, `reorder` and `mtu` in {@link LinkConditions}).
+   */
+  get datagramStats(): Readonly<DatagramStats> {
+    return { ...this.datagrams.stats };
   }
 
   // ---------------------------------------------------------------- hosts and names

@@ -18,6 +18,8 @@ import type {
   ConnectSSLOptions,
   ConnectTCPOptions,
   IClientFactory,
+  IDatagramProtocol,
+  IReactorUDP,
   INameResolver,
   ResolvedAddress,
   IProtocolFactory,
@@ -25,7 +27,9 @@ import type {
   ITLSReactor,
   ListenSSLOptions,
   ListenTCPOptions,
+  ListenUDPOptions,
 } from '../../interfaces.js';
+import { checkListenUDP } from '../../reactor-kit/base-udp-port.js';
 import {
   checkTLSOptions,
   type ClientTLSOptions,
@@ -43,6 +47,7 @@ import { SimulatedNetwork } from './simulated-network.js';
 import { SimulatedPort } from './simulated-port.js';
 import { SimulatedSSLConnector } from './simulated-ssl-connector.js';
 import { SimulatedSSLPort } from './simulated-ssl-port.js';
+import { SimulatedUDPPort } from './simulated-udp-port.js';
 
 /** Rounds at one instant after which a manual drive decides something reschedules itself with delay 0 forever. */
 const MAX_ROUNDS_PER_INSTANT = 100_000;
@@ -124,7 +129,7 @@ function defaultSeed(): number {
  *   auto-advancing reactor busy, as it would keep a real reactor alive: stop
  *   the reactor, or set `autoAdvance = false`, when a test ends.
  */
-export class SimulatedReactor extends ReactorBase implements ITLSReactor, IReactorSSL {
+export class SimulatedReactor extends ReactorBase implements ITLSReactor, IReactorSSL, IReactorUDP {
   /** The virtual network: hosts, ports, connections, faults. */
   readonly network: SimulatedNetwork;
   /**
@@ -466,6 +471,39 @@ export class SimulatedReactor extends ReactorBase implements ITLSReactor, IReact
     );
     connector.connect();
     return connector;
+  }
+
+  /**
+   * A UDP port on the reactor's own host (127.0.0.1). See {@link SimulatedHost.listenUDP}.
+   * @throws RangeError, TypeError, InvalidAddressError for bad arguments; ReactorNotRestartable once stopped.
+   */
+  listenUDP(
+    port: number,
+    protocol: IDatagramProtocol,
+    options: ListenUDPOptions = {},
+  ): SimulatedUDPPort {
+    return this._listenUDP(this.localhost, port, protocol, options);
+  }
+
+  /** @internal listenUDP on a given host. */
+  _listenUDP(
+    host: SimulatedHost,
+    port: number,
+    protocol: IDatagramProtocol,
+    options: ListenUDPOptions,
+  ): SimulatedUDPPort {
+    const checked = checkListenUDP(port, protocol, options);
+    this.checkOpen();
+    const listening = new SimulatedUDPPort(
+      this.network,
+      this.openResources,
+      host,
+      port,
+      protocol,
+      checked,
+    );
+    listening.startListening();
+    return listening;
   }
 
   /** @internal listenTCP on a given host. */
