@@ -13,6 +13,7 @@
  * @module
  */
 import {
+  checkListenUDP,
   checkWriteHighWaterMark,
   DEFAULT_WRITE_HIGH_WATER_MARK,
   OpenResources,
@@ -25,12 +26,16 @@ import type {
   ConnectTCPOptions,
   IClientFactory,
   IConnector,
+  IDatagramProtocol,
   IListeningPort,
+  IReactorUDP,
+  IUDPPort,
   IProtocolFactory,
   ISSLListeningPort,
   ITLSReactor,
   ListenSSLOptions,
   ListenTCPOptions,
+  ListenUDPOptions,
   ServerTLSOptions,
 } from '@torsion/core';
 import type { ReactorBaseOptions } from '@torsion/core/reactor-kit';
@@ -39,6 +44,7 @@ import { BunSSLConnector } from './internal/bun-ssl-connector.js';
 import { BunSSLPort } from './internal/bun-ssl-port.js';
 import { BunTCPPort } from './internal/bun-tcp-port.js';
 import { checkBunCanServe } from './internal/bun-tls-options.js';
+import { BUN_UDP_LIMITS, BunUDPPort } from './internal/bun-udp-port.js';
 import { isBun } from './runtime.js';
 
 /** Options for {@link BunReactor}: NodeReactor's, with the same defaults. */
@@ -81,8 +87,12 @@ export interface BunReactorOptions extends ReactorBaseOptions {
  * `startTLS()` (`loseWriteConnection()` on a switched connection);
  * half-close over `listenSSL`/`connectSSL` works. `setTLSOptions` replaces
  * the port's listener on the same address.
+ *
+ * UDP (`listenUDP`) is `Bun.udpSocket`: it binds asynchronously, as on
+ * Node; `connect()` is done by the port (Bun connects a socket only when it
+ * creates it), and `listenMultiple` is refused (capability `udpListenMultiple`).
  */
-export class BunReactor extends ReactorBase implements ITLSReactor {
+export class BunReactor extends ReactorBase implements ITLSReactor, IReactorUDP {
   readonly #writeHighWaterMark: number;
 
   /**
@@ -242,5 +252,25 @@ export class BunReactor extends ReactorBase implements ITLSReactor {
     );
     connector.connect();
     return connector;
+  }
+
+  // ---------------------------------------------------------------- UDP
+
+  /**
+   * Binds UDP `port` (0 for any free port) with `Bun.udpSocket` and gives
+   * `protocol` its datagrams. Binding is asynchronous; see
+   * {@link IListeningPort.whenListening}. See docs/udp.md.
+   * @param options - `interface` (an IP literal; default every IPv4
+   *   interface) and `maxPacketSize` (default 8192).
+   * @throws Error for `listenMultiple: true` (capability `udpListenMultiple`).
+   * @throws RangeError, TypeError, InvalidAddressError, ReactorNotRestartable as on NodeReactor.
+   */
+  listenUDP(port: number, protocol: IDatagramProtocol, options: ListenUDPOptions = {}): IUDPPort {
+    const checked = checkListenUDP(port, protocol, options);
+    if (checked.listenMultiple) throw new Error(BUN_UDP_LIMITS.udpListenMultiple);
+    this.checkOpen();
+    const listening = new BunUDPPort(this.openResources, port, protocol, checked);
+    listening.startListening();
+    return listening;
   }
 }
