@@ -1,16 +1,15 @@
 /**
  * `TCPConnector`: an outgoing TCP connection that can be retried, as Twisted's
  * `tcp.Connector`. {@link BaseConnector} keeps the state, the timeout and the
- * factory's callbacks; this opens the `net.Socket` and maps Node's connect
- * errors to Torsion's ConnectError family.
+ * factory's callbacks, NetSocketConnector the attempt's `net.Socket`; this
+ * says where to connect and maps Node's connect errors to Torsion's
+ * ConnectError family.
  *
  * Tests: test/tcp-connector.integration.test.ts, test/tcp.integration.test.ts
  * @module
  */
-import { Socket } from 'node:net';
-import type { LookupFunction, TcpSocketConnectOpts } from 'node:net';
+import type { LookupFunction, NetConnectOpts, Socket, TcpSocketConnectOpts } from 'node:net';
 import { addressFor, type INETAddress } from '../address.js';
-import { BaseConnector } from '../reactor-kit/base-connector.js';
 import { errorCode } from '../error-code.js';
 import {
   ConnectBindError,
@@ -22,16 +21,12 @@ import {
 } from '../errors.js';
 import type { IClientFactory, IProtocol, IReactorTime } from '../interfaces.js';
 import { Logger } from '../log.js';
+import { NetSocketConnector } from './net-socket-connector.js';
 import type { Registry } from './registry.js';
 import { TCPTransport } from './tcp-transport.js';
 import type { TransportOwner } from './tcp-transport.js';
 
 const log = new Logger('torsion.tcp');
-
-const kConnector = Symbol('torsion.connector');
-interface ConnectingSocket extends Socket {
-  [kConnector]?: TCPConnector | undefined;
-}
 
 /** Where and how to connect. */
 export interface ConnectorSettings {
@@ -109,10 +104,9 @@ export function connectErrorFor(err: Error, destination: string): ConnectError {
  * the factory did not call `connect()` again from its callback (so a
  * reconnecting factory stays started across retries).
  */
-export class TCPConnector extends BaseConnector<TCPTransport> implements TransportOwner {
+export class TCPConnector extends NetSocketConnector<TCPTransport> implements TransportOwner {
   readonly #registry: Registry;
   readonly #settings: ConnectorSettings;
-  #socket: ConnectingSocket | null = null;
 
   constructor(
     registry: Registry,
@@ -133,12 +127,7 @@ export class TCPConnector extends BaseConnector<TCPTransport> implements Transpo
     this.#settings = settings;
   }
 
-  protected startAttempt(): void {
-    const socket: ConnectingSocket = new Socket({ allowHalfOpen: true });
-    socket[kConnector] = this;
-    this.#socket = socket;
-    socket.on('error', TCPConnector.#onSocketError);
-    socket.once('connect', TCPConnector.#onSocketConnect);
+  protected connectOptions(): NetConnectOpts {
     const { host, port, bindAddress, lookup } = this.#settings;
     const options: TcpSocketConnectOpts = { host, port };
     if (lookup !== undefined) options.lookup = lookup;
@@ -146,33 +135,18 @@ export class TCPConnector extends BaseConnector<TCPTransport> implements Transpo
       options.localAddress = bindAddress.host;
       if (bindAddress.port !== undefined) options.localPort = bindAddress.port;
     }
-    try {
-      socket.connect(options);
-    } catch (err) {
-      // Bad options are rejected synchronously; report them like any failure ('error' follows).
-      socket.destroy(err instanceof Error ? err : new Error(String(err)));
-    }
+    return options;
   }
 
-  protected abandonAttempt(): void {
-    const socket = this.#detachSocket();
-    // Its 'error' listener stays (and now ignores events): a late error is harmless.
-    socket?.destroy();
+  protected connectErrorFor(err: Error): ConnectError {
+    return connectErrorFor(err, this.getDestination().toString());
   }
 
   protected startTransport(transport: TCPTransport): void {
     transport.start();
   }
 
-  #detachSocket(): ConnectingSocket | null {
-    const socket = this.#socket;
-    this.#socket = null;
-    if (socket !== null) socket[kConnector] = undefined;
-    return socket;
-  }
-
-  #connected(socket: ConnectingSocket): void {
-    this.#detachSocket();
+  protected socketConnected(socket: Socket): void {
     const peer = addressFor(
       'TCP',
       socket.remoteAddress ?? this.#settings.host,
@@ -200,23 +174,8 @@ export class TCPConnector extends BaseConnector<TCPTransport> implements Transpo
         this,
         this.#registry.writeHighWaterMark,
       );
-      socket.removeListener('error', TCPConnector.#onSocketError);
+      this.releaseSocket(socket);
       return transport;
     });
-  }
-
-  static #onSocketError(this: ConnectingSocket, err: Error): void {
-    const connector = this[kConnector];
-    if (connector === undefined || connector.#socket !== this) return;
-    connector.attemptFailed(connectErrorFor(err, connector.getDestination().toString()));
-  }
-
-  static #onSocketConnect(this: ConnectingSocket): void {
-    const connector = this[kConnector];
-    if (connector === undefined || connector.#socket !== this) {
-      this.destroy();
-      return;
-    }
-    connector.#connected(this);
   }
 }

@@ -3,19 +3,17 @@
  * Binding is asynchronous in Node, so the port is returned at once and
  * `whenListening()` reports the outcome; a bind failure never becomes an
  * unhandled `'error'`. The state, the waiters, `doStart`/`doStop` and the
- * logging are BasePort's; this file binds, closes and accepts.
+ * logging are BasePort's, the server's events and the close
+ * NetServerPort's; this file binds and accepts.
  *
  * Tests: test/tcp.integration.test.ts, test/node-reactor.test.ts
  * @module
  */
-import { createServer } from 'node:net';
-import type { ListenOptions, Server, Socket } from 'node:net';
+import type { ListenOptions, Socket } from 'node:net';
 import { addressFor, type INETAddress } from '../address.js';
-import type { IProtocolFactory } from '../interfaces.js';
+import type { IProtocol, IProtocolFactory } from '../interfaces.js';
 import { Logger } from '../log.js';
-import { BasePort } from '../reactor-kit/base-port.js';
-import { buildProtocolSafely } from '../reactor-kit/build-protocol.js';
-import { THREW } from '../reactor-kit/call-safely.js';
+import { NetServerPort } from './net-server-port.js';
 import type { Registry } from './registry.js';
 import { TCPTransport } from './tcp-transport.js';
 
@@ -28,10 +26,8 @@ const log = new Logger('torsion.tcp');
  * `factory.doStop()` once it has stopped listening; a port that never bound
  * calls neither.
  */
-export class TCPPort extends BasePort {
-  readonly #registry: Registry;
+export class TCPPort extends NetServerPort<INETAddress> {
   readonly #backlog: number;
-  readonly #server: Server;
 
   /**
    * @param registry - the reactor's open resources; the port adds itself when it starts listening.
@@ -49,7 +45,7 @@ export class TCPPort extends BasePort {
     iface: string,
     portLog: Logger = log,
   ) {
-    super({
+    super(registry, {
       resources: registry,
       factory,
       port,
@@ -57,62 +53,29 @@ export class TCPPort extends BasePort {
       host: addressFor('TCP', iface === '' ? '0.0.0.0' : iface, 0),
       log: portLog,
     });
-    this.#registry = registry;
     this.#backlog = backlog;
-    this.#server = createServer({ allowHalfOpen: true });
-    this.#server.on('connection', (socket: Socket) => {
-      this.#accept(socket);
-    });
-    this.#server.on('error', (err: Error) => {
-      this.#serverError(err);
-    });
-    this.#server.on('listening', () => {
-      const address = this.#server.address();
-      this.bound(
-        address !== null && typeof address === 'object'
-          ? addressFor('TCP', address.address, address.port)
-          : this.getHost(),
-      );
-    });
   }
 
   protected bind(): void {
     const options: ListenOptions = { port: this.requestedPort, backlog: this.#backlog };
     if (this.requestedInterface !== '') options.host = this.requestedInterface;
-    try {
-      this.#server.listen(options);
-    } catch (err) {
-      // Node validates some options synchronously; report them like any bind failure.
-      setImmediate(() => {
-        this.bindFailed(err);
-      });
-    }
+    this.listenWith(options);
   }
 
-  protected close(): void {
-    // server.close()'s own callback waits for every accepted connection to end;
-    // the listening socket itself is released at once, so report that instead.
-    this.#server.close();
-    setImmediate(() => {
-      this.closed();
-    });
+  protected listening(): void {
+    const address = this.server.address();
+    this.bound(
+      address !== null && typeof address === 'object'
+        ? addressFor('TCP', address.address, address.port)
+        : this.getHost(),
+    );
   }
 
-  #serverError(err: Error): void {
-    if (!this.hasBound) {
-      this.bindFailed(err);
-      return;
-    }
-    // After the bind: an accept() failure (EMFILE…). Node keeps listening.
-    this.log.failure('Error on listening port', err, { port: this.getHost().toString() }, 'warn');
-  }
-
-  #accept(socket: Socket): void {
+  protected accept(socket: Socket): void {
     const remoteHost = socket.remoteAddress;
     if (!this.accepting || remoteHost === undefined) {
       // Stopped meanwhile, or the peer already went away (reset before accept).
-      socket.on('error', ignoreError);
-      socket.destroy();
+      this.refuse(socket);
       return;
     }
     const peer = addressFor('TCP', remoteHost, socket.remotePort ?? 0);
@@ -134,26 +97,21 @@ export class TCPPort extends BasePort {
    * @param peer - the remote address.
    */
   protected connectionAccepted(socket: Socket, host: INETAddress, peer: INETAddress): void {
-    const protocol = buildProtocolSafely(log, this.factory, peer);
-    if (protocol === THREW || protocol === null) {
-      socket.on('error', ignoreError);
-      socket.destroy();
-      return;
-    }
-    const transport = new TCPTransport(
+    this.serve(
       socket,
-      protocol,
-      host,
       peer,
-      this.#registry,
-      this.#registry.writeHighWaterMark,
+      (protocol: IProtocol) =>
+        new TCPTransport(
+          socket,
+          protocol,
+          host,
+          peer,
+          this.registry,
+          this.registry.writeHighWaterMark,
+        ),
     );
-    this.#registry.addTransport(transport);
-    transport.start();
   }
 }
-
-function ignoreError(): void {}
 
 /** An address that stands for every interface (`0.0.0.0`, `::`). */
 function isWildcard(host: string): boolean {

@@ -1,8 +1,8 @@
 /**
  * `UNIXConnector`: an outgoing UNIX-domain connection that can be retried.
  * {@link BaseConnector} keeps the state, the timeout and the factory's
- * callbacks; this opens the `net.Socket` on the path and maps Node's connect
- * errors to Torsion's ConnectError family: no file (ENOENT) and nothing
+ * callbacks, NetSocketConnector the attempt's `net.Socket`; this connects it
+ * to the path and maps Node's connect errors to Torsion's ConnectError family: no file (ENOENT) and nothing
  * listening (ECONNREFUSED) are both a ConnectionRefusedError, as a closed TCP
  * port is. With `checkPID` the attempt is refused before any connect unless
  * `<path>.lock` names a live process.
@@ -11,13 +11,13 @@
  * conformance suite (@torsion/reactor-conformance) on the Node reactor
  * @module
  */
-import { Socket } from 'node:net';
+import type { NetConnectOpts, Socket } from 'node:net';
 import { UNIXAddress } from '../address.js';
-import { BaseConnector } from '../reactor-kit/base-connector.js';
 import { errorCode } from '../error-code.js';
 import { ConnectionRefusedError, type ConnectError } from '../errors.js';
 import type { IClientFactory, IProtocol, IReactorTime } from '../interfaces.js';
 import { Logger } from '../log.js';
+import { NetSocketConnector } from './net-socket-connector.js';
 import type { Registry } from './registry.js';
 import { connectErrorFor } from './tcp-connector.js';
 import type { TransportOwner } from './tcp-transport.js';
@@ -25,11 +25,6 @@ import { isLocked, lockPathFor } from './unix-lock.js';
 import { UNIXTransport } from './unix-transport.js';
 
 const log = new Logger('torsion.unix');
-
-const kConnector = Symbol('torsion.connector');
-interface ConnectingSocket extends Socket {
-  [kConnector]?: UNIXConnector | undefined;
-}
 
 /** `connectUNIX` options after the reactor's checks. */
 export interface UNIXConnectorSettings {
@@ -57,11 +52,10 @@ export function unixConnectErrorFor(err: Error, destination: string): ConnectErr
 }
 
 /** An outgoing UNIX-domain connection, created by `reactor.connectUNIX()`. */
-export class UNIXConnector extends BaseConnector<UNIXTransport> implements TransportOwner {
+export class UNIXConnector extends NetSocketConnector<UNIXTransport> implements TransportOwner {
   readonly #registry: Registry;
   readonly #path: string;
   readonly #checkPID: boolean;
-  #socket: ConnectingSocket | null = null;
   #refusal: NodeJS.Immediate | null = null;
 
   constructor(
@@ -85,7 +79,7 @@ export class UNIXConnector extends BaseConnector<UNIXTransport> implements Trans
     this.#checkPID = settings.checkPID;
   }
 
-  protected startAttempt(): void {
+  protected override startAttempt(): void {
     if (this.#checkPID && !isLocked(lockPathFor(this.#path))) {
       // Reported on a later turn, as every attempt's outcome is.
       this.#refusal = setImmediate(() => {
@@ -98,42 +92,30 @@ export class UNIXConnector extends BaseConnector<UNIXTransport> implements Trans
       });
       return;
     }
-    const socket: ConnectingSocket = new Socket({ allowHalfOpen: true });
-    socket[kConnector] = this;
-    this.#socket = socket;
-    socket.on('error', UNIXConnector.#onSocketError);
-    socket.once('connect', UNIXConnector.#onSocketConnect);
-    try {
-      socket.connect({ path: this.#path });
-    } catch (err) {
-      // Bad options are rejected synchronously; report them like any failure ('error' follows).
-      socket.destroy(err instanceof Error ? err : new Error(String(err)));
-    }
+    super.startAttempt();
   }
 
-  protected abandonAttempt(): void {
+  protected override abandonAttempt(): void {
     if (this.#refusal !== null) {
       clearImmediate(this.#refusal);
       this.#refusal = null;
     }
-    const socket = this.#detachSocket();
-    // Its 'error' listener stays (and now ignores events): a late error is harmless.
-    socket?.destroy();
+    super.abandonAttempt();
+  }
+
+  protected connectOptions(): NetConnectOpts {
+    return { path: this.#path };
+  }
+
+  protected connectErrorFor(err: Error): ConnectError {
+    return unixConnectErrorFor(err, this.getDestination().toString());
   }
 
   protected startTransport(transport: UNIXTransport): void {
     transport.start();
   }
 
-  #detachSocket(): ConnectingSocket | null {
-    const socket = this.#socket;
-    this.#socket = null;
-    if (socket !== null) socket[kConnector] = undefined;
-    return socket;
-  }
-
-  #connected(socket: ConnectingSocket): void {
-    this.#detachSocket();
+  protected socketConnected(socket: Socket): void {
     const peer = this.getDestination() as UNIXAddress;
     this.attemptSucceeded(peer, (protocol: IProtocol) => {
       const transport = new UNIXTransport(
@@ -144,23 +126,8 @@ export class UNIXConnector extends BaseConnector<UNIXTransport> implements Trans
         this,
         this.#registry.writeHighWaterMark,
       );
-      socket.removeListener('error', UNIXConnector.#onSocketError);
+      this.releaseSocket(socket);
       return transport;
     });
-  }
-
-  static #onSocketError(this: ConnectingSocket, err: Error): void {
-    const connector = this[kConnector];
-    if (connector === undefined || connector.#socket !== this) return;
-    connector.attemptFailed(unixConnectErrorFor(err, connector.getDestination().toString()));
-  }
-
-  static #onSocketConnect(this: ConnectingSocket): void {
-    const connector = this[kConnector];
-    if (connector === undefined || connector.#socket !== this) {
-      this.destroy();
-      return;
-    }
-    connector.#connected(this);
   }
 }

@@ -18,8 +18,11 @@
  * before its first connection is accepted: a client could complete `connect()`
  * in that instant (the kernel checks the mode at connect time).
  *
+ * Both reactors that bind real files share it: core's Node port and
+ * `@torsion/reactor-bun`'s (through `@torsion/core/reactor-kit`).
+ *
  * Tests: test/unix.integration.test.ts, and the UNIX section of the
- * conformance suite (@torsion/reactor-conformance) on the Node reactor
+ * conformance suite (@torsion/reactor-conformance) on the Node and Bun reactors
  * @module
  */
 import { createConnection } from 'node:net';
@@ -36,6 +39,7 @@ import { basename, dirname, join } from 'node:path';
 import { errorCode } from '../error-code.js';
 import { MAX_UNIX_PATH_BYTES } from '../reactor-kit/argument-checks.js';
 import { systemError } from './system-error.js';
+import { acquireLock, lockPathFor, releaseLock } from './unix-lock.js';
 
 /** Whether `path` is a Linux abstract-namespace name (no file at all). */
 export function isAbstractName(path: string): boolean {
@@ -171,5 +175,116 @@ export function discardTemporaryBinding(binding: TemporaryBinding): void {
     rmdirSync(binding.directory);
   } catch {
     // Gone already.
+  }
+}
+
+/** What a {@link UNIXSocketFile} needs to know of the `listenUNIX` options. */
+export interface UNIXSocketFileSettings {
+  /** Permission bits of the socket file. */
+  readonly mode: number;
+  /** Hold `<path>.lock` while listening (Twisted's `wantPID`). */
+  readonly wantPID: boolean;
+}
+
+/**
+ * The life of one listening socket's file, whatever binds the socket (a
+ * `net.Server` on Node, `Bun.listen` on Bun): {@link UNIXSocketFile.prepare}
+ * takes the lock, tells a stale file from a live one and says where to bind;
+ * {@link UNIXSocketFile.publish} puts the bound socket at its path with its
+ * mode; {@link UNIXSocketFile.remove} takes the file and the lock away only
+ * while they are still this one's; {@link UNIXSocketFile.abandon} undoes a
+ * bind that failed. An abstract name has no file: every step but `prepare`
+ * (which returns the name itself) does nothing.
+ */
+export class UNIXSocketFile {
+  readonly path: string;
+  readonly #settings: UNIXSocketFileSettings;
+  #binding: TemporaryBinding | null = null;
+  #identity: FileIdentity | null = null;
+  #locked = false;
+
+  constructor(path: string, settings: UNIXSocketFileSettings) {
+    this.path = path;
+    this.#settings = settings;
+  }
+
+  /**
+   * Takes the lock (`wantPID`), probes the path, removes a stale socket file
+   * and makes the private directory to bind in.
+   * @returns where to bind the socket: a temporary name, or `path` itself.
+   * @throws Error with code EADDRINUSE when the lock is held by a live
+   *   process, a server listens at the path, or a file that is not a socket
+   *   is there; the probe's or the file system's own error otherwise. The lock
+   *   is released again on failure.
+   */
+  async prepare(): Promise<string> {
+    const path = this.path;
+    if (isAbstractName(path)) return path;
+    let staleByLock = false;
+    if (this.#settings.wantPID) {
+      const outcome = acquireLock(lockPathFor(path));
+      if (!outcome.acquired) {
+        throw systemError(
+          'EADDRINUSE',
+          `${lockPathFor(path)} is held by the live process ${String(outcome.pid)}`,
+        );
+      }
+      this.#locked = true;
+      staleByLock = !outcome.clean;
+    }
+    try {
+      const state = await probeSocketFile(path);
+      if (state === 'live') {
+        throw systemError('EADDRINUSE', `a server is listening on ${path}; it was left alone`);
+      }
+      // A stale file goes now; the new socket is linked in its place.
+      if (state === 'stale' || staleByLock) removeStale(path);
+      this.#binding = temporaryBindingFor(path);
+      return this.#binding?.path ?? path;
+    } catch (err) {
+      this.abandon();
+      throw err;
+    }
+  }
+
+  /**
+   * The socket is bound where {@link UNIXSocketFile.prepare} said: puts it
+   * at its path with its mode and remembers which file it is.
+   * @throws Error with code EADDRINUSE if a file appeared at the path meanwhile.
+   */
+  publish(): void {
+    if (isAbstractName(this.path)) return;
+    const binding = this.#binding;
+    if (binding !== null) {
+      publishSocket(binding, this.path, this.#settings.mode);
+      this.#binding = null;
+    } else {
+      // The fallback of a path too long for a temporary name: chmod before the first accept.
+      chmodSync(this.path, this.#settings.mode);
+    }
+    this.#identity = identityOf(this.path);
+  }
+
+  /** Undoes a bind that failed: removes the private directory and releases the lock. */
+  abandon(): void {
+    if (this.#binding !== null) {
+      discardTemporaryBinding(this.#binding);
+      this.#binding = null;
+    }
+    this.#releaseLock();
+  }
+
+  /** Removes the socket file and the lock, each only while it is still this one's. */
+  remove(): void {
+    if (isAbstractName(this.path)) return;
+    removeIfOurs(this.path, this.#identity);
+    this.#identity = null;
+    this.#releaseLock();
+  }
+
+  #releaseLock(): void {
+    if (!this.#locked) return;
+    releaseLock(lockPathFor(this.path));
+    this.#locked = false;
   }
 }
