@@ -22,6 +22,7 @@ import { shutdownTests } from './suites/shutdown.js';
 import { timeTests } from './suites/time.js';
 import { tlsTests } from './suites/tls.js';
 import { transportTests } from './suites/transport.js';
+import { udpTests } from './suites/udp.js';
 import { unixTests } from './suites/unix.js';
 
 /**
@@ -65,6 +66,7 @@ export function describeReactorConformance(name: string, options: ConformanceOpt
     halfCloseTests(settings);
     faultIsolationTests(settings);
     tlsTests(settings);
+    udpTests(settings);
     unixTests(settings);
     shutdownTests(settings);
     resourceExhaustionTests(settings);

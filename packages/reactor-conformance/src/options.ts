@@ -30,6 +30,11 @@ import type { IReactor } from '@torsion/core';
  *   no need to name this.
  * - `unixAbstract`: Linux abstract-namespace names (`'\0name'`): no file,
  *   shown as `@name`.
+ * - `udp`: `listenUDP` (`IReactorUDP`). A reactor without `listenUDP` at all
+ *   has the whole UDP section reported as pending, with no need to name this.
+ * - `udpIPv6`: UDP ports on IPv6 (`::1`).
+ * - `udpMulticast`: `joinGroup` and delivery to a multicast group on loopback.
+ * - `udpListenMultiple`: `listenMultiple: true`, several sockets on one UDP port.
  */
 export type ReactorCapability =
   | 'halfClose'
@@ -41,7 +46,11 @@ export type ReactorCapability =
   | 'tlsSNI'
   | 'tlsHalfClose'
   | 'unix'
-  | 'unixAbstract';
+  | 'unixAbstract'
+  | 'udp'
+  | 'udpIPv6'
+  | 'udpMulticast'
+  | 'udpListenMultiple';
 
 /** Every {@link ReactorCapability}, for listing or validating a skip list. */
 export const REACTOR_CAPABILITIES: readonly ReactorCapability[] = Object.freeze([
@@ -55,6 +64,10 @@ export const REACTOR_CAPABILITIES: readonly ReactorCapability[] = Object.freeze(
   'tlsHalfClose',
   'unix',
   'unixAbstract',
+  'udp',
+  'udpIPv6',
+  'udpMulticast',
+  'udpListenMultiple',
 ]);
 
 /** How {@link describeReactorConformance} makes, cleans up and times the reactor under test. */

@@ -63,6 +63,12 @@ describe('conformance suite options', () => {
       'tls',
       'tlsHalfClose',
       'tlsSNI',
+      'udp',
+      'udpIPv6',
+      'udpListenMultiple',
+      'udpMulticast',
+      'unix',
+      'unixAbstract',
     ]);
   });
 });

@@ -10,4 +10,6 @@ describeReactorConformance('SimulatedReactor', {
       shutdownGracePeriod: 0.2,
       link: { latency: 0.005, jitter: 0.002, chunking: 4096 },
     }),
+  // The simulated network is IPv4 only: a UDP port on ::1 fails to bind (EAFNOSUPPORT).
+  skip: ['udpIPv6'],
 });
