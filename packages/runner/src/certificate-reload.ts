@@ -11,16 +11,21 @@
  * Tests: test/certificate-reload.test.ts, test/ssl.integration.test.ts
  * @module
  */
-import type { ISSLListeningPort, Logger, ServerTLSOptions } from '@torsion/core';
-import { formatServerEndpoint, type SSLServerEndpoint } from './endpoint.js';
-import { certificateProblem } from './tls-files.js';
+import {
+  certificateProblem,
+  formatServerDescription,
+  type ISSLListeningPort,
+  type Logger,
+  type ServerTLSOptions,
+  type SSLServerDescription,
+} from '@torsion/core';
 
 /** The signal that asks the runner to reload its certificates, as for most Unix daemons. */
 export const RELOAD_SIGNAL = 'SIGHUP';
 
 interface ServedCertificate {
   readonly plugin: string;
-  readonly endpoint: SSLServerEndpoint;
+  readonly endpoint: SSLServerDescription;
   readonly port: ISSLListeningPort;
   options: ServerTLSOptions;
 }
@@ -56,7 +61,7 @@ export class CertificateReloader {
   /** Includes `port`, listening on `endpoint` with `options`, in every later reload. */
   add(
     plugin: string,
-    endpoint: SSLServerEndpoint,
+    endpoint: SSLServerDescription,
     port: ISSLListeningPort,
     options: ServerTLSOptions,
   ): void {
@@ -71,7 +76,7 @@ export class CertificateReloader {
     let reloaded = 0;
     let failed = 0;
     for (const served of this.#served) {
-      const where = formatServerEndpoint(served.endpoint);
+      const where = formatServerDescription(served.endpoint);
       const fields = { plugin: served.plugin };
       let next: ServerTLSOptions;
       try {

@@ -5,6 +5,14 @@
  * `ssl:` endpoints, SIGHUP reloads their certificate files. The bin is a thin
  * wrapper, and tests call this in-process.
  *
+ * Endpoint strings are @torsion/core's grammar (docs/endpoints.md): parsed
+ * with `parseServerDescription` while the command line is read (a bad one
+ * is a usage error), built with `buildServerEndpoint` once the reactor
+ * exists (which reads `ssl:` files before anything listens). A `udp:`
+ * endpoint serves the plugin's `makeDatagramProtocol`. A type a package
+ * registers (`registerServerEndpointType`) is accepted once that package is
+ * loaded: a plugin that imports it, before its `--listen` options are read.
+ *
  *   torsion [--log-format text|json] [--log-level LEVEL] [--reactor NAME]
  *           <plugin> [--listen ENDPOINT]... [plugin options] [+ <plugin> ...]
  *
@@ -13,29 +21,32 @@
  * @module
  */
 import {
+  buildServerEndpoint,
+  CertificateFilesError,
+  EndpointError,
+  formatServerDescription,
   jsonFileObserver,
   Logger,
+  parseServerDescription,
+  serverDescriptionKind,
   setLogObservers,
+  SSL4ServerEndpoint,
   textFileObserver,
+  type EndpointDescription,
+  type IAddress,
+  type IDatagramServerEndpoint,
   type IListeningPort,
   type IReactor,
-  type IReactorSSL,
   type ISSLListeningPort,
   type IServiceMaker,
+  type IStreamServerEndpoint,
   type LogLevel,
   type PluginOptionValues,
-  type ServerTLSOptions,
+  type SSLServerDescription,
   type TextSink,
 } from '@torsion/core';
 import { createRequire } from 'node:module';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import {
-  EndpointError,
-  formatServerEndpoint,
-  parseServerEndpoint,
-  type ServerEndpoint,
-  type SSLServerEndpoint,
-} from './endpoint.js';
 import { CertificateReloader, describeCertificate } from './certificate-reload.js';
 import { BUILT_IN_PLUGINS, loadPlugin, PluginError } from './plugins.js';
 import {
@@ -44,7 +55,6 @@ import {
   defaultReactorName,
   ReactorChoiceError,
 } from './reactors.js';
-import { CertificateFilesError, serverTLSOptionsFor } from './tls-files.js';
 
 /** Where the runner reads and writes, and what it serves on. */
 export interface RunnerIO {
@@ -55,7 +65,7 @@ export interface RunnerIO {
   /** Serve on this reactor instead of the one `--reactor` names (whose SIGINT/SIGTERM handlers stop it). */
   readonly reactor?: IReactor;
   /** Told the bound ports once everything listens (tests use it to find port 0's real port). */
-  readonly onListening?: (ports: readonly IListeningPort[]) => void;
+  readonly onListening?: (ports: readonly IListeningPort<IAddress>[]) => void;
 }
 
 /** Exit code after a clean stop (SIGINT/SIGTERM), `--help` or `--version`. */
@@ -83,7 +93,7 @@ class UsageError extends Error {}
 
 interface ServiceGroup {
   readonly plugin: IServiceMaker;
-  readonly endpoints: readonly ServerEndpoint[];
+  readonly endpoints: readonly EndpointDescription[];
   readonly values: PluginOptionValues;
 }
 
@@ -195,11 +205,15 @@ async function generalHelp(cwd: string): Promise<string> {
     '  <path>     a module (./my-plugin.js) whose default export is a plugin',
     '  <package>  a package whose ./plugin export (or main export) is a plugin',
     '',
-    'Endpoints: tcp:PORT[:interface=ADDR][:backlog=N]',
+    'Endpoints: tcp:PORT[:interface=ADDR][:backlog=N]    tcp6:PORT[:interface=ADDR][:backlog=N]',
     '           ssl:PORT:privateKey=FILE[:certKey=FILE][:extraCertChain=FILE][:interface=ADDR]',
     '               [:backlog=N][:caCerts=FILE:clientCertificates=request|require]',
     '               [:alpn=PROTO,...][:minVersion=TLSv1.2|TLSv1.3]   (SIGHUP reloads the files)',
+    '           unix:PATH[:mode=0666][:lockfile=1][:backlog=N]   (@NAME: an abstract name)',
+    '           systemd:domain=INET|INET6|UNIX:index=N   (a socket systemd passed)',
+    '           udp:PORT[:interface=ADDR][:maxPacketSize=N]   (plugins that serve datagrams)',
     "  IPv6: escape the colons and quote for the shell: --listen 'tcp:8007:interface=\\:\\:1'",
+    '  More in docs/endpoints.md; packages a plugin loads may add endpoint types.',
     "Several plugins in one process: separate them with '+'.",
     `Reactors: ${BUILT_IN_REACTORS.join(', ')}, or a module exporting createReactor() (default here: ${defaultReactorName()})`,
     "`torsion <plugin> --help` lists a plugin's options.",
@@ -252,46 +266,52 @@ function pluginValues(plugin: IServiceMaker, parsed: Record<string, unknown>): P
   return values;
 }
 
-function parseEndpoints(plugin: IServiceMaker, listen: unknown): ServerEndpoint[] {
+function parseEndpoints(plugin: IServiceMaker, listen: unknown): EndpointDescription[] {
   const descriptions = Array.isArray(listen) ? (listen as string[]) : [...plugin.defaultListen];
-  return descriptions.map((description) => parseServerEndpoint(description));
+  return descriptions.map((text) => {
+    const description = parseServerDescription(text);
+    if (
+      serverDescriptionKind(description) === 'datagram' &&
+      typeof plugin.makeDatagramProtocol !== 'function'
+    ) {
+      throw new EndpointError(
+        `plugin '${plugin.name}' cannot serve ${formatServerDescription(description)}: it serves streams only (it has no makeDatagramProtocol); give it a stream endpoint such as tcp:PORT`,
+      );
+    }
+    return description;
+  });
 }
 
-/** True when `reactor` can listen for TLS (implements IReactorSSL). */
-function canListenSSL(reactor: IReactor): reactor is IReactor & IReactorSSL {
-  return typeof (reactor as Partial<IReactorSSL>).listenSSL === 'function';
-}
-
-/** The reactor's name for messages: its class, or what `--reactor` said. */
-function reactorName(reactor: IReactor, chosen: string): string {
-  const name = (reactor as { constructor?: { name?: unknown } }).constructor?.name;
-  return typeof name === 'string' && name !== '' && name !== 'Object' ? name : `'${chosen}'`;
+/** An endpoint built from a description, with what the runner needs to serve and reload it. */
+interface BuiltEndpoint {
+  readonly description: EndpointDescription;
+  readonly endpoint: IStreamServerEndpoint | IDatagramServerEndpoint;
 }
 
 /**
- * Reads every `ssl:` endpoint's files, before anything listens, so that a
- * missing or mismatched file stops the start-up with nothing half-open.
- * @throws CertificateFilesError for the first endpoint whose files cannot be used.
+ * Builds every endpoint, before anything listens, so that a missing or
+ * mismatched certificate file (or an endpoint the reactor cannot serve)
+ * stops the start-up with nothing half-open.
+ * @throws EndpointError for an endpoint the reactor cannot serve;
+ *   CertificateFilesError, naming the plugin, for unusable files.
  */
-function readCertificates(
+function buildEndpoints(
   services: readonly ServiceGroup[],
+  reactor: IReactor,
   cwd: string,
-): Map<SSLServerEndpoint, ServerTLSOptions> {
-  const options = new Map<SSLServerEndpoint, ServerTLSOptions>();
-  for (const { plugin, endpoints } of services) {
-    for (const endpoint of endpoints) {
-      if (endpoint.type !== 'ssl') continue;
+): BuiltEndpoint[][] {
+  return services.map(({ plugin, endpoints }) =>
+    endpoints.map((description) => {
       try {
-        options.set(endpoint, serverTLSOptionsFor(endpoint, cwd));
+        return { description, endpoint: buildServerEndpoint(reactor, description, { cwd }) };
       } catch (err) {
         if (err instanceof CertificateFilesError) {
           throw new CertificateFilesError(`${plugin.name}: ${err.message}`, { cause: err.cause });
         }
         throw err;
       }
-    }
-  }
-  return options;
+    }),
+  );
 }
 
 function installLogging(settings: GlobalSettings, stderr: TextSink): void {
@@ -369,82 +389,67 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
     if (err instanceof ReactorChoiceError) return fail(EXIT_USAGE, err.message);
     throw err;
   }
-  for (const { endpoints } of services) {
-    const ssl = endpoints.find((endpoint) => endpoint.type === 'ssl');
-    if (ssl !== undefined && !canListenSSL(reactor)) {
-      return fail(
-        EXIT_USAGE,
-        `reactor ${reactorName(reactor, settings.reactor ?? defaultReactorName())} cannot serve ${formatServerEndpoint(ssl)}: it does not implement listenSSL (IReactorSSL)`,
-      );
-    }
-  }
-  let certificates: Map<SSLServerEndpoint, ServerTLSOptions>;
+  let built: BuiltEndpoint[][];
   try {
-    certificates = readCertificates(services, io.cwd);
+    built = buildEndpoints(services, reactor, io.cwd);
   } catch (err) {
+    if (err instanceof EndpointError) return fail(EXIT_USAGE, err.message);
     if (err instanceof CertificateFilesError) return fail(EXIT_FAILURE, err.message);
     throw err;
   }
   const reloader = new CertificateReloader(log);
-  const ports: IListeningPort[] = [];
+  const ports: IListeningPort<IAddress>[] = [];
   const closeAll = async (): Promise<void> => {
     await Promise.all(ports.map((port) => port.stopListening()));
   };
-  for (const { plugin, endpoints, values } of services) {
-    let factory;
+  const failed = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+  for (const [index, { plugin, values }] of services.entries()) {
+    const context = { reactor, log: new Logger(`torsion.${plugin.name}`) };
+    const endpoints = built[index] ?? [];
+    let factory = null;
     try {
-      factory = await plugin.makeFactory(values, {
-        reactor,
-        log: new Logger(`torsion.${plugin.name}`),
-      });
+      // Only a plugin with a stream endpoint needs a factory: a udp:-only one may have none to give.
+      if (endpoints.some(({ description }) => serverDescriptionKind(description) === 'stream')) {
+        factory = await plugin.makeFactory(values, context);
+      }
     } catch (err) {
       await closeAll();
-      return fail(
-        EXIT_FAILURE,
-        `${plugin.name}: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      return fail(EXIT_FAILURE, `${plugin.name}: ${failed(err)}`);
     }
-    for (const endpoint of endpoints) {
-      const listenOptions = { interface: endpoint.interface, backlog: endpoint.backlog };
-      let port: IListeningPort;
-      let served: {
-        endpoint: SSLServerEndpoint;
-        port: ISSLListeningPort;
-        tls: ServerTLSOptions;
-      } | null = null;
-      if (endpoint.type === 'ssl') {
-        const tls = certificates.get(endpoint);
-        // Both checked above; an ssl: endpoint must never fall back to plaintext.
-        if (tls === undefined || !canListenSSL(reactor)) {
-          throw new Error(`no TLS options or listenSSL for ${formatServerEndpoint(endpoint)}`);
-        }
-        const sslPort = reactor.listenSSL(endpoint.port, factory, tls, listenOptions);
-        served = { endpoint, port: sslPort, tls };
-        port = sslPort;
-      } else {
-        port = reactor.listenTCP(endpoint.port, factory, listenOptions);
-      }
+    for (const { description, endpoint } of endpoints) {
+      const where = formatServerDescription(description);
+      let port: IListeningPort<IAddress>;
       try {
-        await port.whenListening();
+        if (serverDescriptionKind(description) === 'datagram') {
+          // One protocol per UDP port (checked at parse time that the plugin has the method).
+          const protocol = await plugin.makeDatagramProtocol?.(values, context);
+          if (protocol === undefined) throw new Error(`no datagram protocol for ${where}`);
+          port = await (endpoint as IDatagramServerEndpoint).listen(protocol);
+        } else {
+          if (factory === null) throw new Error(`no factory for ${where}`);
+          port = await (endpoint as IStreamServerEndpoint).listen(factory);
+        }
       } catch (err) {
         await closeAll();
-        return fail(
-          EXIT_FAILURE,
-          `${plugin.name}: cannot listen on ${formatServerEndpoint(endpoint)}: ${
-            err instanceof Error ? err.message : String(err)
-          }`,
-        );
+        return fail(EXIT_FAILURE, `${plugin.name}: cannot listen on ${where}: ${failed(err)}`);
       }
       ports.push(port);
       const host = port.getHost();
-      if (served !== null) {
-        reloader.add(plugin.name, served.endpoint, served.port, served.tls);
+      if (endpoint instanceof SSL4ServerEndpoint) {
+        const tls = endpoint.tlsOptions;
+        reloader.add(
+          plugin.name,
+          description as SSLServerDescription,
+          port as ISSLListeningPort,
+          tls,
+        );
         log.info(
-          `${plugin.name} listening on ${host.toString()} over TLS (${describeCertificate(served.tls)})`,
+          `${plugin.name} listening on ${host.toString()} over TLS (${describeCertificate(tls)})`,
           { plugin: plugin.name },
         );
       } else {
-        log.info(`${plugin.name} listening on ${host.toString()}`, { plugin: plugin.name });
+        const kind = serverDescriptionKind(description) === 'datagram' ? ' (UDP)' : '';
+        log.info(`${plugin.name} listening on ${host.toString()}${kind}`, { plugin: plugin.name });
       }
     }
   }

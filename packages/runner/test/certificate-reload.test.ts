@@ -15,8 +15,11 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertificateReloader, RELOAD_SIGNAL } from '../src/certificate-reload.js';
-import { parseServerEndpoint, type SSLServerEndpoint } from '../src/endpoint.js';
-import { serverTLSOptionsFor } from '../src/tls-files.js';
+import {
+  parseServerDescription,
+  serverTLSOptionsFor,
+  type SSLServerDescription,
+} from '@torsion/core';
 
 /** Only what the reloader uses of a port: setTLSOptions, recorded. */
 class RecordingPort {
@@ -40,10 +43,10 @@ describe('CertificateReloader', () => {
   const serverFingerprint = (): string =>
     serverTLSOptionsFor(endpointFor('server'), dir).identity.certificate.fingerprint256;
 
-  function endpointFor(name: string): SSLServerEndpoint {
-    const endpoint = parseServerEndpoint(`ssl:0:privateKey=${name}.key:certKey=${name}.pem`);
+  function endpointFor(name: string): SSLServerDescription {
+    const endpoint = parseServerDescription(`ssl:0:privateKey=${name}.key:certKey=${name}.pem`);
     if (endpoint.type !== 'ssl') throw new Error('not ssl');
-    return endpoint;
+    return endpoint as SSLServerDescription;
   }
 
   /** A port serving live.key/live.pem, which start as the server certificate. */

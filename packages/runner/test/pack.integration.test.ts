@@ -10,8 +10,9 @@ import {
 } from '../../../scripts/pack-install.js';
 
 const LIBRARY_USE = `
-import { parseServerEndpoint, runServices, type ServerEndpoint } from '@torsion/runner';
-const endpoint: ServerEndpoint = parseServerEndpoint('tcp:7979:interface=\\\\:\\\\:1');
+import { parseServerDescription, type EndpointDescription } from '@torsion/core';
+import { runServices } from '@torsion/runner';
+const endpoint: EndpointDescription = parseServerDescription('tcp:7979:interface=\\\\:\\\\:1');
 const run: typeof runServices = runServices;
 if (typeof run === 'function') process.stdout.write(JSON.stringify(endpoint));
 `;

@@ -133,7 +133,13 @@ describe('reactor choice', function () {
     const ready = new Promise<readonly IListeningPort[]>((resolve) => (listening = resolve));
     const code = runServices(
       ['--reactor', './custom-reactor.mjs', 'echo', '-l', 'tcp:0:interface=127.0.0.1'],
-      { stdout: new Sink(), stderr: new Sink(), cwd: fixtures, onListening: listening },
+      {
+        stdout: new Sink(),
+        stderr: new Sink(),
+        cwd: fixtures,
+        // Only tcp: endpoints here: their ports have IP addresses.
+        onListening: (ports) => listening(ports as readonly IListeningPort[]),
+      },
     );
     const ports = await ready;
     const reactor = (globalThis as { __torsionCustomReactor?: IReactor }).__torsionCustomReactor;

@@ -84,7 +84,13 @@ describe('runServices with ssl: endpoints', function () {
         '--listen',
         'ssl:0:interface=127.0.0.1:privateKey=live.key:certKey=live.pem:backlog=9:alpn=h2',
       ],
-      { stdout, stderr, cwd: dir, reactor, onListening: (ports) => listening(ports) },
+      {
+        stdout,
+        stderr,
+        cwd: dir,
+        reactor,
+        onListening: (ports) => listening(ports as readonly IListeningPort[]),
+      },
     );
     expect(await ready).to.have.length(1);
     expect(calls).to.have.length(1);

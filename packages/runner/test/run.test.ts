@@ -2,6 +2,7 @@
 // the services over loopback. Logging goes to a string sink per test.
 import { NodeReactor, setLogObservers, type IListeningPort } from '@torsion/core';
 import { expect } from 'chai';
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -39,7 +40,8 @@ async function start(argv: string[]): Promise<Started> {
     stderr,
     cwd: fixtures,
     reactor,
-    onListening: listening,
+    // The endpoints these tests serve have IP addresses.
+    onListening: (ports) => listening(ports as readonly IListeningPort[]),
   });
   const ports = await Promise.race([
     ready,
@@ -114,6 +116,32 @@ describe('runServices', function () {
     expect(await s.code).to.equal(0);
   });
 
+  it("serves the UDP echo of `torsion echo --listen udp:…` with the plugin's datagram protocol", async () => {
+    const s = await start(['echo', '--listen', 'udp:0:interface=127.0.0.1']);
+    const client = createSocket('udp4');
+    try {
+      const reply = once(client, 'message');
+      client.send('datagram', s.ports[0]!.getHost().port, '127.0.0.1');
+      const [message] = (await reply) as [Buffer];
+      expect(message.toString()).to.equal('datagram');
+      expect(s.stderr.text).to.match(
+        /info: echo listening on 127\.0\.0\.1:\d+ \(UDP\) plugin=echo/,
+      );
+    } finally {
+      client.close();
+    }
+    s.reactor.stop();
+    expect(await s.code).to.equal(0);
+  });
+
+  it('accepts an endpoint type a plugin module registers when it is imported', async () => {
+    const s = await start(['./lo-endpoint-plugin.mjs', '--listen', 'lo:0']);
+    expect(s.ports[0]!.getHost().host).to.equal('127.0.0.1');
+    expect(await exchange(s.ports[0]!.getHost().port, '')).to.equal('hi\r\n');
+    s.reactor.stop();
+    expect(await s.code).to.equal(0);
+  });
+
   it('logs JSON lines with --log-format json', async () => {
     const s = await start(['--log-format', 'json', 'echo', '-l', 'tcp:0:interface=127.0.0.1']);
     s.reactor.stop();
@@ -162,7 +190,14 @@ describe('runServices', function () {
   const usage: [string[], RegExp][] = [
     [['echo', '--colour'], /^torsion: echo: Unknown option '--colour'/],
     [['--colour', 'echo'], /^torsion: Unknown option '--colour'/],
-    [['echo', '--listen', 'udp:7'], /unknown endpoint type 'udp'/],
+    [
+      ['echo', '--listen', 'sctp:7'],
+      /unknown endpoint type 'sctp' \(known: .*tcp, tcp6, tls, udp, unix/,
+    ],
+    [
+      ['finger', '--listen', 'udp:0'],
+      /^torsion: plugin 'finger' cannot serve udp:0: it serves streams only \(it has no makeDatagramProtocol\)/,
+    ],
     [['echo', '--log-format', 'xml'], /--log-format must be 'text' or 'json', got 'xml'/],
     [['--reactor', '', 'echo'], /--reactor needs a name/],
     [['--listen', 'tcp:1', 'echo'], /--listen goes after the plugin name/],

@@ -47,7 +47,7 @@ type AnyServerType = ServerEndpointType<any>;
 type AnyClientType = ClientEndpointType<any>;
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-const serverTypes = new Map<string, AnyServerType>([
+const builtInServerTypes = new Map<string, AnyServerType>([
   ['tcp', TCP_SERVER_TYPE],
   ['tcp6', TCP6_SERVER_TYPE],
   ['ssl', SSL_SERVER_TYPE],
@@ -57,13 +57,49 @@ const serverTypes = new Map<string, AnyServerType>([
   ['udp', UDP_SERVER_TYPE],
 ]);
 
-const clientTypes = new Map<string, AnyClientType>([
+const builtInClientTypes = new Map<string, AnyClientType>([
   ['tcp', TCP_CLIENT_TYPE],
   ['tcp6', TCP6_CLIENT_TYPE],
   ['tls', TLS_CLIENT_TYPE],
   ['ssl', SSL_CLIENT_TYPE],
   ['unix', UNIX_CLIENT_TYPE],
 ]);
+
+/**
+ * The types packages registered, kept on `globalThis` under a registered
+ * symbol: one table per process even when two copies of @torsion/core are
+ * loaded (a plugin's and the runner's), so a type registered through either
+ * is seen by both. Built-in types stay each copy's own, so the endpoints a
+ * copy builds are of its own classes.
+ */
+interface RegisteredTypes {
+  readonly server: Map<string, AnyServerType>;
+  readonly client: Map<string, AnyClientType>;
+}
+const REGISTERED = Symbol.for('@torsion/core/endpoint-types');
+const registered: RegisteredTypes = ((globalThis as Record<symbol, RegisteredTypes | undefined>)[
+  REGISTERED
+] ??= { server: new Map(), client: new Map() });
+
+/** Built-in types first, then registered ones. */
+class TypeTable<T> {
+  constructor(
+    private readonly builtIn: ReadonlyMap<string, T>,
+    private readonly added: Map<string, T>,
+  ) {}
+  get(prefix: string): T | undefined {
+    return this.builtIn.get(prefix) ?? this.added.get(prefix);
+  }
+  set(prefix: string, type: T): void {
+    this.added.set(prefix, type);
+  }
+  keys(): string[] {
+    return [...new Set([...this.builtIn.keys(), ...this.added.keys()])];
+  }
+}
+
+const serverTypes = new TypeTable(builtInServerTypes, registered.server);
+const clientTypes = new TypeTable(builtInClientTypes, registered.client);
 
 function checkPrefix(prefix: string): string {
   if (typeof prefix !== 'string' || !/^[a-z][a-z0-9+.-]*$/i.test(prefix)) {
@@ -74,7 +110,7 @@ function checkPrefix(prefix: string): string {
   return prefix.toLowerCase();
 }
 
-function register<T>(kind: string, types: Map<string, T>, prefix: string, type: T): void {
+function register<T>(kind: string, types: TypeTable<T>, prefix: string, type: T): void {
   const key = checkPrefix(prefix);
   const existing = types.get(key);
   if (existing !== undefined && existing !== type) {
@@ -106,17 +142,17 @@ export function registerClientEndpointType<D extends EndpointDescription>(
 
 /** The registered server prefixes, sorted. */
 export function serverEndpointPrefixes(): string[] {
-  return [...serverTypes.keys()].sort();
+  return serverTypes.keys().sort();
 }
 
 /** The registered client prefixes, sorted. */
 export function clientEndpointPrefixes(): string[] {
-  return [...clientTypes.keys()].sort();
+  return clientTypes.keys().sort();
 }
 
 function parseWith<T extends { parse: AnyServerType['parse'] }>(
   kind: string,
-  types: Map<string, T>,
+  types: TypeTable<T>,
   description: string,
   example: string,
 ): { type: T; parsed: EndpointDescription } {
@@ -133,7 +169,7 @@ function parseWith<T extends { parse: AnyServerType['parse'] }>(
   }
   const type = types.get(prefix);
   if (type === undefined) {
-    const known = [...types.keys()].sort().join(', ');
+    const known = types.keys().sort().join(', ');
     throw new EndpointError(
       `endpoint '${description}': unknown ${kind}endpoint type '${prefix}' (known: ${known}; a package that adds a type registers it when it is loaded)`,
     );
@@ -152,7 +188,7 @@ function parseWith<T extends { parse: AnyServerType['parse'] }>(
   return { type, parsed };
 }
 
-function typeOf<T>(kind: string, types: Map<string, T>, description: EndpointDescription): T {
+function typeOf<T>(kind: string, types: TypeTable<T>, description: EndpointDescription): T {
   const type = types.get(description.type);
   if (type === undefined) {
     throw new EndpointError(`no ${kind} endpoint type '${description.type}' is registered`);

@@ -3,7 +3,8 @@
  * down (`LISTEN_FDS`/`LISTEN_PID`, descriptors from 3), and the server
  * endpoint that serves on one of them (`systemd:domain=INET:index=0`).
  *
- * Tests: test/endpoints/systemd-endpoint.test.ts, test/endpoints/systemd.integration.test.ts
+ * Tests: test/endpoints/systemd-endpoint.test.ts, test/endpoints/adopted-port.integration.test.ts
+ * (and the runner's test under systemd-socket-activate)
  * @module
  */
 import type { IAddress } from '../address.js';

@@ -2,7 +2,7 @@
  * The datagram server endpoint of `udp:PORT` strings: binds a datagram
  * protocol with `reactor.listenUDP`, the bind as a Deferred.
  *
- * Tests: test/endpoints/udp-server-endpoint.test.ts
+ * Tests: test/endpoints/tcp-server-endpoint.test.ts, test/endpoints/loopback.integration.test.ts
  * @module
  */
 import type { Deferred } from '../deferred.js';

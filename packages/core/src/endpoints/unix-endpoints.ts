@@ -3,7 +3,7 @@
  * `UNIXClientEndpoint`), on any reactor with `listenUNIX`/`connectUNIX`
  * (IReactorUNIX). A path starting with NUL is a Linux abstract name.
  *
- * Tests: test/endpoints/unix-endpoints.test.ts
+ * Tests: test/endpoints/endpoint-registry.test.ts, test/endpoints/loopback.integration.test.ts
  * @module
  */
 import type { UNIXAddress } from '../address.js';

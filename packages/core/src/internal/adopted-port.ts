@@ -8,7 +8,7 @@
  * descriptor.
  *
  * Tests: test/endpoints/adopted-port.integration.test.ts,
- *   test/endpoints/systemd.integration.test.ts
+ *   test/endpoints/systemd-endpoint.test.ts
  * @module
  */
 import { readFileSync, readlinkSync } from 'node:fs';
