@@ -38,8 +38,8 @@ import { TLS_SERVERS, selectTLSServers, type TLSServerSpec } from './lib/tls-ser
 
 const HELP = `usage: npm run bench -- [options]
 
-  --only NAME          echo | memory | timers | tiny-writes | lines | tls-echo | tls-handshakes |
-                       tls-memory (repeat or comma-separate; default all)
+  --only NAME          echo | memory | timers | tiny-writes | lines | udp-echo | tls-echo |
+                       tls-handshakes | tls-memory (repeat or comma-separate; default all)
   --servers LIST       servers to compare, baseline first (default ${SERVERS.map((s) => s.name).join(',')})
   --tls-servers LIST   TLS servers to compare, baseline first (default ${TLS_SERVERS.map((s) => s.name).join(',')})
   --passes N           measured passes per server (echo, tls-echo, tls-handshakes), after one warm-up pass (default 9)

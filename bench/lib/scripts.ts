@@ -57,6 +57,13 @@ export const SCRIPT_BENCHES: readonly ScriptBench[] = [
     title:
       'Line framing vs readline (bench/line-receiver.ts; ratio = torsion lines/s / readline lines/s, target >= 2)',
   },
+  {
+    key: 'udp-echo',
+    bench: 'udpEcho',
+    script: 'bench/udp-echo.ts',
+    title:
+      'UDP echo vs node:dgram (bench/udp-echo.ts; datagrams/s, ratio = this / dgram, target >= 0.95 for torsion)',
+  },
 ];
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));

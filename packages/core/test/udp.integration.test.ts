@@ -360,6 +360,22 @@ describe('NodeReactor UDP (integration)', () => {
     expect(failed).to.equal(true);
   });
 
+  it('a broadcast without setBroadcastAllowed(true) is refused by the system and logged, not thrown', async () => {
+    const protocol = new RecordingDatagramProtocol();
+    reactor.listenUDP(0, protocol, { interface: '127.0.0.1' });
+    await protocol.started;
+    // Refused by the kernel (EACCES): nothing leaves this host.
+    protocol.transport.write('everyone?', { host: '255.255.255.255', port: 9 });
+    for (let i = 0; i < 100 && logs.events.every((e) => e.level !== 'warn'); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const warned = logs.events.filter((e) => e.level === 'warn');
+    expect(warned.map((e) => e.message)).to.deep.equal(['A datagram could not be sent']);
+    expect(
+      String(warned[0]?.fields.failure && (warned[0].fields.failure as { value: unknown }).value),
+    ).to.include('EACCES');
+  });
+
   it('multicast on loopback: a member hears a datagram sent to the group', async function () {
     const group = '239.255.77.77';
     const member = new RecordingDatagramProtocol();

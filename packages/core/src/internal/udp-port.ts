@@ -75,12 +75,24 @@ export class UDPPort extends BaseUDPPort {
     });
   }
 
+  // Sends carry no callback: with one, Node wraps each send in a request
+  // object and calls back into JavaScript once it is done, which halved the
+  // datagrams/s of an echo (bench/udp-echo.ts). Without one, Node drops an
+  // error the system reports for a send. The errors that matter are caught
+  // before: a datagram too long (BaseUDPPort), a connected peer's closed
+  // port (the socket's 'error' event). The one left, a broadcast without
+  // SO_BROADCAST (EACCES), is asked about: a send to an address ending in
+  // .255 while broadcast is off carries the callback.
   protected sendTo(data: WriteData, host: string, port: number): void {
-    this.#socket.send(data, port, host, this.#afterSend);
+    if (host.endsWith('.255') && !this.getBroadcastAllowed()) {
+      this.#socket.send(data, port, host, this.#afterSend);
+    } else {
+      this.#socket.send(data, port, host);
+    }
   }
 
   protected sendConnected(data: WriteData): void {
-    if (this.#connecting === null) this.#socket.send(data, this.#afterSend);
+    if (this.#connecting === null) this.#socket.send(data);
     else this.#connecting.push(data);
   }
 
@@ -92,7 +104,7 @@ export class UDPPort extends BaseUDPPort {
       const held = this.#connecting ?? [];
       this.#connecting = null;
       if (!this.accepting) return;
-      for (const data of held) this.#socket.send(data, this.#afterSend);
+      for (const data of held) this.#socket.send(data);
     });
   }
 
