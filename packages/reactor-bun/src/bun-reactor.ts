@@ -13,7 +13,9 @@
  * @module
  */
 import {
+  checkConnectUNIX,
   checkListenUDP,
+  checkListenUNIX,
   checkWriteHighWaterMark,
   DEFAULT_WRITE_HIGH_WATER_MARK,
   OpenResources,
@@ -24,11 +26,13 @@ import type {
   ClientTLSOptions,
   ConnectSSLOptions,
   ConnectTCPOptions,
+  ConnectUNIXOptions,
   IClientFactory,
   IConnector,
   IDatagramProtocol,
   IListeningPort,
   IReactorUDP,
+  IReactorUNIX,
   IUDPPort,
   IProtocolFactory,
   ISSLListeningPort,
@@ -36,7 +40,9 @@ import type {
   ListenSSLOptions,
   ListenTCPOptions,
   ListenUDPOptions,
+  ListenUNIXOptions,
   ServerTLSOptions,
+  UNIXAddress,
 } from '@torsion/core';
 import type { ReactorBaseOptions } from '@torsion/core/reactor-kit';
 import { BunTCPConnector } from './internal/bun-tcp-connector.js';
@@ -44,6 +50,8 @@ import { BunSSLConnector } from './internal/bun-ssl-connector.js';
 import { BunSSLPort } from './internal/bun-ssl-port.js';
 import { BunTCPPort } from './internal/bun-tcp-port.js';
 import { checkBunCanServe } from './internal/bun-tls-options.js';
+import { BunUNIXConnector } from './internal/bun-unix-connector.js';
+import { BunUNIXPort } from './internal/bun-unix-port.js';
 import { BUN_UDP_LIMITS, BunUDPPort } from './internal/bun-udp-port.js';
 import { isBun } from './runtime.js';
 
@@ -92,7 +100,7 @@ export interface BunReactorOptions extends ReactorBaseOptions {
  * Node; `connect()` is done by the port (Bun connects a socket only when it
  * creates it), and `listenMultiple` is refused (capability `udpListenMultiple`).
  */
-export class BunReactor extends ReactorBase implements ITLSReactor, IReactorUDP {
+export class BunReactor extends ReactorBase implements ITLSReactor, IReactorUDP, IReactorUNIX {
   readonly #writeHighWaterMark: number;
 
   /**
@@ -180,6 +188,66 @@ export class BunReactor extends ReactorBase implements ITLSReactor, IReactorUDP 
     return connector;
   }
 
+  // ---------------------------------------------------------------- UNIX
+
+  /**
+   * Listens on the UNIX socket `path` (see docs/unix.md), as NodeReactor
+   * does: a stale socket file is replaced, a live one (or a file that is not
+   * a socket) is left alone and the port fails with CannotListenError (cause
+   * code EADDRINUSE); the file has `mode` before any client can reach it;
+   * `stopListening()` removes it (and the lock) only while it is still this
+   * port's. A path starting with `'\0'` is a Linux abstract-namespace name.
+   * Returns at once; the path is probed before Bun binds, so
+   * `whenListening()` reports the outcome on a later turn.
+   * @param options - `backlog` (checked; Bun always uses 512), `mode`
+   *   (default `0o666`) and `wantPID` (keep `<path>.lock` while listening).
+   * @throws TypeError for a bad path or factory; RangeError for a path over
+   *   107 bytes, a bad backlog or mode.
+   * @throws ReactorNotRestartable if the reactor has stopped.
+   */
+  listenUNIX(
+    path: string,
+    factory: IProtocolFactory,
+    options: ListenUNIXOptions = {},
+  ): IListeningPort<UNIXAddress> {
+    const { mode, wantPID } = checkListenUNIX(path, factory, options);
+    this.checkOpen();
+    const listening = new BunUNIXPort(
+      {
+        resources: this.openResources,
+        writeHighWaterMark: this.#writeHighWaterMark,
+        mode,
+        wantPID,
+      },
+      path,
+      factory,
+    );
+    listening.startListening();
+    return listening;
+  }
+
+  /**
+   * Connects to the UNIX socket `path`; the factory hears `startedConnecting`,
+   * then `clientConnectionFailed` (a missing file or nothing listening is a
+   * ConnectionRefusedError) or, after the connection ends, `clientConnectionLost`.
+   * @param options - `timeout` in seconds (default 30) and `checkPID` (refuse
+   *   unless `<path>.lock` names a live process).
+   * @throws TypeError for a bad path or factory; RangeError for a bad timeout.
+   * @throws ReactorNotRestartable if the reactor has stopped.
+   */
+  connectUNIX(path: string, factory: IClientFactory, options: ConnectUNIXOptions = {}): IConnector {
+    const { timeout, checkPID } = checkConnectUNIX(path, factory, options);
+    this.checkOpen();
+    const connector = new BunUNIXConnector(this.openResources, this, factory, {
+      path,
+      timeout,
+      checkPID,
+      writeHighWaterMark: this.#writeHighWaterMark,
+    });
+    connector.connect();
+    return connector;
+  }
+
   // ---------------------------------------------------------------- TLS
 
   /**
@@ -252,6 +320,24 @@ export class BunReactor extends ReactorBase implements ITLSReactor, IReactorUDP 
     );
     connector.connect();
     return connector;
+  }
+
+  // ---------------------------------------------------------------- adopted sockets
+
+  /**
+   * Refused (capability `adoptStreamPort`, docs/reactor-bun.md): Bun can
+   * listen on an inherited descriptor (`Bun.listen({ fd })`), but this
+   * reactor's ports stop their listener and bind a new one (to swap TLS
+   * certificates, and to stop accepting while file descriptors run out),
+   * and a descriptor handed down by systemd is gone once its listener
+   * stops. Serve `systemd:` endpoints with NodeReactor.
+   * @throws Error always, naming the capability.
+   */
+  adoptStreamPort(fd: number, family: string, factory: unknown): never {
+    void factory;
+    throw new Error(
+      `BunReactor cannot adopt the inherited socket ${String(fd)} (${family}) (capability adoptStreamPort): its ports re-bind their listener, which an inherited descriptor cannot survive; use NodeReactor for systemd: endpoints`,
+    );
   }
 
   // ---------------------------------------------------------------- UDP

@@ -20,3 +20,19 @@ export * from './open-resources.js';
 export * from './reactor-base.js';
 export * from './write-queue.js';
 export * from './tls-errors.js';
+/**
+ * The socket file of a listening UNIX socket (stale vs live, `mode` set
+ * before the socket appears, removed only while it is still the port's) and
+ * the `<path>.lock` file of `wantPID`/`checkPID`: shared by every reactor
+ * that binds real UNIX socket files, so they all treat a path alike.
+ */
+export {
+  isAbstractName,
+  UNIXSocketFile,
+  type UNIXSocketFileSettings,
+} from '../internal/unix-socket-file.js';
+export {
+  isLocked as isUNIXLockHeld,
+  lockPathFor as unixLockPathFor,
+} from '../internal/unix-lock.js';
+export { unixConnectErrorFor } from '../internal/unix-connector.js';

@@ -7,9 +7,9 @@
  * `clientConnectionLost`.
  *
  * The state machine, the factory's callbacks and the timeout are core's
- * BaseConnector; this file is the I/O. Bun cannot cancel a connect in
- * flight: an abandoned attempt (timed out or stopped) is closed as soon as
- * Bun reports it open, and never reaches the factory.
+ * BaseConnector, the attempts on `Bun.connect` BunStreamConnector's
+ * (bun-stream-connector.ts); this file says where to dial and classifies
+ * failures.
  *
  * Tests: test/connector.bun.test.ts, test/transport.bun.test.ts
  * @module
@@ -24,12 +24,12 @@ import {
   NoRouteError,
   TCPTimedOutError,
 } from '@torsion/core';
-import { BaseConnector } from '@torsion/core/reactor-kit';
-import type { INETAddress, IClientFactory, IProtocol, IReactorTime } from '@torsion/core';
+import type { INETAddress, IClientFactory, IReactorTime } from '@torsion/core';
 import type { OpenResources } from '@torsion/core/reactor-kit';
-import type { SocketHandler, TLSOptions } from 'bun';
-import { BunTCPTransport } from './bun-tcp-transport.js';
-import type { BunSocket, SocketData } from './bun-tcp-transport.js';
+import { BunStreamConnector } from './bun-stream-connector.js';
+import type { BunSocket } from './bun-tcp-transport.js';
+
+export { Attempt } from './bun-stream-connector.js';
 
 const log = new Logger('torsion.bun');
 
@@ -47,35 +47,6 @@ export interface ConnectorSettings {
   /** Name resolution to use instead of Bun's own. */
   readonly lookup?: HostLookup;
 }
-
-/**
- * One connection attempt: `socket.data` until the socket opens.
- * @internal
- */
-export class Attempt {
-  live = true;
-  constructor(readonly connector: BunTCPConnector) {}
-}
-
-/** The handlers of every outgoing socket: one object for the whole process. */
-const CONNECT_HANDLERS: SocketHandler<SocketData> = {
-  open(socket) {
-    const attempt = socket.data;
-    if (attempt instanceof Attempt && attempt.live) {
-      attempt.connector.connected(socket, attempt);
-    } else {
-      // An attempt given up on (timed out, stopped) that succeeded after all.
-      socket.data = null;
-      socket.terminate();
-    }
-  },
-  connectError(socket, error) {
-    const attempt = socket.data;
-    socket.data = null;
-    if (attempt instanceof Attempt && attempt.live) attempt.connector.connectFailed(attempt, error);
-  },
-  ...BunTCPTransport.handlers,
-};
 
 /**
  * Classifies a Bun connect error as ConnectionRefusedError, DNSLookupError,
@@ -120,11 +91,8 @@ export function connectErrorFor(err: unknown, destination: string): ConnectError
  * the factory did not call `connect()` again from its callback (so a
  * reconnecting factory stays started across retries).
  */
-export class BunTCPConnector extends BaseConnector<BunTCPTransport> {
+export class BunTCPConnector extends BunStreamConnector<INETAddress> {
   readonly #settings: ConnectorSettings;
-  #attempt: Attempt | null = null;
-  /** Inside `Bun.connect()`: a failure it reports now is delivered on a later turn. */
-  #dialing = false;
 
   constructor(
     resources: OpenResources,
@@ -144,34 +112,15 @@ export class BunTCPConnector extends BaseConnector<BunTCPTransport> {
     this.#settings = settings;
   }
 
-  /**
-   * Bun's `connectError` (or a failed lookup) for `attempt`.
-   * @internal
-   */
-  connectFailed(attempt: Attempt, err: unknown): void {
-    if (attempt !== this.#attempt) return;
-    if (this.#dialing) {
-      // Never call the factory from inside connect().
-      setImmediate(() => {
-        this.connectFailed(attempt, err);
-      });
-      return;
-    }
-    this.attemptFailed(connectErrorFor(err, this.getDestination().toString()));
+  protected get writeHighWaterMark(): number {
+    return this.#settings.writeHighWaterMark;
   }
 
-  /**
-   * Bun's `open` for `attempt`: the connection is made.
-   * @internal
-   */
-  connected(socket: BunSocket, attempt: Attempt): void {
-    if (attempt !== this.#attempt) {
-      socket.data = null;
-      socket.terminate();
-      return;
-    }
-    this.#attempt = null;
-    attempt.live = false;
+  protected connectErrorFor(err: unknown): ConnectError {
+    return connectErrorFor(err, this.getDestination().toString());
+  }
+
+  protected addressesOf(socket: BunSocket): { host: INETAddress; peer: INETAddress } {
     // A peer that reset at once leaves Bun without addresses to report.
     const remoteHost = socket.remoteAddress as string | undefined;
     const localHost = socket.localAddress as string | undefined;
@@ -185,81 +134,24 @@ export class BunTCPConnector extends BaseConnector<BunTCPTransport> {
       localHost ?? '0.0.0.0',
       localHost === undefined ? 0 : socket.localPort,
     );
-    const { writeHighWaterMark } = this.#settings;
-    this.attemptSucceeded(peer, (protocol) =>
-      this.makeTransport(socket, protocol, host, peer, writeHighWaterMark),
-    );
+    return { host, peer };
   }
-
-  /** The transport for the connected socket (a TLS connector makes a TLS one). */
-  protected makeTransport(
-    socket: BunSocket,
-    protocol: IProtocol,
-    host: INETAddress,
-    peer: INETAddress,
-    writeHighWaterMark: number,
-  ): BunTCPTransport {
-    return new BunTCPTransport(socket, protocol, host, peer, this, writeHighWaterMark);
-  }
-
-  /** What `Bun.connect` is given besides the address: the handlers, and for TLS its `tls` options. */
-  protected connectOptions(): { socket: SocketHandler<SocketData>; tls?: TLSOptions } {
-    return { socket: CONNECT_HANDLERS };
-  }
-
-  // ------------------------------------------------------------ for BaseConnector
 
   /** Starts `Bun.connect` (after the lookup, when one is configured). */
   protected startAttempt(): void {
-    const attempt = new Attempt(this);
-    this.#attempt = attempt;
-    const { host, lookup } = this.#settings;
+    const attempt = this.newAttempt();
+    const { host, port, lookup } = this.#settings;
     if (lookup === undefined) {
-      this.#dial(attempt, host);
+      this.dial(attempt, { hostname: host, port });
       return;
     }
     lookup(host).then(
       (address) => {
-        if (attempt.live) this.#dial(attempt, address);
+        if (attempt.live) this.dial(attempt, { hostname: address, port });
       },
       (err: unknown) => {
         if (attempt.live) this.connectFailed(attempt, err);
       },
     );
   }
-
-  /** Forgets the attempt: if Bun still connects it, `open` closes the socket. */
-  protected abandonAttempt(): void {
-    const attempt = this.#attempt;
-    this.#attempt = null;
-    if (attempt !== null) attempt.live = false;
-  }
-
-  /** Attaches the protocol to the new connection. */
-  protected startTransport(transport: BunTCPTransport, protocol: IProtocol): void {
-    void protocol;
-    transport.start();
-  }
-
-  #dial(attempt: Attempt, hostname: string): void {
-    this.#dialing = true;
-    try {
-      Bun.connect<SocketData>({
-        hostname,
-        port: this.#settings.port,
-        allowHalfOpen: true,
-        data: attempt,
-        ...this.connectOptions(),
-      }).catch(ignore);
-    } catch (err) {
-      // Options Bun rejects at once are reported like any failure, on a later turn.
-      setImmediate(() => {
-        if (attempt.live) this.connectFailed(attempt, err);
-      });
-    } finally {
-      this.#dialing = false;
-    }
-  }
 }
-
-function ignore(): void {}

@@ -32,14 +32,14 @@ import {
   DEFAULT_WRITE_HIGH_WATER_MARK,
   WriteQueue,
 } from '@torsion/core/reactor-kit';
-import type { ClientTLSOptions, INETAddress, IProtocol, WriteData } from '@torsion/core';
+import type { ClientTLSOptions, IAddress, INETAddress, IProtocol, WriteData } from '@torsion/core';
 import { BUN_TLS_LIMITS, checkBunCanServe } from './bun-tls-options.js';
 
 const log = new Logger('torsion.bun');
 
 /** Told once, after the protocol's `connectionLost` ran, that a transport is gone. */
 export interface TransportOwner {
-  transportClosed(transport: BunTCPTransport, reason: Failure): void;
+  transportClosed(transport: BunTCPTransport<IAddress>, reason: Failure): void;
 }
 
 /** What Bun's `socket.data` holds for Torsion's sockets. */
@@ -49,8 +49,10 @@ export type SocketData = object | null;
 export type BunSocket = Socket<SocketData>;
 
 /**
- * A TCP connection on Bun. Built by ports and connectors; user code sees it
- * as `ITCPTransport` (`protocol.transport`).
+ * A TCP connection on Bun, or a UNIX-domain one (`A` is `UNIXAddress`: the
+ * stream contract is the same, and Bun's Nagle and keep-alive calls are
+ * harmless no-ops on a UNIX socket). Built by ports and connectors; user
+ * code sees it as `ITCPTransport` or `IUNIXTransport` (`protocol.transport`).
  *
  * @remarks
  * Close sequence: `loseConnection()` stops reading, waits for a registered
@@ -59,7 +61,7 @@ export type BunSocket = Socket<SocketData>;
  * resets at once. The protocol's `connectionLost(reason)` runs exactly
  * once, and nothing calls the protocol after it.
  */
-export class BunTCPTransport extends BaseTransport {
+export class BunTCPTransport<A extends IAddress = INETAddress> extends BaseTransport<A> {
   readonly #socket: BunSocket;
   readonly #protocol: IProtocol;
   readonly #owner: TransportOwner;
@@ -98,8 +100,8 @@ export class BunTCPTransport extends BaseTransport {
   constructor(
     socket: BunSocket,
     protocol: IProtocol,
-    host: INETAddress,
-    peer: INETAddress,
+    host: A,
+    peer: A,
     owner: TransportOwner,
     highWaterMark: number = DEFAULT_WRITE_HIGH_WATER_MARK,
   ) {
@@ -502,7 +504,8 @@ export class BunTCPTransport extends BaseTransport {
     error(socket, error) {
       const transport = socket.data;
       if (transport instanceof BunTCPTransport) {
-        log.failure('Socket error', error, { peer: transport.getPeer().toString() }, 'warn');
+        const peer = (transport as BunTCPTransport<IAddress>).getPeer();
+        log.failure('Socket error', error, { peer: peer.toString() }, 'warn');
         transport.#socketError(error);
       } else {
         log.failure('Socket error', error, {}, 'warn');
@@ -510,15 +513,15 @@ export class BunTCPTransport extends BaseTransport {
     },
   };
 
-  static #endSoon(transport: BunTCPTransport): void {
+  static #endSoon(transport: BunTCPTransport<IAddress>): void {
     transport.#end();
   }
 
-  static #drainedSoon(transport: BunTCPTransport): void {
+  static #drainedSoon(transport: BunTCPTransport<IAddress>): void {
     transport.writeBufferDrained();
   }
 
-  static #lostSoon(transport: BunTCPTransport): void {
+  static #lostSoon(transport: BunTCPTransport<IAddress>): void {
     transport.#connectionLost();
   }
 }
