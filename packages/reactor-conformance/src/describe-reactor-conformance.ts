@@ -11,6 +11,7 @@ import { describe } from 'mocha';
 import { checkKnownFailures, resolveSettings } from './internal/settings.js';
 import type { ConformanceOptions } from './options.js';
 import { connectingTests } from './suites/connecting.js';
+import { endpointTests } from './suites/endpoints.js';
 import { closingTests } from './suites/closing.js';
 import { faultIsolationTests } from './suites/fault-isolation.js';
 import { halfCloseTests } from './suites/half-close.js';
@@ -68,6 +69,7 @@ export function describeReactorConformance(name: string, options: ConformanceOpt
     tlsTests(settings);
     udpTests(settings);
     unixTests(settings);
+    endpointTests(settings);
     shutdownTests(settings);
     resourceExhaustionTests(settings);
     checkKnownFailures(settings);

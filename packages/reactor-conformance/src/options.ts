@@ -35,6 +35,11 @@ import type { IReactor } from '@torsion/core';
  * - `udpIPv6`: UDP ports on IPv6 (`::1`).
  * - `udpMulticast`: `joinGroup` and delivery to a multicast group on loopback.
  * - `udpListenMultiple`: `listenMultiple: true`, several sockets on one UDP port.
+ * - `adoptStreamPort`: listening on an inherited descriptor (`IReactorSocket`,
+ *   the `systemd:` endpoint). No suite test needs a descriptor to adopt (the
+ *   Node reactor's are in @torsion/core's tests); a reactor that refuses it
+ *   names this capability in its error: BunReactor (its ports re-bind their
+ *   listener), SimulatedReactor (no descriptors).
  */
 export type ReactorCapability =
   | 'halfClose'
@@ -50,7 +55,8 @@ export type ReactorCapability =
   | 'udp'
   | 'udpIPv6'
   | 'udpMulticast'
-  | 'udpListenMultiple';
+  | 'udpListenMultiple'
+  | 'adoptStreamPort';
 
 /** Every {@link ReactorCapability}, for listing or validating a skip list. */
 export const REACTOR_CAPABILITIES: readonly ReactorCapability[] = Object.freeze([
@@ -68,6 +74,7 @@ export const REACTOR_CAPABILITIES: readonly ReactorCapability[] = Object.freeze(
   'udpIPv6',
   'udpMulticast',
   'udpListenMultiple',
+  'adoptStreamPort',
 ]);
 
 /** How {@link describeReactorConformance} makes, cleans up and times the reactor under test. */

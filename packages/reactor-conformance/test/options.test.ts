@@ -55,6 +55,7 @@ describe('conformance suite options', () => {
 
   it('lists every capability a skip list may name', () => {
     expect([...REACTOR_CAPABILITIES].sort()).to.deep.equal([
+      'adoptStreamPort',
       'halfClose',
       'portInUse',
       'shutdownGracePeriod',
