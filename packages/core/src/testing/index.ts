@@ -44,6 +44,8 @@ export {
   type TCPServerRecord,
   type TriggerRecord,
   type UDPPortRecord,
+  type UNIXClientRecord,
+  type UNIXServerRecord,
 } from './memory-reactor.js';
 export { RecordingClientFactory } from './recording-client-factory.js';
 export { RecordingDatagramProtocol, type ReceivedDatagram } from './recording-datagram-protocol.js';

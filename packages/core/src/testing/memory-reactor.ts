@@ -1,14 +1,15 @@
 /**
  * `MemoryReactor` and `MemoryReactorClock`: reactors that record what is
  * asked of them (`listenTCP`, `connectTCP`, `listenSSL`, `connectSSL`,
- * triggers) instead of touching the network, so code that takes a reactor can be tested in memory (Twisted's
+ * `listenUNIX`, `connectUNIX`, triggers) instead of touching the network, so code that takes a reactor can be tested in memory (Twisted's
  * `twisted.internet.testing.MemoryReactor`).
  *
- * Tests: test/testing/memory-reactor.test.ts, test/types/doubles.test-d.ts
+ * Tests: test/testing/memory-reactor.test.ts, test/testing/memory-reactor-unix.test.ts,
+ * test/types/doubles.test-d.ts
  * @module
  */
-import { addressFor } from '../address.js';
-import type { INETAddress } from '../address.js';
+import { addressFor, UNIXAddress } from '../address.js';
+import type { IAddress, INETAddress } from '../address.js';
 import { Clock } from '../clock.js';
 import { Deferred, succeed } from '../deferred.js';
 import {
@@ -26,6 +27,7 @@ import type {
   ConnectorState,
   ConnectSSLOptions,
   ConnectTCPOptions,
+  ConnectUNIXOptions,
   IClientFactory,
   IConnector,
   IDelayedCall,
@@ -38,10 +40,12 @@ import type {
   IReactorSSL,
   IReactorTCP,
   IReactorTime,
+  IReactorUNIX,
   ISSLListeningPort,
   ListenSSLOptions,
   ListenTCPOptions,
   ListenUDPOptions,
+  ListenUNIXOptions,
   IDatagramProtocol,
   IReactorUDP,
   IReactorSocket,
@@ -53,7 +57,12 @@ import type {
 import { Logger } from '../log.js';
 import { StringTransport } from './string-transport.js';
 import { markDisconnected } from '../internal/mark-disconnected.js';
-import { checkConnectTCP, checkListenTCP } from '../reactor-kit/argument-checks.js';
+import {
+  checkConnectTCP,
+  checkConnectUNIX,
+  checkListenTCP,
+  checkListenUNIX,
+} from '../reactor-kit/argument-checks.js';
 import { checkTLSOptions } from '../tls-options.js';
 import { checkListenUDP } from '../reactor-kit/base-udp-port.js';
 import { FakeUDPPort } from './fake-udp-port.js';
@@ -143,6 +152,30 @@ export interface SSLClientRecord {
   readonly connector: FakeSSLConnector;
 }
 
+/** A `listenUNIX` call, as {@link MemoryReactor.unixServers} records it. */
+export interface UNIXServerRecord {
+  readonly path: string;
+  readonly factory: IProtocolFactory;
+  /** The backlog asked for, or the default 50. */
+  readonly backlog: number;
+  /** The mode asked for, or the default `0o666`. */
+  readonly mode: number;
+  readonly wantPID: boolean;
+  /** The port object `listenUNIX` returned. */
+  readonly listeningPort: FakeListeningPort<UNIXAddress>;
+}
+
+/** A `connectUNIX` call, as {@link MemoryReactor.unixClients} records it. */
+export interface UNIXClientRecord {
+  readonly path: string;
+  readonly factory: IClientFactory;
+  /** The timeout asked for, or the default 30. */
+  readonly timeout: number;
+  readonly checkPID: boolean;
+  /** The connector `connectUNIX` returned. */
+  readonly connector: FakeConnector<UNIXAddress>;
+}
+
 /** A system event trigger, as {@link MemoryReactor.triggers} records it. */
 export interface TriggerRecord {
   readonly id: SystemEventTriggerId;
@@ -153,19 +186,20 @@ export interface TriggerRecord {
 }
 
 /** A protocol connected to a {@link StringTransport} by a fake port or connector. */
-export interface FakeConnection<P extends IProtocol = IProtocol> {
+export interface FakeConnection<P extends IProtocol = IProtocol, A extends IAddress = INETAddress> {
   readonly protocol: P;
-  readonly transport: StringTransport;
+  readonly transport: StringTransport<A>;
 }
 
 /**
- * The port {@link MemoryReactor.listenTCP} returns. It is "bound" at once and
- * can simulate incoming connections with {@link FakeListeningPort.acceptConnection}.
+ * The port {@link MemoryReactor.listenTCP} returns (and `listenUNIX`, with
+ * `A` = `UNIXAddress`). It is "bound" at once and can simulate incoming
+ * connections with {@link FakeListeningPort.acceptConnection}.
  */
-export class FakeListeningPort implements IListeningPort {
+export class FakeListeningPort<A extends IAddress = INETAddress> implements IListeningPort<A> {
   /** The factory given to `listenTCP`. */
   readonly factory: IProtocolFactory;
-  readonly #host: INETAddress;
+  readonly #host: A;
   #stopped = false;
   #nextPeerPort = 40000;
 
@@ -174,7 +208,7 @@ export class FakeListeningPort implements IListeningPort {
    * @param host - the address `getHost()` reports.
    * @remarks Calls `factory.doStart()`, as a real port does once bound.
    */
-  constructor(factory: IProtocolFactory, host: INETAddress) {
+  constructor(factory: IProtocolFactory, host: A) {
     this.factory = factory;
     this.#host = host;
     factory.doStart();
@@ -186,8 +220,8 @@ export class FakeListeningPort implements IListeningPort {
   }
 
   /** Fires at once with this port. */
-  whenListening(): Deferred<IListeningPort> {
-    return succeed<IListeningPort>(this);
+  whenListening(): Deferred<IListeningPort<A>> {
+    return succeed<IListeningPort<A>>(this);
   }
 
   /**
@@ -205,7 +239,7 @@ export class FakeListeningPort implements IListeningPort {
   }
 
   /** The address asked for, with a fake port number when 0 was asked. */
-  getHost(): INETAddress {
+  getHost(): A {
     return this.#host;
   }
 
@@ -213,17 +247,18 @@ export class FakeListeningPort implements IListeningPort {
    * Simulates a client connecting: builds a protocol with the factory and
    * connects it to a {@link StringTransport} (whose host is this port).
    *
-   * @param peer - the client's address; default 127.0.0.1 with a fresh port.
+   * @param peer - the client's address; default 127.0.0.1 with a fresh port
+   *   (on a UNIX port, an unnamed UNIX address, as the kernel reports a client).
    * @returns the protocol and its transport, or `null` if the factory refused.
    * @throws Error if the port was stopped. Errors thrown by the factory or
    *   the protocol's `connectionMade` propagate, so the test sees them.
    */
-  acceptConnection(peer?: INETAddress): FakeConnection | null {
+  acceptConnection(peer?: A): FakeConnection<IProtocol, A> | null {
     if (this.#stopped) throw new Error('The port has stopped listening');
-    const peerAddress = peer ?? addressFor('TCP', '127.0.0.1', this.#nextPeerPort++);
+    const peerAddress = peer ?? this.#defaultPeer();
     const protocol = this.factory.buildProtocol(peerAddress);
     if (protocol === null) return null;
-    const transport = new StringTransport({ hostAddress: this.#host, peerAddress });
+    const transport = new StringTransport<A>({ hostAddress: this.#host, peerAddress });
     protocol.makeConnection(transport);
     this.connected(protocol);
     return { protocol, transport };
@@ -232,6 +267,11 @@ export class FakeListeningPort implements IListeningPort {
   /** Called right after a protocol was connected; {@link FakeSSLListeningPort} reports the handshake here. */
   protected connected(protocol: IProtocol): void {
     void protocol;
+  }
+
+  #defaultPeer(): A {
+    if (this.#host.type === 'UNIX') return new UNIXAddress(null) as A;
+    return addressFor('TCP', '127.0.0.1', this.#nextPeerPort++) as IAddress as A;
   }
 }
 
@@ -297,15 +337,15 @@ export class FakeSSLListeningPort extends FakeListeningPort implements ISSLListe
  * when an attempt fails or a connection is lost and the factory did not call
  * `connect()` again from its callback, `factory.doStop()` is called.
  */
-export class FakeConnector implements IConnector {
-  /** The factory given to `connectTCP`. */
+export class FakeConnector<A extends IAddress = INETAddress> implements IConnector {
+  /** The factory given to `connectTCP` (or `connectUNIX`, with `A` = `UNIXAddress`). */
   readonly factory: IClientFactory;
   /** The reactor that made it, when that reactor has a clock ({@link MemoryReactorClock}). */
   readonly reactor: IReactorTime | undefined;
-  readonly #destination: INETAddress;
+  readonly #destination: A;
   #state: ConnectorState = 'disconnected';
   #factoryStarted = false;
-  #connection: FakeConnection | null = null;
+  #connection: FakeConnection<IProtocol, A> | null = null;
   #connectCalls = 0;
   #disconnectCalls = 0;
   #stopConnectingCalls = 0;
@@ -315,7 +355,7 @@ export class FakeConnector implements IConnector {
    * @param destination - what `getDestination()` reports.
    * @param reactor - what `reactor` reports.
    */
-  constructor(factory: IClientFactory, destination: INETAddress, reactor?: IReactorTime) {
+  constructor(factory: IClientFactory, destination: A, reactor?: IReactorTime) {
     this.factory = factory;
     this.#destination = destination;
     this.reactor = reactor;
@@ -342,7 +382,7 @@ export class FakeConnector implements IConnector {
   }
 
   /** The connection made by `completeConnection()`, until it is dropped. */
-  get connection(): FakeConnection | null {
+  get connection(): FakeConnection<IProtocol, A> | null {
     return this.#connection;
   }
 
@@ -384,7 +424,7 @@ export class FakeConnector implements IConnector {
     this.failConnection(new UserError('The connection attempt was stopped'));
   }
 
-  getDestination(): INETAddress {
+  getDestination(): A {
     return this.#destination;
   }
 
@@ -393,13 +433,14 @@ export class FakeConnector implements IConnector {
   /**
    * Ends the attempt in success: builds the protocol with
    * `factory.buildProtocol(destination)` and connects it to `transport`
-   * (default: a new {@link StringTransport} whose peer is the destination).
+   * (default: a new {@link StringTransport} whose peer is the destination;
+   * to a UNIX path, its own end is an unnamed UNIX address).
    *
    * @returns the protocol and transport, or `null` if the factory refused
    *   (the attempt then ends as a loss, as on a real connection closed at once).
    * @throws Error if not connecting.
    */
-  completeConnection(transport?: StringTransport): FakeConnection | null {
+  completeConnection(transport?: StringTransport<A>): FakeConnection<IProtocol, A> | null {
     if (this.#state !== 'connecting') {
       throw new Error(`Cannot complete a connection: the connector is ${this.#state}`);
     }
@@ -409,7 +450,7 @@ export class FakeConnector implements IConnector {
       this.#ended(new ConnectionDone('The factory refused the connection'), null);
       return null;
     }
-    const used = transport ?? new StringTransport({ peerAddress: this.#destination });
+    const used = transport ?? new StringTransport<A>({ peerAddress: this.#destination });
     this.#state = 'connected';
     const connection = { protocol, transport: used };
     this.#connection = connection;
@@ -528,7 +569,7 @@ export class FakeSSLConnector extends FakeConnector {
  * - It has no clock: use {@link MemoryReactorClock} for code that calls `callLater`.
  */
 export class MemoryReactor
-  implements IReactorCore, IReactorTCP, IReactorSSL, IReactorUDP, IReactorSocket
+  implements IReactorCore, IReactorTCP, IReactorSSL, IReactorUDP, IReactorUNIX, IReactorSocket
 {
   /** Every `listenTCP` call, in order. */
   readonly tcpServers: TCPServerRecord[] = [];
@@ -540,6 +581,10 @@ export class MemoryReactor
   readonly sslClients: SSLClientRecord[] = [];
   /** Every `listenUDP` call, in order. */
   readonly udpPorts: UDPPortRecord[] = [];
+  /** Every `listenUNIX` call, in order. */
+  readonly unixServers: UNIXServerRecord[] = [];
+  /** Every `connectUNIX` call, in order. */
+  readonly unixClients: UNIXClientRecord[] = [];
   /** Every `adoptStreamPort` call (a `systemd:` endpoint's), in order. */
   readonly adoptedPorts: AdoptedPortRecord[] = [];
   /** Every connector `connectTCP` or `connectSSL` returned, in order. */
@@ -705,6 +750,43 @@ export class MemoryReactor
     const listeningPort = new FakeListeningPort(factory, host);
     this.adoptedPorts.push({ fd, family, factory, listeningPort });
     return listeningPort;
+  }
+
+  /**
+   * Records the call and returns a port that is already listening on
+   * `path`. No file is made: mode, stale files and `wantPID` are only
+   * recorded ({@link MemoryReactor.unixServers}).
+   * @remarks Calls `factory.doStart()`, as a real port does once bound.
+   * @throws RangeError or TypeError for the arguments every reactor rejects
+   *   (an empty or too long path, a bad mode, a factory without `buildProtocol`, …).
+   */
+  listenUNIX(
+    path: string,
+    factory: IProtocolFactory,
+    options: ListenUNIXOptions = {},
+  ): FakeListeningPort<UNIXAddress> {
+    const { backlog, mode, wantPID } = checkListenUNIX(path, factory, options);
+    const listeningPort = new FakeListeningPort(factory, new UNIXAddress(path));
+    this.unixServers.push({ path, factory, backlog, mode, wantPID, listeningPort });
+    return listeningPort;
+  }
+
+  /**
+   * Records the call and returns a connector that has started connecting
+   * (`factory.startedConnecting` was called); the test ends the attempt
+   * ({@link FakeConnector.completeConnection}, {@link FakeConnector.failConnection}).
+   * @throws RangeError or TypeError for the arguments every reactor rejects.
+   */
+  connectUNIX(
+    path: string,
+    factory: IClientFactory,
+    options: ConnectUNIXOptions = {},
+  ): FakeConnector<UNIXAddress> {
+    const { timeout, checkPID } = checkConnectUNIX(path, factory, options);
+    const connector = new FakeConnector(factory, new UNIXAddress(path), this.connectorClock());
+    this.unixClients.push({ path, factory, timeout, checkPID, connector });
+    connector.connect();
+    return connector;
   }
 
   /** The clock its connectors report as their reactor: none here; {@link MemoryReactorClock} is its own. */

@@ -4,17 +4,19 @@
  * methods directly, without a reactor or a socket (Twisted's
  * `twisted.internet.testing.StringTransport`).
  *
- * Tests: test/testing/string-transport.test.ts, test/types/doubles.test-d.ts
+ * Tests: test/testing/string-transport.test.ts, test/testing/memory-reactor-unix.test.ts,
+ * test/types/doubles.test-d.ts
  * @module
  */
-import { IPv4Address } from '../address.js';
-import type { INETAddress } from '../address.js';
+import { IPv4Address, UNIXAddress } from '../address.js';
+import type { IAddress, INETAddress } from '../address.js';
 import { ConnectionAborted, ConnectionDone } from '../errors.js';
 import { Failure } from '../failure.js';
 import type {
   IProtocol,
   IPullProducer,
   IPushProducer,
+  IStreamTransport,
   ITCPTransport,
   WriteData,
 } from '../interfaces.js';
@@ -25,12 +27,22 @@ import { checkKeepAliveDelay, checkWriteSequence } from '../reactor-kit/argument
 /** Where a transport stands as a producer of reads: paused/resumed/stopped by its consumer. */
 export type ProducerState = 'producing' | 'paused' | 'stopped';
 
-/** Options for {@link StringTransport}. */
-export interface StringTransportOptions {
+/**
+ * Options for {@link StringTransport}. For a UNIX-domain transport
+ * (`A` is `UNIXAddress`), an address not given defaults to an unnamed one
+ * when the other is a UNIX address.
+ */
+export interface StringTransportOptions<A extends IAddress = INETAddress> {
   /** What `getHost()` returns. Default `IPv4Address('TCP', '127.0.0.1', 12345)`. */
-  hostAddress?: INETAddress;
+  hostAddress?: A;
   /** What `getPeer()` returns. Default `IPv4Address('TCP', '127.0.0.1', 54321)`. */
-  peerAddress?: INETAddress;
+  peerAddress?: A;
+}
+
+/** The default of an address not given: unnamed beside a UNIX one, else the IPv4 default. */
+function defaultAddress<A extends IAddress>(other: A | undefined, port: number): A {
+  if (other?.type === 'UNIX') return new UNIXAddress(null) as A;
+  return new IPv4Address('TCP', '127.0.0.1', port) as IAddress as A;
 }
 
 /**
@@ -58,7 +70,9 @@ export interface StringTransportOptions {
  * expect(transport.value().toString()).to.equal('hi');
  * ```
  */
-export class StringTransport implements ITCPTransport {
+export class StringTransport<A extends IAddress = INETAddress>
+  implements IStreamTransport, Omit<ITCPTransport, 'getHost' | 'getPeer'>
+{
   #written: Buffer[] = [];
   #disconnecting = false;
   #aborted = false;
@@ -69,13 +83,16 @@ export class StringTransport implements ITCPTransport {
   #tcpNoDelay = false;
   #tcpKeepAlive = false;
   #tcpKeepAliveInitialDelay: number | null = null;
-  #hostAddress: INETAddress;
-  #peerAddress: INETAddress;
+  #hostAddress: A;
+  #peerAddress: A;
 
-  /** @param options - the addresses `getHost()` and `getPeer()` report. */
-  constructor(options: StringTransportOptions = {}) {
-    this.#hostAddress = options.hostAddress ?? new IPv4Address('TCP', '127.0.0.1', 12345);
-    this.#peerAddress = options.peerAddress ?? new IPv4Address('TCP', '127.0.0.1', 54321);
+  /**
+   * @param options - the addresses `getHost()` and `getPeer()` report (a
+   *   UNIX-domain transport: `new StringTransport<UNIXAddress>({ peerAddress })`).
+   */
+  constructor(options: NoInfer<StringTransportOptions<A>> = {}) {
+    this.#hostAddress = options.hostAddress ?? defaultAddress(options.peerAddress, 12345);
+    this.#peerAddress = options.peerAddress ?? defaultAddress(options.hostAddress, 54321);
   }
 
   // ------------------------------------------------------------ test inspection
@@ -159,12 +176,12 @@ export class StringTransport implements ITCPTransport {
   }
 
   /** What this transport was constructed with (default 127.0.0.1:12345). */
-  getHost(): INETAddress {
+  getHost(): A {
     return this.#hostAddress;
   }
 
   /** What this transport was constructed with (default 127.0.0.1:54321). */
-  getPeer(): INETAddress {
+  getPeer(): A {
     return this.#peerAddress;
   }
 
