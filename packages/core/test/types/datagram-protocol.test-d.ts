@@ -10,3 +10,8 @@ expectTypeOf<NodeReactor['listenUDP']>().returns.toEqualTypeOf<IUDPPort>();
 expectTypeOf<MemoryReactor>().toExtend<IReactorUDP>();
 expectTypeOf<FakeUDPPort>().toExtend<IUDPPort>();
 expectTypeOf<FakeUDPPort>().toExtend<IUDPTransport>();
+
+// The simulated reactor and each of its hosts have UDP too.
+expectTypeOf<import('@torsion/core/testing').SimulatedReactor>().toExtend<IReactorUDP>();
+expectTypeOf<import('@torsion/core/testing').SimulatedHost>().toExtend<IReactorUDP>();
+expectTypeOf<import('@torsion/core/testing').SimulatedUDPPort>().toExtend<IUDPPort>();

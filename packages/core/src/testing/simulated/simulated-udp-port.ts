@@ -6,7 +6,7 @@
  * BaseUDPPort's. The simulated network is IPv4 only: an IPv6 interface fails
  * the bind (EAFNOSUPPORT).
  *
- * Tests: test/testing/simulated/simulated-udp.test.ts
+ * Tests: test/testing/simulated/simulated-udp.test.ts, test/types/datagram-protocol.test-d.ts
  * @module
  */
 import { IPv4Address, type INETAddress } from '../../address.js';
