@@ -120,7 +120,7 @@ describe('endpoints on BunReactor (loopback)', () => {
     expect(failure).to.be.instanceOf(ConnectingCancelledError);
   });
 
-  it('refuses adoptStreamPort, naming the capability; a systemd: endpoint fails to listen with that error', () => {
+  it('refuses adoptStreamPort, naming the capability', () => {
     expect(() => reactor.adoptStreamPort(3, 'INET', Factory.forProtocol(Protocol))).to.throw(
       Error,
       /capability adoptStreamPort/,
