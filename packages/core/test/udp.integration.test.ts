@@ -379,7 +379,8 @@ describe('NodeReactor UDP (integration)', () => {
   it('multicast on loopback: a member hears a datagram sent to the group', async function () {
     const group = '239.255.77.77';
     const member = new RecordingDatagramProtocol();
-    const port = reactor.listenUDP(0, member, { listenMultiple: true });
+    // Bound to the group address, so nothing but the group reaches it (loopback-only tests).
+    const port = reactor.listenUDP(0, member, { interface: group, listenMultiple: true });
     await member.started;
     try {
       await member.transport.joinGroup(group, '127.0.0.1');

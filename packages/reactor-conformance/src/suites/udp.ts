@@ -252,7 +252,9 @@ export function udpTests(settings: SuiteSettings): void {
       async (h) => {
         const group = '239.255.42.99';
         const member = new RecordingDatagramProtocol();
-        const memberPort = udp(h).listenUDP(0, member, { interface: '0.0.0.0' });
+        // Bound to the group's address (Linux delivers it only that group's datagrams),
+        // not to every interface: the tests listen on loopback only.
+        const memberPort = udp(h).listenUDP(0, member, { interface: group });
         await memberPort.whenListening();
         await member.started;
         try {

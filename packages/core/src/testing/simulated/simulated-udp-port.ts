@@ -23,6 +23,11 @@ const log = new Logger('torsion.simulated');
 
 const WILDCARDS = new Set(['0.0.0.0', '::']);
 
+function isMulticastAddress(address: string): boolean {
+  const first = Number(address.split('.')[0]);
+  return first >= 224 && first <= 239;
+}
+
 /** A UDP port on a {@link SimulatedHost}. */
 export class SimulatedUDPPort extends BaseUDPPort {
   /** The host the port is on. */
@@ -86,7 +91,8 @@ export class SimulatedUDPPort extends BaseUDPPort {
       this.bindFailed(systemError('EAFNOSUPPORT', 'the simulated network is IPv4 only'));
       return;
     }
-    if (!WILDCARDS.has(iface) && iface !== this.host.address) {
+    // A group address is bound to hear that group only, as Linux allows.
+    if (!WILDCARDS.has(iface) && iface !== this.host.address && !isMulticastAddress(iface)) {
       this.bindFailed(
         systemError('EADDRNOTAVAIL', `${iface} is not an address of ${this.host.toString()}`),
       );
