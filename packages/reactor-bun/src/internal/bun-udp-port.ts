@@ -11,7 +11,8 @@
  * connected protocol. Bun has no `SO_REUSEADDR` option: `listenMultiple`
  * is refused (capability `udpListenMultiple`, docs/reactor-bun.md).
  *
- * Tests: test/udp.bun.test.ts, test/conformance.bun.test.ts, test/types/udp.test-d.ts
+ * Tests: test/udp.bun.test.ts, test/udp-flood.bun.test.ts, test/conformance.bun.test.ts,
+ * test/types/udp.test-d.ts
  * @module
  */
 import { errorCode, IPv4Address, IPv6Address, addressFor, Logger } from '@torsion/core';
