@@ -529,7 +529,11 @@ export interface IDatagramProtocol {
   startProtocol(): void;
   /** The port has stopped listening. */
   stopProtocol(): void;
-  /** One datagram arrived from `address`. An exception costs only that datagram. */
+  /**
+   * One datagram arrived from `address` (type `'UDP'`; `transport.write`
+   * takes it back as a destination). An exception is logged and costs only
+   * that datagram.
+   */
   datagramReceived(data: Buffer, address: INETAddress): void;
   /**
    * On a connected transport: the peer's port was closed (ICMP port
@@ -542,7 +546,12 @@ export interface IDatagramProtocol {
 export interface ListenUDPOptions {
   /** Address to bind: `'127.0.0.1'`, `'::1'`, `'::'`… Default `''`: every IPv4 interface. */
   interface?: string;
-  /** The largest datagram read; longer ones are truncated by the kernel. Default 8192 (Twisted's). */
+  /**
+   * The largest datagram delivered, 1 to 65535 bytes; longer ones are
+   * truncated to it before `datagramReceived` (as Twisted's `recvfrom` does;
+   * Node and Bun read whole datagrams, so the port cuts them). Default 8192
+   * (Twisted's).
+   */
   maxPacketSize?: number;
   /**
    * Let other sockets bind the same port too (`SO_REUSEADDR`; Twisted's
@@ -558,11 +567,19 @@ export interface ListenUDPOptions {
 export interface IUDPTransport {
   /**
    * Sends one datagram. `address` is required unless the transport is
-   * connected, and refused if it is. A datagram too large to send is refused
-   * with a typed error, never a crash of the process.
+   * connected, and refused if it is (unless it is the peer's). A datagram too
+   * large to send is refused with a typed error, never a crash of the process.
+   * @throws MessageLengthError over 65,507 bytes (IPv4) or 65,527 (IPv6).
+   * @throws InvalidAddressError for a host name, the other address family,
+   *   a missing address or another one on a connected transport.
+   * @throws UDPNotListeningError before the bind completed or after `stopListening()`.
    */
   write(data: WriteData, address?: DatagramDestination): void;
-  /** Connects to one peer: `write(data)` then goes there and only its datagrams are received. */
+  /**
+   * Connects to one peer (an IP literal): `write(data)` then goes there and
+   * only its datagrams are received. Once only.
+   * @throws UDPAlreadyConnectedError the second time; InvalidAddressError for a host name.
+   */
   connect(host: string, port: number): void;
   /** The bound address (port 0 until bound). */
   getHost(): INETAddress;
