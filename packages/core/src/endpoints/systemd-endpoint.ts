@@ -50,16 +50,19 @@ export function readListenFds(
   return Array.from({ length: Number(count) }, (_, i) => LISTEN_FDS_START + i);
 }
 
-let inherited: number[] | null = null;
+/** Where the list is remembered: on `globalThis`, so that two copies of @torsion/core share it. */
+const INHERITED = Symbol.for('@torsion/core/inherited-listen-fds');
 
 /**
  * The descriptors this process inherited, read from the environment on the
  * first call (which unsets the variables) and remembered for the next ones,
- * so every `systemd:` endpoint of a process sees the same list.
+ * so every `systemd:` endpoint of a process sees the same list — even one
+ * built by another copy of @torsion/core, which would otherwise find the
+ * variables already gone.
  */
 export function inheritedListenFds(): readonly number[] {
-  inherited ??= readListenFds();
-  return inherited;
+  const store = globalThis as Record<symbol, readonly number[] | undefined>;
+  return (store[INHERITED] ??= Object.freeze(readListenFds()));
 }
 
 /**

@@ -52,6 +52,13 @@ const MEMCACHE: ServerEndpointType<MemcacheDescription> = {
   build: (reactor) => new TCP4ServerEndpoint(reactor as MemoryReactor, 11211),
 };
 
+/** A reactor with TCP and nothing else, to be refused the other types by name. */
+class TCPOnlyReactor {
+  listenTCP(): never {
+    throw new Error('not called');
+  }
+}
+
 describe('serverFromString', () => {
   const reactor = new MemoryReactorClock();
 
@@ -86,9 +93,9 @@ describe('serverFromString', () => {
   });
 
   it('refuses a type the reactor cannot serve, naming the reactor and the interface it lacks', () => {
-    expect(() => serverFromString(new MemoryReactor(), 'unix:/tmp/x.sock')).to.throw(
+    expect(() => serverFromString(new TCPOnlyReactor(), 'unix:/tmp/x.sock')).to.throw(
       EndpointError,
-      /reactor MemoryReactor cannot serve unix:\/tmp\/x.sock: it does not implement listenUNIX \(IReactorUNIX\)/,
+      /reactor TCPOnlyReactor cannot serve unix:\/tmp\/x.sock: it does not implement listenUNIX \(IReactorUNIX\)/,
     );
     expect(() => serverFromString({}, 'ssl:1:privateKey=k.pem')).to.throw(
       EndpointError,
@@ -128,7 +135,7 @@ describe('serverFromString', () => {
       EndpointError,
       /index=0 names an inherited socket this process does not have \(it has 0;/,
     );
-    expect(() => serverFromString(new MemoryReactor(), 'systemd:domain=INET:index=0')).to.throw(
+    expect(() => serverFromString(new TCPOnlyReactor(), 'systemd:domain=INET:index=0')).to.throw(
       EndpointError,
       /does not implement adoptStreamPort \(IReactorSocket\)/,
     );
