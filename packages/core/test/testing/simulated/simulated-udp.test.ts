@@ -3,6 +3,7 @@
 // between virtual hosts in virtual time, seeded loss, duplication, reordering
 // and MTU, partitions, ICMP port unreachable, multicast and broadcast.
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { CannotListenError } from '../../../src/errors.js';
 import type { INETAddress } from '../../../src/address.js';
 import { DatagramProtocol } from '../../../src/datagram-protocol.js';
@@ -86,6 +87,31 @@ describe('SimulatedReactor UDP', () => {
     expect(a.received).to.deep.equal(b.received);
     expect(a.stats).to.deep.equal(b.stats);
     expect(c.received).to.not.deep.equal(a.received);
+  });
+
+  it('for any seed and conditions: a run repeats exactly, and every datagram is accounted for', () => {
+    const probability = fc.double({ min: 0, max: 1, noNaN: true });
+    fc.assert(
+      fc.property(
+        fc.nat(),
+        fc.record({
+          loss: probability,
+          duplication: probability,
+          reorder: probability,
+          jitter: fc.double({ min: 0, max: 0.01, noNaN: true }),
+        }),
+        (seed, link) => {
+          const first = numbered(seed, link, 50);
+          const second = numbered(seed, link, 50);
+          expect(second).to.deep.equal(first);
+          const { stats, received } = first;
+          expect(stats.sent).to.equal(50);
+          expect(stats.delivered).to.equal(received.length);
+          expect(stats.delivered).to.equal(stats.sent - stats.lost + stats.duplicated);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it('loss drops about that share of datagrams, and counts them', () => {
