@@ -7,7 +7,7 @@
  * @module
  */
 import { isIP } from 'node:net';
-import type { Deferred } from '../deferred.js';
+import { Deferred } from '../deferred.js';
 import { DNSLookupError } from '../errors.js';
 import type {
   ConnectTCPOptions,
@@ -17,7 +17,9 @@ import type {
   IReactorTCP,
   IStreamClientEndpoint,
 } from '../interfaces.js';
+import type { Failure } from '../failure.js';
 import { startConnectAttempt } from './connect-attempt.js';
+import { ConnectingCancelledError } from './connecting-cancelled-error.js';
 import { nameResolverFor } from './name-resolver.js';
 
 /** Options of the client endpoints: those of `connectTCP`. */
@@ -81,20 +83,56 @@ export class TCP6ClientEndpoint implements IStreamClientEndpoint {
     this.options = options;
   }
 
+  /**
+   * Fires with the protocol once connected, or fails as
+   * {@link TCP4ClientEndpoint.connect}; a name without an IPv6 address fails
+   * with DNSLookupError. Cancelling during the lookup or the connect fails
+   * with ConnectingCancelledError.
+   */
   connect<P extends IProtocol>(factory: IEndpointProtocolFactory<P>): Deferred<P> {
     const attempt = (address: string): Deferred<P> =>
       startConnectAttempt(factory, formatHostPort(address, this.port), (clientFactory) =>
         this.reactor.connectTCP(address, this.port, clientFactory, this.options),
       ).deferred;
     if (isIP(this.host) === 6) return attempt(this.host);
-    return nameResolverFor(this.reactor)
-      .resolveHostName(this.host)
-      .addCallback((addresses) => {
+    const state: { inner: Deferred<P> | null; cancelled: boolean } = {
+      inner: null,
+      cancelled: false,
+    };
+    const lookup = nameResolverFor(this.reactor).resolveHostName(this.host);
+    const result = new Deferred<P>(() => {
+      if (state.inner !== null) {
+        // Its failure, a ConnectingCancelledError, reaches `result` below.
+        state.inner.cancel();
+        return;
+      }
+      state.cancelled = true;
+      lookup.cancel();
+      result.errback(new ConnectingCancelledError(formatHostPort(this.host, this.port)));
+    });
+    lookup.addCallbacks(
+      (addresses) => {
+        if (state.cancelled) return;
         const v6 = addresses.find((a) => a.family === 6);
         if (v6 === undefined) {
-          throw new DNSLookupError(`${this.host} has no IPv6 address`);
+          result.errback(new DNSLookupError(`${this.host} has no IPv6 address`));
+          return;
         }
-        return attempt(v6.address);
-      });
+        const inner = attempt(v6.address);
+        state.inner = inner;
+        inner.addCallbacks(
+          (protocol) => {
+            result.callback(protocol);
+          },
+          (failure: Failure) => {
+            result.errback(failure);
+          },
+        );
+      },
+      (failure: Failure) => {
+        if (!state.cancelled) result.errback(failure);
+      },
+    );
+    return result;
   }
 }

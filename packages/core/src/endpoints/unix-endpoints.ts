@@ -3,7 +3,8 @@
  * `UNIXClientEndpoint`), on any reactor with `listenUNIX`/`connectUNIX`
  * (IReactorUNIX). A path starting with NUL is a Linux abstract name.
  *
- * Tests: test/endpoints/endpoint-registry.test.ts, test/endpoints/loopback.integration.test.ts
+ * Tests: test/endpoints/tcp-client-endpoint.test.ts, test/endpoints/endpoint-registry.test.ts,
+ *   test/endpoints/loopback.integration.test.ts
  * @module
  */
 import type { UNIXAddress } from '../address.js';

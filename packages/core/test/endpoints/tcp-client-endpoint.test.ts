@@ -1,11 +1,12 @@
 // Tests for src/endpoints/tcp-client-endpoint.ts, ssl-client-endpoint.ts, connect-attempt.ts and connect-protocol.ts.
 import { expect } from 'chai';
-import type { Deferred } from '../../src/deferred.js';
+import { Deferred } from '../../src/deferred.js';
 import { connectProtocol } from '../../src/endpoints/connect-protocol.js';
 import { ConnectingCancelledError } from '../../src/endpoints/connecting-cancelled-error.js';
 import { StaticNameResolver } from '../../src/endpoints/name-resolver.js';
 import { SSL4ClientEndpoint } from '../../src/endpoints/ssl-client-endpoint.js';
 import { TCP4ClientEndpoint, TCP6ClientEndpoint } from '../../src/endpoints/tcp-client-endpoint.js';
+import { UNIXClientEndpoint, UNIXServerEndpoint } from '../../src/endpoints/unix-endpoints.js';
 import {
   CancelledError,
   ConnectError,
@@ -15,7 +16,7 @@ import {
 import { Factory } from '../../src/factory.js';
 import type { Failure } from '../../src/failure.js';
 import type { IAddress } from '../../src/address.js';
-import type { IProtocol } from '../../src/interfaces.js';
+import type { IProtocol, ResolvedAddress } from '../../src/interfaces.js';
 import { Protocol } from '../../src/protocol.js';
 import { MemoryReactor, MemoryReactorClock } from '../../src/testing/memory-reactor.js';
 import { makeTestCertificates } from '../../src/testing/test-certificates.js';
@@ -161,5 +162,53 @@ describe('connectProtocol', () => {
     reactor.connectors[0]?.completeConnection();
     expect(seen.result).to.equal(protocol);
     expect(protocol.transport).to.not.equal(null);
+  });
+});
+
+describe('TCP6ClientEndpoint cancelled while resolving', () => {
+  it('cancels the lookup, connects nothing, and fails with ConnectingCancelledError', () => {
+    const pending = new Deferred<readonly ResolvedAddress[]>();
+    const reactor = Object.assign(new MemoryReactorClock(), {
+      nameResolver: { resolveHostName: () => pending },
+    });
+    const d = new TCP6ClientEndpoint(reactor, 'slow.test', 80).connect(
+      Factory.forProtocol(Protocol),
+    );
+    const seen = outcome(d);
+    d.cancel();
+    expect(seen.failure?.value).to.be.instanceOf(ConnectingCancelledError);
+    expect(pending.called).to.equal(true);
+    expect(reactor.tcpClients).to.have.length(0);
+  });
+
+  it('cancelled once connecting, stops the attempt', () => {
+    const reactor = Object.assign(new MemoryReactorClock(), {
+      nameResolver: new StaticNameResolver({ 'six.test': ['2001:db8::6'] }),
+    });
+    const d = new TCP6ClientEndpoint(reactor, 'six.test', 80).connect(
+      Factory.forProtocol(Protocol),
+    );
+    const seen = outcome(d);
+    d.cancel();
+    expect(reactor.connectors[0]?.stopConnectingCalls).to.equal(1);
+    expect(seen.failure?.value).to.be.instanceOf(ConnectingCancelledError);
+  });
+});
+
+describe('UNIX endpoints on a MemoryReactor', () => {
+  it('listen with listenUNIX and its options; connect with connectUNIX, cancellable', async () => {
+    const reactor = new MemoryReactor();
+    const factory = Factory.forProtocol(Protocol);
+    const port = await new UNIXServerEndpoint(reactor, '/run/a.sock', { mode: 0o600 }).listen(
+      factory,
+    );
+    expect(reactor.unixServers[0]).to.include({ path: '/run/a.sock', mode: 0o600 });
+    expect(port).to.equal(reactor.unixServers[0]?.listeningPort);
+    const d = new UNIXClientEndpoint(reactor, '\0abstract', { timeout: 2 }).connect(factory);
+    const seen = outcome(d);
+    expect(reactor.unixClients[0]).to.include({ path: '\0abstract' });
+    d.cancel();
+    expect(seen.failure?.value).to.be.instanceOf(ConnectingCancelledError);
+    expect((seen.failure?.value as ConnectingCancelledError).destination).to.equal('@abstract');
   });
 });
