@@ -65,6 +65,9 @@ export { SimulatedPort } from './simulated/simulated-port.js';
 export { SimulatedSSLConnector } from './simulated/simulated-ssl-connector.js';
 export { SimulatedSSLPort } from './simulated/simulated-ssl-port.js';
 export { SimulatedUDPPort } from './simulated/simulated-udp-port.js';
+export { SimulatedUNIXConnector } from './simulated/simulated-unix-connector.js';
+export { SimulatedUNIXFiles } from './simulated/simulated-unix-files.js';
+export { SimulatedUNIXPort } from './simulated/simulated-unix-port.js';
 export type { DatagramStats } from './simulated/simulated-udp-network.js';
 export {
   SimulatedReactor,

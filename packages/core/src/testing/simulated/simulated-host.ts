@@ -10,6 +10,7 @@
 import type {
   ConnectSSLOptions,
   ConnectTCPOptions,
+  ConnectUNIXOptions,
   ISSLListeningPort,
   ListenSSLOptions,
   IClientFactory,
@@ -18,10 +19,12 @@ import type {
   IDatagramProtocol,
   IProtocolFactory,
   IReactorUDP,
+  IReactorUNIX,
   IUDPPort,
   ITLSReactor,
   ListenTCPOptions,
   ListenUDPOptions,
+  ListenUNIXOptions,
   SystemEventPhase,
   SystemEventTriggerId,
   SystemEventType,
@@ -29,6 +32,9 @@ import type {
 import type { ClientTLSOptions, ServerTLSOptions } from '../../tls-options.js';
 import type { SimulatedConnector } from './simulated-connector.js';
 import type { SimulatedReactor } from './simulated-reactor.js';
+import type { SimulatedUNIXConnector } from './simulated-unix-connector.js';
+import { SimulatedUNIXFiles } from './simulated-unix-files.js';
+import type { SimulatedUNIXPort } from './simulated-unix-port.js';
 
 /**
  * A virtual host: a name (and aliases), one IPv4 address, and an IReactor
@@ -42,11 +48,13 @@ import type { SimulatedReactor } from './simulated-reactor.js';
  * reactor.host('client').connectTCP('server', 79, clientFactory);
  * ```
  */
-export class SimulatedHost implements ITLSReactor, IReactorUDP {
+export class SimulatedHost implements ITLSReactor, IReactorUDP, IReactorUNIX {
   /** The first name the host was given. */
   readonly name: string;
   /** Its IPv4 address. */
   readonly address: string;
+  /** Its UNIX socket files: look at them, or leave stale sockets and files in the way. */
+  readonly unixFiles: SimulatedUNIXFiles;
   readonly #reactor: SimulatedReactor;
   readonly #names: string[];
 
@@ -56,6 +64,7 @@ export class SimulatedHost implements ITLSReactor, IReactorUDP {
     this.name = name;
     this.address = address;
     this.#names = [name];
+    this.unixFiles = new SimulatedUNIXFiles(this);
   }
 
   /** Every name that resolves to this host. */
@@ -111,6 +120,41 @@ export class SimulatedHost implements ITLSReactor, IReactorUDP {
     options: ConnectTCPOptions = {},
   ): SimulatedConnector {
     return this.#reactor._connectTCP(this, host, port, factory, options);
+  }
+
+  // ---------------------------------------------------------------- UNIX on this host
+
+  /**
+   * Listens on the UNIX socket `path` in this host's files
+   * ({@link SimulatedHost.unixFiles}): a stale socket file is replaced, a
+   * live one or a plain file never is (CannotListenError, EADDRINUSE);
+   * `mode` is the file's from the start (recorded, not enforced); `wantPID`
+   * holds `<path>.lock` while listening. `stopListening()` removes the file
+   * and the lock only while they are still this port's. An abstract name
+   * (`'\0name'`) has no file.
+   * @throws as `IReactorUNIX.listenUNIX`.
+   */
+  listenUNIX(
+    path: string,
+    factory: IProtocolFactory,
+    options: ListenUNIXOptions = {},
+  ): SimulatedUNIXPort {
+    return this.#reactor._listenUNIX(this, path, factory, options);
+  }
+
+  /**
+   * Connects to the UNIX socket `path` of this same host (a UNIX socket is
+   * not reachable from another machine): a missing or stale file is a
+   * ConnectionRefusedError (cause ENOENT or ECONNREFUSED), and so is
+   * `checkPID` without a live `<path>.lock`.
+   * @throws as `IReactorUNIX.connectUNIX`.
+   */
+  connectUNIX(
+    path: string,
+    factory: IClientFactory,
+    options: ConnectUNIXOptions = {},
+  ): SimulatedUNIXConnector {
+    return this.#reactor._connectUNIX(this, path, factory, options);
   }
 
   // ---------------------------------------------------------------- TLS from this host

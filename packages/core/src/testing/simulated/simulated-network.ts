@@ -10,7 +10,7 @@
  * @module
  */
 import { isIP } from 'node:net';
-import type { INETAddress } from '../../address.js';
+import type { IAddress } from '../../address.js';
 import type { DelayedCall } from '../../delayed-call.js';
 import { TimerQueue } from '../../internal/timer-queue.js';
 import { Logger } from '../../log.js';
@@ -99,7 +99,7 @@ export class SimulatedNetwork {
   readonly #partitions = new Set<string>();
   readonly #healWaiters = new Map<string, (() => void)[]>();
   readonly #pairConditions = new Map<string, LinkConditions>();
-  readonly #connections = new Set<SimulatedConnection>();
+  readonly #connections = new Set<SimulatedConnection<IAddress>>();
   #defaults: LinkConditions;
   #conditionsVersion = 0;
   #nextHostNumber = 1;
@@ -309,8 +309,8 @@ export class SimulatedNetwork {
     return this.#partitions.has(pairKey(this.#host(a), this.#host(b)));
   }
 
-  /** The connections that are not closed at both ends, oldest first. */
-  get connections(): readonly SimulatedConnection[] {
+  /** The connections (TCP and UNIX) that are not closed at both ends, oldest first. */
+  get connections(): readonly SimulatedConnection<IAddress>[] {
     return [...this.#connections];
   }
 
@@ -415,9 +415,9 @@ export class SimulatedNetwork {
   /** @internal */
   record(
     kind: string,
-    connection: SimulatedConnection | null,
-    from: INETAddress | string,
-    to: INETAddress | string,
+    connection: SimulatedConnection<IAddress> | null,
+    from: IAddress | string,
+    to: IAddress | string,
     bytes?: number,
   ): void {
     if (!this.tracing) return;
@@ -443,14 +443,16 @@ export class SimulatedNetwork {
   }
 
   /** @internal */
-  connectionOpened(connection: SimulatedConnection): void {
+  connectionOpened(connection: SimulatedConnection<IAddress>): void {
     this.#connections.add(connection);
   }
 
   /** @internal */
-  connectionClosed(connection: SimulatedConnection): void {
+  connectionClosed(connection: SimulatedConnection<IAddress>): void {
     this.#connections.delete(connection);
-    this.releasePort(connection.clientHost, connection.client.getHost().port);
+    // A UNIX client's end has no port to give back.
+    const local = connection.client.getHost();
+    if (local.type !== 'UNIX') this.releasePort(connection.clientHost, local.port);
   }
 
   /** @internal The host a name or address resolves to, or `undefined` (DNS failure). */

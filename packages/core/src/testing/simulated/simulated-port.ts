@@ -10,7 +10,7 @@
  * @module
  */
 import { IPv4Address } from '../../address.js';
-import type { INETAddress } from '../../address.js';
+import type { IAddress, INETAddress } from '../../address.js';
 import type { IProtocolFactory } from '../../interfaces.js';
 import { systemError } from '../../internal/system-error.js';
 import { Logger } from '../../log.js';
@@ -27,6 +27,62 @@ import type { SimulatedTransport, SimulatedTransportOwner } from './simulated-tr
 const log = new Logger('torsion.simulated');
 
 const WILDCARDS = new Set(['', '0.0.0.0', '::']);
+
+/** Who is on each end of a connection a simulated port accepts. @internal */
+export interface AcceptedEnds<A extends IAddress> {
+  readonly clientHost: SimulatedHost;
+  readonly serverHost: SimulatedHost;
+  readonly clientAddress: A;
+  readonly serverAddress: A;
+  readonly clientOwner: SimulatedTransportOwner;
+  readonly serverOwner: OpenResources;
+  readonly highWaterMark: number;
+}
+
+/**
+ * Opens the connection a simulated port accepted (TCP or UNIX): registers
+ * it and its server end, traces it, and sends the SYN-ACK.
+ * @internal
+ */
+export function openAcceptedConnection<A extends IAddress>(
+  network: SimulatedNetwork,
+  ends: AcceptedEnds<A>,
+): SimulatedConnection<A> {
+  const connection = new SimulatedConnection<A>(
+    network,
+    network.nextConnectionId(),
+    ends.clientHost,
+    ends.serverHost,
+    ends,
+  );
+  network.connectionOpened(connection);
+  network.record('accept', connection, ends.clientAddress, ends.serverAddress);
+  const server = connection.server;
+  ends.serverOwner.addTransport(server);
+  server._accept();
+  return connection;
+}
+
+/**
+ * The server end of an accepted connection gets its protocol. As on TCP, the
+ * handshake completed before the factory was asked: a refusal (null) closes
+ * the new connection, an exception resets it.
+ * @internal
+ */
+export function startServerProtocol<A extends IAddress>(
+  server: SimulatedTransport<A>,
+  factory: IProtocolFactory,
+  clientAddress: A,
+): void {
+  const built = buildProtocolSafely(log, factory, clientAddress);
+  if (built === THREW || built === null) {
+    server._start(new Protocol());
+    if (built === THREW) server.abortConnection();
+    else server.loseConnection();
+  } else {
+    server._start(built);
+  }
+}
 
 /**
  * A port listening on a {@link SimulatedHost}; what `listenTCP` returns on a
@@ -77,26 +133,16 @@ export class SimulatedPort extends BasePort {
     clientOwner: SimulatedTransportOwner,
   ): SimulatedConnection | null {
     if (!this.accepting) return null;
-    const network = this.#network;
-    const connection = new SimulatedConnection(
-      network,
-      network.nextConnectionId(),
+    const connection = openAcceptedConnection(this.#network, {
       clientHost,
-      this.host,
-      {
-        clientAddress,
-        serverAddress: this.getHost(),
-        clientOwner,
-        serverOwner: this.resources,
-        highWaterMark: this.#highWaterMark,
-      },
-    );
-    network.connectionOpened(connection);
-    network.record('accept', connection, clientAddress, this.getHost());
-    const server = connection.server;
-    this.resources.addTransport(server);
-    server._accept();
-    this.connectionAccepted(server, clientAddress);
+      serverHost: this.host,
+      clientAddress,
+      serverAddress: this.getHost(),
+      clientOwner,
+      serverOwner: this.resources,
+      highWaterMark: this.#highWaterMark,
+    });
+    this.connectionAccepted(connection.server, clientAddress);
     return connection;
   }
 
@@ -107,14 +153,7 @@ export class SimulatedPort extends BasePort {
    * it. A TLS port runs its handshake first.
    */
   protected connectionAccepted(server: SimulatedTransport, clientAddress: INETAddress): void {
-    const built = buildProtocolSafely(log, this.factory, clientAddress);
-    if (built === THREW || built === null) {
-      server._start(new Protocol());
-      if (built === THREW) server.abortConnection();
-      else server.loseConnection();
-    } else {
-      server._start(built);
-    }
+    startServerProtocol(server, this.factory, clientAddress);
   }
 
   /** Binds on the next turn of the simulated network, as a real port binds asynchronously. */

@@ -17,9 +17,11 @@ import type {
   AdoptedSocketFamily,
   ConnectSSLOptions,
   ConnectTCPOptions,
+  ConnectUNIXOptions,
   IClientFactory,
   IDatagramProtocol,
   IReactorUDP,
+  IReactorUNIX,
   INameResolver,
   ResolvedAddress,
   IProtocolFactory,
@@ -28,6 +30,7 @@ import type {
   ListenSSLOptions,
   ListenTCPOptions,
   ListenUDPOptions,
+  ListenUNIXOptions,
 } from '../../interfaces.js';
 import { checkListenUDP } from '../../reactor-kit/base-udp-port.js';
 import {
@@ -35,7 +38,11 @@ import {
   type ClientTLSOptions,
   type ServerTLSOptions,
 } from '../../tls-options.js';
-import { checkWriteHighWaterMark } from '../../reactor-kit/argument-checks.js';
+import {
+  checkConnectUNIX,
+  checkListenUNIX,
+  checkWriteHighWaterMark,
+} from '../../reactor-kit/argument-checks.js';
 import { DEFAULT_WRITE_HIGH_WATER_MARK } from '../../reactor-kit/base-transport.js';
 import { ReactorBase } from '../../reactor-kit/reactor-base.js';
 import type { ReactorBaseOptions } from '../../reactor-kit/reactor-base.js';
@@ -48,6 +55,8 @@ import { SimulatedPort } from './simulated-port.js';
 import { SimulatedSSLConnector } from './simulated-ssl-connector.js';
 import { SimulatedSSLPort } from './simulated-ssl-port.js';
 import { SimulatedUDPPort } from './simulated-udp-port.js';
+import { SimulatedUNIXConnector } from './simulated-unix-connector.js';
+import { SimulatedUNIXPort } from './simulated-unix-port.js';
 
 /** Rounds at one instant after which a manual drive decides something reschedules itself with delay 0 forever. */
 const MAX_ROUNDS_PER_INSTANT = 100_000;
@@ -118,6 +127,10 @@ function defaultSeed(): number {
  *   `reactor.host(name)` adds hosts (10.0.0.x) and gives an IReactor view
  *   that listens and connects from that host. Faults: see {@link SimulatedNetwork}.
  * - Transports behave as the TCP transport (see {@link SimulatedTransport}).
+ * - UNIX sockets (`listenUNIX`, `connectUNIX`) live in each host's own
+ *   files (`host.unixFiles`): a client reaches only its own host's paths,
+ *   under the host's link conditions with itself (as a TCP connection to its
+ *   own address; a partition never separates a host from itself).
  * - TLS (`listenSSL`, `connectSSL`, `startTLS`) is real TLS: Node's TLS
  *   engine runs in memory at each end and its records cross the simulated
  *   network. The engine works by ticks of Node's event loop, so TLS needs
@@ -129,7 +142,10 @@ function defaultSeed(): number {
  *   auto-advancing reactor busy, as it would keep a real reactor alive: stop
  *   the reactor, or set `autoAdvance = false`, when a test ends.
  */
-export class SimulatedReactor extends ReactorBase implements ITLSReactor, IReactorSSL, IReactorUDP {
+export class SimulatedReactor
+  extends ReactorBase
+  implements ITLSReactor, IReactorSSL, IReactorUDP, IReactorUNIX
+{
   /** The virtual network: hosts, ports, connections, faults. */
   readonly network: SimulatedNetwork;
   /**
@@ -541,6 +557,71 @@ export class SimulatedReactor extends ReactorBase implements ITLSReactor, IReact
       timeout: checked.timeout,
       reactor: this,
       ...(checked.bindAddress === undefined ? {} : { bindAddress: checked.bindAddress }),
+    });
+    connector.connect();
+    return connector;
+  }
+
+  // ---------------------------------------------------------------- UNIX
+
+  /**
+   * Listens on the UNIX socket `path` of the reactor's own host. See
+   * {@link SimulatedHost.listenUNIX}.
+   * @throws RangeError, TypeError for bad arguments; ReactorNotRestartable once stopped.
+   */
+  listenUNIX(
+    path: string,
+    factory: IProtocolFactory,
+    options: ListenUNIXOptions = {},
+  ): SimulatedUNIXPort {
+    return this._listenUNIX(this.localhost, path, factory, options);
+  }
+
+  /**
+   * Connects to the UNIX socket `path` of the reactor's own host. See
+   * {@link SimulatedHost.connectUNIX}.
+   * @throws RangeError, TypeError for bad arguments; ReactorNotRestartable once stopped.
+   */
+  connectUNIX(
+    path: string,
+    factory: IClientFactory,
+    options: ConnectUNIXOptions = {},
+  ): SimulatedUNIXConnector {
+    return this._connectUNIX(this.localhost, path, factory, options);
+  }
+
+  /** @internal listenUNIX on a given host. */
+  _listenUNIX(
+    host: SimulatedHost,
+    path: string,
+    factory: IProtocolFactory,
+    options: ListenUNIXOptions,
+  ): SimulatedUNIXPort {
+    const checked = checkListenUNIX(path, factory, options);
+    this.checkOpen();
+    const listening = new SimulatedUNIXPort(this.network, this.openResources, host, path, factory, {
+      ...checked,
+      highWaterMark: this.#highWaterMark,
+    });
+    listening.startListening();
+    return listening;
+  }
+
+  /** @internal connectUNIX from a given host, to a path of that host. */
+  _connectUNIX(
+    from: SimulatedHost,
+    path: string,
+    factory: IClientFactory,
+    options: ConnectUNIXOptions,
+  ): SimulatedUNIXConnector {
+    const { timeout, checkPID } = checkConnectUNIX(path, factory, options);
+    this.checkOpen();
+    const connector = new SimulatedUNIXConnector(this.network, this.openResources, factory, {
+      from,
+      path,
+      timeout,
+      checkPID,
+      reactor: this,
     });
     connector.connect();
     return connector;

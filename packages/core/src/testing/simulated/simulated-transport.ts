@@ -9,7 +9,7 @@
  * Tests: test/testing/simulated/simulated-transport.test.ts
  * @module
  */
-import type { INETAddress } from '../../address.js';
+import type { IAddress, INETAddress } from '../../address.js';
 import { BaseTransport } from '../../reactor-kit/base-transport.js';
 import type { DelayedCall } from '../../delayed-call.js';
 import { ConnectionAborted, ConnectionLost } from '../../errors.js';
@@ -48,13 +48,13 @@ export interface ConnectionNetwork {
   whenReachable(a: SimulatedHost, b: SimulatedHost, fn: () => void): void;
   record(
     kind: string,
-    connection: SimulatedConnection,
-    from: INETAddress,
-    to: INETAddress,
+    connection: SimulatedConnection<IAddress>,
+    from: IAddress,
+    to: IAddress,
     bytes?: number,
   ): void;
   forkSeed(): number;
-  connectionClosed(connection: SimulatedConnection): void;
+  connectionClosed(connection: SimulatedConnection<IAddress>): void;
 }
 
 /**
@@ -62,21 +62,21 @@ export interface ConnectionNetwork {
  * @internal
  */
 export interface SimulatedTransportOwner {
-  transportClosed(transport: SimulatedTransport, reason: Failure): void;
+  transportClosed(transport: SimulatedTransport<IAddress>, reason: Failure): void;
 }
 
 /** One direction of a connection, as its pipe sees the world. */
 class Direction implements PipeContext {
-  readonly #connection: SimulatedConnection;
+  readonly #connection: SimulatedConnection<IAddress>;
   readonly #network: ConnectionNetwork;
-  readonly #from: SimulatedTransport;
-  readonly #to: SimulatedTransport;
+  readonly #from: SimulatedTransport<IAddress>;
+  readonly #to: SimulatedTransport<IAddress>;
 
   constructor(
-    connection: SimulatedConnection,
+    connection: SimulatedConnection<IAddress>,
     network: ConnectionNetwork,
-    from: SimulatedTransport,
-    to: SimulatedTransport,
+    from: SimulatedTransport<IAddress>,
+    to: SimulatedTransport<IAddress>,
   ) {
     this.#connection = connection;
     this.#network = network;
@@ -120,8 +120,10 @@ class Direction implements PipeContext {
 /**
  * A connection between a client and a server on a {@link SimulatedNetwork}:
  * both transports, the hosts, and the faults that can be injected into it.
+ * `A` is the ends' address type: `UNIXAddress` for a connection to a
+ * simulated UNIX socket (both hosts are then the same one).
  */
-export class SimulatedConnection {
+export class SimulatedConnection<A extends IAddress = INETAddress> {
   /** A number unique within the network, in the order connections were accepted. */
   readonly id: number;
   /** The host that connected. */
@@ -129,9 +131,9 @@ export class SimulatedConnection {
   /** The host that accepted. */
   readonly serverHost: SimulatedHost;
   /** The client's end. */
-  readonly client: SimulatedTransport;
+  readonly client: SimulatedTransport<A>;
   /** The server's end. */
-  readonly server: SimulatedTransport;
+  readonly server: SimulatedTransport<A>;
   /** This connection's own generator (chunk sizes, jitter), seeded from the network's. */
   readonly random: SeededRandom;
   readonly #network: ConnectionNetwork;
@@ -150,8 +152,8 @@ export class SimulatedConnection {
     clientHost: SimulatedHost,
     serverHost: SimulatedHost,
     ends: {
-      clientAddress: INETAddress;
-      serverAddress: INETAddress;
+      clientAddress: A;
+      serverAddress: A;
       clientOwner: SimulatedTransportOwner;
       serverOwner: SimulatedTransportOwner;
       highWaterMark: number;
@@ -162,7 +164,7 @@ export class SimulatedConnection {
     this.clientHost = clientHost;
     this.serverHost = serverHost;
     this.random = new SeededRandom(network.forkSeed());
-    this.client = new SimulatedTransport(
+    this.client = new SimulatedTransport<A>(
       this,
       network,
       false,
@@ -171,7 +173,7 @@ export class SimulatedConnection {
       ends.clientOwner,
       ends.highWaterMark,
     );
-    this.server = new SimulatedTransport(
+    this.server = new SimulatedTransport<A>(
       this,
       network,
       true,
@@ -272,9 +274,9 @@ export class SimulatedConnection {
 // Also the PipeSender and PipeReceiver of its pipes, checked structurally
 // where the pipes are built: an `implements` of an internal interface would
 // dangle in the published declarations.
-export class SimulatedTransport extends BaseTransport {
+export class SimulatedTransport<A extends IAddress = INETAddress> extends BaseTransport<A> {
   /** The connection this end belongs to. */
-  readonly connection: SimulatedConnection;
+  readonly connection: SimulatedConnection<A>;
   /** True for the end the server accepted. */
   readonly isServer: boolean;
   readonly #network: ConnectionNetwork;
@@ -306,11 +308,11 @@ export class SimulatedTransport extends BaseTransport {
 
   /** @internal Built by {@link SimulatedConnection}. */
   constructor(
-    connection: SimulatedConnection,
+    connection: SimulatedConnection<A>,
     network: ConnectionNetwork,
     isServer: boolean,
-    host: INETAddress,
-    peer: INETAddress,
+    host: A,
+    peer: A,
     owner: SimulatedTransportOwner,
     highWaterMark: number,
   ) {
@@ -624,7 +626,7 @@ export class SimulatedTransport extends BaseTransport {
     }
   }
 
-  static #endSoon(transport: SimulatedTransport): void {
+  static #endSoon(transport: SimulatedTransport<IAddress>): void {
     transport.#endScheduled = false;
     if (transport.lost || transport.producerHoldsClose) return;
     if (!transport.#finQueued) {
@@ -655,7 +657,7 @@ export class SimulatedTransport extends BaseTransport {
     this.#network.schedule(0, SimulatedTransport.#closeSoon, this);
   }
 
-  static #closeSoon(transport: SimulatedTransport): void {
+  static #closeSoon(transport: SimulatedTransport<IAddress>): void {
     transport.#close();
   }
 
@@ -665,7 +667,7 @@ export class SimulatedTransport extends BaseTransport {
     this.#network.schedule(0, SimulatedTransport.#readSoon, this);
   }
 
-  static #readSoon(transport: SimulatedTransport): void {
+  static #readSoon(transport: SimulatedTransport<IAddress>): void {
     transport.#readScheduled = false;
     transport.#processReceived();
   }
