@@ -15,7 +15,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { CLIENT_CPU, SERVER_CPU, pinned, pinningProblem } from './lib/cpu.js';
+import { cpus } from 'node:os';
+import { CLIENT_CPU, SERVER_CPU, pinned } from './lib/cpu.js';
 import { median } from './lib/stats.js';
 
 const PASSES = Number(process.env.UDP_ECHO_PASSES ?? 5);
@@ -137,9 +138,25 @@ async function measure(server: Server, pin: boolean): Promise<ClientResult> {
   }
 }
 
+/**
+ * Why the server and the client cannot go to their own cores, or null. Not
+ * lib/cpu.ts's check: bench/run.ts pins this script to the server core, so
+ * the parallelism available here is 1, yet taskset can still place the
+ * children on any core of the machine.
+ */
+function pinningProblemHere(): string | null {
+  if (cpus().length < 2) return 'fewer than 2 CPUs';
+  try {
+    execFileSync('taskset', ['-c', String(CLIENT_CPU), 'true'], { stdio: 'ignore' });
+    return null;
+  } catch {
+    return `taskset cannot run a process on CPU ${String(CLIENT_CPU)}`;
+  }
+}
+
 mkdirSync(`${root}bench/bin`, { recursive: true });
 execFileSync('gcc', ['-O2', '-o', client, `${root}bench/udp-echo-client.c`]);
-const pinProblem = pinningProblem();
+const pinProblem = pinningProblemHere();
 const pin = pinProblem === null;
 console.log(
   `pinning: ${pin ? `server CPU ${String(SERVER_CPU)}, client CPU ${String(CLIENT_CPU)}` : `off (${pinProblem})`}`,
