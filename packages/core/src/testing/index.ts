@@ -37,6 +37,7 @@ export {
   FakeSSLListeningPort,
   MemoryReactor,
   MemoryReactorClock,
+  type AdoptedPortRecord,
   type FakeConnection,
   type SSLClientRecord,
   type SSLServerRecord,
