@@ -155,7 +155,7 @@ export abstract class BaseUDPPort extends BasePort implements IUDPPort, IUDPTran
   #broadcast = false;
   #ttl = 1;
   #loopback = true;
-  /** The last destination object `write()` checked: an echo answers the address it was given. */
+  /** The last address object `write()` checked: an echo answers the address it was given. */
   #lastDestination: DatagramDestination | null = null;
 
   /** @param options - see {@link BaseUDPPortOptions}. */
@@ -300,7 +300,10 @@ export abstract class BaseUDPPort extends BasePort implements IUDPPort, IUDPTran
     }
     if (address !== this.#lastDestination) {
       this.#checkDestination(address, 'write()');
-      this.#lastDestination = address;
+      // Only an address object is remembered: a plain { host, port } may be changed and reused.
+      if (address instanceof IPv4Address || address instanceof IPv6Address) {
+        this.#lastDestination = address;
+      }
     }
     this.sendTo(data, address.host, address.port);
   }

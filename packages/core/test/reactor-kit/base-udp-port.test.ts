@@ -151,6 +151,16 @@ describe('BaseUDPPort', () => {
     }).to.throw(TypeError, /host string/);
   });
 
+  it('checks a plain destination object again at each write, even the same object', () => {
+    const t = new MemoryReactor().listenUDP(0, new RecordingDatagramProtocol()).transport;
+    const to = { host: '127.0.0.1', port: 9 };
+    t.write('x', to);
+    to.host = 'example.com';
+    expect(() => {
+      t.write('x', to);
+    }).to.throw(InvalidAddressError, /not a host name/);
+  });
+
   it('connected: writes go to the peer, others are not heard, connect twice is refused', () => {
     const protocol = new RecordingDatagramProtocol();
     const port = new MemoryReactor().listenUDP(0, protocol);
