@@ -187,6 +187,11 @@ export class HostnameEndpoint implements IStreamClientEndpoint {
           finishIfAllFailed();
         },
       );
+      if (!running.has(attempt) && !decided()) {
+        // It failed inside connectTCP (arguments the reactor refused): the next one starts at once.
+        startNext();
+        return;
+      }
       if (queue.length > 0 && !decided()) timer = reactor.callLater(delay, startNext);
       finishIfAllFailed();
     };

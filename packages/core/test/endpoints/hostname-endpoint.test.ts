@@ -184,6 +184,20 @@ describe('HostnameEndpoint on a MemoryReactorClock', () => {
     expect(reactor.tcpClients.map((c) => c.timeout)).to.deep.equal([5, 5]);
   });
 
+  it('an attempt the reactor refuses at once (a bad port) lets the next start at once; all refused fail together', () => {
+    const seen = outcome(
+      new HostnameEndpoint(reactor, 'example.test', 0, { resolver }).connect(
+        Factory.forProtocol(Protocol),
+      ),
+    );
+    // No virtual time passed: every address was tried, and refused, at once.
+    const error = seen.failure?.value as HostnameConnectError;
+    expect(error).to.be.instanceOf(HostnameConnectError);
+    expect(error.attempts).to.have.length(4);
+    for (const { error: each } of error.attempts) expect(each).to.be.instanceOf(RangeError);
+    expect(reactor.clock.getDelayedCalls()).to.have.length(0);
+  });
+
   it('refuses a negative attemptDelay', () => {
     expect(() => new HostnameEndpoint(reactor, 'x', 1, { attemptDelay: -1 })).to.throw(RangeError);
   });
