@@ -5,7 +5,8 @@
  * server does, so a Node client would measure itself. One epoll thread here
  * costs a small fraction of what the server spends per round trip.
  *
- * Two modes, both connecting to 127.0.0.1 only and both stopping by themselves:
+ * Two modes, both connecting to 127.0.0.1 only (or, with -u PATH instead of
+ * -p PORT, to the UNIX-domain socket PATH) and both stopping by themselves:
  *
  *   echo-client -p PORT [-c CONNS] [-s SIZE] [-w WARMUP_S] [-d SECONDS] [-n TRIPS] [-b]
  *     Ping-pong: each connection sends SIZE bytes, waits for all SIZE bytes to
@@ -42,6 +43,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <poll.h>
@@ -92,7 +94,28 @@ static void raise_fd_limit(long wanted) {
   }
 }
 
+/* -u PATH: connect to this UNIX-domain socket instead of 127.0.0.1:PORT. */
+static const char *unix_path = NULL;
+
+static int open_unix_socket(int *in_progress) {
+  struct sockaddr_un addr;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) die("socket");
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path, unix_path, strlen(unix_path));
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0) {
+    *in_progress = 0;
+  } else {
+    /* Never in progress: a UNIX connect is accepted into the backlog at once,
+     * and a full backlog (EAGAIN) is a failure, not a wait. */
+    die("connect");
+  }
+  return fd;
+}
+
 static int open_socket(int port, int *in_progress) {
+  if (unix_path != NULL) return open_unix_socket(in_progress);
   struct sockaddr_in addr;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) die("socket");
@@ -317,7 +340,8 @@ static int run_idle(int port, int conns, double timeout) {
 static void usage(void) {
   fprintf(stderr,
           "usage: echo-client -p PORT [-c CONNS] [-s SIZE] [-w WARMUP_S] [-d SECONDS] [-n TRIPS] [-b]\n"
-          "       echo-client -p PORT -i [-c CONNS] [-t TIMEOUT_S]\n");
+          "       echo-client -p PORT -i [-c CONNS] [-t TIMEOUT_S]\n"
+          "       (-u PATH instead of -p PORT: a UNIX-domain socket)\n");
   exit(2);
 }
 
@@ -325,9 +349,10 @@ int main(int argc, char **argv) {
   int port = 0, conns = -1, idle = 0, busy = 0, opt;
   double warmup = 1.0, duration = 5.0, timeout = 120.0;
   uint64_t max_trips = 0;
-  while ((opt = getopt(argc, argv, "p:c:s:w:d:n:it:b")) != -1) {
+  while ((opt = getopt(argc, argv, "p:u:c:s:w:d:n:it:b")) != -1) {
     switch (opt) {
       case 'p': port = atoi(optarg); break;
+      case 'u': unix_path = optarg; break;
       case 'c': conns = atoi(optarg); break;
       case 's': msg_size = (size_t)strtoul(optarg, NULL, 10); break;
       case 'w': warmup = atof(optarg); break;
@@ -341,6 +366,9 @@ int main(int argc, char **argv) {
   }
   if (conns < 0) conns = idle ? 10000 : 10;
   /* Upper bounds keep a typo from exhausting the machine. */
+  if (unix_path != NULL && (unix_path[0] == '\0' || strlen(unix_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)))
+    usage();
+  if (unix_path != NULL) port = 1; /* unused */
   if (port <= 0 || port > 65535 || conns <= 0 || conns > 60000 || msg_size == 0 ||
       msg_size > (1 << 24) || warmup < 0 || duration <= 0 || duration > 3600 || timeout <= 0 ||
       timeout > 3600)

@@ -1,6 +1,6 @@
 /**
- * Torsion's benchmark runner: echo round trips, memory per idle connection,
- * callLater, line framing, tiny writes and TLS (echo, handshakes, idle
+ * Torsion's benchmark runner: echo round trips (TCP and UNIX sockets), memory
+ * per idle connection, callLater, line framing, tiny writes and TLS (echo, handshakes, idle
  * memory), each against a baseline measured in the same run. Prints a report;
  * writes nothing but the C client binaries (bench/bin, gitignored) and
  * throw-away certificates in a temporary directory it removes.
@@ -35,14 +35,17 @@ import {
   type TLSLoad,
 } from './lib/tls.js';
 import { TLS_SERVERS, selectTLSServers, type TLSServerSpec } from './lib/tls-servers.js';
+import { UNIX_SERVERS, runUNIXEcho, selectUNIXServers } from './lib/unix-echo.js';
 
 const HELP = `usage: npm run bench -- [options]
 
   --only NAME          echo | memory | timers | tiny-writes | lines | udp-echo | tls-echo |
-                       tls-handshakes | tls-memory (repeat or comma-separate; default all)
+                       tls-handshakes | tls-memory | unix-echo (repeat or comma-separate; default all)
   --servers LIST       servers to compare, baseline first (default ${SERVERS.map((s) => s.name).join(',')})
   --tls-servers LIST   TLS servers to compare, baseline first (default ${TLS_SERVERS.map((s) => s.name).join(',')})
-  --passes N           measured passes per server (echo, tls-echo, tls-handshakes), after one warm-up pass (default 9)
+  --unix-servers LIST  UNIX echo servers to compare, baseline first (default those that can run of
+                       ${UNIX_SERVERS.map((s) => s.name).join(',')})
+  --passes N           measured passes per server (echo, unix-echo, tls-echo, tls-handshakes), after one warm-up pass (default 9)
   --duration S         seconds per pass (default 5)
   --warmup S           uncounted seconds at the start of each pass (default 1)
   --connections N      echo and TLS echo connections, TLS handshakes in progress at a time (default 10)
@@ -59,7 +62,13 @@ const HELP = `usage: npm run bench -- [options]
 `;
 
 const TLS_BENCHES = ['tls-echo', 'tls-handshakes', 'tls-memory'];
-const BENCHES = ['echo', 'memory', ...SCRIPT_BENCHES.map((b) => b.key), ...TLS_BENCHES];
+const BENCHES = [
+  'echo',
+  'memory',
+  ...SCRIPT_BENCHES.map((b) => b.key),
+  ...TLS_BENCHES,
+  'unix-echo',
+];
 
 function positive(
   name: string,
@@ -121,6 +130,7 @@ async function main(): Promise<number> {
       size: { type: 'string' },
       idle: { type: 'string' },
       'tls-servers': { type: 'string' },
+      'unix-servers': { type: 'string' },
       'tls-sizes': { type: 'string' },
       'tls-idle': { type: 'string' },
       'memory-passes': { type: 'string' },
@@ -174,26 +184,44 @@ async function main(): Promise<number> {
   };
   const tables: string[] = [];
 
-  if (wanted('echo') || wanted('memory')) buildClient();
+  if (wanted('echo') || wanted('memory') || wanted('unix-echo')) buildClient();
+
+  // The echo options, shared by the TCP and the UNIX echo benchmarks.
+  const echoOptions = {
+    passes: positive('passes', values.passes, 9, true),
+    duration: positive('duration', values.duration, 5, false),
+    warmup: positive('warmup', values.warmup, 1, false),
+    connections: positive('connections', values.connections, 10, true),
+    size: positive('size', values.size, 1024, true),
+    busyPoll: values['busy-poll'],
+    quietWait:
+      values['quiet-wait'] === '0' ? 0 : positive('quiet-wait', values['quiet-wait'], 60, false),
+    pin,
+    client: clientPath,
+  };
 
   if (wanted('echo')) {
-    const opts = {
-      passes: positive('passes', values.passes, 9, true),
-      duration: positive('duration', values.duration, 5, false),
-      warmup: positive('warmup', values.warmup, 1, false),
-      connections: positive('connections', values.connections, 10, true),
-      size: positive('size', values.size, 1024, true),
-      busyPoll: values['busy-poll'],
-      quietWait:
-        values['quiet-wait'] === '0' ? 0 : positive('quiet-wait', values['quiet-wait'], 60, false),
-      pin,
-      client: clientPath,
-    };
+    const opts = echoOptions;
     const results = await runEcho(servers, opts, say);
     report.echo = { options: { ...opts, client: undefined }, results };
     tables.push(
       `Echo round trips per second: ${opts.size} B messages, ${opts.connections} connections, ` +
         `${opts.passes} passes x ${opts.duration} s, medians (target: torsion >= 0.95x net)\n` +
+        echoTable(results),
+    );
+  }
+
+  if (wanted('unix-echo')) {
+    const unixServers = selectUNIXServers(
+      list(values['unix-servers'] === undefined ? [] : [values['unix-servers']]),
+    );
+    say(`UNIX servers: ${unixServers.map((s) => `${s.name} (${s.description})`).join('; ')}`);
+    const opts = echoOptions;
+    const results = await runUNIXEcho(unixServers, opts, say);
+    report['unix-echo'] = { options: { ...opts, client: undefined }, results };
+    tables.push(
+      `UNIX echo round trips per second: ${opts.size} B messages, ${opts.connections} connections, ` +
+        `${opts.passes} passes x ${opts.duration} s, medians (target: torsion-unix >= 0.95x net-unix)\n` +
         echoTable(results),
     );
   }

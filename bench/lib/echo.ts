@@ -135,11 +135,18 @@ export async function clientPass(
   return { rate, serverCpu, clientCpu, otherCpu };
 }
 
-function onePass(server: LineProcess, port: number, opts: EchoOptions): Promise<PassResult> {
+/**
+ * One echo pass against `server`, which the client reaches with `target`:
+ * `['-p', PORT]` (TCP on 127.0.0.1) or `['-u', PATH]` (a UNIX socket).
+ */
+function onePass(
+  server: LineProcess,
+  target: readonly string[],
+  opts: EchoOptions,
+): Promise<PassResult> {
   const argv = [
     opts.client,
-    '-p',
-    String(port),
+    ...target,
     '-c',
     String(opts.connections),
     '-s',
@@ -225,6 +232,49 @@ export function summarize(
   });
 }
 
+/** A started echo server and how the client reaches it (`-p PORT` or `-u PATH`). */
+export interface RunningEchoServer {
+  readonly name: string;
+  readonly proc: LineProcess;
+  readonly target: readonly string[];
+}
+
+/**
+ * The passes of an echo benchmark: one warm-up pass per server (discarded),
+ * then the servers alternate (a, b, a, b…) for the measured passes; medians
+ * and ratios against the first (the baseline).
+ * @param label - what the progress lines call the benchmark.
+ */
+export async function alternatePasses(
+  label: string,
+  running: readonly RunningEchoServer[],
+  opts: EchoOptions,
+  progress: (line: string) => void,
+): Promise<EchoServerResult[]> {
+  const passes = new Map<string, PassResult[]>(running.map((s) => [s.name, []]));
+  for (let pass = 0; pass <= opts.passes; pass++) {
+    for (const { name, proc, target } of running) {
+      const result = await quietPass(
+        name,
+        () => onePass(proc, target, opts),
+        opts.quietWait,
+        progress,
+      );
+      const which = pass === 0 ? 'warm-up (discarded)' : `pass ${pass}/${opts.passes}`;
+      progress(
+        `${label} ${which} ${name}: ${int(result.rate)} round trips/s ` +
+          `(cpu: server ${result.serverCpu.toFixed(2)}, client ${result.clientCpu.toFixed(2)}, ` +
+          `other ${result.otherCpu.toFixed(2)})`,
+      );
+      if (pass > 0) passes.get(name)?.push(result);
+    }
+  }
+  return summarize(
+    running.map((s) => s.name),
+    passes,
+  );
+}
+
 /**
  * Runs the echo benchmark over `servers` (baseline first) and returns one
  * result per server. `progress` receives a line per pass.
@@ -234,31 +284,13 @@ export async function runEcho(
   opts: EchoOptions,
   progress: (line: string) => void,
 ): Promise<EchoServerResult[]> {
-  const running: { spec: ServerSpec; proc: LineProcess; port: number }[] = [];
+  const running: RunningEchoServer[] = [];
   try {
-    for (const spec of servers) running.push({ spec, ...(await startServer(spec, opts.pin)) });
-    const passes = new Map<string, PassResult[]>(servers.map((s) => [s.name, []]));
-    for (let pass = 0; pass <= opts.passes; pass++) {
-      for (const { spec, proc, port } of running) {
-        const result = await quietPass(
-          spec.name,
-          () => onePass(proc, port, opts),
-          opts.quietWait,
-          progress,
-        );
-        const label = pass === 0 ? 'warm-up (discarded)' : `pass ${pass}/${opts.passes}`;
-        progress(
-          `echo ${label} ${spec.name}: ${int(result.rate)} round trips/s ` +
-            `(cpu: server ${result.serverCpu.toFixed(2)}, client ${result.clientCpu.toFixed(2)}, ` +
-            `other ${result.otherCpu.toFixed(2)})`,
-        );
-        if (pass > 0) passes.get(spec.name)?.push(result);
-      }
+    for (const spec of servers) {
+      const { proc, port } = await startServer(spec, opts.pin);
+      running.push({ name: spec.name, proc, target: ['-p', String(port)] });
     }
-    return summarize(
-      servers.map((s) => s.name),
-      passes,
-    );
+    return await alternatePasses('echo', running, opts, progress);
   } finally {
     await Promise.all(running.map(({ proc }) => proc.stop()));
   }

@@ -2,7 +2,8 @@
  * The stdio protocol every benchmark server speaks, so the runner can drive a
  * Node, Torsion or (later) Bun server the same way.
  *
- * - stdout, first line: the TCP port the server listens on (127.0.0.1).
+ * - stdout, first line: the TCP port the server listens on (127.0.0.1), or
+ *   for a unix-echo server the UNIX socket path.
  * - stdin, one command per line; each answer is one JSON line on stdout:
  *   - `count`: `{"connections":N}`.
  *   - `stats`: forces garbage collection (twice, so objects freed by the
@@ -71,11 +72,11 @@ async function answer(command: string, connections: ConnectionCounter): Promise<
 
 /**
  * Announces `port` on stdout and starts answering the runner's commands.
- * @param port - the bound TCP port.
+ * @param port - the bound TCP port, or the UNIX socket path (unix-echo servers).
  * @param connections - how many connections the server holds now.
  */
-export function serveControl(port: number, connections: ConnectionCounter): void {
-  process.stdout.write(`${port}\n`);
+export function serveControl(port: number | string, connections: ConnectionCounter): void {
+  process.stdout.write(`${String(port)}\n`);
   const lines = createInterface({ input: process.stdin });
   let queue = Promise.resolve();
   lines.on('line', (line) => {
