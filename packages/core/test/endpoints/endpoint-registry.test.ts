@@ -8,7 +8,9 @@ import {
   clientFromString,
   datagramServerFromString,
   EndpointError,
+  formatClientDescription,
   formatServerDescription,
+  parseClientDescription,
   HostnameEndpoint,
   parseServerDescription,
   registerClientEndpointType,
@@ -197,6 +199,44 @@ describe('clientFromString', () => {
     if (!(unix instanceof UNIXClientEndpoint)) throw new Error('not unix');
     expect(unix.options).to.deep.equal({ timeout: 2, checkPID: true });
     expect(HostnameEndpoint).to.be.a('function');
+  });
+});
+
+describe('every built-in client type', () => {
+  it('never throws anything but EndpointError for a string after any known prefix', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('tcp', 'tcp6', 'tls', 'ssl', 'unix'),
+        fc.string({ unit: 'binary' }),
+        (prefix, rest) => {
+          try {
+            parseClientDescription(`${prefix}:${rest}`);
+          } catch (err) {
+            expect(err).to.be.instanceOf(EndpointError);
+          }
+        },
+      ),
+    );
+  });
+
+  it('round-trips unix: descriptions, paths and abstract names', () => {
+    const path = fc
+      .string({ minLength: 1, maxLength: 30, unit: 'binary' })
+      .filter((p) => !p.startsWith('@') && !p.startsWith('\0'));
+    const description = fc.record({
+      type: fc.constant('unix'),
+      path: fc.oneof(
+        path,
+        path.map((p) => `\0${p}`),
+      ),
+      timeout: fc.oneof(fc.constant(30), fc.integer({ min: 1, max: 600 })),
+      checkPID: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(description, (given: EndpointDescription) => {
+        expect(parseClientDescription(formatClientDescription(given))).to.deep.equal(given);
+      }),
+    );
   });
 });
 
