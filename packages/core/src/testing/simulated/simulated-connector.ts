@@ -29,6 +29,29 @@ const log = new Logger('torsion.simulated');
 
 const WILDCARDS = new Set(['', '0.0.0.0', '::']);
 
+/**
+ * The clock a simulated connector times its attempts by: network events, not
+ * the reactor's delayed calls, so the timeout is not in getDelayedCalls().
+ * @internal
+ */
+export function networkClock(network: SimulatedNetwork): {
+  callLater<A extends unknown[]>(
+    delaySeconds: number,
+    fn: (...args: A) => unknown,
+    ...args: A
+  ): DelayedCall;
+} {
+  return {
+    callLater<A extends unknown[]>(
+      delaySeconds: number,
+      fn: (...args: A) => unknown,
+      ...args: A
+    ): DelayedCall {
+      return network.schedule(delaySeconds, fn, ...args);
+    },
+  };
+}
+
 /** Where and how a {@link SimulatedConnector} connects. @internal */
 export interface SimulatedConnectorSettings {
   readonly from: SimulatedHost;
@@ -70,16 +93,7 @@ export class SimulatedConnector extends BaseConnector<SimulatedTransport> {
   ) {
     super({
       resources: open,
-      // Network events, not the reactor's delayed calls: the timeout is not in getDelayedCalls().
-      clock: {
-        callLater<A extends unknown[]>(
-          delaySeconds: number,
-          fn: (...args: A) => unknown,
-          ...args: A
-        ): DelayedCall {
-          return network.schedule(delaySeconds, fn, ...args);
-        },
-      },
+      clock: networkClock(network),
       ...(settings.reactor === undefined ? {} : { reactor: settings.reactor }),
       factory,
       destination: addressFor('TCP', settings.host, settings.port),

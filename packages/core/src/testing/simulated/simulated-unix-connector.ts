@@ -13,13 +13,13 @@
  * @module
  */
 import { UNIXAddress } from '../../address.js';
-import type { DelayedCall } from '../../delayed-call.js';
 import { ConnectionRefusedError } from '../../errors.js';
 import type { IClientFactory, IProtocol, IReactorTime } from '../../interfaces.js';
 import { systemError } from '../../internal/system-error.js';
 import { Logger } from '../../log.js';
 import { BaseConnector } from '../../reactor-kit/base-connector.js';
 import type { OpenResources } from '../../reactor-kit/open-resources.js';
+import { networkClock } from './simulated-connector.js';
 import type { SimulatedHost } from './simulated-host.js';
 import type { SimulatedNetwork } from './simulated-network.js';
 import type { SimulatedTransport } from './simulated-transport.js';
@@ -54,16 +54,7 @@ export class SimulatedUNIXConnector extends BaseConnector<SimulatedTransport<UNI
   ) {
     super({
       resources: open,
-      // Network events, not the reactor's delayed calls: the timeout is not in getDelayedCalls().
-      clock: {
-        callLater<A extends unknown[]>(
-          delaySeconds: number,
-          fn: (...args: A) => unknown,
-          ...args: A
-        ): DelayedCall {
-          return network.schedule(delaySeconds, fn, ...args);
-        },
-      },
+      clock: networkClock(network),
       ...(settings.reactor === undefined ? {} : { reactor: settings.reactor }),
       factory,
       destination: new UNIXAddress(settings.path),
