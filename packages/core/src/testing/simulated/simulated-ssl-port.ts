@@ -39,7 +39,10 @@ export class SimulatedSSLPort extends SimulatedPort implements ISSLListeningPort
   }
 
   /** Runs the handshake; the protocol is built and connected once it completed. */
-  protected override connectionAccepted(server: SimulatedTransport, clientAddress: INETAddress): void {
+  protected override connectionAccepted(
+    server: SimulatedTransport,
+    clientAddress: INETAddress,
+  ): void {
     server._startTLS(this.tlsOptions, (error) => {
       if (error === null) {
         // A handshake that finishes after stopListening() connects nothing,
