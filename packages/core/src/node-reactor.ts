@@ -31,6 +31,7 @@ import type {
   ListenUDPOptions,
 } from './interfaces.js';
 import type { IAddress, UNIXAddress } from './address.js';
+import { checkAdoptStreamPort } from './internal/adopt-checks.js';
 import { AdoptedPort } from './internal/adopted-port.js';
 import { Registry } from './internal/registry.js';
 import { TCPConnector, type ConnectorSettings } from './internal/tcp-connector.js';
@@ -332,17 +333,7 @@ export class NodeReactor
     family: AdoptedSocketFamily,
     factory: IProtocolFactory,
   ): IListeningPort<IAddress> {
-    if (!Number.isSafeInteger(fd) || fd < 0) {
-      throw new TypeError(`adoptStreamPort: fd must be a non-negative integer, got ${String(fd)}`);
-    }
-    if (!(['INET', 'INET6', 'UNIX'] as unknown[]).includes(family)) {
-      throw new TypeError(
-        `adoptStreamPort: family must be INET, INET6 or UNIX, got ${family as string}`,
-      );
-    }
-    if (typeof (factory as Partial<IProtocolFactory> | null)?.buildProtocol !== 'function') {
-      throw new TypeError('adoptStreamPort: factory must have a buildProtocol method');
-    }
+    checkAdoptStreamPort(fd, family, factory);
     this.checkOpen();
     const listening = new AdoptedPort(this.#registry, fd, family, factory);
     listening.startListening();

@@ -13,6 +13,7 @@
  * @module
  */
 import {
+  checkAdoptStreamPort,
   checkConnectUNIX,
   checkListenUDP,
   checkListenUNIX,
@@ -23,14 +24,17 @@ import {
 } from '@torsion/core/reactor-kit';
 import { checkTLSOptions } from '@torsion/core';
 import type {
+  AdoptedSocketFamily,
   ClientTLSOptions,
   ConnectSSLOptions,
   ConnectTCPOptions,
   ConnectUNIXOptions,
   IClientFactory,
   IConnector,
+  IAddress,
   IDatagramProtocol,
   IListeningPort,
+  IReactorSocket,
   IReactorUDP,
   IReactorUNIX,
   IUDPPort,
@@ -45,6 +49,7 @@ import type {
   UNIXAddress,
 } from '@torsion/core';
 import type { ReactorBaseOptions } from '@torsion/core/reactor-kit';
+import { BunAdoptedPort } from './internal/bun-adopted-port.js';
 import { BunTCPConnector } from './internal/bun-tcp-connector.js';
 import { BunSSLConnector } from './internal/bun-ssl-connector.js';
 import { BunSSLPort } from './internal/bun-ssl-port.js';
@@ -100,7 +105,10 @@ export interface BunReactorOptions extends ReactorBaseOptions {
  * Node; `connect()` is done by the port (Bun connects a socket only when it
  * creates it), and `listenMultiple` is refused (capability `udpListenMultiple`).
  */
-export class BunReactor extends ReactorBase implements ITLSReactor, IReactorUDP, IReactorUNIX {
+export class BunReactor
+  extends ReactorBase
+  implements ITLSReactor, IReactorUDP, IReactorUNIX, IReactorSocket
+{
   readonly #writeHighWaterMark: number;
 
   /**
@@ -325,19 +333,33 @@ export class BunReactor extends ReactorBase implements ITLSReactor, IReactorUDP,
   // ---------------------------------------------------------------- adopted sockets
 
   /**
-   * Refused (capability `adoptStreamPort`, docs/reactor-bun.md): Bun can
-   * listen on an inherited descriptor (`Bun.listen({ fd })`), but this
-   * reactor's ports stop their listener and bind a new one (to swap TLS
-   * certificates, and to stop accepting while file descriptors run out),
-   * and a descriptor handed down by systemd is gone once its listener
-   * stops. Serve `systemd:` endpoints with NodeReactor.
-   * @throws Error always, naming the capability.
+   * Accepts connections on the listening socket `fd`, which this process
+   * inherited already bound and listening (systemd socket activation; the
+   * `systemd:` endpoint), with `Bun.listen({ fd })`: TCP connections for
+   * `INET`/`INET6`, UNIX ones for `UNIX`. Binds at once, as `listenTCP`; a
+   * descriptor Bun cannot listen on fails `whenListening()`. Unlike the
+   * ports this reactor binds, it never re-binds, so it does not stop
+   * listening while file descriptors run out; `stopListening()` closes the
+   * descriptor.
+   * @throws TypeError if `fd` is not a non-negative integer, `family` is not
+   *   INET, INET6 or UNIX, or `factory` has no `buildProtocol`.
+   * @throws ReactorNotRestartable if the reactor has stopped.
    */
-  adoptStreamPort(fd: number, family: string, factory: unknown): never {
-    void factory;
-    throw new Error(
-      `BunReactor cannot adopt the inherited socket ${String(fd)} (${family}) (capability adoptStreamPort): its ports re-bind their listener, which an inherited descriptor cannot survive; use NodeReactor for systemd: endpoints`,
+  adoptStreamPort(
+    fd: number,
+    family: AdoptedSocketFamily,
+    factory: IProtocolFactory,
+  ): IListeningPort<IAddress> {
+    checkAdoptStreamPort(fd, family, factory);
+    this.checkOpen();
+    const listening = new BunAdoptedPort(
+      { resources: this.openResources, writeHighWaterMark: this.#writeHighWaterMark },
+      fd,
+      family,
+      factory,
     );
+    listening.startListening();
+    return listening;
   }
 
   // ---------------------------------------------------------------- UDP

@@ -1,14 +1,17 @@
 // Endpoints on BunReactor under Bun, over loopback: serverFromString/clientFromString for tcp:,
 // ssl:/tls: and unix:, HostnameEndpoint racing ::1 and 127.0.0.1, a cancelled connect, and
-// adoptStreamPort (the systemd: endpoint) refused with an error naming the capability.
+// adoptStreamPort (the systemd: endpoint) on sockets handed over as systemd does.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, type NetConnectOpts } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   clientFromString,
   ConnectingCancelledError,
-  EndpointError,
   Factory,
   HostnameEndpoint,
   Protocol,
@@ -25,6 +28,21 @@ import {
   writeTestCertificates,
 } from '@torsion/core/testing';
 import { BunReactor } from '../src/index.js';
+
+const PYTHON = '/usr/bin/python3';
+const listenFds = fileURLToPath(new URL('../../core/test/support/listen-fds.py', import.meta.url));
+const adoptChild = fileURLToPath(new URL('./support/adopt-child.ts', import.meta.url));
+
+/** Sends a word over a plain socket and resolves with what came back before the close. */
+function rawEcho(options: NetConnectOpts): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(options, () => socket.end('adopted'));
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+  });
+}
 
 function portOf(port: IListeningPort<IAddress>): number {
   const host = port.getHost();
@@ -120,15 +138,52 @@ describe('endpoints on BunReactor (loopback)', () => {
     expect(failure).to.be.instanceOf(ConnectingCancelledError);
   });
 
-  it('refuses adoptStreamPort, naming the capability', () => {
-    expect(() => reactor.adoptStreamPort(3, 'INET', Factory.forProtocol(Protocol))).to.throw(
-      Error,
-      /capability adoptStreamPort/,
-    );
-    // This process inherited no sockets, so the endpoint itself already says so.
-    expect(() => serverFromString(reactor, 'systemd:domain=INET:index=0')).to.throw(
-      EndpointError,
-      /index=0/,
+  it('adoptStreamPort serves sockets handed over as systemd does: TCP over IPv4 and IPv6, and UNIX', async function () {
+    if (!existsSync(PYTHON)) this.skip(); // /usr/bin/python3 hands the sockets over
+    const path = join(dir, 'echo.sock');
+    const child = spawn(PYTHON, [
+      listenFds,
+      'inet',
+      'inet6',
+      path,
+      '--',
+      process.execPath,
+      adoptChild,
+      'INET',
+      'INET6',
+      'UNIX',
+    ]);
+    try {
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const next = async (): Promise<Record<string, unknown>> => {
+        const line = await lines.next();
+        if (line.done === true) throw new Error('the child exited early');
+        return JSON.parse(line.value) as Record<string, unknown>;
+      };
+      const { addresses } = (await next()) as { addresses: [number, number, string] };
+      expect(await next()).to.deep.equal({ fds: [3, 4, 5], leftInEnvironment: false });
+      const { hosts } = (await next()) as { hosts: string[] };
+      expect(hosts).to.deep.equal([
+        `127.0.0.1:${String(addresses[0])}`,
+        `[::1]:${String(addresses[1])}`,
+        path,
+      ]);
+      expect(await rawEcho({ host: '127.0.0.1', port: addresses[0] })).to.equal('adopted');
+      expect(await rawEcho({ host: '::1', port: addresses[1] })).to.equal('adopted');
+      expect(await rawEcho({ path })).to.equal('adopted');
+      child.stdin.end();
+      expect(await next()).to.deep.equal({ stopped: true });
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('adoptStreamPort refuses a bad descriptor or family with TypeError', () => {
+    const factory = Factory.forProtocol(Protocol);
+    expect(() => reactor.adoptStreamPort(-1, 'INET', factory)).to.throw(TypeError, /fd must be/);
+    expect(() => reactor.adoptStreamPort(3, 'IPX' as 'INET', factory)).to.throw(
+      TypeError,
+      /family/,
     );
   });
 });

@@ -36,10 +36,10 @@ import type { IReactor } from '@torsion/core';
  * - `udpMulticast`: `joinGroup` and delivery to a multicast group on loopback.
  * - `udpListenMultiple`: `listenMultiple: true`, several sockets on one UDP port.
  * - `adoptStreamPort`: listening on an inherited descriptor (`IReactorSocket`,
- *   the `systemd:` endpoint). No suite test needs a descriptor to adopt (the
- *   Node reactor's are in @torsion/core's tests); a reactor that refuses it
- *   names this capability in its error: BunReactor (its ports re-bind their
- *   listener), SimulatedReactor (no descriptors).
+ *   the `systemd:` endpoint). No suite test needs a descriptor to adopt (each
+ *   reactor's own tests hand it sockets the way systemd does); a reactor that
+ *   refuses it names this capability in its error: SimulatedReactor (no
+ *   descriptors).
  */
 export type ReactorCapability =
   | 'halfClose'

@@ -11,7 +11,6 @@
  *   test/endpoints/systemd-endpoint.test.ts
  * @module
  */
-import { readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { addressFor, UNIXAddress, type IAddress } from '../address.js';
@@ -20,6 +19,7 @@ import { Logger } from '../log.js';
 import { BasePort } from '../reactor-kit/base-port.js';
 import { buildProtocolSafely } from '../reactor-kit/build-protocol.js';
 import { THREW } from '../reactor-kit/call-safely.js';
+import { inheritedSocketAddress } from './inherited-socket-address.js';
 import type { Registry } from './registry.js';
 import { TCPTransport } from './tcp-transport.js';
 import { UNIXTransport } from './unix-transport.js';
@@ -28,29 +28,6 @@ const log = new Logger('torsion.tcp');
 const UNNAMED = new UNIXAddress(null);
 
 function ignoreError(): void {}
-
-/**
- * The name a UNIX socket descriptor is bound to, found the only way Linux
- * tells it without getsockname: its inode (from /proc/self/fd) looked up in
- * /proc/net/unix. `null` elsewhere, or when the socket has no name.
- */
-function unixSocketPath(fd: number): string | null {
-  try {
-    const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${String(fd)}`))?.[1];
-    if (inode === undefined) return null;
-    for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
-      const columns = line.trim().split(/\s+/);
-      // Num RefCount Protocol Flags Type St Inode Path; an abstract name is shown with '@'.
-      if (columns[6] === inode && columns.length > 7) {
-        const path = columns.slice(7).join(' ');
-        return path.startsWith('@') ? `\0${path.slice(1)}` : path;
-      }
-    }
-  } catch {
-    // No /proc (not Linux): the address stays unnamed.
-  }
-  return null;
-}
 
 /** A port on an inherited listening descriptor. Created by `reactor.adoptStreamPort()`. */
 export class AdoptedPort extends BasePort<IAddress> {
@@ -96,7 +73,9 @@ export class AdoptedPort extends BasePort<IAddress> {
   #boundAddress(): IAddress {
     const address = this.#server.address();
     // Node knows no path for a server listening on a descriptor.
-    if (this.#family === 'UNIX') return new UNIXAddress(unixSocketPath(this.#fd));
+    if (this.#family === 'UNIX') {
+      return inheritedSocketAddress(this.#fd, 'UNIX') ?? UNNAMED;
+    }
     if (typeof address === 'string') return new UNIXAddress(address);
     if (address !== null) return addressFor('TCP', address.address, address.port);
     return this.getHost();

@@ -36,3 +36,10 @@ export {
   lockPathFor as unixLockPathFor,
 } from '../internal/unix-lock.js';
 export { unixConnectErrorFor } from '../internal/unix-connector.js';
+/**
+ * The address an inherited listening socket (systemd socket activation) is
+ * bound to, for a reactor whose runtime does not report it.
+ */
+export { inheritedSocketAddress } from '../internal/inherited-socket-address.js';
+/** The argument checks of `adoptStreamPort`, alike on every reactor that adopts sockets. */
+export { checkAdoptStreamPort } from '../internal/adopt-checks.js';

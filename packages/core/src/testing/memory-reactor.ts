@@ -63,6 +63,7 @@ import {
   checkListenTCP,
   checkListenUNIX,
 } from '../reactor-kit/argument-checks.js';
+import { checkAdoptStreamPort } from '../internal/adopt-checks.js';
 import { checkTLSOptions } from '../tls-options.js';
 import { checkListenUDP } from '../reactor-kit/base-udp-port.js';
 import { FakeUDPPort } from './fake-udp-port.js';
@@ -740,12 +741,7 @@ export class MemoryReactor
     family: AdoptedSocketFamily,
     factory: IProtocolFactory,
   ): FakeListeningPort {
-    if (!Number.isSafeInteger(fd) || fd < 0) {
-      throw new TypeError(`adoptStreamPort: fd must be a non-negative integer, got ${String(fd)}`);
-    }
-    if (typeof (factory as Partial<IProtocolFactory> | null)?.buildProtocol !== 'function') {
-      throw new TypeError('adoptStreamPort: factory must have a buildProtocol method');
-    }
+    checkAdoptStreamPort(fd, family, factory);
     const host = addressFor('TCP', family === 'INET6' ? '::' : '0.0.0.0', this.#nextPort++);
     const listeningPort = new FakeListeningPort(factory, host);
     this.adoptedPorts.push({ fd, family, factory, listeningPort });
