@@ -1,7 +1,8 @@
 // systemd socket activation for real: systemd-socket-activate (Debian package `systemd`) listens on
 // a loopback port and, on the first connection, starts `torsion echo --listen
 // systemd:domain=INET:index=0` with the socket as descriptor 3 and LISTEN_FDS/LISTEN_PID set; the
-// echo answers on the inherited socket. Also a UNIX socket in a temporary directory. Skipped, with
+// echo answers on the inherited socket. Also a UNIX socket in a temporary directory, and the same
+// under Bun (BunReactor). Skipped, with
 // the reason, where the tool is missing.
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const bin = join(repoRoot, 'packages/runner/dist/bin/torsion.js');
 const ACTIVATE = '/usr/bin/systemd-socket-activate';
+const bunBinary = join(repoRoot, 'node_modules/.bin/bun');
 
 /** A loopback port nothing listens on right now (systemd-socket-activate needs a fixed one). */
 async function freePort(): Promise<number> {
@@ -28,12 +30,15 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts systemd-socket-activate on `address`; resolves once it listens, rejects if it exits first. */
-async function activate(address: string, endpoint: string): Promise<ChildProcess> {
-  const child = spawn(
-    ACTIVATE,
-    ['-l', address, process.execPath, bin, 'echo', '--listen', endpoint],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+async function activate(
+  address: string,
+  endpoint: string,
+  runtime: string = process.execPath,
+): Promise<ChildProcess> {
+  const child = spawn(ACTIVATE, ['-l', address, runtime, bin, 'echo', '--listen', endpoint], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   await new Promise<void>((resolvePromise, reject) => {
     child.stderr.setEncoding('utf8');
@@ -107,6 +112,13 @@ describe('torsion echo under systemd socket activation (systemd-socket-activate)
   it('serves echo on an inherited UNIX socket (domain=UNIX)', async () => {
     const path = join(dir, 'echo.sock');
     child = await activate(path, 'systemd:domain=UNIX:index=0');
+    expect(await echoOnce({ path })).to.equal('activated');
+  });
+
+  it('serves echo on an inherited socket under Bun (BunReactor, the native reactor there)', async function () {
+    if (!existsSync(bunBinary)) this.skip(); // Bun is not installed (npm ci installs it)
+    const path = join(dir, 'bun-echo.sock');
+    child = await activate(path, 'systemd:domain=UNIX:index=0', bunBinary);
     expect(await echoOnce({ path })).to.equal('activated');
   });
 });
