@@ -22,9 +22,7 @@ export function checkAdoptStreamPort(
     throw new TypeError(`adoptStreamPort: fd must be a non-negative integer, got ${String(fd)}`);
   }
   if (!FAMILIES.includes(family)) {
-    throw new TypeError(
-      `adoptStreamPort: family must be INET, INET6 or UNIX, got ${family}`,
-    );
+    throw new TypeError(`adoptStreamPort: family must be INET, INET6 or UNIX, got ${family}`);
   }
   if (typeof (factory as Partial<IProtocolFactory> | null)?.buildProtocol !== 'function') {
     throw new TypeError('adoptStreamPort: factory must have a buildProtocol method');
