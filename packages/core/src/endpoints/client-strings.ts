@@ -325,7 +325,7 @@ export const SSL_CLIENT_TYPE = tlsType('ssl');
 
 /** `unix:`. */
 export const UNIX_CLIENT_TYPE: ClientEndpointType<UNIXClientDescription> = {
-  usage: 'unix:PATH[:timeout=SECONDS][:checkPID=0|1]   (PATH @name: an abstract name)',
+  usage: 'unix:PATH[:timeout=SECONDS][:checkPID=0|1]',
   parse(fields, description) {
     const { positional, named } = collectFields(description, 'unix', fields, [
       'path',

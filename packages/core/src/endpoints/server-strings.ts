@@ -376,7 +376,7 @@ function unixPath(text: string): string {
 /** `unix:`. */
 export const UNIX_SERVER_TYPE: ServerEndpointType<UNIXServerDescription> = {
   kind: 'stream',
-  usage: 'unix:PATH[:mode=0666][:lockfile=0|1][:backlog=N]   (PATH @name: an abstract name)',
+  usage: 'unix:PATH[:mode=0666][:lockfile=0|1][:backlog=N]',
   parse(fields, description) {
     const { positional, named } = collectFields(description, 'unix', fields, [
       'address',
