@@ -138,6 +138,13 @@ function main() {
       files.set(current.name, current);
     }
   }
+  if (files.size === 0) {
+    // A page of prose and fragments only: nothing for tsc (which fails on no inputs).
+    process.stdout.write(
+      `check-docs: no docs/ code modules to check; ${skipped} fragments marked skip\n`,
+    );
+    return;
+  }
   for (const file of files.values()) {
     // `export {}` makes every block a module, so blocks do not share a scope.
     mkdirSync(dirname(join(outDir, file.name)), { recursive: true });

@@ -46,7 +46,7 @@ export interface LinkConditions {
   duplication?: number;
   /**
    * UDP only: the probability (0 to 1) that a datagram is held back by an
-   * extra random delay of up to {@link REORDER_DELAY} seconds (or the
+   * extra random delay of up to 10 ms (or the
    * latency, if longer), so that datagrams sent after it overtake it.
    * Default 0.
    */

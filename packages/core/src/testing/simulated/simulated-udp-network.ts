@@ -27,7 +27,7 @@ const FIRST_EPHEMERAL_PORT = 49152;
 const LAST_EPHEMERAL_PORT = 65535;
 const BROADCAST = '255.255.255.255';
 
-/** What became of the datagrams sent on a simulated network; see {@link SimulatedDatagrams.stats}. */
+/** What became of the datagrams sent on a simulated network; see {@link SimulatedNetwork.datagramStats}. */
 export interface DatagramStats {
   /** Datagrams handed to the network by a `write()` (one per destination of a multicast or broadcast). */
   sent: number;

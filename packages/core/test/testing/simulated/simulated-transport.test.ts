@@ -22,7 +22,8 @@ import { SimulatedTransport } from '../../../src/testing/simulated/simulated-tra
 function sim(protocol: RecordingProtocol): SimulatedTransport {
   const transport = protocol.transport;
   if (!(transport instanceof SimulatedTransport)) throw new Error('not a SimulatedTransport');
-  return transport;
+  // A TCP connection's ends: the transport's addresses are IP addresses.
+  return transport as SimulatedTransport;
 }
 
 /** A server and a client connected over a manual-time reactor; returns both ends. */
