@@ -170,7 +170,11 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
 
   // ------------------------------------------------------------ TCPPort's hooks
 
-  protected override connectionAccepted(socket: Socket, host: INETAddress, peer: INETAddress): void {
+  protected override connectionAccepted(
+    socket: Socket,
+    host: INETAddress,
+    peer: INETAddress,
+  ): void {
     const options = this.#options;
     let tlsSocket: TLSSocket;
     try {
