@@ -95,6 +95,22 @@ export {
 export type HandshakeCallback = (error: TLSError | null) => void;
 
 /**
+ * A connection's TLS: the engine and what the transport keeps about it. Made
+ * by `startTLS()`, so a plaintext connection pays one field for TLS, not five.
+ */
+interface TLSSession {
+  engine: TLSEngine;
+  /** Told of the handshake's outcome when TLS started before the protocol was attached. */
+  onHandshake: HandshakeCallback | null;
+  /** Plaintext that arrived before the protocol was attached (right after the handshake). */
+  early: Buffer[] | null;
+  /** The handshake or the TLS stream failed: why the connection ends. */
+  failure: Failure | null;
+  /** `loseConnection()` was called during the handshake: it takes effect once the handshake is over. */
+  closeAfterHandshake: boolean;
+}
+
+/**
  * The shared half of an `ITCPTransport` (and, with `A` = `UNIXAddress`, of an
  * `IUNIXTransport`). Extend it to write a reactor's transport; see "Writing a
  * reactor" in docs/reactors.md.
@@ -182,16 +198,8 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
   #producerPaused = false;
   #pullState = PULL_OFF;
 
-  /** The TLS layer, once `startTLS()` (or a TLS port or connector) started it. */
-  #tls: TLSEngine | null = null;
-  /** Told of the handshake's outcome when TLS started before the protocol was attached. */
-  #onHandshake: HandshakeCallback | null = null;
-  /** Plaintext that arrived before the protocol was attached (right after the handshake). */
-  #early: Buffer[] | null = null;
-  /** The handshake or the TLS stream failed: why the connection ends. */
-  #tlsFailure: Failure | null = null;
-  /** `loseConnection()` was called during the handshake: it takes effect once the handshake is over. */
-  #closeAfterHandshake = false;
+  /** The TLS layer and its state, once `startTLS()` (or a TLS port or connector) started it. */
+  #tls: TLSSession | null = null;
 
   /**
    * @param host - this end's address, captured now so it survives the close.
@@ -303,12 +311,12 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
     if (this.#handshaking()) {
       // What was written must wait for the handshake, which needs the
       // peer's answers: close once it is over (a failure closes anyway).
-      this.#closeAfterHandshake = true;
+      if (this.#tls !== null) this.#tls.closeAfterHandshake = true;
       return;
     }
     this.closeRequested = true;
     this.pauseReading();
-    this.#tls?.pause();
+    this.#tls?.engine.pause();
     this.scheduleEnd();
   }
 
@@ -349,7 +357,7 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
 
   /** True once `loseConnection()` or `abortConnection()` was called, or the connection is gone. */
   get disconnecting(): boolean {
-    return this.closeRequested || this.lost || this.#closeAfterHandshake;
+    return this.closeRequested || this.lost || this.#tls?.closeAfterHandshake === true;
   }
 
   /**
@@ -399,27 +407,27 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
 
   /** True once a TLS handshake on this connection has completed (always false in plaintext). */
   get secure(): boolean {
-    return this.#tls?.handshakeCompleted ?? false;
+    return this.#tls?.engine.handshakeCompleted ?? false;
   }
 
   /** The peer's certificate; `null` before the handshake, in plaintext, or when the peer sent none. */
   getPeerCertificate(): TLSPeerCertificate | null {
-    return this.#tls?.getPeerCertificate() ?? null;
+    return this.#tls?.engine.getPeerCertificate() ?? null;
   }
 
   /** The ALPN protocol both sides agreed on; `null` if none (or in plaintext). */
   get negotiatedProtocol(): string | null {
-    return this.#tls?.negotiatedProtocol ?? null;
+    return this.#tls?.engine.negotiatedProtocol ?? null;
   }
 
   /** The cipher suite; `null` before the handshake or in plaintext. */
   getCipher(): TLSCipher | null {
-    return this.#tls?.getCipher() ?? null;
+    return this.#tls?.engine.getCipher() ?? null;
   }
 
   /** `'TLSv1.2'` or `'TLSv1.3'`; `null` before the handshake or in plaintext. */
   getTLSVersion(): string | null {
-    return this.#tls?.getTLSVersion() ?? null;
+    return this.#tls?.engine.getTLSVersion() ?? null;
   }
 
   // ------------------------------------------------------------ producer (our reads)
@@ -724,7 +732,7 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
 
   /** Plaintext written and not yet encrypted; add it to {@link BaseTransport.writeBufferSize}. */
   protected get tlsBufferedBytes(): number {
-    return this.#tls === null ? 0 : this.#tls.bufferedBytes;
+    return this.#tls === null ? 0 : this.#tls.engine.bufferedBytes;
   }
 
   /**
@@ -737,18 +745,18 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
     const tls = this.#tls;
     if (tls === null) return;
     if ((typeof data === 'string' ? data.length : data.byteLength) === 0) return;
-    tls.write(data);
+    tls.engine.write(data);
     this.afterWrite(this.writeBufferSize);
   }
 
   /** Bytes from the peer, under TLS: ciphertext for the engine. */
   protected receiveTLS(data: Uint8Array): void {
-    this.#tls?.receive(data);
+    this.#tls?.engine.receive(data);
   }
 
   /** The peer's FIN, under TLS: the engine reports the end ({@link BaseTransport.peerEnded}) once it delivered what came before. */
   protected receiveTLSEnd(): void {
-    this.#tls?.receiveEnd();
+    this.#tls?.engine.receiveEnd();
   }
 
   /**
@@ -758,7 +766,7 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
    */
   protected endTLS(): void {
     this.writeClosed = true;
-    this.#tls?.end();
+    this.#tls?.engine.end();
   }
 
   /**
@@ -777,8 +785,7 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
     onHandshake: HandshakeCallback,
   ): void {
     if (this.#tls !== null) throw new Error('TLS was already started on this connection');
-    this.#onHandshake = onHandshake;
-    this.#startEngine(options);
+    this.#startEngine(options, onHandshake);
   }
 
   /**
@@ -786,19 +793,24 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
    * error), else a TLS failure, else ConnectionDone.
    */
   protected closeReason(recordedReason: Failure | null): Failure {
-    return recordedReason ?? this.#tlsFailure ?? new Failure(new ConnectionDone());
+    return recordedReason ?? this.#tls?.failure ?? new Failure(new ConnectionDone());
   }
 
   /** Drops the TLS engine's state (the connection is gone); safe to call more than once. */
   protected releaseTLS(): void {
-    this.#tls?.destroy();
-    this.#onHandshake = null;
-    this.#early = null;
+    const tls = this.#tls;
+    if (tls === null) return;
+    tls.engine.destroy();
+    tls.onHandshake = null;
+    tls.early = null;
   }
 
   // ------------------------------------------------------------ internals
 
-  #startEngine(options: ClientTLSOptions | ServerTLSOptions): void {
+  #startEngine(
+    options: ClientTLSOptions | ServerTLSOptions,
+    onHandshake: HandshakeCallback | null = null,
+  ): void {
     const owner: TLSEngineOwner = {
       tlsSend: (data) => {
         this.#tlsSend(data);
@@ -822,8 +834,16 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
         this.#tlsDrained();
       },
     };
+    // Only the first flight can leave while the engine is being made (tlsSend,
+    // which needs no session); the peer's answers come on later turns.
     const tls = new TLSEngine(options, owner, this.#peer.toString(), this.handshakeClock);
-    this.#tls = tls;
+    this.#tls = {
+      engine: tls,
+      onHandshake,
+      early: null,
+      failure: null,
+      closeAfterHandshake: false,
+    };
     if (this.#readPausedByProducer || this.#readPausedByBuffer || this.closeRequested) {
       tls.pause();
       // The handshake reads even while our output is backed up (readPaused).
@@ -834,13 +854,13 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
   /** A TLS handshake is running: the transport reads whatever holds reads back. */
   #handshaking(): boolean {
     const tls = this.#tls;
-    return tls !== null && !tls.handshakeCompleted && !tls.dead;
+    return tls !== null && !tls.engine.handshakeCompleted && !tls.engine.dead;
   }
 
   /** Holds reads back: the socket's (unless a handshake needs them) and TLS plaintext delivery. */
   #pauseReads(): void {
     if (!this.#handshaking()) this.pauseReading();
-    this.#tls?.pause();
+    this.#tls?.engine.pause();
   }
 
   /** `lost`, read again after a callback that may have changed it. */
@@ -850,7 +870,7 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
 
   #resumeTLSReading(): void {
     if (this.#tls === null || this.closeRequested) return;
-    if (!this.#readPausedByProducer && !this.#readPausedByBuffer) this.#tls.resume();
+    if (!this.#readPausedByProducer && !this.#readPausedByBuffer) this.#tls.engine.resume();
   }
 
   #tlsSend(data: Buffer): void {
@@ -863,10 +883,12 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
   #tlsReceived(data: Buffer): void {
     if (this.lost || this.closeRequested) return;
     const protocol = this.attachedProtocol;
-    if (protocol === null || this.#onHandshake !== null) {
-      (this.#early ??= []).push(data);
+    const tls = this.#tls;
+    if (tls !== null && (protocol === null || tls.onHandshake !== null)) {
+      (tls.early ??= []).push(data);
       return;
     }
+    if (protocol === null) return;
     try {
       protocol.dataReceived(data);
     } catch (err) {
@@ -878,9 +900,11 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
     if (this.lost) return;
     // What held reads back during the handshake holds them back again.
     if (this.readPaused) this.pauseReading();
-    const onHandshake = this.#onHandshake;
+    const tls = this.#tls;
+    if (tls === null) return;
+    const onHandshake = tls.onHandshake;
     if (onHandshake !== null) {
-      this.#onHandshake = null;
+      tls.onHandshake = null;
       onHandshake(null);
     }
     const protocol = this.attachedProtocol;
@@ -893,22 +917,24 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
           this.protocolFailed('handshakeCompleted', err);
         }
       }
-      const early = this.#early;
-      this.#early = null;
+      const early = tls.early;
+      tls.early = null;
       if (early !== null) for (const data of early) this.#tlsReceived(data);
     }
-    if (this.#closeAfterHandshake) {
-      this.#closeAfterHandshake = false;
+    if (tls.closeAfterHandshake) {
+      tls.closeAfterHandshake = false;
       this.loseConnection();
     }
   }
 
   #tlsFailed(error: TLSError, duringHandshake: boolean): void {
     if (this.lost) return;
-    this.#tlsFailure ??= new Failure(error);
-    const onHandshake = this.#onHandshake;
-    this.#onHandshake = null;
-    this.#early = null;
+    const tls = this.#tls;
+    if (tls === null) return;
+    tls.failure ??= new Failure(error);
+    const onHandshake = tls.onHandshake;
+    tls.onHandshake = null;
+    tls.early = null;
     if (onHandshake !== null) onHandshake(error);
     if (this.#gone()) return;
     if (!duringHandshake) {
@@ -964,7 +990,7 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
     if (this.#drainAwaited || this.writeClosed || this.lost) return;
     this.#drainAwaited = true;
     // Plaintext still in the TLS engine: its drain (#tlsDrained) asks the subclass.
-    if (this.#tls !== null && this.#tls.bufferedBytes > 0) return;
+    if (this.#tls !== null && this.#tls.engine.bufferedBytes > 0) return;
     this.notifyWhenDrained();
   }
 
