@@ -1,0 +1,10 @@
+/**
+ * `@torsion/policies`: wrappers that put a policy around any factory's
+ * connections — idle timeouts, connection limits and rates, bandwidth
+ * throttling — in the manner of Twisted's `twisted.protocols.policies`.
+ *
+ * Tests: test/protocol-wrapper.test.ts
+ * @module
+ */
+export { ProtocolWrapper, type IWrapperRegistry } from './protocol-wrapper.js';
+export { WrappingFactory } from './wrapping-factory.js';

@@ -1,0 +1,269 @@
+/**
+ * `ProtocolWrapper`: sits between a real transport and the protocol a factory
+ * built, so a policy can watch or steer a connection without the protocol
+ * knowing. To the real transport it is the protocol; to the wrapped protocol
+ * it is the transport.
+ *
+ * Tests: test/protocol-wrapper.test.ts, test/protocol-wrapper.integration.test.ts
+ * @module
+ */
+import type {
+  ClientTLSOptions,
+  Failure,
+  IAddress,
+  IProtocol,
+  IPullProducer,
+  IPushProducer,
+  IStreamTransport,
+  ITransport,
+  ServerTLSOptions,
+  TLSCipher,
+  TLSPeerCertificate,
+  WriteData,
+} from '@torsion/core';
+
+/** What a {@link ProtocolWrapper} needs from the factory that built it. */
+export interface IWrapperRegistry {
+  /** The wrapper's connection is up (called from `makeConnection`). */
+  registerProtocol(wrapper: ProtocolWrapper): void;
+  /** The wrapper's connection is gone (called from `connectionLost`, before the wrapped protocol hears it). */
+  unregisterProtocol(wrapper: ProtocolWrapper): void;
+}
+
+/** Members a real transport may have beyond {@link IStreamTransport}; the wrapper has each one only when the real transport does. */
+const OPTIONAL_METHODS = [
+  'setTcpNoDelay',
+  'getTcpNoDelay',
+  'setTcpKeepAlive',
+  'getTcpKeepAlive',
+  'startTLS',
+  'getPeerCertificate',
+  'getCipher',
+  'getTLSVersion',
+] as const;
+const OPTIONAL_PROPERTIES = ['secure', 'negotiatedProtocol'] as const;
+
+/** Protocol callbacks a transport looks for by name; the wrapper has each one only when the wrapped protocol does. */
+const OPTIONAL_CALLBACKS = [
+  'readConnectionLost',
+  'writeConnectionLost',
+  'handshakeCompleted',
+  'tlsStarting',
+] as const;
+
+/**
+ * Wraps one protocol. Every transport call the wrapped protocol makes goes
+ * through the wrapper's methods, and every event the real transport delivers
+ * goes through the wrapper's callbacks, so a subclass overrides only what its
+ * policy changes (count bytes in `dataReceived`/`write`, substitute
+ * addresses in `getHost`/`getPeer`, and so on).
+ *
+ * The wrapper presents exactly the capabilities of what it sits between:
+ * - to the real transport, the half-close callbacks (`readConnectionLost`,
+ *   `writeConnectionLost`), `handshakeCompleted` and `tlsStarting` exist
+ *   only if the wrapped protocol has them, since transports decide what a
+ *   FIN or a TLS switch means by looking for them;
+ * - to the wrapped protocol, the TCP options and the TLS members
+ *   (`startTLS`, `secure`, `getPeerCertificate`, `negotiatedProtocol`,
+ *   `getCipher`, `getTLSVersion`) exist only if the real transport has them.
+ *
+ * An exception thrown by the wrapped protocol passes through to the real
+ * transport, which logs it once and closes that connection, as it would
+ * without the wrapper.
+ */
+export class ProtocolWrapper implements IProtocol, IStreamTransport {
+  /** The real transport; null before `makeConnection`. */
+  #transport: IStreamTransport | null = null;
+  /** True from `makeConnection` until the connection is lost. */
+  connected = false;
+
+  // Present only when the real transport has them (see the class comment).
+  declare setTcpNoDelay?: (enabled: boolean) => void;
+  declare getTcpNoDelay?: () => boolean;
+  declare setTcpKeepAlive?: (enabled: boolean, initialDelaySeconds?: number) => void;
+  declare getTcpKeepAlive?: () => boolean;
+  declare startTLS?: (options: ClientTLSOptions | ServerTLSOptions) => void;
+  declare readonly secure?: boolean;
+  declare getPeerCertificate?: () => TLSPeerCertificate | null;
+  declare readonly negotiatedProtocol?: string | null;
+  declare getCipher?: () => TLSCipher | null;
+  declare getTLSVersion?: () => string | null;
+  // Present only when the wrapped protocol has them.
+  declare readConnectionLost?: () => void;
+  declare writeConnectionLost?: () => void;
+  declare handshakeCompleted?: () => void;
+  declare tlsStarting?: () => void;
+
+  constructor(
+    /** The factory that built this wrapper; told when the connection starts and ends. */
+    readonly factory: IWrapperRegistry,
+    /** The protocol this wrapper presents the connection to. */
+    readonly wrappedProtocol: IProtocol,
+  ) {
+    for (const name of OPTIONAL_CALLBACKS) {
+      if (
+        typeof (wrappedProtocol as unknown as Partial<Record<string, unknown>>)[name] === 'function'
+      ) {
+        // Through the prototype's forwarder, so a subclass may override it.
+        Object.defineProperty(this, name, {
+          value: () => {
+            this.forwardCallback(name);
+          },
+          configurable: true,
+          writable: true,
+        });
+      }
+    }
+  }
+
+  /**
+   * The real transport. @throws Error before `makeConnection()`.
+   */
+  get transport(): IStreamTransport {
+    if (this.#transport === null) {
+      throw new Error(
+        `${this.constructor.name} has no transport yet: makeConnection() was not called`,
+      );
+    }
+    return this.#transport;
+  }
+
+  /** True once a transport is attached. */
+  get hasTransport(): boolean {
+    return this.#transport !== null;
+  }
+
+  // ------------------------------------------------------------ the protocol side
+
+  /**
+   * Attaches the real transport, registers with the factory, exposes the real
+   * transport's optional members, then connects the wrapped protocol with
+   * this wrapper as its transport. A subclass that must connect the wrapped
+   * protocol later (after reading a header, say) overrides this method to
+   * call only {@link ProtocolWrapper.attachTransport}, and calls
+   * {@link ProtocolWrapper.connectWrapped} when it is ready.
+   */
+  makeConnection(transport: ITransport): void {
+    this.attachTransport(transport);
+    this.connectWrapped();
+  }
+
+  /** Attaches the real transport and registers with the factory; the wrapped protocol is not connected yet. */
+  protected attachTransport(transport: ITransport): void {
+    this.#transport = transport as IStreamTransport;
+    this.connected = true;
+    this.exposeTransportMembers(transport);
+    this.factory.registerProtocol(this);
+  }
+
+  /** Connects the wrapped protocol, with this wrapper as its transport. */
+  protected connectWrapped(): void {
+    this.wrappedProtocol.makeConnection(this);
+  }
+
+  /** Nothing: the wrapped protocol's `connectionMade` runs from its own `makeConnection`. */
+  connectionMade(): void {}
+
+  /** Passes the bytes to the wrapped protocol. */
+  dataReceived(data: Buffer): void {
+    this.wrappedProtocol.dataReceived(data);
+  }
+
+  /** Unregisters from the factory, then tells the wrapped protocol. */
+  connectionLost(reason: Failure): void {
+    this.connected = false;
+    this.factory.unregisterProtocol(this);
+    if ('connected' in this.wrappedProtocol) {
+      (this.wrappedProtocol as { connected: unknown }).connected = false;
+    }
+    this.wrappedProtocol.connectionLost(reason);
+  }
+
+  /**
+   * Calls one of the wrapped protocol's optional callbacks (half-close, TLS).
+   * Override to watch them; the forwarders exist only when the wrapped
+   * protocol has the callback.
+   */
+  protected forwardCallback(name: (typeof OPTIONAL_CALLBACKS)[number]): void {
+    (this.wrappedProtocol as unknown as Record<string, () => void>)[name]?.();
+  }
+
+  // ------------------------------------------------------------ the transport side
+
+  get disconnecting(): boolean {
+    return this.#transport?.disconnecting ?? false;
+  }
+
+  write(data: WriteData): void {
+    this.transport.write(data);
+  }
+
+  /** Each item through {@link ProtocolWrapper.write}, so a subclass that counts writes sees them all. */
+  writeSequence(data: Iterable<WriteData>): void {
+    for (const item of data) this.write(item);
+  }
+
+  loseConnection(): void {
+    this.transport.loseConnection();
+  }
+
+  abortConnection(): void {
+    this.transport.abortConnection();
+  }
+
+  loseWriteConnection(): void {
+    this.transport.loseWriteConnection();
+  }
+
+  /** This end's address; override to present another (a PROXY-protocol header's, say). */
+  getHost(): IAddress {
+    return this.transport.getHost();
+  }
+
+  /** The peer's address; override to present another. */
+  getPeer(): IAddress {
+    return this.transport.getPeer();
+  }
+
+  registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
+    this.transport.registerProducer(producer, streaming);
+  }
+
+  unregisterProducer(): void {
+    this.transport.unregisterProducer();
+  }
+
+  /** Stops reading from the peer. */
+  pauseProducing(): void {
+    this.transport.pauseProducing();
+  }
+
+  /** Reads from the peer again. */
+  resumeProducing(): void {
+    this.transport.resumeProducing();
+  }
+
+  stopProducing(): void {
+    this.transport.stopProducing();
+  }
+
+  /** Defines, on this instance, each optional member the real transport has, forwarding to it. */
+  private exposeTransportMembers(transport: ITransport): void {
+    const real = transport as unknown as Record<string, unknown>;
+    for (const name of OPTIONAL_METHODS) {
+      if (typeof real[name] === 'function') {
+        Object.defineProperty(this, name, {
+          value: (...args: unknown[]) =>
+            (real[name] as (...a: unknown[]) => unknown).apply(transport, args),
+          configurable: true,
+          writable: true,
+        });
+      }
+    }
+    for (const name of OPTIONAL_PROPERTIES) {
+      if (name in real) {
+        Object.defineProperty(this, name, { get: () => real[name], configurable: true });
+      }
+    }
+  }
+}
