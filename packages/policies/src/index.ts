@@ -3,8 +3,19 @@
  * connections — idle timeouts, connection limits and rates, bandwidth
  * throttling — in the manner of Twisted's `twisted.protocols.policies`.
  *
- * Tests: test/protocol-wrapper.test.ts
+ * Tests: test/protocol-wrapper.test.ts, test/timeout.test.ts
  * @module
  */
 export { ProtocolWrapper, type IWrapperRegistry } from './protocol-wrapper.js';
 export { WrappingFactory } from './wrapping-factory.js';
+export {
+  DEFAULT_ABORT_GRACE,
+  TimeoutFactory,
+  TimeoutHelper,
+  TimeoutMixin,
+  TimeoutProtocol,
+  type TimeoutBase,
+  type TimeoutBaseClass,
+  type TimeoutFactoryOptions,
+  type TimeoutMembers,
+} from './timeout.js';
