@@ -3,7 +3,7 @@
  * connections — idle timeouts, connection limits and rates, bandwidth
  * throttling — in the manner of Twisted's `twisted.protocols.policies`.
  *
- * Tests: test/protocol-wrapper.test.ts, test/timeout.test.ts
+ * Tests: test/protocol-wrapper.test.ts, test/timeout.test.ts, test/connection-limits.test.ts
  * @module
  */
 export { ProtocolWrapper, type IWrapperRegistry } from './protocol-wrapper.js';
@@ -19,3 +19,10 @@ export {
   type TimeoutFactoryOptions,
   type TimeoutMembers,
 } from './timeout.js';
+export {
+  LimitConnectionsByPeer,
+  LimitTotalConnectionsFactory,
+  RateLimitConnectionsByPeer,
+  peerKey,
+  type RateLimitOptions,
+} from './connection-limits.js';
