@@ -44,7 +44,7 @@ export function peerKey(addr: IAddress): string {
   if (addr.family === 'UNIX') return `unix:${String(addr)}`;
   const host = addr.host.toLowerCase();
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(host);
-  return mapped ? mapped[1]! : host;
+  return mapped?.[1] ?? host;
 }
 
 /**
