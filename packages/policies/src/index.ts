@@ -3,7 +3,8 @@
  * connections — idle timeouts, connection limits and rates, bandwidth
  * throttling — in the manner of Twisted's `twisted.protocols.policies`.
  *
- * Tests: test/protocol-wrapper.test.ts, test/timeout.test.ts, test/connection-limits.test.ts
+ * Tests: test/protocol-wrapper.test.ts, test/timeout.test.ts, test/connection-limits.test.ts,
+ * test/throttling.test.ts
  * @module
  */
 export { ProtocolWrapper, type IWrapperRegistry } from './protocol-wrapper.js';
@@ -26,3 +27,4 @@ export {
   peerKey,
   type RateLimitOptions,
 } from './connection-limits.js';
+export { ThrottlingFactory, ThrottlingProtocol, type ThrottlingOptions } from './throttling.js';
