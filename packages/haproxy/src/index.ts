@@ -28,3 +28,12 @@ export { cidrContains, parseCIDR } from './ip.js';
 export type { CIDR } from './ip.js';
 export { parseProxyHeader, ProxyHeaderParser } from './parser.js';
 export type { ProxyHeaderParserOptions, ProxyParseResult } from './parser.js';
+export {
+  DEFAULT_HEADER_TIMEOUT,
+  DEFAULT_TRUSTED_PROXIES,
+  HAProxyProtocol,
+  HAProxyWrappingFactory,
+} from './wrapping-factory.js';
+export type { HAProxyWrappingOptions } from './wrapping-factory.js';
+export { ProxyHeaderClientFactory } from './client.js';
+export type { ProxyHeaderClientOptions } from './client.js';

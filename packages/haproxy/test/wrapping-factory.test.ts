@@ -1,0 +1,277 @@
+// Tests of src/wrapping-factory.ts with the test doubles: the wrapped
+// protocol connects only after the header, with the client's addresses;
+// LOCAL/UNKNOWN keep the connection's own; bad, slow and untrusted
+// connections are closed with a log line; the bytes after the header arrive
+// intact whatever the chunking.
+import {
+  ConnectionDone,
+  Factory,
+  Failure,
+  IPv4Address,
+  IPv6Address,
+  Protocol,
+  UNIXAddress,
+  type IAddress,
+  type IProtocol,
+} from '@torsion/core';
+import { Clock, LogCapture, StringTransport } from '@torsion/core/testing';
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { encodeProxyV1, encodeProxyV2 } from '../src/encoder.js';
+import {
+  DEFAULT_TRUSTED_PROXIES,
+  HAProxyProtocol,
+  HAProxyWrappingFactory,
+  type HAProxyWrappingOptions,
+} from '../src/wrapping-factory.js';
+import { tcpPairArb } from './support.js';
+
+const PROXY = new IPv4Address('TCP', '127.0.0.1', 40000);
+const SELF = new IPv4Address('TCP', '127.0.0.1', 8007);
+const CLIENT = new IPv4Address('TCP', '203.0.113.7', 51000);
+const SERVER = new IPv4Address('TCP', '198.51.100.1', 443);
+
+/** Records what it saw, and when. */
+class Witness extends Protocol {
+  events: string[] = [];
+  peerAtConnect: IAddress | null = null;
+  hostAtConnect: IAddress | null = null;
+  received = Buffer.alloc(0);
+  override connectionMade(): void {
+    this.peerAtConnect = this.transport.getPeer();
+    this.hostAtConnect = this.transport.getHost();
+    this.events.push('connectionMade');
+  }
+  override dataReceived(data: Buffer): void {
+    this.received = Buffer.concat([this.received, data]);
+    this.events.push(`data:${data.toString('latin1')}`);
+  }
+  override connectionLost(reason: Failure): void {
+    this.events.push(`connectionLost:${reason.type.name}`);
+  }
+}
+
+function setUp(options: HAProxyWrappingOptions = {}, peer: IAddress = PROXY) {
+  const clock = new Clock();
+  const factory = new HAProxyWrappingFactory(Factory.forProtocol(Witness), {
+    reactor: clock,
+    ...options,
+  });
+  const wrapper = factory.buildProtocol(peer);
+  if (!(wrapper instanceof HAProxyProtocol)) throw new Error('expected an HAProxyProtocol');
+  const witness = wrapper.wrappedProtocol;
+  if (!(witness instanceof Witness)) throw new Error('expected a Witness');
+  const transport = new StringTransport<IAddress>({ peerAddress: peer, hostAddress: SELF });
+  wrapper.makeConnection(transport);
+  return { clock, factory, wrapper, witness, transport };
+}
+
+describe('HAProxyWrappingFactory', () => {
+  let logs: LogCapture;
+  beforeEach(() => {
+    logs = LogCapture.start();
+  });
+  afterEach(() => {
+    logs.stop();
+  });
+
+  it("connects the wrapped protocol only once the header is read, with the client's addresses", () => {
+    const { witness, wrapper } = setUp();
+    expect(witness.events).to.deep.equal([]);
+    wrapper.dataReceived(encodeProxyV1({ source: CLIENT, destination: SERVER }).subarray(0, 10));
+    expect(witness.events).to.deep.equal([]);
+    wrapper.dataReceived(
+      Buffer.concat([
+        encodeProxyV1({ source: CLIENT, destination: SERVER }).subarray(10),
+        Buffer.from('hello'),
+      ]),
+    );
+    expect(witness.events).to.deep.equal(['connectionMade', 'data:hello']);
+    expect(witness.peerAtConnect).to.deep.equal(CLIENT);
+    expect(witness.hostAtConnect).to.deep.equal(SERVER);
+    wrapper.dataReceived(Buffer.from(' world'));
+    expect(witness.received.toString()).to.equal('hello world');
+    expect(wrapper.proxyHeader?.version).to.equal(1);
+  });
+
+  it('lets a protocol that speaks first greet only a connection whose header was read', () => {
+    class Greeter extends Protocol {
+      override connectionMade(): void {
+        this.transport.write(`hello ${this.transport.getPeer().toString()}\r\n`);
+      }
+    }
+    const factory = new HAProxyWrappingFactory(Factory.forProtocol(Greeter), {
+      reactor: new Clock(),
+    });
+    const wrapper = factory.buildProtocol(PROXY);
+    const transport = new StringTransport<IAddress>({ peerAddress: PROXY, hostAddress: SELF });
+    wrapper?.makeConnection(transport);
+    expect(transport.value().length).to.equal(0);
+    wrapper?.dataReceived(encodeProxyV2({ source: CLIENT, destination: SERVER }));
+    expect(transport.value().toString()).to.equal('hello 203.0.113.7:51000\r\n');
+  });
+
+  it("keeps the connection's own addresses for LOCAL (health checks) and UNKNOWN", () => {
+    for (const header of [encodeProxyV2({ command: 'LOCAL' }), encodeProxyV1(null)]) {
+      const { witness, wrapper } = setUp();
+      wrapper.dataReceived(header);
+      expect(witness.peerAtConnect).to.deep.equal(PROXY);
+      expect(witness.hostAtConnect).to.deep.equal(SELF);
+    }
+  });
+
+  it('exposes the whole header, TLVs included, as proxyHeader', () => {
+    const { wrapper } = setUp();
+    wrapper.dataReceived(
+      encodeProxyV2({ source: CLIENT, destination: SERVER, alpn: 'h2', authority: 'example.com' }),
+    );
+    const header = wrapper.proxyHeader;
+    if (header?.version !== 2) throw new Error('expected a v2 header');
+    expect(header.authority).to.equal('example.com');
+    expect(header.alpn?.toString()).to.equal('h2');
+  });
+
+  it('delivers the bytes after the header intact, the header split at every byte, v1 and v2', () => {
+    fc.assert(
+      fc.property(
+        tcpPairArb,
+        fc.boolean(),
+        fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+        (pair, v2, data) => {
+          const whole = Buffer.concat([v2 ? encodeProxyV2(pair) : encodeProxyV1(pair), data]);
+          for (let at = 0; at <= whole.length; at++) {
+            const { witness, wrapper, transport } = setUp();
+            for (const chunk of [whole.subarray(0, at), whole.subarray(at)]) {
+              if (chunk.length > 0) wrapper.dataReceived(chunk);
+            }
+            expect(transport.disconnecting).to.equal(false);
+            expect(witness.peerAtConnect).to.deep.equal(pair.source);
+            expect(witness.hostAtConnect).to.deep.equal(pair.destination);
+            expect(witness.received).to.deep.equal(data);
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('closes a connection whose header is malformed, logging why; the wrapped protocol never hears of it', () => {
+    const { witness, wrapper, transport } = setUp();
+    wrapper.dataReceived(Buffer.from('GET / HTTP/1.1\r\n\r\n'));
+    expect(transport.disconnecting).to.equal(true);
+    expect(logs.messages('warn').join('\n')).to.match(
+      /closed a connection from 127\.0\.0\.1:40000: the connection does not start with a PROXY header/,
+    );
+    wrapper.dataReceived(Buffer.from('more')); // still in flight: dropped
+    wrapper.connectionLost(new Failure(new ConnectionDone()));
+    expect(witness.events).to.deep.equal([]);
+    expect(wrapper.factory.protocols.size).to.equal(0);
+  });
+
+  it('closes a v1 header that runs past 107 bytes', () => {
+    const { transport, wrapper } = setUp();
+    wrapper.dataReceived(Buffer.from(`PROXY UNKNOWN ${'x'.repeat(200)}`));
+    expect(transport.disconnecting).to.equal(true);
+    expect(logs.messages('warn').join('\n')).to.match(/too long/);
+  });
+
+  it('closes a connection that has not finished its header within headerTimeout', () => {
+    const { clock, transport, wrapper, witness } = setUp({ headerTimeout: 2 });
+    wrapper.dataReceived(Buffer.from('PROXY TCP4 '));
+    clock.advance(1.9);
+    expect(transport.disconnecting).to.equal(false);
+    clock.advance(0.1);
+    expect(transport.disconnecting).to.equal(true);
+    expect(logs.messages('warn').join('\n')).to.match(
+      /no complete PROXY header within 2 s \(11 bytes received\)/,
+    );
+    expect(witness.events).to.deep.equal([]);
+  });
+
+  it('times nothing once the header is read, nor after the connection is lost', () => {
+    const read = setUp({ headerTimeout: 1 });
+    read.wrapper.dataReceived(encodeProxyV1(null));
+    read.clock.advance(10);
+    expect(read.transport.disconnecting).to.equal(false);
+    const lost = setUp({ headerTimeout: 1 });
+    lost.wrapper.connectionLost(new Failure(new ConnectionDone()));
+    lost.clock.advance(10);
+    expect(lost.transport.disconnecting).to.equal(false);
+    expect(lost.clock.getDelayedCalls()).to.have.length(0);
+  });
+
+  it("tells the wrapped protocol of the connection's end once it was connected", () => {
+    const { witness, wrapper } = setUp();
+    wrapper.dataReceived(encodeProxyV1(null));
+    wrapper.connectionLost(new Failure(new ConnectionDone()));
+    expect(witness.events).to.deep.equal(['connectionMade', 'connectionLost:ConnectionDone']);
+  });
+
+  it('refuses a connection from outside trustedProxies with a log line, loopback trusted by default', () => {
+    expect(DEFAULT_TRUSTED_PROXIES).to.deep.equal(['127.0.0.0/8', '::1/128']);
+    const factory = new HAProxyWrappingFactory(Factory.forProtocol(Witness), {
+      reactor: new Clock(),
+    });
+    expect(factory.buildProtocol(new IPv4Address('TCP', '10.0.0.5', 1))).to.equal(null);
+    expect(logs.messages('warn')).to.deep.equal([
+      'refused a connection from 10.0.0.5:1: not in trustedProxies (127.0.0.0/8, ::1/128)',
+    ]);
+    expect(factory.buildProtocol(new IPv6Address('TCP', '::1', 1))).to.be.instanceOf(
+      HAProxyProtocol,
+    );
+    expect(factory.buildProtocol(new IPv6Address('TCP', '::ffff:127.0.0.1', 1))).to.be.instanceOf(
+      HAProxyProtocol,
+    );
+    expect(factory.buildProtocol(new UNIXAddress(null))).to.be.instanceOf(HAProxyProtocol);
+  });
+
+  it('trusts the ranges it is given, and nothing else', () => {
+    const factory = new HAProxyWrappingFactory(Factory.forProtocol(Witness), {
+      reactor: new Clock(),
+      trustedProxies: ['10.0.0.0/8', 'fd00::/8'],
+    });
+    expect(factory.buildProtocol(new IPv4Address('TCP', '10.9.8.7', 1))).to.be.instanceOf(
+      HAProxyProtocol,
+    );
+    expect(factory.buildProtocol(new IPv6Address('TCP', 'fd00::5', 1))).to.be.instanceOf(
+      HAProxyProtocol,
+    );
+    expect(factory.buildProtocol(new IPv4Address('TCP', '127.0.0.1', 1))).to.equal(null);
+    const none = new HAProxyWrappingFactory(Factory.forProtocol(Witness), {
+      reactor: new Clock(),
+      trustedProxies: [],
+    });
+    expect(none.buildProtocol(PROXY)).to.equal(null);
+    expect(logs.messages('warn').at(-1)).to.match(/not in trustedProxies \(none\)/);
+  });
+
+  it('refuses bad options with an error naming the option', () => {
+    const inner = Factory.forProtocol(Witness);
+    expect(() => new HAProxyWrappingFactory(inner, { trustedProxies: ['10.0.0.0/40'] })).to.throw(
+      RangeError,
+      /trustedProxies\[0\]/,
+    );
+    expect(
+      () => new HAProxyWrappingFactory(inner, { trustedProxies: 'x' as unknown as string[] }),
+    ).to.throw(TypeError, /trustedProxies/);
+    expect(() => new HAProxyWrappingFactory(inner, { headerTimeout: 0 })).to.throw(
+      RangeError,
+      /headerTimeout/,
+    );
+    expect(() => new HAProxyWrappingFactory(inner, { headerTimeout: Infinity })).to.throw(
+      RangeError,
+      /headerTimeout/,
+    );
+    expect(() => new HAProxyWrappingFactory(inner, { maxV2Length: 1 })).to.throw(
+      RangeError,
+      /maxV2Length/,
+    );
+  });
+
+  it('passes a refusal by the wrapped factory on as a refusal', () => {
+    const refusing = { buildProtocol: (): IProtocol | null => null, doStart() {}, doStop() {} };
+    expect(
+      new HAProxyWrappingFactory(refusing, { reactor: new Clock() }).buildProtocol(PROXY),
+    ).to.equal(null);
+  });
+});
