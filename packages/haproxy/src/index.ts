@@ -37,3 +37,5 @@ export {
 export type { HAProxyWrappingOptions } from './wrapping-factory.js';
 export { ProxyHeaderClientFactory } from './client.js';
 export type { ProxyHeaderClientOptions } from './client.js';
+export { HAPROXY_SERVER_TYPE, HAProxyServerEndpoint } from './endpoint.js';
+export type { HAProxyEndpointDescription } from './endpoint.js';

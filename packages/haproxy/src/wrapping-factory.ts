@@ -213,6 +213,13 @@ export class HAProxyProtocol extends ProtocolWrapper {
   /** Tells the wrapped protocol only if it was connected: one refused before its header never was. */
   override connectionLost(reason: Failure): void {
     this.#cancelTimer();
+    if (this.#parser !== null) {
+      log.debug('a connection ended before its PROXY header', {
+        peer: this.transport.getPeer().toString(),
+        received: this.#parser.buffered,
+        reason: reason.getErrorMessage(),
+      });
+    }
     this.#parser = null;
     if (this.#wrappedConnected) {
       super.connectionLost(reason);
