@@ -26,6 +26,7 @@ export * from './log.js';
 export * from './looping-call.js';
 export * from './node-reactor.js';
 export * from './protocol.js';
+export * from './process/index.js';
 export * from './read-bounded-file.js';
 export * from './reconnecting-client-factory.js';
 export * from './tls-options.js';

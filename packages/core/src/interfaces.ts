@@ -14,6 +14,7 @@
 import type { IAddress, INETAddress, UNIXAddress } from './address.js';
 import type { Deferred } from './deferred.js';
 import type { Failure } from './failure.js';
+import type { ProcessAddress } from './process/process-address.js';
 import type { ClientTLSOptions, ServerTLSOptions } from './tls-options.js';
 
 /** What `write()` accepts: bytes, or a string sent as UTF-8. */
@@ -610,6 +611,141 @@ export interface IReactorUDP {
    * Returns at once; see {@link IListeningPort.whenListening}.
    */
   listenUDP(port: number, protocol: IDatagramProtocol, options?: ListenUDPOptions): IUDPPort;
+}
+
+// ---------------------------------------------------------------- processes
+
+/**
+ * What the parent does with one of the child's file descriptors (Twisted's
+ * `childFDs` values): `'r'` the parent reads what the child writes to it (a
+ * pipe), `'w'` the parent writes what the child reads from it (a pipe), a
+ * number: the child inherits the parent's descriptor of that number.
+ */
+export type ChildFDMode = 'r' | 'w' | number;
+
+/**
+ * A signal {@link IProcessTransport.signalProcess} sends: a name without the
+ * `SIG` prefix, as Twisted takes it, or with it, or a number.
+ */
+export type ProcessSignal =
+  | 'TERM'
+  | 'KILL'
+  | 'INT'
+  | 'HUP'
+  | 'QUIT'
+  | 'USR1'
+  | 'USR2'
+  | 'STOP'
+  | 'CONT'
+  | `SIG${string}`
+  | number;
+
+/** Options for {@link IReactorProcess.spawnProcess}. */
+export interface SpawnProcessOptions {
+  /**
+   * The child's environment. Default `'inherit'`: a copy of the parent's
+   * (what Node users expect; Twisted's default is an empty environment,
+   * which is `'empty'` here). An object is the whole environment, exactly:
+   * add to the parent's with `{ ...process.env, NAME: 'value' }`.
+   */
+  env?: 'inherit' | 'empty' | Readonly<Record<string, string | undefined>>;
+  /** The child's working directory. Default: the parent's. */
+  path?: string;
+  /**
+   * The child's descriptors (Twisted's `childFDs`). Default
+   * `{ 0: 'w', 1: 'r', 2: 'r' }`. A descriptor not listed is closed in the
+   * child. Any descriptor number may be a pipe (`3: 'r'` reads what the child
+   * writes to fd 3).
+   */
+  childFDs?: Readonly<Record<number, ChildFDMode>>;
+  /** Run the child as this user id (needs privileges). */
+  uid?: number;
+  /** Run the child as this group id (needs privileges). */
+  gid?: number;
+  /** The child's `argv[0]`. Default: `executable`. */
+  argv0?: string;
+}
+
+/**
+ * The transport of a child process (Twisted's `IProcessTransport`): writes go
+ * to the child's stdin, reads come from its output pipes. It is a consumer
+ * (producers and backpressure on stdin exactly as on a TCP transport) and a
+ * push producer (`pauseProducing()` stops reading the child's output).
+ */
+export interface IProcessTransport
+  extends Omit<ITransport, 'getHost' | 'getPeer'>, IPushProducer, IConsumer {
+  /** The child's pid; null when it could not be started, and once it has exited (as Twisted). */
+  readonly pid: number | null;
+  /**
+   * Writes to the child's descriptor `childFD` (one the parent writes:
+   * `'w'` in `childFDs`); `write()` is `writeToChild(0, data)`.
+   * @throws RangeError if `childFD` is not a descriptor the parent writes to.
+   * @throws TypeError if `data` is neither a Uint8Array nor a string.
+   */
+  writeToChild(childFD: number, data: WriteData): void;
+  /** Closes the child's stdin once what was written to it was flushed (the child reads EOF). */
+  closeStdin(): void;
+  /** Stops reading the child's stdout and closes the parent's end of the pipe. */
+  closeStdout(): void;
+  /** Stops reading the child's stderr and closes the parent's end of the pipe. */
+  closeStderr(): void;
+  /** Closes the parent's end of the pipe to the child's descriptor `childFD` (flushing a write pipe first). */
+  closeChildFD(childFD: number): void;
+  /**
+   * Sends a signal to the child.
+   * @throws ProcessExitedAlready once the child has exited.
+   * @throws RangeError for an unknown signal name.
+   */
+  signalProcess(signal: ProcessSignal): void;
+  /** Closes every pipe to the child (stdin after a flush); does not signal it. */
+  loseConnection(): void;
+  /** Writes each item to stdin in order. */
+  writeSequence(data: Iterable<WriteData>): void;
+  getHost(): ProcessAddress;
+  getPeer(): ProcessAddress;
+}
+
+/**
+ * Handles one child process (Twisted's `IProcessProtocol`). Call order:
+ * `makeConnection` → (`childDataReceived` | `childConnectionLost`)* →
+ * `processExited` → … → `processEnded` (once, after the exit *and* every
+ * pipe closed). `ProcessProtocol` is the base class with Twisted's
+ * per-stream callbacks.
+ */
+export interface IProcessProtocol {
+  /** Attaches the transport; the base class then calls `connectionMade()`. */
+  makeConnection(transport: IProcessTransport): void;
+  /** The child wrote `data` to its descriptor `childFD`. */
+  childDataReceived(childFD: number, data: Buffer): void;
+  /** The pipe to the child's descriptor `childFD` closed. */
+  childConnectionLost(childFD: number): void;
+  /**
+   * The child exited (pipes may still be open): `reason` wraps ProcessDone
+   * (status 0), ProcessTerminated (non-zero status or a signal) or
+   * ProcessSpawnError (it never started).
+   */
+  processExited(reason: Failure): void;
+  /** The child exited and every pipe to it closed; `reason` as for `processExited`. */
+  processEnded(reason: Failure): void;
+}
+
+/** Running child processes (Twisted's `IReactorProcess`). */
+export interface IReactorProcess {
+  /**
+   * Starts `executable` (looked up on `PATH` when it has no slash) with
+   * `args` — the arguments after `argv[0]`, as Node's `spawn` takes them
+   * (Twisted's `args` starts with `argv[0]`) — and connects
+   * `processProtocol` to it before returning. A child that cannot be started
+   * is not an exception: `processExited`/`processEnded` get a
+   * ProcessSpawnError on a later turn.
+   * @throws TypeError / RangeError for malformed arguments or options, naming the field.
+   */
+  spawnProcess(
+    processProtocol: IProcessProtocol,
+    executable: string,
+    args?: readonly string[],
+    options?: SpawnProcessOptions,
+  ): IProcessTransport;
 }
 
 /** A complete reactor: what `getReactor()` returns and what APIs accept. */

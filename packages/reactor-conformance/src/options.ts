@@ -40,6 +40,9 @@ import type { IReactor } from '@torsion/core';
  *   reactor's own tests hand it sockets the way systemd does); a reactor that
  *   refuses it names this capability in its error: SimulatedReactor (no
  *   descriptors).
+ * - `processes`: `spawnProcess` (`IReactorProcess`) with real executables
+ *   (`cat`, `sh`). A reactor without `spawnProcess` at all has the whole
+ *   process section reported as pending, with no need to name this.
  */
 export type ReactorCapability =
   | 'halfClose'
@@ -56,7 +59,8 @@ export type ReactorCapability =
   | 'udpIPv6'
   | 'udpMulticast'
   | 'udpListenMultiple'
-  | 'adoptStreamPort';
+  | 'adoptStreamPort'
+  | 'processes';
 
 /** Every {@link ReactorCapability}, for listing or validating a skip list. */
 export const REACTOR_CAPABILITIES: readonly ReactorCapability[] = Object.freeze([
@@ -75,6 +79,7 @@ export const REACTOR_CAPABILITIES: readonly ReactorCapability[] = Object.freeze(
   'udpMulticast',
   'udpListenMultiple',
   'adoptStreamPort',
+  'processes',
 ]);
 
 /** How {@link describeReactorConformance} makes, cleans up and times the reactor under test. */
