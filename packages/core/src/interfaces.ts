@@ -264,7 +264,7 @@ export interface IClientFactory extends IProtocolFactory {
 
 /** Options for {@link IReactorTCP.listenTCP}. */
 export interface ListenTCPOptions {
-  /** Pending-connection queue length. Default 50. */
+  /** Pending-connection queue length. Default 511 (Node's default; the kernel caps it at `net.core.somaxconn`). */
   backlog?: number;
   /** Address to bind: `'127.0.0.1'`, `'::1'`, `'::'`… Default `''`: every IPv4 interface (and IPv6 where dual-stack). */
   interface?: string;
@@ -465,7 +465,7 @@ export interface IReactorSSL {
 
 /** Options for {@link IReactorUNIX.listenUNIX}. */
 export interface ListenUNIXOptions {
-  /** Pending-connection queue length. */
+  /** Pending-connection queue length. Default 511. */
   backlog?: number;
   /**
    * Permission bits of the socket file, applied before the first client can

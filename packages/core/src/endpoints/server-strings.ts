@@ -38,6 +38,7 @@ import { SSL4ServerEndpoint } from './ssl-server-endpoint.js';
 import { UNIXServerEndpoint } from './unix-endpoints.js';
 import { systemdEndpoint } from './systemd-endpoint.js';
 import { UDPServerEndpoint } from './udp-server-endpoint.js';
+import { DEFAULT_LISTEN_BACKLOG } from '../reactor-kit/argument-checks.js';
 
 /** `tcp:PORT`: TCP on every interface (the reactor's default) or `interface`. */
 export interface TCPServerDescription {
@@ -119,8 +120,8 @@ export type BuiltInServerDescription =
   | SystemdServerDescription
   | UDPServerDescription;
 
-/** Twisted's TCP default backlog, 50 (endpoints.py). */
-export const DEFAULT_BACKLOG = 50;
+/** The endpoints' default backlog: the reactors' (Node's 511, not Twisted's 50: see DEFAULT_LISTEN_BACKLOG). */
+export const DEFAULT_BACKLOG = DEFAULT_LISTEN_BACKLOG;
 
 /** The port, interface and backlog every listening INET endpoint has. */
 function parseListening(

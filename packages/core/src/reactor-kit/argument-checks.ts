@@ -159,8 +159,16 @@ export function checkWriteSequence(data: Iterable<WriteData>): WriteData[] {
 }
 
 /**
+ * The listen backlog when none is given: Node's own default (511). Twisted's
+ * 50 is too short for a burst of connections: once the accept queue is full
+ * the kernel drops SYNs, and each dropped one costs its client a one-second
+ * retransmit. The kernel caps it at `net.core.somaxconn`.
+ */
+export const DEFAULT_LISTEN_BACKLOG = 511;
+
+/**
  * The argument checks every `listenTCP` makes.
- * @returns the options with their defaults: backlog 50, interface `''`.
+ * @returns the options with their defaults: backlog {@link DEFAULT_LISTEN_BACKLOG}, interface `''`.
  * @throws RangeError for a port outside 0..65535 or a bad backlog.
  * @throws TypeError if `factory` has no `buildProtocol` or the interface is not a string.
  */
@@ -171,7 +179,7 @@ export function checkListenTCP(
 ): CheckedListenTCPOptions {
   checkPort(port, 0);
   checkFactory(factory, 'buildProtocol');
-  const backlog = options.backlog ?? 50;
+  const backlog = options.backlog ?? DEFAULT_LISTEN_BACKLOG;
   if (!Number.isSafeInteger(backlog) || backlog < 0) {
     throw new RangeError(`backlog must be an integer >= 0, got ${String(backlog)}`);
   }
@@ -251,7 +259,7 @@ export function checkUNIXPath(path: unknown): asserts path is string {
 
 /**
  * The argument checks every `listenUNIX` makes.
- * @returns the options with their defaults: backlog 50, mode 0o666, no wantPID.
+ * @returns the options with their defaults: backlog {@link DEFAULT_LISTEN_BACKLOG}, mode 0o666, no wantPID.
  * @throws TypeError for a bad path or factory; RangeError for a bad backlog or mode.
  */
 export function checkListenUNIX(
@@ -261,7 +269,7 @@ export function checkListenUNIX(
 ): CheckedListenUNIXOptions {
   checkUNIXPath(path);
   checkFactory(factory, 'buildProtocol');
-  const backlog = options.backlog ?? 50;
+  const backlog = options.backlog ?? DEFAULT_LISTEN_BACKLOG;
   checkInteger(backlog, 'backlog', 0);
   const mode = options.mode ?? 0o666;
   checkInteger(mode, 'mode', 0, 0o7777);
