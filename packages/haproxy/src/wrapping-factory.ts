@@ -18,7 +18,14 @@ import {
   type IReactorTime,
   type ITransport,
 } from '@torsion/core';
-import { ProtocolWrapper, WrappingFactory } from '@torsion/policies';
+import {
+  checkOnRefused,
+  notifyRefused,
+  ProtocolWrapper,
+  WrappingFactory,
+  type OnRefused,
+  type RefusalOptions,
+} from '@torsion/policies';
 import { ProxyHeaderError, ProxyHeaderTimeoutError, UntrustedProxyError } from './errors.js';
 import type { ProxyHeader } from './header.js';
 import { cidrContains, parseCIDR, type CIDR } from './ip.js';
@@ -39,7 +46,7 @@ export const DEFAULT_TRUSTED_PROXIES: readonly string[] = ['127.0.0.0/8', '::1/1
 export const DEFAULT_HEADER_TIMEOUT = 5;
 
 /** Options of {@link HAProxyWrappingFactory}. */
-export interface HAProxyWrappingOptions extends ProxyHeaderParserOptions {
+export interface HAProxyWrappingOptions extends ProxyHeaderParserOptions, RefusalOptions {
   /**
    * The addresses (CIDR ranges, `10.0.0.0/8`, `fd00::/8`, or single
    * addresses) of the proxies whose headers are believed. A connection from
@@ -76,17 +83,25 @@ export interface HAProxyWrappingOptions extends ProxyHeaderParserOptions {
  *   the reason; the wrapped protocol never hears of it.
  * - A connection from outside `trustedProxies` is refused (the wrapped
  *   factory is not asked for a protocol) with a log line.
+ * - Each of those three refusals is also passed to `onRefused`, with policy
+ *   `haproxy` and reason `untrusted-proxy`, `bad-header` or
+ *   `header-timeout`; `peer` is the connection's own (the proxy's) address.
  * - Bytes after the header in the same read reach the wrapped protocol's
  *   `dataReceived` right after its `connectionMade`.
  *
- * The wrapped factory's `buildProtocol(addr)` is called when the connection
- * arrives, before the header, so `addr` is the proxy's address.
+ * The wrapped factory's `buildProtocol(addr)` is called once the header has
+ * been read, with the client's address from the header (the connection's own
+ * for `LOCAL` and `UNKNOWN`), so a factory that admits or refuses by address
+ * judges the client, not the proxy. If it refuses (`null`), the connection
+ * is closed.
  */
 export class HAProxyWrappingFactory extends WrappingFactory {
   readonly trustedProxies: readonly CIDR[];
   readonly headerTimeout: number;
   readonly #reactor: IReactorTime | undefined;
   readonly #parserOptions: ProxyHeaderParserOptions;
+  /** Told of each refusal (policy `haproxy`). */
+  readonly onRefused: OnRefused | undefined;
 
   /** @throws RangeError naming the option that is wrong. */
   constructor(wrappedFactory: IProtocolFactory, options: HAProxyWrappingOptions = {}) {
@@ -114,6 +129,7 @@ export class HAProxyWrappingFactory extends WrappingFactory {
       ...(options.verifyChecksum === undefined ? {} : { verifyChecksum: options.verifyChecksum }),
     };
     new ProxyHeaderParser(this.#parserOptions); // checks maxV2Length now, not per connection
+    this.onRefused = checkOnRefused('HAProxyWrappingFactory', options.onRefused);
   }
 
   /** The reactor that times headers. */
@@ -127,28 +143,35 @@ export class HAProxyWrappingFactory extends WrappingFactory {
     return this.trustedProxies.some((range) => cidrContains(range, addr.host));
   }
 
-  /** Refuses (`null`) a connection from an untrusted address; otherwise wraps the wrapped factory's protocol. */
+  /**
+   * Refuses (`null`) a connection from an untrusted address; otherwise a
+   * wrapper that reads the header and only then asks the wrapped factory for
+   * a protocol.
+   */
   override buildProtocol(addr: IAddress): IProtocol | null {
     if (!this.isTrusted(addr)) {
       const error = new UntrustedProxyError(
         `refused a connection from ${addr.toString()}: not in trustedProxies (${this.trustedProxies.map((r) => r.text).join(', ') || 'none'})`,
       );
       log.warn(error.message, { peer: addr.toString(), code: error.code });
+      notifyRefused(this.onRefused, { policy: 'haproxy', peer: addr, reason: 'untrusted-proxy' });
       return null;
     }
-    return super.buildProtocol(addr);
+    return new HAProxyProtocol(this, new ProxyHeaderParser(this.#parserOptions));
   }
 
+  /** Not used: {@link HAProxyWrappingFactory.buildProtocol} builds the wrapped protocol after the header. */
   protected override wrapProtocol(wrapped: IProtocol, addr: IAddress): ProtocolWrapper {
     void addr;
-    return new HAProxyProtocol(this, wrapped, new ProxyHeaderParser(this.#parserOptions));
+    return new ProtocolWrapper(this, wrapped);
   }
 }
 
 /**
- * The wrapper of one connection: reads the header, then presents the
- * connection to the wrapped protocol. `proxyHeader` is the header read
- * (its TLVs included), for a protocol that wants more than the addresses:
+ * The wrapper of one connection: reads the header, then asks the wrapped
+ * factory for a protocol for the client's address and presents the
+ * connection to it. `proxyHeader` is the header read (its TLVs included),
+ * for a protocol that wants more than the addresses:
  * `(transport as HAProxyProtocol).proxyHeader`.
  */
 export class HAProxyProtocol extends ProtocolWrapper {
@@ -160,10 +183,9 @@ export class HAProxyProtocol extends ProtocolWrapper {
 
   constructor(
     override readonly factory: HAProxyWrappingFactory,
-    wrappedProtocol: IProtocol,
     parser: ProxyHeaderParser,
   ) {
-    super(factory, wrappedProtocol);
+    super(factory, null);
     this.#parser = parser;
   }
 
@@ -195,6 +217,17 @@ export class HAProxyProtocol extends ProtocolWrapper {
       return;
     }
     this.proxyHeader = result.header;
+    const peer = this.getPeer();
+    const wrapped = this.factory.wrappedFactory.buildProtocol(peer);
+    if (wrapped === null) {
+      log.info(`closed a connection from ${peer.toString()}: the factory refused it`, {
+        peer: peer.toString(),
+        proxy: this.transport.getPeer().toString(),
+      });
+      this.transport.loseConnection();
+      return;
+    }
+    this.setWrappedProtocol(wrapped);
     this.#wrappedConnected = true;
     this.connectWrapped();
     if (result.rest.length > 0 && this.connected) super.dataReceived(result.rest);
@@ -238,8 +271,16 @@ export class HAProxyProtocol extends ProtocolWrapper {
 
   #refuse(error: ProxyHeaderError | ProxyHeaderTimeoutError): void {
     this.#parser = null;
-    const peer = this.transport.getPeer().toString();
-    log.warn(`closed a connection from ${peer}: ${error.message}`, { peer, code: error.code });
+    const peer = this.transport.getPeer();
+    log.warn(`closed a connection from ${peer.toString()}: ${error.message}`, {
+      peer: peer.toString(),
+      code: error.code,
+    });
     this.transport.loseConnection();
+    notifyRefused(this.factory.onRefused, {
+      policy: 'haproxy',
+      peer,
+      reason: error instanceof ProxyHeaderTimeoutError ? 'header-timeout' : 'bad-header',
+    });
   }
 }

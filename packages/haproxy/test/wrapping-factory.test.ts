@@ -18,6 +18,7 @@ import { Clock, LogCapture, StringTransport } from '@torsion/core/testing';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { encodeProxyV1, encodeProxyV2 } from '../src/encoder.js';
+import type { RefusalEvent } from '@torsion/policies';
 import {
   DEFAULT_TRUSTED_PROXIES,
   HAProxyProtocol,
@@ -51,19 +52,35 @@ class Witness extends Protocol {
   }
 }
 
+/** A wrapped factory that builds `witness` and records the address it was asked for. */
+function recordingFactory(
+  witness: IProtocol,
+  builtFor: IAddress[],
+  refuse?: (a: IAddress) => boolean,
+) {
+  return {
+    buildProtocol(addr: IAddress): IProtocol | null {
+      builtFor.push(addr);
+      return refuse?.(addr) === true ? null : witness;
+    },
+    doStart() {},
+    doStop() {},
+  };
+}
+
 function setUp(options: HAProxyWrappingOptions = {}, peer: IAddress = PROXY) {
   const clock = new Clock();
-  const factory = new HAProxyWrappingFactory(Factory.forProtocol(Witness), {
+  const witness = new Witness();
+  const builtFor: IAddress[] = [];
+  const factory = new HAProxyWrappingFactory(recordingFactory(witness, builtFor), {
     reactor: clock,
     ...options,
   });
   const wrapper = factory.buildProtocol(peer);
   if (!(wrapper instanceof HAProxyProtocol)) throw new Error('expected an HAProxyProtocol');
-  const witness = wrapper.wrappedProtocol;
-  if (!(witness instanceof Witness)) throw new Error('expected a Witness');
   const transport = new StringTransport<IAddress>({ peerAddress: peer, hostAddress: SELF });
   wrapper.makeConnection(transport);
-  return { clock, factory, wrapper, witness, transport };
+  return { clock, factory, wrapper, witness, transport, builtFor };
 }
 
 describe('HAProxyWrappingFactory', () => {
@@ -268,10 +285,81 @@ describe('HAProxyWrappingFactory', () => {
     );
   });
 
-  it('passes a refusal by the wrapped factory on as a refusal', () => {
-    const refusing = { buildProtocol: (): IProtocol | null => null, doStart() {}, doStop() {} };
-    expect(
-      new HAProxyWrappingFactory(refusing, { reactor: new Clock() }).buildProtocol(PROXY),
-    ).to.equal(null);
+  it("asks the wrapped factory for a protocol only after the header, for the client's address", () => {
+    const { wrapper, builtFor } = setUp();
+    wrapper.dataReceived(encodeProxyV2({ source: CLIENT, destination: SERVER }).subarray(0, 20));
+    expect(builtFor).to.deep.equal([]);
+    expect(wrapper.hasWrappedProtocol).to.equal(false);
+    wrapper.dataReceived(encodeProxyV2({ source: CLIENT, destination: SERVER }).subarray(20));
+    expect(builtFor).to.deep.equal([CLIENT]);
+    const local = setUp();
+    local.wrapper.dataReceived(encodeProxyV2({ command: 'LOCAL' }));
+    expect(local.builtFor).to.deep.equal([PROXY]);
+  });
+
+  it('closes the connection when the wrapped factory refuses the client, which it judges by its own address', () => {
+    const clock = new Clock();
+    const witness = new Witness();
+    const builtFor: IAddress[] = [];
+    const factory = new HAProxyWrappingFactory(
+      recordingFactory(witness, builtFor, (addr) => addr.toString().startsWith('203.0.113.')),
+      { reactor: clock },
+    );
+    const wrapper = factory.buildProtocol(PROXY);
+    if (!(wrapper instanceof HAProxyProtocol)) throw new Error('expected an HAProxyProtocol');
+    const transport = new StringTransport<IAddress>({ peerAddress: PROXY, hostAddress: SELF });
+    wrapper.makeConnection(transport);
+    wrapper.dataReceived(
+      Buffer.concat([encodeProxyV1({ source: CLIENT, destination: SERVER }), Buffer.from('x')]),
+    );
+    expect(builtFor).to.deep.equal([CLIENT]);
+    expect(transport.disconnecting).to.equal(true);
+    expect(logs.messages('info')).to.include(
+      'closed a connection from 203.0.113.7:51000: the factory refused it',
+    );
+    wrapper.dataReceived(Buffer.from('more'));
+    wrapper.connectionLost(new Failure(new ConnectionDone()));
+    expect(witness.events).to.deep.equal([]);
+    expect(factory.protocols.size).to.equal(0);
+    expect(clock.getDelayedCalls()).to.have.length(0);
+  });
+
+  it('tells onRefused of each refusal: untrusted proxy, bad header, header timeout', () => {
+    const events: RefusalEvent[] = [];
+    const onRefused = (event: RefusalEvent) => events.push(event);
+    const outsider = new IPv4Address('TCP', '10.0.0.5', 1);
+    const factory = new HAProxyWrappingFactory(Factory.forProtocol(Witness), {
+      reactor: new Clock(),
+      onRefused,
+    });
+    expect(factory.buildProtocol(outsider)).to.equal(null);
+    setUp({ onRefused }).wrapper.dataReceived(Buffer.from('GET / HTTP/1.1\r\n'));
+    const slow = setUp({ onRefused, headerTimeout: 1 });
+    slow.clock.advance(1);
+    const good = setUp({ onRefused });
+    good.wrapper.dataReceived(encodeProxyV1(null));
+    expect(events).to.deep.equal([
+      { policy: 'haproxy', peer: outsider, reason: 'untrusted-proxy' },
+      { policy: 'haproxy', peer: PROXY, reason: 'bad-header' },
+      { policy: 'haproxy', peer: PROXY, reason: 'header-timeout' },
+    ]);
+  });
+
+  it('logs an onRefused that throws, with its stack, and refuses all the same', () => {
+    const { wrapper, transport } = setUp({
+      onRefused: () => {
+        throw new Error('metrics are down');
+      },
+    });
+    wrapper.dataReceived(Buffer.from('nonsense\r\n'));
+    expect(transport.disconnecting).to.equal(true);
+    const failure = logs.events.find((e) => e.message.startsWith('onRefused threw'));
+    expect((failure?.fields.failure as Failure).getTraceback()).to.match(
+      /metrics are down[\s\S]*at /,
+    );
+    expect(() => new HAProxyWrappingFactory(new Factory(), { onRefused: 1 as never })).to.throw(
+      TypeError,
+      /onRefused/,
+    );
   });
 });

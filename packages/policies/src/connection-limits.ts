@@ -3,7 +3,8 @@
  * connections at once), {@link LimitConnectionsByPeer} (at most N per peer
  * address) and {@link RateLimitConnectionsByPeer} (a token bucket of new
  * connections per peer address). A refused connection is closed at once:
- * `buildProtocol` returns `null`, as Twisted's do, and a log line says why.
+ * `buildProtocol` returns `null`, as Twisted's do, a log line says why, and
+ * the `onRefused` hook (see refusal.ts) is told.
  *
  * Tests: test/connection-limits.test.ts
  * @module
@@ -18,6 +19,7 @@ import {
 } from '@torsion/core';
 
 import type { ProtocolWrapper } from './protocol-wrapper.js';
+import { checkOnRefused, notifyRefused, type OnRefused, type RefusalOptions } from './refusal.js';
 import { WrappingFactory } from './wrapping-factory.js';
 
 const log = new Logger('torsion.policies.limits');
@@ -53,18 +55,26 @@ export function peerKey(addr: IAddress): string {
  * no overflow protocol is set); none is queued.
  */
 export class LimitTotalConnectionsFactory extends WrappingFactory {
+  /** Told of each refusal: policy `limitTotalConnections`, reason `connection-limit`. */
+  readonly onRefused: OnRefused | undefined;
+
   /** How many connections are open now. */
   get connectionCount(): number {
     return this.protocols.size;
   }
 
-  /** @throws RangeError if `connectionLimit` is not a whole number of at least 1. */
+  /**
+   * @throws RangeError if `connectionLimit` is not a whole number of at least 1;
+   * TypeError if `options.onRefused` is not a function.
+   */
   constructor(
     wrappedFactory: IProtocolFactory,
     readonly connectionLimit: number,
+    options: RefusalOptions = {},
   ) {
     super(wrappedFactory);
     checkCount('LimitTotalConnectionsFactory connectionLimit', connectionLimit);
+    this.onRefused = checkOnRefused('LimitTotalConnectionsFactory', options.onRefused);
   }
 
   override buildProtocol(addr: IAddress): IProtocol | null {
@@ -72,6 +82,11 @@ export class LimitTotalConnectionsFactory extends WrappingFactory {
       log.warn('Refused a connection: the connection limit is reached', {
         peer: String(addr),
         connectionLimit: this.connectionLimit,
+      });
+      notifyRefused(this.onRefused, {
+        policy: 'limitTotalConnections',
+        peer: addr,
+        reason: 'connection-limit',
       });
       return null;
     }
@@ -88,14 +103,21 @@ export class LimitTotalConnectionsFactory extends WrappingFactory {
 export class LimitConnectionsByPeer extends WrappingFactory {
   /** Open connections per peer key; a peer with none has no entry. */
   readonly peerConnections = new Map<string, number>();
+  /** Told of each refusal: policy `limitConnectionsByPeer`, reason `peer-connection-limit`. */
+  readonly onRefused: OnRefused | undefined;
 
-  /** @throws RangeError if `maxConnectionsPerPeer` is not a whole number of at least 1. */
+  /**
+   * @throws RangeError if `maxConnectionsPerPeer` is not a whole number of at least 1;
+   * TypeError if `options.onRefused` is not a function.
+   */
   constructor(
     wrappedFactory: IProtocolFactory,
     readonly maxConnectionsPerPeer = 5,
+    options: RefusalOptions = {},
   ) {
     super(wrappedFactory);
     checkCount('LimitConnectionsByPeer maxConnectionsPerPeer', maxConnectionsPerPeer);
+    this.onRefused = checkOnRefused('LimitConnectionsByPeer', options.onRefused);
   }
 
   override buildProtocol(addr: IAddress): IProtocol | null {
@@ -104,6 +126,11 @@ export class LimitConnectionsByPeer extends WrappingFactory {
       log.warn('Refused a connection: the peer has too many open', {
         peer: String(addr),
         maxConnectionsPerPeer: this.maxConnectionsPerPeer,
+      });
+      notifyRefused(this.onRefused, {
+        policy: 'limitConnectionsByPeer',
+        peer: addr,
+        reason: 'peer-connection-limit',
       });
       return null;
     }
@@ -128,7 +155,7 @@ export class LimitConnectionsByPeer extends WrappingFactory {
 }
 
 /** Options for {@link RateLimitConnectionsByPeer}. */
-export interface RateLimitOptions {
+export interface RateLimitOptions extends RefusalOptions {
   /** New connections a peer may open per second, on average. */
   ratePerSecond: number;
   /** How many a peer may open in a burst (the bucket's size). Default: `ratePerSecond`, at least 1. */
@@ -149,11 +176,16 @@ export class RateLimitConnectionsByPeer extends WrappingFactory {
   readonly ratePerSecond: number;
   readonly burst: number;
   readonly clock: IReactorTime;
+  /** Told of each refusal: policy `rateLimitConnectionsByPeer`, reason `peer-rate-limit`. */
+  readonly onRefused: OnRefused | undefined;
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
   /** Prune when the map grows past this; doubled after a prune that freed little, so pruning stays amortised O(1). */
   #pruneAt = 1024;
 
-  /** @throws RangeError naming the option if `ratePerSecond` or `burst` is invalid. */
+  /**
+   * @throws RangeError naming the option if `ratePerSecond` or `burst` is invalid;
+   * TypeError if `onRefused` is not a function.
+   */
   constructor(wrappedFactory: IProtocolFactory, options: RateLimitOptions) {
     super(wrappedFactory);
     checkRate('RateLimitConnectionsByPeer ratePerSecond', options.ratePerSecond);
@@ -161,6 +193,7 @@ export class RateLimitConnectionsByPeer extends WrappingFactory {
     this.burst = options.burst ?? Math.max(1, options.ratePerSecond);
     checkRate('RateLimitConnectionsByPeer burst', this.burst);
     this.clock = options.clock ?? getReactor();
+    this.onRefused = checkOnRefused('RateLimitConnectionsByPeer', options.onRefused);
   }
 
   /** How many peers have a bucket that is not full. */
@@ -181,6 +214,11 @@ export class RateLimitConnectionsByPeer extends WrappingFactory {
         peer: String(addr),
         ratePerSecond: this.ratePerSecond,
         burst: this.burst,
+      });
+      notifyRefused(this.onRefused, {
+        policy: 'rateLimitConnectionsByPeer',
+        peer: addr,
+        reason: 'peer-rate-limit',
       });
       return null;
     }

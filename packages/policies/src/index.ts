@@ -4,7 +4,7 @@
  * throttling — in the manner of Twisted's `twisted.protocols.policies`.
  *
  * Tests: test/protocol-wrapper.test.ts, test/timeout.test.ts, test/connection-limits.test.ts,
- * test/throttling.test.ts
+ * test/throttling.test.ts, test/refusal.test.ts
  * @module
  */
 export { ProtocolWrapper, type IWrapperRegistry } from './protocol-wrapper.js';
@@ -27,4 +27,11 @@ export {
   peerKey,
   type RateLimitOptions,
 } from './connection-limits.js';
+export {
+  checkOnRefused,
+  notifyRefused,
+  type OnRefused,
+  type RefusalEvent,
+  type RefusalOptions,
+} from './refusal.js';
 export { ThrottlingFactory, ThrottlingProtocol, type ThrottlingOptions } from './throttling.js';

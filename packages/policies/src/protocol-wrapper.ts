@@ -74,6 +74,8 @@ const OPTIONAL_CALLBACKS = [
 export class ProtocolWrapper implements IProtocol, IStreamTransport {
   /** The real transport; null before `makeConnection`. */
   #transport: IStreamTransport | null = null;
+  /** The protocol presented the connection; null until a late-binding subclass sets it. */
+  #wrapped: IProtocol | null = null;
   /** True from `makeConnection` until the connection is lost. */
   connected = false;
 
@@ -94,12 +96,44 @@ export class ProtocolWrapper implements IProtocol, IStreamTransport {
   declare handshakeCompleted?: () => void;
   declare tlsStarting?: () => void;
 
+  /**
+   * @param wrappedProtocol - the protocol to present the connection to; `null`
+   * only from a subclass that builds it later (after reading a header, say)
+   * and calls {@link ProtocolWrapper.setWrappedProtocol} before
+   * {@link ProtocolWrapper.connectWrapped}.
+   */
   constructor(
     /** The factory that built this wrapper; told when the connection starts and ends. */
     readonly factory: IWrapperRegistry,
-    /** The protocol this wrapper presents the connection to. */
-    readonly wrappedProtocol: IProtocol,
+    wrappedProtocol: IProtocol | null,
   ) {
+    if (wrappedProtocol !== null) this.setWrappedProtocol(wrappedProtocol);
+  }
+
+  /** The protocol this wrapper presents the connection to. @throws Error before it is set. */
+  get wrappedProtocol(): IProtocol {
+    if (this.#wrapped === null) {
+      throw new Error(`${this.constructor.name} has no wrapped protocol yet`);
+    }
+    return this.#wrapped;
+  }
+
+  /** True once the wrapped protocol is known. */
+  get hasWrappedProtocol(): boolean {
+    return this.#wrapped !== null;
+  }
+
+  /**
+   * Sets the wrapped protocol of a wrapper made without one, and exposes the
+   * optional callbacks it has. Transports look those up when the event
+   * happens, so exposing them late is enough.
+   * @throws Error if the wrapper already has one.
+   */
+  protected setWrappedProtocol(wrappedProtocol: IProtocol): void {
+    if (this.#wrapped !== null) {
+      throw new Error(`${this.constructor.name} already has a wrapped protocol`);
+    }
+    this.#wrapped = wrappedProtocol;
     for (const name of OPTIONAL_CALLBACKS) {
       if (
         typeof (wrappedProtocol as unknown as Partial<Record<string, unknown>>)[name] === 'function'
