@@ -237,6 +237,26 @@ export interface IHalfCloseableProtocol {
   writeConnectionLost(): void;
 }
 
+/**
+ * A protocol that wants to hear that its server is draining: it stopped
+ * accepting connections and will abort this one at `deadline`. The runner
+ * (`torsion`) calls it once per live connection on SIGTERM/SIGINT; Twisted
+ * has no equivalent. Optional: a protocol without it is left alone until the
+ * peer closes or the deadline aborts it.
+ *
+ * A protocol with message boundaries finishes the message in hand and then
+ * calls `loseConnection()` (an idle one at once); one that must say goodbye
+ * (a banner, a GOAWAY) writes it here.
+ */
+export interface IDrainableProtocol {
+  /**
+   * The server is draining; the connection will be aborted at `deadline`,
+   * in the reactor's seconds (compare with `reactor.seconds()`). Called at
+   * most once, and only on a connected protocol.
+   */
+  serverDraining(deadline: number): void;
+}
+
 /** Builds protocols for new connections. */
 export interface IProtocolFactory {
   /**
