@@ -29,4 +29,6 @@ export * from './protocol.js';
 export * from './process/index.js';
 export * from './read-bounded-file.js';
 export * from './reconnecting-client-factory.js';
+export * from './stdio/pipe-address.js';
+export * from './stdio/standard-io.js';
 export * from './tls-options.js';
