@@ -55,6 +55,15 @@ import {
   defaultReactorName,
   ReactorChoiceError,
 } from './reactors.js';
+import { runPrimary, workersRefusal } from './workers/primary.js';
+import {
+  applyWorkerOptions,
+  defaultWorkerSettings,
+  WORKER_FLAGS,
+  WORKER_OPTIONS,
+  WorkerOptionError,
+  type WorkerSettings,
+} from './workers/worker-options.js';
 
 /** Where the runner reads and writes, and what it serves on. */
 export interface RunnerIO {
@@ -87,6 +96,7 @@ const RUNNER_OPTIONS = {
   'log-level': { type: 'string' },
   reactor: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  ...WORKER_OPTIONS,
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 class UsageError extends Error {}
@@ -102,6 +112,8 @@ interface GlobalSettings {
   logLevel: LogLevel;
   /** As given with `--reactor`; the runtime's native reactor when absent. */
   reactor?: string;
+  /** `--workers` and its restart limits (workers/worker-options.ts). */
+  workers: WorkerSettings;
 }
 
 function version(): string {
@@ -124,7 +136,14 @@ function takeLeadingOptions(args: string[]): string[] {
   while (args.length > 0 && args[0]?.startsWith('-') === true) {
     const arg = args.shift() ?? '';
     leading.push(arg);
-    const takesValue = ['--log-format', '--log-level', '--reactor', '--listen', '-l'].includes(arg);
+    const takesValue = [
+      '--log-format',
+      '--log-level',
+      '--reactor',
+      '--listen',
+      '-l',
+      ...WORKER_FLAGS,
+    ].includes(arg);
     if (takesValue && args.length > 0) leading.push(args.shift() ?? '');
   }
   return leading;
@@ -149,6 +168,12 @@ function applyGlobal(values: Record<string, unknown>, settings: GlobalSettings):
   if (typeof reactor === 'string') {
     if (reactor === '') throw new UsageError('--reactor needs a name');
     settings.reactor = reactor;
+  }
+  try {
+    applyWorkerOptions(values, settings.workers);
+  } catch (err) {
+    if (err instanceof WorkerOptionError) throw new UsageError(err.message);
+    throw err;
   }
 }
 
@@ -332,7 +357,11 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
     io.stderr.write(`torsion: ${message}\n`);
     return code;
   };
-  const settings: GlobalSettings = { logFormat: 'text', logLevel: 'info' };
+  const settings: GlobalSettings = {
+    logFormat: 'text',
+    logLevel: 'info',
+    workers: defaultWorkerSettings(),
+  };
   const services: ServiceGroup[] = [];
   try {
     const groups = splitGroups(argv);
@@ -380,6 +409,16 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
     throw err;
   }
 
+  const { count: workerCount } = settings.workers;
+  if (workerCount !== undefined && io.reactor === undefined) {
+    const refusal = workersRefusal(
+      services.flatMap(({ endpoints }) => endpoints),
+      settings.reactor ?? defaultReactorName(),
+    );
+    if (refusal !== undefined) return fail(EXIT_USAGE, refusal);
+    installLogging(settings, io.stderr);
+    return runPrimary({ argv, workers: { ...settings.workers, count: workerCount } });
+  }
   installLogging(settings, io.stderr);
   const log = new Logger('torsion.runner');
   let reactor: IReactor;
