@@ -1,0 +1,118 @@
+// Helpers for the --workers tests: a free loopback port, the real `torsion`
+// bin started as a process with its stderr watched, and one echo exchange.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The committed bin, as a user runs it. */
+export const torsionBin = join(repoRoot, 'packages/runner/bin/torsion.js');
+export const fixtures = join(repoRoot, 'packages/runner/test/fixtures');
+
+/**
+ * A loopback port that was free a moment ago (--workers refuses port 0). Another
+ * process could take it before torsion does; the tests would then fail to start, loudly.
+ */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** A running `torsion` process. */
+export interface TorsionProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  stderr(): string;
+  /** Resolves once stderr (from the start) matches `pattern` `count` times; rejects after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs?: number, count?: number): Promise<void>;
+  /** Resolves with the exit code and signal. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILLs the process group's primary if it is still running (cleanup). */
+  kill(): void;
+}
+
+export function startTorsion(args: readonly string[]): TorsionProcess {
+  const child = spawn(process.execPath, [torsionBin, ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let text = '';
+  const listeners = new Set<() => void>();
+  child.stderr?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+    for (const listener of listeners) listener();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (resolveExit) => {
+      child.once('exit', (code, signal) => {
+        resolveExit({ code, signal });
+      });
+    },
+  );
+  let running = true;
+  void exited.then(() => {
+    running = false;
+  });
+  return {
+    child,
+    pid: child.pid ?? -1,
+    stderr: () => text,
+    exited,
+    kill: () => {
+      if (running) child.kill('SIGKILL');
+    },
+    waitFor: (pattern, timeoutMs = 15_000, count = 1) =>
+      new Promise<void>((resolveWait, reject) => {
+        const flags = pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`;
+        const global = new RegExp(pattern.source, flags);
+        const check = (): void => {
+          if ([...text.matchAll(global)].length >= count) {
+            cleanup();
+            resolveWait();
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(
+            new Error(`no ${String(pattern)} (x${count}) within ${timeoutMs} ms; stderr:\n${text}`),
+          );
+        }, timeoutMs);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      }),
+  };
+}
+
+/** One echo exchange: connect, send `payload`, read as many bytes back, close. Rejects with the socket error. */
+export function echoOnce(port: number, payload: Buffer, timeoutMs = 5000): Promise<Buffer> {
+  return new Promise<Buffer>((resolveEcho, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(payload);
+    });
+    socket.setTimeout(timeoutMs, () => {
+      socket.destroy(new Error(`no echo within ${timeoutMs} ms`));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (received >= payload.length) socket.end();
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      resolveEcho(Buffer.concat(chunks));
+    });
+  });
+}
