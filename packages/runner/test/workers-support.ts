@@ -45,7 +45,7 @@ export function startTorsion(args: readonly string[]): TorsionProcess {
   });
   let text = '';
   const listeners = new Set<() => void>();
-  child.stderr?.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     text += chunk.toString();
     for (const listener of listeners) listener();
   });
