@@ -29,7 +29,13 @@ import type {
   ListenUNIXOptions,
   IReactorUNIX,
   ListenUDPOptions,
+  IProcessProtocol,
+  IProcessTransport,
+  IReactorProcess,
+  SpawnProcessOptions,
 } from './interfaces.js';
+import { NodeProcessTransport } from './process/node-process-transport.js';
+import { checkSpawnProcess } from './process/spawn-checks.js';
 import type { IAddress, UNIXAddress } from './address.js';
 import { checkAdoptStreamPort } from './internal/adopt-checks.js';
 import { AdoptedPort } from './internal/adopted-port.js';
@@ -87,7 +93,7 @@ export interface NodeReactorOptions extends ReactorBaseOptions {
  */
 export class NodeReactor
   extends ReactorBase
-  implements ITLSReactor, IReactorUDP, IReactorUNIX, IReactorSocket
+  implements ITLSReactor, IReactorUDP, IReactorUNIX, IReactorSocket, IReactorProcess
 {
   readonly #registry: Registry;
   /** `seconds()` as first read by a `callLater` in this job; see {@link NodeReactor.schedulingTime}. */
@@ -338,6 +344,29 @@ export class NodeReactor
     const listening = new AdoptedPort(this.#registry, fd, family, factory);
     listening.startListening();
     return listening;
+  }
+
+  // ---------------------------------------------------------------- processes
+
+  /**
+   * Starts a child process with `node:child_process` and connects
+   * `processProtocol` to it before returning (see docs/processes.md). `args`
+   * are the arguments after `argv[0]`, as Node takes them. The child inherits
+   * this process's environment unless `options.env` says otherwise. A child
+   * that cannot start reaches `processEnded` as a ProcessSpawnError on a
+   * later turn. Children are not stopped with the reactor.
+   * @throws TypeError / RangeError for a bad argument or option, naming it.
+   * @throws ReactorNotRestartable if the reactor has stopped.
+   */
+  spawnProcess(
+    processProtocol: IProcessProtocol,
+    executable: string,
+    args: readonly string[] = [],
+    options: SpawnProcessOptions = {},
+  ): IProcessTransport {
+    const settings = checkSpawnProcess(processProtocol, executable, args, options);
+    this.checkOpen();
+    return new NodeProcessTransport(processProtocol, settings, this.#registry.writeHighWaterMark);
   }
 
   #connectSettings(

@@ -52,6 +52,7 @@ export { RecordingClientFactory } from './recording-client-factory.js';
 export { RecordingDatagramProtocol, type ReceivedDatagram } from './recording-datagram-protocol.js';
 export { RecordingFactory } from './recording-factory.js';
 export { RecordingProtocol, type DataSink } from './recording-protocol.js';
+export { RecordingProcessProtocol } from './recording-process-protocol.js';
 export { SeededRandom } from './seeded-random.js';
 export { serveOnLoopback, type LoopbackServer } from './serve-on-loopback.js';
 export { SimulatedConnector } from './simulated/simulated-connector.js';
