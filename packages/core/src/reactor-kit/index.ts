@@ -43,3 +43,17 @@ export { unixConnectErrorFor } from '../internal/unix-connector.js';
 export { inheritedSocketAddress } from '../internal/inherited-socket-address.js';
 /** The argument checks of `adoptStreamPort`, alike on every reactor that adopts sockets. */
 export { checkAdoptStreamPort } from '../internal/adopt-checks.js';
+/**
+ * Child processes: the shared half of a process transport (call order,
+ * processEnded after the exit and every pipe, routing to the pipes' stream
+ * transports), the argument checks of `spawnProcess`/`signalProcess`, and the
+ * reason an exit status or signal becomes.
+ */
+export { BaseProcessTransport } from '../process/base-process-transport.js';
+export {
+  checkSignal,
+  checkSpawnProcess,
+  DEFAULT_CHILD_FDS,
+  type SpawnSettings,
+} from '../process/spawn-checks.js';
+export { exitReason } from '../process/exit-reason.js';
