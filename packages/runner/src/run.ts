@@ -48,6 +48,7 @@ import {
 import { createRequire } from 'node:module';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CertificateReloader, describeCertificate } from './certificate-reload.js';
+import './endpoint-types.js'; // registers haproxy: before any --listen is parsed
 import { BUILT_IN_PLUGINS, loadPlugin, PluginError } from './plugins.js';
 import {
   BUILT_IN_REACTORS,
@@ -237,6 +238,7 @@ async function generalHelp(cwd: string): Promise<string> {
     '           unix:PATH[:mode=0666][:lockfile=1][:backlog=N]   (@NAME: an abstract name)',
     '           systemd:domain=INET|INET6|UNIX:index=N   (a socket systemd passed)',
     '           udp:PORT[:interface=ADDR][:maxPacketSize=N]   (plugins that serve datagrams)',
+    '           haproxy:[trust=CIDR,...:][timeout=SECONDS:]ENDPOINT   (behind a PROXY-protocol proxy)',
     "  IPv6: escape the colons and quote for the shell: --listen 'tcp:8007:interface=\\:\\:1'",
     '  More in docs/endpoints.md; packages a plugin loads may add endpoint types.',
     "Several plugins in one process: separate them with '+'.",

@@ -456,7 +456,11 @@ export class StandardIO extends BaseTransport<PipeAddress> {
     stdin.removeListener('data', this.#onData);
     stdin.removeListener('end', this.#onInputEnd);
     stdin.removeListener('error', this.#onInputError);
-    // Paused, so the process's own stdin no longer keeps it alive.
+    // Paused, so the process's own stdin no longer keeps it alive. Node stops
+    // reading its descriptor on the 'pause' event of a flowing stream, and a
+    // pause made while a read was in flight (from inside dataReceived) left
+    // it reading: flow once more, with no listener left, and pause again.
+    if (stdin.isPaused()) stdin.resume();
     stdin.pause();
     // The 'error' listener stays on stdout: a later write by anyone to a
     // reader that went away (EPIPE) must not crash the process.

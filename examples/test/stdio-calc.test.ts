@@ -1,0 +1,105 @@
+// examples/dist/stdio-calc.js, a LineReceiver over StandardIO in a real child process:
+// answers piped lines, exits at the end of input, writes at its reader's pace, survives EPIPE.
+import { expect } from 'chai';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const script = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'stdio-calc.js');
+
+function start(...args: string[]): {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [script, ...args]);
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  if (args.length === 0) child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** The child's resident memory in bytes, from /proc (0 once it is gone). */
+function residentBytes(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'));
+    return match?.[1] === undefined ? 0 : Number(match[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+describe('examples/stdio-calc', function () {
+  this.timeout(30_000);
+  const running: ChildProcessWithoutNullStreams[] = [];
+
+  afterEach(() => {
+    for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  });
+
+  it('answers each line piped in, and exits 0 at the end of input once every answer is out', async () => {
+    const calc = start();
+    running.push(calc.child);
+    calc.child.stdin.write('sum 1 2 3.5\nupper ');
+    calc.child.stdin.write('split line\nnope\n');
+    calc.child.stdin.end('sum 40 2\n');
+    expect(await calc.exited, calc.stderr()).to.equal(0);
+    expect(calc.stdout()).to.equal('6.5\nSPLIT LINE\nerror: unknown command "nope"\n42\n');
+  });
+
+  it('answers while its input stays open, and quit ends it', async () => {
+    const calc = start();
+    running.push(calc.child);
+    calc.child.stdin.write('upper first\n');
+    const [first] = (await once(calc.child.stdout, 'data')) as [Buffer];
+    expect(first.toString()).to.equal('FIRST\n');
+    calc.child.stdin.write('quit\n');
+    expect(await calc.exited, calc.stderr()).to.equal(0);
+    expect(calc.stdout()).to.equal('FIRST\nbye\n');
+  });
+
+  it('writes 64 MiB at the pace of a slow reader, its memory bounded', async () => {
+    const blast = start('--blast', '64');
+    running.push(blast.child);
+    const pid = blast.child.pid ?? 0;
+    const baseline = await new Promise<number>((resolveBaseline) => {
+      // Its memory once it is running, before much was read.
+      setTimeout(() => {
+        resolveBaseline(residentBytes(pid));
+      }, 300);
+    });
+    let received = 0;
+    let peak = baseline;
+    let nextPause = 1 << 20;
+    blast.child.stdout.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received >= nextPause) {
+        // A slow reader: a pause after every MiB.
+        nextPause += 1 << 20;
+        blast.child.stdout.pause();
+        peak = Math.max(peak, residentBytes(pid));
+        setTimeout(() => blast.child.stdout.resume(), 15);
+      }
+    });
+    expect(await blast.exited, blast.stderr()).to.equal(0);
+    expect(received).to.equal(64 << 20);
+    // Without backpressure the child would hold most of the 64 MiB at once.
+    expect(peak - baseline, `baseline ${String(baseline)}, peak ${String(peak)}`).to.be.below(
+      24 << 20,
+    );
+  });
+
+  it('ends its connection, without crashing, when its reader goes away (EPIPE)', async () => {
+    const blast = start('--blast', '64');
+    running.push(blast.child);
+    await once(blast.child.stdout, 'data');
+    blast.child.stdout.destroy();
+    expect(await blast.exited, blast.stderr()).to.equal(0);
+    expect(blast.stderr()).not.to.match(/Unhandled|uncaught/i);
+  });
+});
