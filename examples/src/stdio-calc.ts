@@ -80,7 +80,8 @@ class Blaster extends Protocol<IProtocolFactory, IStreamTransport> implements IP
 
   resumeProducing(): void {
     this.#paused = false;
-    while (!this.#paused && this.#left > 0) {
+    // write() calls pauseProducing() once stdout is backed up.
+    while (this.#left > 0 && !this.#isPaused()) {
       this.#left--;
       this.transport.write(CHUNK);
     }
@@ -89,6 +90,10 @@ class Blaster extends Protocol<IProtocolFactory, IStreamTransport> implements IP
       this.transport.unregisterProducer();
       this.transport.loseConnection();
     }
+  }
+
+  #isPaused(): boolean {
+    return this.#paused;
   }
 
   stopProducing(): void {
