@@ -5,6 +5,7 @@
  * Tests: test/process/*.test.ts
  * @module
  */
+export * from './get-process-output.js';
 export * from './process-address.js';
 export * from './process-errors.js';
 export * from './process-protocol.js';
