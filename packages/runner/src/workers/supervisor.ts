@@ -19,6 +19,17 @@ import type { RestartPolicy } from './restart-policy.js';
 
 /** The message a worker sends the primary once all its endpoints listen. */
 export const WORKER_LISTENING_MESSAGE = 'torsion:listening';
+/** The message a worker sends once it has stopped serving, before it exits; the primary answers {@link WORKER_FAREWELL_MESSAGE}. */
+export const WORKER_STOPPED_MESSAGE = 'torsion:stopped';
+/**
+ * The primary's answer to {@link WORKER_STOPPED_MESSAGE}. The channel keeps
+ * order, so once a worker reads it, every connection the primary handed it
+ * before learning that its ports had closed has arrived and been handed back
+ * (`node:cluster` gives a connection that reaches a closed port to another
+ * worker). A worker that exited without waiting would take those
+ * connections with it: the primary would hold them open, unanswered.
+ */
+export const WORKER_FAREWELL_MESSAGE = 'torsion:farewell';
 
 /** What a {@link Supervisor} runs and how. */
 export interface SupervisorOptions {
@@ -197,7 +208,9 @@ export class Supervisor {
       },
     };
     worker.on('message', (message: unknown) => {
-      if (message === WORKER_LISTENING_MESSAGE && !entry.listening) {
+      if (message === WORKER_STOPPED_MESSAGE) {
+        if (worker.isConnected()) worker.send(WORKER_FAREWELL_MESSAGE);
+      } else if (message === WORKER_LISTENING_MESSAGE && !entry.listening) {
         entry.listening = true;
         entry.markReady(true);
         this.options.log.info(`${label(worker)} listening`);

@@ -13,7 +13,30 @@
  * @module
  */
 import { runServices } from '../run.js';
-import { WORKER_LISTENING_MESSAGE } from './supervisor.js';
+import {
+  WORKER_FAREWELL_MESSAGE,
+  WORKER_LISTENING_MESSAGE,
+  WORKER_STOPPED_MESSAGE,
+} from './supervisor.js';
+
+/** Longest wait for the primary's farewell (a primary that is gone never answers). */
+const FAREWELL_TIMEOUT_MS = 2000;
+
+/** Tells the primary this worker has stopped and waits for its answer (see WORKER_FAREWELL_MESSAGE). */
+async function farewell(): Promise<void> {
+  const send = process.send?.bind(process);
+  if (send === undefined || !process.connected) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, FAREWELL_TIMEOUT_MS);
+    process.on('message', (message: unknown) => {
+      if (message === WORKER_FAREWELL_MESSAGE) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    send(WORKER_STOPPED_MESSAGE);
+  });
+}
 
 process.on('SIGHUP', () => undefined);
 
@@ -25,6 +48,7 @@ const code = await runServices(process.argv.slice(2), {
     process.send?.(WORKER_LISTENING_MESSAGE);
   },
 });
+await farewell();
 // The channel to the primary would keep the process alive, and everything the
 // services opened is closed by now: exit at once (stderr, a pipe, is written synchronously).
 process.exit(code);
