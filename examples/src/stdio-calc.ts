@@ -56,9 +56,6 @@ class Calculator extends LineReceiver {
   }
 }
 
-/** What `--blast` writes, over and over (stdout takes it by reference, never copies it). */
-const CHUNK = Buffer.alloc(64 * 1024, 'x');
-
 /** Writes `mebibytes` MiB of output, 64 KiB at a time, pausing whenever stdout is backed up. */
 class Blaster extends Protocol<IProtocolFactory, IStreamTransport> implements IPushProducer {
   #left: number;
@@ -83,7 +80,8 @@ class Blaster extends Protocol<IProtocolFactory, IStreamTransport> implements IP
     // write() calls pauseProducing() once stdout is backed up.
     while (this.#left > 0 && !this.#isPaused()) {
       this.#left--;
-      this.transport.write(CHUNK);
+      // A fresh chunk each time, as real output would be: what waits unsent costs memory.
+      this.transport.write(Buffer.alloc(64 * 1024, 'x'));
     }
     if (this.#left === 0) {
       this.#left = -1;
