@@ -12,6 +12,7 @@ export * from './defer-later.js';
 export * from './deferred.js';
 export * from './deferred-list.js';
 export * from './describe-type.js';
+export * from './drainable.js';
 export * from './endpoints/index.js';
 export * from './error-code.js';
 export * from './errors.js';

@@ -50,6 +50,22 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CertificateReloader, describeCertificate } from './certificate-reload.js';
 import './endpoint-types.js'; // registers haproxy: before any --listen is parsed
 import { BUILT_IN_PLUGINS, loadPlugin, PluginError } from './plugins.js';
+import { AccessLogError } from './served/access-log.js';
+import {
+  applyServedOptions,
+  defaultServedSettings,
+  readPolicySettings,
+  SERVED_FLAGS,
+  SERVED_GLOBAL_FLAGS,
+  SERVED_OPTIONS,
+  ServedOptionError,
+  PLUGIN_OVERRIDABLE,
+  policyHelpRows,
+  SERVED_HELP,
+  type PolicySettings,
+  type ServedSettings,
+} from './served/options.js';
+import { ServedConnections } from './served/serving.js';
 import {
   BUILT_IN_REACTORS,
   createReactor,
@@ -74,7 +90,7 @@ export interface RunnerIO {
   readonly cwd: string;
   /** Serve on this reactor instead of the one `--reactor` names (whose SIGINT/SIGTERM handlers stop it). */
   readonly reactor?: IReactor;
-  /** Told the bound ports once everything listens (tests use it to find port 0's real port). */
+  /** Told the bound ports once everything listens (tests use it to find port 0's real port); the `--metrics` port, if any, last. */
   readonly onListening?: (ports: readonly IListeningPort<IAddress>[]) => void;
 }
 
@@ -97,6 +113,7 @@ const RUNNER_OPTIONS = {
   'log-level': { type: 'string' },
   reactor: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  ...SERVED_OPTIONS,
   ...WORKER_OPTIONS,
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
@@ -106,6 +123,8 @@ interface ServiceGroup {
   readonly plugin: IServiceMaker;
   readonly endpoints: readonly EndpointDescription[];
   readonly values: PluginOptionValues;
+  /** `--max-connections`, `--max-connections-per-peer`, `--idle-timeout` of this group. */
+  readonly policies: PolicySettings;
 }
 
 interface GlobalSettings {
@@ -115,6 +134,8 @@ interface GlobalSettings {
   reactor?: string;
   /** `--workers` and its restart limits (workers/worker-options.ts). */
   workers: WorkerSettings;
+  /** `--shutdown-timeout`, `--access-log`, `--metrics` (served/options.ts). */
+  served: ServedSettings;
 }
 
 function version(): string {
@@ -144,6 +165,7 @@ function takeLeadingOptions(args: string[]): string[] {
       '--listen',
       '-l',
       ...WORKER_FLAGS,
+      ...SERVED_FLAGS,
     ].includes(arg);
     if (takesValue && args.length > 0) leading.push(args.shift() ?? '');
   }
@@ -172,8 +194,11 @@ function applyGlobal(values: Record<string, unknown>, settings: GlobalSettings):
   }
   try {
     applyWorkerOptions(values, settings.workers);
+    applyServedOptions(values, settings.served);
   } catch (err) {
-    if (err instanceof WorkerOptionError) throw new UsageError(err.message);
+    if (err instanceof WorkerOptionError || err instanceof ServedOptionError) {
+      throw new UsageError(err.message);
+    }
     throw err;
   }
 }
@@ -194,7 +219,7 @@ function parseOptions(
 function pluginParseOptions(plugin: IServiceMaker): NonNullable<ParseArgsConfig['options']> {
   const options: NonNullable<ParseArgsConfig['options']> = { ...RUNNER_OPTIONS };
   for (const [name, option] of Object.entries(plugin.options)) {
-    if (name in RUNNER_OPTIONS) {
+    if (name in RUNNER_OPTIONS && !PLUGIN_OVERRIDABLE.includes(name)) {
       throw new PluginError(`plugin '${plugin.name}' defines --${name}, which the runner owns`);
     }
     options[name] = {
@@ -213,7 +238,7 @@ async function generalHelp(cwd: string): Promise<string> {
     '               <plugin> [--listen ENDPOINT]... [plugin options] [+ <plugin> ...]',
     '',
     'Serves each plugin on its endpoints until SIGINT or SIGTERM, then stops',
-    'listening, lets open connections flush, and exits 0.',
+    'listening, drains open connections (--shutdown-timeout), and exits 0.',
     '',
     'Plugins:',
   ];
@@ -242,6 +267,7 @@ async function generalHelp(cwd: string): Promise<string> {
     "  IPv6: escape the colons and quote for the shell: --listen 'tcp:8007:interface=\\:\\:1'",
     '  More in docs/endpoints.md; packages a plugin loads may add endpoint types.',
     "Several plugins in one process: separate them with '+'.",
+    ...SERVED_HELP,
     `Reactors: ${BUILT_IN_REACTORS.join(', ')}, or a module exporting createReactor() (default here: ${defaultReactorName()})`,
     "`torsion <plugin> --help` lists a plugin's options.",
   );
@@ -269,6 +295,7 @@ function pluginHelp(plugin: IServiceMaker): string {
   rows.push(
     ['    --log-format FORMAT', 'text (default) or json, on stderr'],
     ['    --log-level LEVEL', 'debug, info (default), warn, error or critical'],
+    ...policyHelpRows(Object.keys(plugin.options)),
     ['-h, --help', 'show this help'],
   );
   // One column for every description, however long a plugin's flags are.
@@ -363,6 +390,7 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
     logFormat: 'text',
     logLevel: 'info',
     workers: defaultWorkerSettings(),
+    served: defaultServedSettings(),
   };
   const services: ServiceGroup[] = [];
   try {
@@ -383,6 +411,11 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
       return EXIT_OK;
     }
     if (leading.listen !== undefined) throw new UsageError('--listen goes after the plugin name');
+    for (const flag of SERVED_FLAGS) {
+      if (!SERVED_GLOBAL_FLAGS.includes(flag) && leading[flag.slice(2)] !== undefined) {
+        throw new UsageError(`${flag} goes after the plugin name (it is set per plugin)`);
+      }
+    }
     for (const group of groups) {
       const [name, ...args] = group;
       if (name === undefined || name.startsWith('-')) {
@@ -402,10 +435,15 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
         plugin,
         endpoints: parseEndpoints(plugin, parsed.listen),
         values: pluginValues(plugin, parsed),
+        policies: readPolicySettings(parsed, Object.keys(plugin.options)),
       });
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof EndpointError)
+    if (
+      err instanceof UsageError ||
+      err instanceof EndpointError ||
+      err instanceof ServedOptionError
+    )
       return fail(EXIT_USAGE, err.message);
     if (err instanceof PluginError) return fail(EXIT_FAILURE, err.message);
     throw err;
@@ -438,20 +476,39 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
     if (err instanceof CertificateFilesError) return fail(EXIT_FAILURE, err.message);
     throw err;
   }
+  let served: ServedConnections;
+  try {
+    served = new ServedConnections({
+      settings: settings.served,
+      logFormat: settings.logFormat,
+      stdout: io.stdout,
+      cwd: io.cwd,
+      log,
+    });
+  } catch (err) {
+    if (err instanceof AccessLogError) return fail(EXIT_FAILURE, err.message);
+    throw err;
+  }
   const reloader = new CertificateReloader(log);
   const ports: IListeningPort<IAddress>[] = [];
   const closeAll = async (): Promise<void> => {
     await Promise.all(ports.map((port) => port.stopListening()));
+    await served.close();
   };
   const failed = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-  for (const [index, { plugin, values }] of services.entries()) {
+  for (const [index, { plugin, values, policies }] of services.entries()) {
     const context = { reactor, log: new Logger(`torsion.${plugin.name}`) };
     const endpoints = built[index] ?? [];
     let factory = null;
     try {
       // Only a plugin with a stream endpoint needs a factory: a udp:-only one may have none to give.
       if (endpoints.some(({ description }) => serverDescriptionKind(description) === 'stream')) {
-        factory = await plugin.makeFactory(values, context);
+        factory = served.wrapGroup(
+          plugin.name,
+          await plugin.makeFactory(values, context),
+          policies,
+          reactor,
+        );
       }
     } catch (err) {
       await closeAll();
@@ -468,7 +525,9 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
           port = await (endpoint as IDatagramServerEndpoint).listen(protocol);
         } else {
           if (factory === null) throw new Error(`no factory for ${where}`);
-          port = await (endpoint as IStreamServerEndpoint).listen(factory);
+          port = await (endpoint as IStreamServerEndpoint).listen(
+            served.forEndpoint(plugin.name, factory, where),
+          );
         }
       } catch (err) {
         await closeAll();
@@ -494,13 +553,23 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
       }
     }
   }
+  let metricsPort: IListeningPort<IAddress> | null;
+  try {
+    metricsPort = await served.startMetrics(reactor);
+  } catch (err) {
+    await closeAll();
+    return fail(EXIT_FAILURE, `cannot serve --metrics: ${failed(err)}`);
+  }
+  const stopDraining = served.installDrain(reactor, ports);
   const stopReloading = reloader.reloadOnSignal();
   try {
     const stopped = reactor.run();
-    io.onListening?.(ports);
+    io.onListening?.(metricsPort === null ? ports : [...ports, metricsPort]);
     await stopped;
   } finally {
     stopReloading();
+    stopDraining();
+    await served.close();
   }
   return EXIT_OK;
 }
