@@ -57,3 +57,9 @@ export {
   type SpawnSettings,
 } from '../process/spawn-checks.js';
 export { exitReason } from '../process/exit-reason.js';
+/**
+ * A stream transport over Node streams (a `Readable` in, a `Writable` out,
+ * either optional): what `StandardIO` runs on, and the pipes of a child
+ * process on a runtime that hands them over as Node streams (Bun).
+ */
+export { StreamTransport, type StreamTransportSettings } from '../stdio/stream-transport.js';
