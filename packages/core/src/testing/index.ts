@@ -16,6 +16,7 @@ export { Eventual } from './eventual.js';
 export { HalfCloseRecordingProtocol } from './half-close-recording-protocol.js';
 export { FakeTransport, type FakeTransportOptions } from './fake-transport.js';
 export { FakeUDPPort, type SentDatagram } from './fake-udp-port.js';
+export { FakeProcessTransport, type FakeChildListener } from './fake-process.js';
 export {
   connectedServerAndClient,
   connectedServerAndClientOverTLS,
@@ -38,6 +39,7 @@ export {
   MemoryReactor,
   MemoryReactorClock,
   type AdoptedPortRecord,
+  type ProcessRecord,
   type FakeConnection,
   type SSLClientRecord,
   type SSLServerRecord,
@@ -64,6 +66,11 @@ export {
   type TraceEvent,
 } from './simulated/simulated-network.js';
 export { SimulatedPort } from './simulated/simulated-port.js';
+export {
+  ScriptedChild,
+  SimulatedProcesses,
+  type ProcessScript,
+} from './simulated/simulated-processes.js';
 export { SimulatedSSLConnector } from './simulated/simulated-ssl-connector.js';
 export { SimulatedSSLPort } from './simulated/simulated-ssl-port.js';
 export { SimulatedUDPPort } from './simulated/simulated-udp-port.js';

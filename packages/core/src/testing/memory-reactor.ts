@@ -67,12 +67,17 @@ import { checkAdoptStreamPort } from '../internal/adopt-checks.js';
 import { checkTLSOptions } from '../tls-options.js';
 import { checkListenUDP } from '../reactor-kit/base-udp-port.js';
 import { FakeUDPPort } from './fake-udp-port.js';
+import { FakeProcessTransport } from './fake-process.js';
+import { checkSpawnProcess, type SpawnSettings } from '../process/spawn-checks.js';
+import type { IProcessProtocol, IReactorProcess, SpawnProcessOptions } from '../interfaces.js';
 import type { ClientTLSOptions, ServerTLSOptions } from '../tls-options.js';
 
 const log = new Logger('torsion.testing.reactor');
 
 /** The first port a {@link MemoryReactor} hands out when port 0 is asked for. */
 export const FIRST_FAKE_PORT = 49152;
+/** The pid of the first child `MemoryReactor.spawnProcess` fakes. */
+const FIRST_FAKE_PID = 1000;
 
 /** A `listenTCP` call, as {@link MemoryReactor.tcpServers} records it. */
 export interface TCPServerRecord {
@@ -108,6 +113,17 @@ export interface AdoptedPortRecord {
   readonly factory: IProtocolFactory;
   /** The port object `adoptStreamPort` returned, already listening. */
   readonly listeningPort: FakeListeningPort;
+}
+
+/** A `spawnProcess` call, as {@link MemoryReactor.processes} records it. */
+export interface ProcessRecord {
+  readonly executable: string;
+  readonly args: readonly string[];
+  /** Everything asked for, defaults filled in (env `null` = inherited). */
+  readonly settings: SpawnSettings;
+  readonly processProtocol: IProcessProtocol;
+  /** The transport `spawnProcess` returned: play the child with it. */
+  readonly process: FakeProcessTransport;
 }
 
 /** A `connectTCP` call, as {@link MemoryReactor.tcpClients} records it. */
@@ -570,7 +586,14 @@ export class FakeSSLConnector extends FakeConnector {
  * - It has no clock: use {@link MemoryReactorClock} for code that calls `callLater`.
  */
 export class MemoryReactor
-  implements IReactorCore, IReactorTCP, IReactorSSL, IReactorUDP, IReactorUNIX, IReactorSocket
+  implements
+    IReactorCore,
+    IReactorTCP,
+    IReactorSSL,
+    IReactorUDP,
+    IReactorUNIX,
+    IReactorSocket,
+    IReactorProcess
 {
   /** Every `listenTCP` call, in order. */
   readonly tcpServers: TCPServerRecord[] = [];
@@ -586,6 +609,9 @@ export class MemoryReactor
   readonly unixServers: UNIXServerRecord[] = [];
   /** Every `connectUNIX` call, in order. */
   readonly unixClients: UNIXClientRecord[] = [];
+  /** Every `spawnProcess` call, in order. */
+  readonly processes: ProcessRecord[] = [];
+  #nextPid = FIRST_FAKE_PID;
   /** Every `adoptStreamPort` call (a `systemd:` endpoint's), in order. */
   readonly adoptedPorts: AdoptedPortRecord[] = [];
   /** Every connector `connectTCP` or `connectSSL` returned, in order. */
@@ -783,6 +809,32 @@ export class MemoryReactor
     this.unixClients.push({ path, factory, timeout, checkPID, connector });
     connector.connect();
     return connector;
+  }
+
+  /**
+   * Records the call and returns a fake child, already connected
+   * (`connectionMade()` ran) with pid 1000, 1001…: the test plays the child
+   * ({@link FakeProcessTransport.childWrites}, {@link FakeProcessTransport.childExits})
+   * and reads what the protocol wrote to it.
+   * @throws RangeError or TypeError for the arguments every reactor rejects.
+   */
+  spawnProcess(
+    processProtocol: IProcessProtocol,
+    executable: string,
+    args: readonly string[] = [],
+    options: SpawnProcessOptions = {},
+  ): FakeProcessTransport {
+    const settings = checkSpawnProcess(processProtocol, executable, args, options);
+    const record = {
+      executable,
+      args: settings.args,
+      settings,
+      processProtocol,
+      process: null as unknown as FakeProcessTransport,
+    };
+    this.processes.push(record);
+    record.process = new FakeProcessTransport(processProtocol, settings, this.#nextPid++);
+    return record.process;
   }
 
   /** The clock its connectors report as their reactor: none here; {@link MemoryReactorClock} is its own. */

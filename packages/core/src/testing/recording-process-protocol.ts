@@ -33,6 +33,8 @@ export class RecordingProcessProtocol extends ProcessProtocol {
   readonly exited = new Eventual<Failure>();
   /** Settles with the reason `processEnded` got. */
   readonly ended = new Eventual<Failure>();
+  /** The reason `processEnded` got; null until then. */
+  reason: Failure | null = null;
   /** How many times `processEnded` ran (a reactor must call it exactly once). */
   endedCount = 0;
   /** Whether to keep the bytes (else only count them). */
@@ -65,7 +67,10 @@ export class RecordingProcessProtocol extends ProcessProtocol {
   override processEnded(reason: Failure): void {
     this.events.push('processEnded');
     this.endedCount++;
-    if (this.endedCount === 1) this.ended.callback(reason);
+    if (this.endedCount === 1) {
+      this.reason = reason;
+      this.ended.callback(reason);
+    }
   }
 
   /** What the child wrote to `childFD` (default stdout), as one buffer. */

@@ -57,6 +57,10 @@ import { SimulatedSSLPort } from './simulated-ssl-port.js';
 import { SimulatedUDPPort } from './simulated-udp-port.js';
 import { SimulatedUNIXConnector } from './simulated-unix-connector.js';
 import { SimulatedUNIXPort } from './simulated-unix-port.js';
+import { SimulatedProcesses } from './simulated-processes.js';
+import type { FakeProcessTransport } from '../fake-process.js';
+import { checkSpawnProcess } from '../../process/spawn-checks.js';
+import type { IProcessProtocol, IReactorProcess, SpawnProcessOptions } from '../../interfaces.js';
 
 /** Rounds at one instant after which a manual drive decides something reschedules itself with delay 0 forever. */
 const MAX_ROUNDS_PER_INSTANT = 100_000;
@@ -144,7 +148,7 @@ function defaultSeed(): number {
  */
 export class SimulatedReactor
   extends ReactorBase
-  implements ITLSReactor, IReactorSSL, IReactorUDP, IReactorUNIX
+  implements ITLSReactor, IReactorSSL, IReactorUDP, IReactorUNIX, IReactorProcess
 {
   /** The virtual network: hosts, ports, connections, faults. */
   readonly network: SimulatedNetwork;
@@ -159,6 +163,7 @@ export class SimulatedReactor
   #tickScheduled = false;
   /** The last turn found nothing due; the next may jump. */
   #quietTurn = false;
+  #processes: SimulatedProcesses | null = null;
 
   /**
    * @param options - see {@link SimulatedReactorOptions}.
@@ -192,6 +197,33 @@ export class SimulatedReactor
   /** The seed of this run (see {@link SimulatedReactorOptions.seed}). */
   get seed(): number {
     return this.network.seed;
+  }
+
+  /**
+   * The scripted child processes: `processes.define(executable, script)`
+   * says what a child started as `executable` does; `processes.started`
+   * lists every child. See docs/processes.md.
+   */
+  get processes(): SimulatedProcesses {
+    return (this.#processes ??= new SimulatedProcesses(this));
+  }
+
+  /**
+   * Starts the scripted child defined for `executable` and connects
+   * `processProtocol` to it; an executable with no script fails to start
+   * (ProcessSpawnError, ENOENT, on a later turn), as a missing one would.
+   * @throws TypeError / RangeError for bad arguments, as every reactor.
+   * @throws ReactorNotRestartable once stopped.
+   */
+  spawnProcess(
+    processProtocol: IProcessProtocol,
+    executable: string,
+    args: readonly string[] = [],
+    options: SpawnProcessOptions = {},
+  ): FakeProcessTransport {
+    checkSpawnProcess(processProtocol, executable, args, options);
+    this.checkOpen();
+    return this.processes.spawn(processProtocol, executable, args, options);
   }
 
   /** Virtual seconds since the reactor was made. */
