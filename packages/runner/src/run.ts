@@ -457,7 +457,13 @@ export async function runServices(argv: readonly string[], io: RunnerIO): Promis
     );
     if (refusal !== undefined) return fail(EXIT_USAGE, refusal);
     installLogging(settings, io.stderr);
-    return runPrimary({ argv, workers: { ...settings.workers, count: workerCount } });
+    return runPrimary({
+      argv,
+      cwd: io.cwd,
+      workers: { ...settings.workers, count: workerCount },
+      drainSeconds: settings.served.shutdownTimeout,
+      ...(settings.served.metrics === undefined ? {} : { metrics: settings.served.metrics }),
+    });
   }
   installLogging(settings, io.stderr);
   const log = new Logger('torsion.runner');

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
   echoOnce,
@@ -59,6 +59,39 @@ describe('torsion --workers', function () {
     await running.waitFor(/2 workers serving/);
     running.child.kill('SIGINT');
     expect(await running.exited).to.deep.equal({ code: 0, signal: null });
+  });
+
+  it("--metrics: the primary serves the workers' counters summed on one port", async () => {
+    const port = await freePort();
+    const metricsPort = await freePort();
+    running = startTorsion([
+      '--workers',
+      '2',
+      '--metrics',
+      `tcp:${metricsPort}:interface=127.0.0.1`,
+      'echo',
+      '--listen',
+      `tcp:${port}:interface=127.0.0.1`,
+    ]);
+    await running.waitFor(/2 workers serving/);
+    expect(running.stderr()).to.include(`metrics of every worker on 127.0.0.1:${metricsPort}`);
+    for (let i = 0; i < 10; i++) await echoOnce(port, Buffer.from('count me\n'));
+    // Each worker counts the connections it served; the page is their sum.
+    const page = await new Promise<string>((resolvePage, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = connect(metricsPort, '127.0.0.1', () => {
+        socket.write('GET /metrics HTTP/1.1\r\nHost: torsion\r\n\r\n');
+      });
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        resolvePage(Buffer.concat(chunks).toString());
+      });
+    });
+    expect(page).to.match(/^HTTP\/1\.1 200 /);
+    expect(page).to.match(/^torsion_connections_accepted_total\{plugin="echo"\} 10$/m);
+    running.child.kill('SIGTERM');
+    expect((await running.exited).code).to.equal(0);
   });
 
   it('restarts a crashed worker after a back-off, logging how it ended', async () => {

@@ -9,7 +9,16 @@
  *   test/workers-options.test.ts
  * @module
  */
-import { Logger, NodeReactor, type EndpointDescription } from '@torsion/core';
+import {
+  buildServerEndpoint,
+  formatServerDescription,
+  Logger,
+  NodeReactor,
+  type EndpointDescription,
+  type IAddress,
+  type IListeningPort,
+  type IStreamServerEndpoint,
+} from '@torsion/core';
 import cluster from 'node:cluster';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +31,7 @@ import { unshareableReason, workerArgv, type WorkerSettings } from './worker-opt
 export const STOP_MARGIN_SECONDS = 5;
 /** Seconds a replacement worker has to listen during a rolling restart. */
 export const READY_TIMEOUT_SECONDS = 30;
-/** The drain a worker does when `--shutdown-timeout` is not given: the reactor's grace period. */
+/** The reactor's own grace period, what a worker takes to stop with `--shutdown-timeout 0`. */
 export const DEFAULT_DRAIN_SECONDS = 5;
 
 /** A reason `--workers` cannot be used with this command line, for a usage error; `undefined` when it can. */
@@ -49,8 +58,31 @@ export interface PrimaryOptions {
   /** The whole command line, worker options included (they are removed for the workers). */
   readonly argv: readonly string[];
   readonly workers: WorkerSettings & { count: number };
-  /** Seconds each worker may drain (its `--shutdown-timeout`). */
+  /** Module paths (and `ssl:` files of `--metrics`) are resolved from here. */
+  readonly cwd: string;
+  /** Seconds each worker may drain (its `--shutdown-timeout`); 0: no drain, the reactor's own grace period. */
   readonly drainSeconds?: number;
+  /** `--metrics`: the primary serves every worker's metrics, summed, there. */
+  readonly metrics?: EndpointDescription;
+}
+
+/**
+ * Serves GET /metrics for the whole cluster on the primary's reactor: each
+ * worker offers its registry, and `clusterMetrics` sums them per scrape.
+ */
+async function serveClusterMetrics(
+  reactor: NodeReactor,
+  description: EndpointDescription,
+  cwd: string,
+  log: Logger,
+): Promise<IListeningPort<IAddress>> {
+  const { clusterMetrics, MetricsHTTPFactory } = await import('@torsion/metrics');
+  const endpoint = buildServerEndpoint(reactor, description, { cwd }) as IStreamServerEndpoint;
+  const port = await endpoint.listen(new MetricsHTTPFactory(clusterMetrics));
+  log.info(
+    `metrics of every worker on ${port.getHost().toString()} (GET /metrics, from ${formatServerDescription(description)})`,
+  );
+  return port;
 }
 
 /**
@@ -69,7 +101,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     args: workerArgv(options.argv),
     time: reactor,
     policy: new RestartPolicy(reactor, options.workers.restart),
-    stopDeadline: (options.drainSeconds ?? DEFAULT_DRAIN_SECONDS) + STOP_MARGIN_SECONDS,
+    stopDeadline:
+      (options.drainSeconds === undefined || options.drainSeconds === 0
+        ? DEFAULT_DRAIN_SECONDS
+        : options.drainSeconds) + STOP_MARGIN_SECONDS,
     readyTimeout: READY_TIMEOUT_SECONDS,
     log,
   });
@@ -84,10 +119,22 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   process.on('SIGINT', onStop);
   process.on('SIGHUP', onHangUp);
   const running = reactor.run();
+  let metricsPort: IListeningPort<IAddress> | undefined;
   try {
+    if (options.metrics !== undefined) {
+      try {
+        metricsPort = await serveClusterMetrics(reactor, options.metrics, options.cwd, log);
+      } catch (err) {
+        process.stderr.write(
+          `torsion: cannot serve --metrics: ${err instanceof Error ? err.message : String(err)}\n`,
+        );
+        return 1;
+      }
+    }
     log.info(`starting ${options.workers.count} workers`);
     return await supervisor.run();
   } finally {
+    await metricsPort?.stopListening();
     process.off('SIGTERM', onStop);
     process.off('SIGINT', onStop);
     process.off('SIGHUP', onHangUp);
