@@ -7,3 +7,4 @@
 export * from './plugins.js';
 export * from './reactors.js';
 export * from './run.js';
+export * from './workers/restart-policy.js';
