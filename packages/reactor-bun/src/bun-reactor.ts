@@ -17,6 +17,7 @@ import {
   checkConnectUNIX,
   checkListenUDP,
   checkListenUNIX,
+  checkSpawnProcess,
   checkWriteHighWaterMark,
   DEFAULT_WRITE_HIGH_WATER_MARK,
   OpenResources,
@@ -38,7 +39,10 @@ import type {
   IReactorUDP,
   IReactorUNIX,
   IUDPPort,
+  IProcessProtocol,
+  IProcessTransport,
   IProtocolFactory,
+  IReactorProcess,
   ISSLListeningPort,
   ITLSReactor,
   ListenSSLOptions,
@@ -46,10 +50,12 @@ import type {
   ListenUDPOptions,
   ListenUNIXOptions,
   ServerTLSOptions,
+  SpawnProcessOptions,
   UNIXAddress,
 } from '@torsion/core';
 import type { ReactorBaseOptions } from '@torsion/core/reactor-kit';
 import { BunAdoptedPort } from './internal/bun-adopted-port.js';
+import { BunProcessTransport } from './internal/bun-process-transport.js';
 import { BunTCPConnector } from './internal/bun-tcp-connector.js';
 import { BunSSLConnector } from './internal/bun-ssl-connector.js';
 import { BunSSLPort } from './internal/bun-ssl-port.js';
@@ -107,7 +113,7 @@ export interface BunReactorOptions extends ReactorBaseOptions {
  */
 export class BunReactor
   extends ReactorBase
-  implements ITLSReactor, IReactorUDP, IReactorUNIX, IReactorSocket
+  implements ITLSReactor, IReactorUDP, IReactorUNIX, IReactorSocket, IReactorProcess
 {
   readonly #writeHighWaterMark: number;
 
@@ -360,6 +366,29 @@ export class BunReactor
     );
     listening.startListening();
     return listening;
+  }
+
+  // ---------------------------------------------------------------- processes
+
+  /**
+   * Starts a child process with `node:child_process` as Bun implements it
+   * (see docs/reactor-bun.md for why not `Bun.spawn`) and connects
+   * `processProtocol` to it before returning, with the semantics of
+   * NodeReactor's (see docs/processes.md). A child that cannot start
+   * reaches `processEnded` as a ProcessSpawnError on a later turn. Children
+   * are not stopped with the reactor.
+   * @throws TypeError / RangeError for a bad argument or option, naming it.
+   * @throws ReactorNotRestartable if the reactor has stopped.
+   */
+  spawnProcess(
+    processProtocol: IProcessProtocol,
+    executable: string,
+    args: readonly string[] = [],
+    options: SpawnProcessOptions = {},
+  ): IProcessTransport {
+    const settings = checkSpawnProcess(processProtocol, executable, args, options);
+    this.checkOpen();
+    return new BunProcessTransport(processProtocol, settings, this.#writeHighWaterMark);
   }
 
   // ---------------------------------------------------------------- UDP

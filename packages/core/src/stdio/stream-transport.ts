@@ -98,17 +98,42 @@ export class StreamTransport<A extends IAddress> extends BaseTransport<A> {
   #endAfterFlush = false;
   /** Output waiting while the stream still holds unsent bytes; made on first need. */
   #queue: WriteQueue | null = null;
-  /** An empty write is queued behind the stream's output, to learn when it has flushed. */
+  /** Waiting to learn that the output has flushed: an empty write's callback, or 'drain'. */
   #flushAwaited = false;
+  /**
+   * The output's last `write()` returned false, and its 'drain' has not come:
+   * everything waits in the queue meanwhile. Bun's pipes report no
+   * `writableLength`, so this is the one signal every runtime gives.
+   */
+  #outputFull = false;
+  /** Chunks the input delivered while reads were held back (Bun resumes a child's pipes itself). */
+  #held: Buffer[] | null = null;
+  /** The input ended while reads were held back: its end waits behind {@link StreamTransport.#held}. */
+  #endHeld = false;
   #noDelay = false;
   #keepAlive = false;
 
   readonly #onData = (chunk: Buffer | string): void => {
-    this.#deliver(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (this.readPaused && !this.closeRequested && !this.lost) {
+      // A stream that delivers while paused: keep it for resumeReading().
+      (this.#held ??= []).push(data);
+      this.#input?.pause();
+      return;
+    }
+    this.#deliver(data);
   };
   readonly #onInputEnd = (): void => {
+    if (this.#held !== null || (this.readPaused && !this.closeRequested && !this.lost)) {
+      this.#endHeld = true;
+      return;
+    }
     this.#inputEnded = true;
     this.peerEnded();
+  };
+  readonly #onDrain = (): void => {
+    this.#outputFull = false;
+    if (this.#flushAwaited) this.#streamFlushed();
   };
   readonly #onInputError = (err: Error): void => {
     this.#failed(`reading ${this.#names.input}`, err);
@@ -158,6 +183,7 @@ export class StreamTransport<A extends IAddress> extends BaseTransport<A> {
     // 'error' first: from here on no stream error can become an uncaught exception.
     this.#output?.on('error', this.#onOutputError);
     this.#output?.on('finish', this.#onOutputFinish);
+    this.#output?.on('drain', this.#onDrain);
     this.#input?.on('error', this.#onInputError);
     this.#input?.on('end', this.#onInputEnd);
   }
@@ -250,11 +276,30 @@ export class StreamTransport<A extends IAddress> extends BaseTransport<A> {
   }
 
   protected resumeReading(): void {
-    if (!this.readPaused && !this.closeRequested && !this.lost) this.#input?.resume();
+    if (this.#readsHeldBack()) return;
+    const held = this.#held;
+    if (held !== null) {
+      this.#held = null;
+      for (let data = held.shift(); data !== undefined; data = held.shift()) {
+        this.#deliver(data);
+        if (this.#readsHeldBack()) {
+          // The protocol held reads back again: the rest waits (dropped on a close).
+          if (held.length > 0 && !this.closeRequested && !this.lost) this.#held = held;
+          return;
+        }
+      }
+    }
+    if (this.#endHeld) {
+      this.#endHeld = false;
+      this.#inputEnded = true;
+      this.peerEnded();
+      return;
+    }
+    this.#input?.resume();
   }
 
   protected notifyWhenDrained(): void {
-    if (this.writeBufferSize === 0) setImmediate(this.#onFlushed);
+    if (this.writeBufferSize === 0 && !this.#outputFull) setImmediate(this.#onFlushed);
     else this.#awaitFlush();
   }
 
@@ -316,11 +361,16 @@ export class StreamTransport<A extends IAddress> extends BaseTransport<A> {
 
   // ------------------------------------------------------------ internals
 
+  /** Reads are held back: by a producer, the output's backlog, or a close. */
+  #readsHeldBack(): boolean {
+    return this.readPaused || this.closeRequested || this.lost;
+  }
+
   /** Writes now when the stream holds nothing unsent, else queues behind it. */
   #send(output: Writable, data: WriteData): void {
     const queue = this.#queue;
-    if ((queue === null || queue.empty) && output.writableLength === 0) {
-      output.write(data);
+    if ((queue === null || queue.empty) && !this.#outputFull && output.writableLength === 0) {
+      if (!output.write(data)) this.#outputFull = true;
       return;
     }
     (this.#queue ??= new WriteQueue()).push(data);
@@ -332,9 +382,10 @@ export class StreamTransport<A extends IAddress> extends BaseTransport<A> {
     const output = this.#output;
     if (this.#flushAwaited || output === null || output.destroyed || output.writableEnded) return;
     this.#flushAwaited = true;
-    // An empty write's callback runs once everything before it was flushed,
-    // whether or not the stream's own high-water mark was reached.
-    output.write(EMPTY, this.#onFlushed);
+    // A full stream says so with 'drain' (#onDrain). Otherwise an empty
+    // write's callback runs once everything before it was flushed, whether
+    // or not the stream's own high-water mark was reached.
+    if (!this.#outputFull) output.write(EMPTY, this.#onFlushed);
   }
 
   #streamFlushed(): void {
@@ -342,8 +393,10 @@ export class StreamTransport<A extends IAddress> extends BaseTransport<A> {
     const output = this.#output;
     if (this.lost || output === null || output.destroyed) return;
     const queue = this.#queue;
-    if (queue !== null && !queue.empty && output.writableLength === 0) queue.flushTo(this.#sink);
-    if (output.writableLength + (this.#queue?.size ?? 0) > 0) {
+    if (queue !== null && !queue.empty && !this.#outputFull && output.writableLength === 0) {
+      queue.flushTo(this.#sink);
+    }
+    if (this.#outputFull || output.writableLength + (this.#queue?.size ?? 0) > 0) {
       this.#awaitFlush();
       return;
     }
@@ -359,11 +412,14 @@ export class StreamTransport<A extends IAddress> extends BaseTransport<A> {
     write: (data, byteOffset, byteLength) => {
       const output = this.#output;
       if (output === null || output.destroyed || output.writableEnded) return -1;
-      output.write(
+      // The stream asked to wait: the rest stays queued until its 'drain'.
+      if (this.#outputFull) return 0;
+      const accepted = output.write(
         byteOffset === 0 && byteLength === data.byteLength
           ? data
           : data.subarray(byteOffset, byteOffset + byteLength),
       );
+      if (!accepted) this.#outputFull = true;
       return byteLength;
     },
   };
@@ -464,8 +520,10 @@ export class StreamTransport<A extends IAddress> extends BaseTransport<A> {
         input.pause();
       }
     }
+    this.#held = null;
     // The 'error' listener stays on the output (see the class remarks).
     this.#output?.removeListener('finish', this.#onOutputFinish);
+    this.#output?.removeListener('drain', this.#onDrain);
     this.connectionEnded(this.#protocol, this.#reason, this.#owner);
   }
 }
