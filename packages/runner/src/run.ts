@@ -12,6 +12,8 @@
  * endpoint serves the plugin's `makeDatagramProtocol`. A type a package
  * registers (`registerServerEndpointType`) is accepted once that package is
  * loaded: a plugin that imports it, before its `--listen` options are read.
+ * With `--workers N` this process becomes the primary of N worker processes
+ * that serve the same command line (workers/primary.ts, docs/deploying.md).
  *
  *   torsion [--log-format text|json] [--log-level LEVEL] [--reactor NAME]
  *           <plugin> [--listen ENDPOINT]... [plugin options] [+ <plugin> ...]
@@ -79,6 +81,7 @@ import {
   WORKER_FLAGS,
   WORKER_OPTIONS,
   WorkerOptionError,
+  WORKERS_HELP,
   type WorkerSettings,
 } from './workers/worker-options.js';
 
@@ -234,7 +237,7 @@ function pluginParseOptions(plugin: IServiceMaker): NonNullable<ParseArgsConfig[
 /** `torsion --help`: usage and the built-in plugins with their descriptions. */
 async function generalHelp(cwd: string): Promise<string> {
   const lines = [
-    'Usage: torsion [--log-format text|json] [--log-level LEVEL] [--reactor NAME]',
+    'Usage: torsion [--log-format text|json] [--log-level LEVEL] [--reactor NAME] [--workers N|auto]',
     '               <plugin> [--listen ENDPOINT]... [plugin options] [+ <plugin> ...]',
     '',
     'Serves each plugin on its endpoints until SIGINT or SIGTERM, then stops',
@@ -268,6 +271,7 @@ async function generalHelp(cwd: string): Promise<string> {
     '  More in docs/endpoints.md; packages a plugin loads may add endpoint types.',
     "Several plugins in one process: separate them with '+'.",
     ...SERVED_HELP,
+    ...WORKERS_HELP,
     `Reactors: ${BUILT_IN_REACTORS.join(', ')}, or a module exporting createReactor() (default here: ${defaultReactorName()})`,
     "`torsion <plugin> --help` lists a plugin's options.",
   );

@@ -61,6 +61,29 @@ describe('torsion --workers', function () {
     expect(await running.exited).to.deep.equal({ code: 0, signal: null });
   });
 
+  it('a signal to the whole process group (Ctrl-C, systemd) drains: the primary does not signal the workers twice', async () => {
+    const port = await freePort();
+    running = startTorsion(
+      ['--workers', '2', 'echo', '--listen', `tcp:${port}:interface=127.0.0.1`],
+      { detached: true }, // its own process group, as a terminal or a systemd unit gives it
+    );
+    const torsion = running;
+    await torsion.waitFor(/2 workers serving/);
+    const client = connect(port, '127.0.0.1');
+    await once(client, 'connect');
+    client.write('before\n');
+    await once(client, 'data');
+    process.kill(-torsion.pid, 'SIGTERM');
+    await torsion.waitFor(/Draining 1 connection\(s\)/);
+    // Still served while it drains: no worker took the primary's request as a second signal.
+    client.write('during\n');
+    const [echo] = (await once(client, 'data')) as [Buffer];
+    expect(echo.toString()).to.equal('during\n');
+    expect(torsion.stderr()).to.not.match(/during the drain: aborting/);
+    client.end();
+    expect(await torsion.exited).to.deep.equal({ code: 0, signal: null });
+  });
+
   it("--metrics: the primary serves the workers' counters summed on one port", async () => {
     const port = await freePort();
     const metricsPort = await freePort();

@@ -38,10 +38,14 @@ export interface TorsionProcess {
   kill(): void;
 }
 
-export function startTorsion(args: readonly string[]): TorsionProcess {
+export function startTorsion(
+  args: readonly string[],
+  options: { detached?: boolean } = {},
+): TorsionProcess {
   const child = spawn(process.execPath, [torsionBin, ...args], {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: options.detached === true,
   });
   let text = '';
   const listeners = new Set<() => void>();
@@ -66,7 +70,10 @@ export function startTorsion(args: readonly string[]): TorsionProcess {
     stderr: () => text,
     exited,
     kill: () => {
-      if (running) child.kill('SIGKILL');
+      if (!running) return;
+      // A detached one leads its own process group: take its workers down with it.
+      if (options.detached === true && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      else child.kill('SIGKILL');
     },
     waitFor: (pattern, timeoutMs = 15_000, count = 1) =>
       new Promise<void>((resolveWait, reject) => {

@@ -30,6 +30,16 @@ export const WORKER_STOPPED_MESSAGE = 'torsion:stopped';
  * connections with it: the primary would hold them open, unanswered.
  */
 export const WORKER_FAREWELL_MESSAGE = 'torsion:farewell';
+/**
+ * The primary's request that a worker stop as on SIGTERM (drain, then exit).
+ * A message rather than the signal itself: when the worker has had a signal
+ * already — Ctrl-C reaches the whole process group, systemd's default
+ * `KillMode=control-group` signals every process — a second one would make
+ * it abort instead of draining; the worker ignores this request then.
+ */
+export const WORKER_STOP_MESSAGE = 'torsion:stop';
+/** The primary's request that a worker abort what is left at once, as a second signal does. */
+export const WORKER_ABORT_MESSAGE = 'torsion:abort';
 
 /** What a {@link Supervisor} runs and how. */
 export interface SupervisorOptions {
@@ -65,6 +75,13 @@ interface Tracked {
 
 function label(worker: Worker): string {
   return `worker ${worker.id} (pid ${worker.process.pid ?? '?'})`;
+}
+
+/** Sends a stop or abort request; a worker whose channel is gone gets SIGTERM instead. */
+function tell(worker: Worker, message: string): void {
+  if (worker.isDead()) return;
+  if (worker.isConnected()) worker.send(message);
+  else worker.process.kill('SIGTERM');
 }
 
 function describeExit(code: number | null, signal: string | null): string {
@@ -123,9 +140,20 @@ export class Supervisor {
     });
   }
 
-  /** Stops every worker (SIGTERM, then SIGKILL at the deadline) and ends {@link Supervisor.run} with 0. */
+  /**
+   * Stops every worker (a stop request, then SIGKILL at the deadline) and
+   * ends {@link Supervisor.run} with 0. Called again while they drain, it
+   * asks each worker to abort what is left at once, as a second signal does
+   * to a single `torsion` process.
+   */
   stop(reason: string): void {
-    if (this.phase === 'stopping') return;
+    if (this.phase === 'stopping') {
+      this.options.log.info(`${reason} again: telling the workers to abort at once`);
+      for (const { worker } of this.tracked.values()) {
+        tell(worker, WORKER_ABORT_MESSAGE);
+      }
+      return;
+    }
     this.phase = 'stopping';
     this.options.log.info(`${reason}: stopping ${this.tracked.size} workers`);
     for (const call of this.pendingRestarts) call.cancel();
@@ -238,16 +266,16 @@ export class Supervisor {
     }
   }
 
-  /** SIGTERM, and SIGKILL if it has not exited by the deadline; resolves once it has exited. */
+  /** Asks it to stop, and SIGKILLs it if it has not exited by the deadline; resolves once it has exited. */
   private async stopWorker(entry: Tracked): Promise<void> {
     if (!entry.stopping) {
       entry.stopping = true;
       const { worker } = entry;
-      if (!worker.isDead()) worker.process.kill('SIGTERM');
+      tell(worker, WORKER_STOP_MESSAGE);
       const kill = this.options.time.callLater(this.options.stopDeadline, () => {
         if (!worker.isDead()) {
           this.options.log.warn(
-            `${label(worker)} still running ${this.options.stopDeadline} s after SIGTERM; killing it`,
+            `${label(worker)} still running ${this.options.stopDeadline} s after being told to stop; killing it`,
           );
           worker.process.kill('SIGKILL');
         }

@@ -5,6 +5,8 @@
  * every endpoint listens. `node:cluster` routes the worker's `listen` calls
  * through the primary, so all workers share each listening socket.
  *
+ * The primary asks a worker to stop with a message, which the worker turns
+ * into SIGTERM unless it has had a signal already (WORKER_STOP_MESSAGE).
  * SIGHUP is the primary's business (a rolling restart): a worker ignores it,
  * so that closing the terminal or a stray `kill -HUP` does not end a worker,
  * unless it serves `ssl:` endpoints, whose certificates it then reloads.
@@ -14,8 +16,10 @@
  */
 import { runServices } from '../run.js';
 import {
+  WORKER_ABORT_MESSAGE,
   WORKER_FAREWELL_MESSAGE,
   WORKER_LISTENING_MESSAGE,
+  WORKER_STOP_MESSAGE,
   WORKER_STOPPED_MESSAGE,
 } from './supervisor.js';
 
@@ -39,6 +43,20 @@ async function farewell(): Promise<void> {
 }
 
 process.on('SIGHUP', () => undefined);
+
+// The primary's stop request becomes the SIGTERM the reactor and the drain
+// act on, unless a signal has already come (see WORKER_STOP_MESSAGE).
+let signalled = false;
+const noteSignal = (): void => {
+  signalled = true;
+};
+process.on('SIGTERM', noteSignal);
+process.on('SIGINT', noteSignal);
+process.on('message', (message: unknown) => {
+  if ((message === WORKER_STOP_MESSAGE && !signalled) || message === WORKER_ABORT_MESSAGE) {
+    process.kill(process.pid, 'SIGTERM');
+  }
+});
 
 const code = await runServices(process.argv.slice(2), {
   stdout: process.stdout,

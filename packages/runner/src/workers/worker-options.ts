@@ -138,3 +138,13 @@ export function unshareableReason(description: EndpointDescription): string | un
   }
   return undefined;
 }
+
+/** The lines `torsion --help` gives the worker options. */
+export const WORKERS_HELP: readonly string[] = [
+  'All cores (global; docs/deploying.md):',
+  '  --workers N|auto            serve in N worker processes sharing the ports (auto: one per core);',
+  '                              SIGHUP then restarts them one at a time; port 0, unix: and',
+  '                              systemd: endpoints cannot be shared',
+  `  --restart-limit N           this many crashes within --restart-window stop the restarts (default ${String(DEFAULT_RESTART_POLICY.limit)})`,
+  `  --restart-window SECONDS    (default ${String(DEFAULT_RESTART_POLICY.windowSeconds)})`,
+];
