@@ -17,6 +17,7 @@ import { faultIsolationTests } from './suites/fault-isolation.js';
 import { halfCloseTests } from './suites/half-close.js';
 import { lifecycleTests } from './suites/lifecycle.js';
 import { listeningTests } from './suites/listening.js';
+import { processTests } from './suites/process.js';
 import { producerTests } from './suites/producers.js';
 import { resourceExhaustionTests } from './suites/resource-exhaustion.js';
 import { shutdownTests } from './suites/shutdown.js';
@@ -69,6 +70,7 @@ export function describeReactorConformance(name: string, options: ConformanceOpt
     tlsTests(settings);
     udpTests(settings);
     unixTests(settings);
+    processTests(settings);
     endpointTests(settings);
     shutdownTests(settings);
     resourceExhaustionTests(settings);

@@ -5,4 +5,10 @@
  */
 export { describeReactorConformance } from './describe-reactor-conformance.js';
 export { REACTOR_CAPABILITIES } from './options.js';
-export type { ConformanceOptions, ReactorCapability, UNIXFileHooks } from './options.js';
+export type {
+  ConformanceOptions,
+  ProcessBehaviour,
+  ProcessCommands,
+  ReactorCapability,
+  UNIXFileHooks,
+} from './options.js';

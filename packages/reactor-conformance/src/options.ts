@@ -115,6 +115,12 @@ export interface ConformanceOptions {
    */
   unixFiles?: UNIXFileHooks;
   /**
+   * How the process section starts the children it needs. The default runs
+   * real commands (`cat`, `sh -c …`, `sleep`); a reactor whose children are
+   * not real processes (a simulated one) passes its own.
+   */
+  processCommands?: ProcessCommands;
+  /**
    * Seconds, by the reactor's own clock, after which a test fails as hung.
    * Default 10. A reactor with virtual time reaches it at once when it idles.
    */
@@ -124,6 +130,40 @@ export interface ConformanceOptions {
    * timeout, for slow machines. Default 1.
    */
   timeoutScale?: number;
+}
+
+/**
+ * A child the process section needs, by what it does:
+ * - `echo`: copies stdin to stdout, exits 0 at the end of stdin (`cat`);
+ * - `exit3`: exits with status 3 at once;
+ * - `sleep`: runs until signalled (dies of SIGTERM/SIGKILL);
+ * - `stdoutAndStderr`: writes `out` to stdout and `err` to stderr, exits 0;
+ * - `writeFD3`: writes `three` to descriptor 3, exits 0;
+ * - `closeStdoutAndRunOn`: writes `bye`, closes stdout, 0.2 s later writes
+ *   `done` to stderr and exits 0;
+ * - `writeThenSleep`: writes `x` to stdout, then runs until signalled;
+ * - `missing`: an executable that does not exist.
+ */
+export type ProcessBehaviour =
+  | 'echo'
+  | 'exit3'
+  | 'sleep'
+  | 'stdoutAndStderr'
+  | 'writeFD3'
+  | 'closeStdoutAndRunOn'
+  | 'writeThenSleep'
+  | 'missing';
+
+/** How the process section starts its children on a reactor. */
+export interface ProcessCommands {
+  /**
+   * The executable and arguments that behave as `behaviour` on `reactor`
+   * (called once per child, so a simulated reactor can script it first).
+   */
+  command(
+    reactor: IReactor,
+    behaviour: ProcessBehaviour,
+  ): { readonly executable: string; readonly args: readonly string[] };
 }
 
 /** How the UNIX section of the suite reaches the files of a reactor's UNIX sockets. */

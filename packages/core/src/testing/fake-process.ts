@@ -49,6 +49,10 @@ const FAKE_SIGNALS: Readonly<Record<string, number>> = Object.freeze({
   SIGSTOP: 19,
 });
 
+function runNow(fn: () => void): void {
+  fn();
+}
+
 /** What a fake child's side hears of the parent. */
 export interface FakeChildListener {
   /** The parent wrote `data` to the child's descriptor `childFD`. */
@@ -74,19 +78,28 @@ class FakePipe implements IStreamTransport {
   #endPending = false;
   #producer: IPushProducer | IPullProducer | null = null;
 
-  constructor(protocol: IProtocol, onWrite: (data: Buffer) => void, onClose: () => void) {
+  readonly #defer: (fn: () => void) => void;
+  #closing = false;
+
+  constructor(
+    protocol: IProtocol,
+    onWrite: (data: Buffer) => void,
+    onClose: () => void,
+    defer: (fn: () => void) => void,
+  ) {
     this.#protocol = protocol;
+    this.#defer = defer;
     this.#onWrite = onWrite;
     this.#onClose = onClose;
     protocol.makeConnection(this);
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#closing || this.#closed;
   }
 
   get disconnecting(): boolean {
-    return this.#closed;
+    return this.#closing || this.#closed;
   }
 
   get producer(): IPushProducer | IPullProducer | null {
@@ -95,7 +108,7 @@ class FakePipe implements IStreamTransport {
 
   /** The child wrote `data`. */
   deliver(data: Buffer): void {
-    if (this.#closed) return;
+    if (this.#closing || this.#closed) return;
     if (this.#paused || this.#pending.length > 0) {
       this.#pending.push(data);
       return;
@@ -105,7 +118,7 @@ class FakePipe implements IStreamTransport {
 
   /** The child closed its end. */
   end(): void {
-    if (this.#closed) return;
+    if (this.#closing || this.#closed) return;
     if (this.#paused || this.#pending.length > 0) {
       this.#endPending = true;
       return;
@@ -116,7 +129,7 @@ class FakePipe implements IStreamTransport {
 
   write(data: WriteData): void {
     const bytes = toBuffer(data);
-    if (this.#closed || bytes.length === 0) return;
+    if (this.#closing || this.#closed || bytes.length === 0) return;
     this.#onWrite(Buffer.from(bytes));
   }
 
@@ -188,10 +201,19 @@ class FakePipe implements IStreamTransport {
   }
 
   #flowing(): boolean {
-    return !this.#paused && !this.#closed;
+    return !this.#paused && !this.#closing && !this.#closed;
   }
 
+  /** Closes on a later turn (as a real pipe does), or at once without a clock. */
   #close(): void {
+    if (this.#closing || this.#closed) return;
+    this.#closing = true;
+    this.#defer(() => {
+      this.#closeNow();
+    });
+  }
+
+  #closeNow(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#pending = [];
@@ -230,12 +252,15 @@ export class FakeProcessTransport extends BaseProcessTransport {
    * Connects `protocol` (its `connectionMade()` runs now).
    * @param pid - the pid to report, or `null` for a child that will fail to start ({@link FakeProcessTransport.failToStart}).
    * @param listener - told what the parent does, for a scripted child.
+   * @param defer - runs a pipe's close on a later turn (a reactor's
+   *   `callLater(0, …)`); by default it runs at once, for a test with no clock.
    */
   constructor(
     protocol: IProcessProtocol,
     settings: SpawnSettings,
     pid: number | null,
     listener: FakeChildListener = {},
+    defer: (fn: () => void) => void = runNow,
   ) {
     super(protocol, settings.childFDs);
     this.settings = settings;
@@ -255,6 +280,7 @@ export class FakeProcessTransport extends BaseProcessTransport {
           () => {
             if (!this.hasExited) this.#listener.parentClosed?.(fd);
           },
+          defer,
         );
         this.#fakePipes.set(fd, pipe);
         this.addPipe(fd, pipe);

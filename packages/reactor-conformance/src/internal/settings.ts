@@ -4,7 +4,12 @@
  */
 import type { IReactor } from '@torsion/core';
 import { REACTOR_CAPABILITIES } from '../options.js';
-import type { ConformanceOptions, ReactorCapability, UNIXFileHooks } from '../options.js';
+import type {
+  ConformanceOptions,
+  ProcessCommands,
+  ReactorCapability,
+  UNIXFileHooks,
+} from '../options.js';
 
 /**
  * Throws if a `knownFailures` title matched no test: a typo would otherwise
@@ -39,6 +44,8 @@ export interface SuiteSettings {
   readonly mochaTimeoutMs: number;
   /** The UNIX section's file hooks; null for the real file system's. */
   readonly unixFiles: UNIXFileHooks | null;
+  /** The process section's commands; null for the real ones. */
+  readonly processCommands: ProcessCommands | null;
 }
 
 /**
@@ -78,6 +85,7 @@ export function resolveSettings(options: ConformanceOptions): SuiteSettings {
     matchedKnownFailures: new Set(),
     guardSeconds,
     unixFiles: options.unixFiles ?? null,
+    processCommands: options.processCommands ?? null,
     mochaTimeoutMs: Math.ceil((guardSeconds + TEARDOWN_ALLOWANCE * scale) * 1000),
   };
 }

@@ -163,38 +163,47 @@ export class SimulatedProcesses {
     }
     let child: ScriptedChild | null = null;
     const clock = this.#clock;
-    const transport = new FakeProcessTransport(processProtocol, settings, this.#nextPid++, {
-      parentWrote(fd, data) {
-        if (fd !== 0) return;
-        clock.callLater(0, () => {
-          if (child?.running === true) {
-            child.onStdin?.(data);
-            if (script.echo === true) child.write(data);
-          }
-        });
+    const defer = (fn: () => void): void => {
+      clock.callLater(0, fn);
+    };
+    const transport = new FakeProcessTransport(
+      processProtocol,
+      settings,
+      this.#nextPid++,
+      {
+        parentWrote(fd, data) {
+          if (fd !== 0) return;
+          clock.callLater(0, () => {
+            if (child?.running === true) {
+              child.onStdin?.(data);
+              if (script.echo === true) child.write(data);
+            }
+          });
+        },
+        parentClosed(fd) {
+          if (fd !== 0) return;
+          clock.callLater(0, () => {
+            if (child?.running === true) {
+              child.onStdinClosed?.();
+              if (script.echo === true) child.exit(0);
+            }
+          });
+        },
+        signalled(signal) {
+          clock.callLater(0, () => {
+            if (child?.running !== true) return;
+            if (child.onSignal !== null) {
+              child.onSignal(signal);
+              return;
+            }
+            if (script.ignoreSignals === true) return;
+            if (signal === 0 || signal === 'SIGCONT' || signal === 'SIGCHLD') return;
+            child.kill(typeof signal === 'number' ? signalName(signal) : signal);
+          });
+        },
       },
-      parentClosed(fd) {
-        if (fd !== 0) return;
-        clock.callLater(0, () => {
-          if (child?.running === true) {
-            child.onStdinClosed?.();
-            if (script.echo === true) child.exit(0);
-          }
-        });
-      },
-      signalled(signal) {
-        clock.callLater(0, () => {
-          if (child?.running !== true) return;
-          if (child.onSignal !== null) {
-            child.onSignal(signal);
-            return;
-          }
-          if (script.ignoreSignals === true) return;
-          if (signal === 0 || signal === 'SIGCONT' || signal === 'SIGCHLD') return;
-          child.kill(typeof signal === 'number' ? signalName(signal) : signal);
-        });
-      },
-    });
+      defer,
+    );
     child = new ScriptedChild(transport, clock);
     this.started.push(child);
     for (const item of script.output ?? []) {
