@@ -33,7 +33,7 @@ export interface ProcessScript {
   echo?: boolean;
   /** Fail to start instead, with this system code (`'ENOENT'`, `'EACCES'`). */
   spawnError?: string;
-  /** Ignore signals (the default is to die of any signal but 0, SIGCONT and SIGCHLD). */
+  /** Ignore signals but SIGKILL (the default is to die of any signal but 0, SIGCONT and SIGCHLD). */
   ignoreSignals?: boolean;
   /** Called once the child started, to script it further with its {@link ScriptedChild}. */
   run?: (child: ScriptedChild) => void;
@@ -47,7 +47,7 @@ export class ScriptedChild {
   onStdin: ((data: Buffer) => void) | null = null;
   /** Called when the parent closes the child's stdin. */
   onStdinClosed: (() => void) | null = null;
-  /** Called instead of the default (dying of it) when the parent sends a signal. */
+  /** Called instead of the default (dying of it) when the parent sends a signal other than SIGKILL. */
   onSignal: ((signal: string | number) => void) | null = null;
   readonly #clock: IReactorTime;
 
@@ -192,6 +192,11 @@ export class SimulatedProcesses {
         signalled(signal) {
           clock.callLater(0, () => {
             if (child?.running !== true) return;
+            // SIGKILL cannot be caught or ignored.
+            if (signal === 'SIGKILL' || signal === 9) {
+              child.kill('SIGKILL');
+              return;
+            }
             if (child.onSignal !== null) {
               child.onSignal(signal);
               return;
