@@ -1,4 +1,5 @@
-// @torsion/runner installs alone with the packages it serves: pack all five,
+// @torsion/runner installs alone with the packages it serves (and the haproxy:
+// endpoint type it registers, with @torsion/policies under it): pack all seven,
 // install the tarballs into a fresh project, and run the installed `torsion`.
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
@@ -26,12 +27,13 @@ describe('@torsion/runner packed and installed alone', function () {
   after(() => project?.remove());
 
   it('installs the torsion command, which finds the echo and finger plugins', () => {
-    project = packAndInstall(['core', 'line', 'echo', 'finger', 'runner']);
+    project = packAndInstall(['core', 'line', 'echo', 'finger', 'policies', 'haproxy', 'runner']);
     expect(existsSync(join(project.dir, 'node_modules', '.bin', 'torsion'))).to.equal(true);
     const help = project.node([join('node_modules', '.bin', 'torsion'), '--help']);
     expect(help).to.match(/^ {2}echo {7}Echo \(RFC 862\)/m);
     expect(help).to.match(/^ {2}finger {5}Finger server/m);
     expect(help).not.to.include('not installed');
+    expect(help).to.match(/^ +haproxy:/m); // @torsion/haproxy loaded from the installed package
     // The library API resolves, with its types, from the installed package.
     project.write({ 'check.ts': LIBRARY_USE });
     project.typeCheck(['check.ts']);
