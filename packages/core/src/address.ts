@@ -71,7 +71,9 @@ export type IAddress = INETAddress | UNIXAddress;
  * IPv4, as Twisted does.
  */
 export function addressFor(type: AddressType, host: string, port: number): INETAddress {
-  return isIPv6(host.split('%')[0] ?? host)
+  // No split(): this runs for every accepted connection.
+  const zone = host.indexOf('%');
+  return isIPv6(zone < 0 ? host : host.slice(0, zone))
     ? new IPv6Address(type, host, port)
     : new IPv4Address(type, host, port);
 }

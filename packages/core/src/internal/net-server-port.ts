@@ -78,21 +78,29 @@ export abstract class NetServerPort<A extends IAddress> extends BasePort<A> {
   }
 
   /**
-   * Serves an accepted socket: builds its protocol for `peer`, makes its
-   * transport with `makeTransport`, registers and starts it. A factory that
-   * returns null or throws (logged) gets the socket closed.
+   * The transport for an accepted socket whose protocol is built. A method,
+   * not a closure passed to {@link NetServerPort.serve}: nothing is allocated
+   * per connection that does not outlive the accept.
    */
-  protected serve(
+  protected abstract makeTransport(
     socket: Socket,
+    protocol: IProtocol,
+    host: A,
     peer: A,
-    makeTransport: (protocol: IProtocol) => TCPTransport<A>,
-  ): void {
+  ): TCPTransport<A>;
+
+  /**
+   * Serves an accepted socket: builds its protocol for `peer`, makes its
+   * transport ({@link NetServerPort.makeTransport}), registers and starts
+   * it. A factory that returns null or throws (logged) gets the socket closed.
+   */
+  protected serve(socket: Socket, host: A, peer: A): void {
     const protocol = buildProtocolSafely(this.log, this.factory, peer);
     if (protocol === THREW || protocol === null) {
       this.refuse(socket);
       return;
     }
-    const transport = makeTransport(protocol);
+    const transport = this.makeTransport(socket, protocol, host, peer);
     this.registry.addTransport(transport);
     transport.start();
   }

@@ -28,6 +28,9 @@ const log = new Logger('torsion.tcp');
  */
 export class TCPPort extends NetServerPort<INETAddress> {
   readonly #backlog: number;
+  #wildcardFor: string | null = null;
+  #wildcard = false;
+  #lastLocal: INETAddress | null = null;
 
   /**
    * @param registry - the reactor's open resources; the port adds itself when it starts listening.
@@ -79,14 +82,41 @@ export class TCPPort extends NetServerPort<INETAddress> {
       return;
     }
     const peer = addressFor('TCP', remoteHost, socket.remotePort ?? 0);
+    // Node caches what getpeername() returned on the socket; the peer address
+    // above is what this connection keeps, so the cache need not live on
+    // (one object less per idle connection).
+    forgetPeerName(socket);
     const bound = this.getHost();
     // A port bound to one address accepts every connection on it: its
     // connections share the port's address object (no getsockname call, no
     // object per connection). A wildcard port asks each socket.
-    const host = isWildcard(bound.host)
-      ? addressFor('TCP', socket.localAddress ?? bound.host, socket.localPort ?? bound.port)
-      : bound;
+    const host = this.#boundToWildcard(bound.host) ? this.#localAddressOf(socket, bound) : bound;
     this.connectionAccepted(socket, host, peer);
+  }
+
+  /**
+   * This end's address of a connection accepted on a wildcard port. Most
+   * connections arrive on the same local address as the one before, so the
+   * address object of the last one is shared when it matches (addresses are
+   * immutable); Node's cached getsockname() result is dropped either way.
+   */
+  #localAddressOf(socket: Socket, bound: INETAddress): INETAddress {
+    const localHost = socket.localAddress ?? bound.host;
+    const localPort = socket.localPort ?? bound.port;
+    const cached = socket as Socket & { _sockname?: unknown };
+    if (cached._sockname !== undefined) cached._sockname = undefined;
+    const last = this.#lastLocal;
+    if (last?.host === localHost && last.port === localPort) return last;
+    return (this.#lastLocal = addressFor('TCP', localHost, localPort));
+  }
+
+  /** isWildcard(host), remembered for the host the port is bound to (not a regex per connection). */
+  #boundToWildcard(host: string): boolean {
+    if (this.#wildcardFor !== host) {
+      this.#wildcardFor = host;
+      this.#wildcard = isWildcard(host);
+    }
+    return this.#wildcard;
   }
 
   /**
@@ -97,20 +127,30 @@ export class TCPPort extends NetServerPort<INETAddress> {
    * @param peer - the remote address.
    */
   protected connectionAccepted(socket: Socket, host: INETAddress, peer: INETAddress): void {
-    this.serve(
+    this.serve(socket, host, peer);
+  }
+
+  protected makeTransport(
+    socket: Socket,
+    protocol: IProtocol,
+    host: INETAddress,
+    peer: INETAddress,
+  ): TCPTransport {
+    return new TCPTransport(
       socket,
+      protocol,
+      host,
       peer,
-      (protocol: IProtocol) =>
-        new TCPTransport(
-          socket,
-          protocol,
-          host,
-          peer,
-          this.registry,
-          this.registry.writeHighWaterMark,
-        ),
+      this.registry,
+      this.registry.writeHighWaterMark,
     );
   }
+}
+
+/** Drops the `{ address, family, port }` object Node keeps after `remoteAddress` was read. */
+function forgetPeerName(socket: Socket): void {
+  const cached = socket as Socket & { _peername?: unknown };
+  if (cached._peername !== undefined) cached._peername = undefined;
 }
 
 /** An address that stands for every interface (`0.0.0.0`, `::`). */

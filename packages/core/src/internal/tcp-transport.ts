@@ -52,6 +52,43 @@ interface TransportSocket extends Socket {
 
 const EMPTY = Buffer.alloc(0);
 
+// TCPTransport's #flags.
+/** A deferred `socket.end()` is scheduled. */
+const F_END_SCHEDULED = 1;
+/** The FIN waits until everything written, before and after the close request, is flushed. */
+const F_END_AFTER_FLUSH = 2;
+/** A hand-over of the queue is scheduled for the end of this turn. */
+const F_HAND_OVER_SCHEDULED = 4;
+/** An empty write is queued behind the socket's output, to learn when it has flushed. */
+const F_FLUSH_AWAITED = 8;
+/** setTcpNoDelay(true) was called last. */
+const F_NO_DELAY = 16;
+/** setTcpKeepAlive(true) was called last. */
+const F_KEEP_ALIVE = 32;
+
+/**
+ * Node's own `'end'` listener on every `net.Socket` (`onReadableStreamEnd`:
+ * with `allowHalfOpen` it does nothing). A transport takes its place with a
+ * listener that calls it first, so the event keeps one listener instead of
+ * an array of two on every connection. Found by name on the first socket;
+ * `null` when this Node has no such listener.
+ */
+let nodeEndListener: ((this: Socket) => void) | null | undefined;
+
+/** Removes Node's `'end'` listener from `socket` if it is the only one; true if it did. */
+function takeNodeEndListener(socket: Socket): boolean {
+  if (nodeEndListener === null || socket.listenerCount('end') !== 1) return false;
+  if (nodeEndListener === undefined) {
+    const only = socket.rawListeners('end')[0] as (this: Socket) => void;
+    nodeEndListener = only.name === 'onReadableStreamEnd' ? only : null;
+    if (nodeEndListener === null) return false;
+  }
+  // Without listing the listeners (an array per connection): a listener
+  // that is not Node's stays, and the count says so.
+  socket.removeListener('end', nodeEndListener);
+  return socket.listenerCount('end') === 0;
+}
+
 /** True for writes worth copying into the queue rather than handing to Node one by one. */
 function isSmall(data: WriteData): boolean {
   return (typeof data === 'string' ? data.length : data.byteLength) < COALESCE_BELOW;
@@ -93,20 +130,11 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
 
   /** Why the connection ends, when this side decided first (abort, protocol error, socket error). */
   #reason: Failure | null = null;
-  /** A deferred `socket.end()` is scheduled. */
-  #endScheduled = false;
-  /** The FIN waits until everything written, before and after the close request, is flushed. */
-  #endAfterFlush = false;
+  /** The `F_*` bits below, in one field: idle connections stay small. */
+  #flags = 0;
   /** Output held back from the socket (see the module comment); made on first need. */
   #queue: WriteQueue | null = null;
-  /** A hand-over of the queue is scheduled for the end of this turn. */
-  #handOverScheduled = false;
-  /** An empty write is queued behind the socket's output, to learn when it has flushed. */
-  #flushAwaited = false;
   #flushCallback: ((err?: Error | null) => void) | null = null;
-
-  #noDelay = false;
-  #keepAlive = false;
 
   /**
    * @param socket - a connected socket created with `allowHalfOpen: true`.
@@ -133,7 +161,10 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
     // 'error' first: from here on no socket error can become an uncaught exception.
     s.on('error', TCPTransport.#onSocketError);
     s.on('close', TCPTransport.#onSocketClose);
-    s.on('end', TCPTransport.#onSocketEnd);
+    s.on(
+      'end',
+      takeNodeEndListener(s) ? TCPTransport.#onSocketEndAfterNode : TCPTransport.#onSocketEnd,
+    );
     s.on('finish', TCPTransport.#onSocketFinish);
     s.on('data', TCPTransport.#onSocketData);
   }
@@ -185,13 +216,13 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
 
   /** Turns Nagle's algorithm off (`true`) or on. Node's default, kept here, is Nagle on. */
   setTcpNoDelay(enabled: boolean): void {
-    this.#noDelay = enabled;
+    this.#setFlag(F_NO_DELAY, enabled);
     if (!this.lost) this.#socket.setNoDelay(enabled);
   }
 
   /** Whether Nagle's algorithm is off. */
   getTcpNoDelay(): boolean {
-    return this.#noDelay;
+    return (this.#flags & F_NO_DELAY) !== 0;
   }
 
   /**
@@ -201,13 +232,13 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
    */
   setTcpKeepAlive(enabled: boolean, initialDelaySeconds = 0): void {
     this.checkKeepAliveDelay(initialDelaySeconds);
-    this.#keepAlive = enabled;
+    this.#setFlag(F_KEEP_ALIVE, enabled);
     if (!this.lost) this.#socket.setKeepAlive(enabled, Math.round(initialDelaySeconds * 1000));
   }
 
   /** Whether keep-alive probes are enabled. */
   getTcpKeepAlive(): boolean {
-    return this.#keepAlive;
+    return (this.#flags & F_KEEP_ALIVE) !== 0;
   }
 
   /**
@@ -312,8 +343,8 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
   }
 
   protected scheduleEnd(): void {
-    if (this.#endScheduled || this.producerHoldsClose || this.lost) return;
-    this.#endScheduled = true;
+    if ((this.#flags & F_END_SCHEDULED) !== 0 || this.producerHoldsClose || this.lost) return;
+    this.#flags |= F_END_SCHEDULED;
     // Deferred to the check phase so writes made right after loseConnection()
     // (same callback, or promise continuations) are still delivered, as in Twisted.
     setImmediate(TCPTransport.#endSoon, this);
@@ -332,7 +363,7 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
       const small = isSmall(data);
       // Large writes go straight out; so does the first small write of a turn
       // (a reply costs no more than before), while the ones after it are collected.
-      if (!small || (!this.#handOverScheduled && socket.writableLength === 0)) {
+      if (!small || ((this.#flags & F_HAND_OVER_SCHEDULED) === 0 && socket.writableLength === 0)) {
         if (small) this.#scheduleHandOver();
         socket.write(data);
         return socket.writableLength;
@@ -344,7 +375,7 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
   }
 
   #end(): void {
-    this.#endScheduled = false;
+    this.#flags &= ~F_END_SCHEDULED;
     if (this.lost || this.producerHoldsClose) return;
     const socket = this.#socket;
     if (!this.writeClosed) {
@@ -356,7 +387,7 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
       if (this.writeBufferSize > 0) {
         // As Twisted: writes are still accepted until everything is flushed,
         // then the FIN goes out (#socketFlushed calls back here).
-        this.#endAfterFlush = true;
+        this.#flags |= F_END_AFTER_FLUSH;
         this.#handOver();
         this.#awaitSocketFlush();
         return;
@@ -376,8 +407,8 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
   }
 
   #scheduleHandOver(): void {
-    if (this.#handOverScheduled) return;
-    this.#handOverScheduled = true;
+    if ((this.#flags & F_HAND_OVER_SCHEDULED) !== 0) return;
+    this.#flags |= F_HAND_OVER_SCHEDULED;
     process.nextTick(TCPTransport.#handOverSoon, this);
   }
 
@@ -402,8 +433,13 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
 
   /** Asks to be told (#socketFlushed) once everything handed to the socket so far is flushed. */
   #awaitSocketFlush(): void {
-    if (this.#flushAwaited || this.#socket.destroyed || this.#socket.writableEnded) return;
-    this.#flushAwaited = true;
+    if (
+      (this.#flags & F_FLUSH_AWAITED) !== 0 ||
+      this.#socket.destroyed ||
+      this.#socket.writableEnded
+    )
+      return;
+    this.#flags |= F_FLUSH_AWAITED;
     // An empty write's callback runs once everything queued before it was
     // flushed, whether or not Node's own high-water mark was reached (it
     // emits 'drain' only then).
@@ -414,7 +450,7 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
   }
 
   #socketFlushed(): void {
-    this.#flushAwaited = false;
+    this.#flags &= ~F_FLUSH_AWAITED;
     if (this.lost || this.#socket.destroyed) return;
     this.#handOver();
     // What the socket and the queue hold; plaintext still in the TLS engine
@@ -423,8 +459,8 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
       this.#awaitSocketFlush();
       return;
     }
-    if (this.#endAfterFlush) {
-      this.#endAfterFlush = false;
+    if ((this.#flags & F_END_AFTER_FLUSH) !== 0) {
+      this.#flags &= ~F_END_AFTER_FLUSH;
       this.#end();
     }
     if (this.drainAwaited) this.writeBufferDrained();
@@ -473,6 +509,10 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
     if (!ending && !this.#socket.destroyed) this.#socket.destroy();
   }
 
+  #setFlag(flag: number, on: boolean): void {
+    this.#flags = on ? this.#flags | flag : this.#flags & ~flag;
+  }
+
   #closed(): void {
     if (this.lost) return;
     this.#queue = null;
@@ -486,6 +526,12 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
   }
 
   static #onSocketEnd(this: TransportSocket): void {
+    const transport = this[kTransport];
+    if (transport !== undefined) transport.#peerFin();
+  }
+
+  static #onSocketEndAfterNode(this: TransportSocket): void {
+    nodeEndListener?.call(this);
     const transport = this[kTransport];
     if (transport !== undefined) transport.#peerFin();
   }
@@ -514,7 +560,7 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
   }
 
   static #handOverSoon(transport: TCPTransport<IAddress>): void {
-    transport.#handOverScheduled = false;
+    transport.#flags &= ~F_HAND_OVER_SCHEDULED;
     transport.#handOver();
   }
 }

@@ -106,19 +106,22 @@ export class UNIXPort extends NetServerPort<UNIXAddress> {
       this.refuse(socket);
       return;
     }
-    const host = this.getHost();
-    this.serve(
+    this.serve(socket, this.getHost(), UNNAMED);
+  }
+
+  protected makeTransport(
+    socket: Socket,
+    protocol: IProtocol,
+    host: UNIXAddress,
+    peer: UNIXAddress,
+  ): UNIXTransport {
+    return new UNIXTransport(
       socket,
-      UNNAMED,
-      (protocol: IProtocol) =>
-        new UNIXTransport(
-          socket,
-          protocol,
-          host,
-          UNNAMED,
-          this.registry,
-          this.registry.writeHighWaterMark,
-        ),
+      protocol,
+      host,
+      peer,
+      this.registry,
+      this.registry.writeHighWaterMark,
     );
   }
 }

@@ -110,6 +110,18 @@ interface TLSSession {
   closeAfterHandshake: boolean;
 }
 
+// BaseTransport's #bits.
+const B_LOST = 1;
+const B_CLOSE_REQUESTED = 2;
+const B_HALF_CLOSE_REQUESTED = 4;
+const B_WRITE_CLOSED = 8;
+const B_READ_PAUSED_BY_PRODUCER = 16;
+const B_READ_PAUSED_BY_BUFFER = 32;
+const B_OVER_HIGH_WATER = 64;
+const B_DRAIN_AWAITED = 128;
+const B_STREAMING = 256;
+const B_PRODUCER_PAUSED = 512;
+
 /**
  * The shared half of an `ITCPTransport` (and, with `A` = `UNIXAddress`, of an
  * `IUNIXTransport`). Extend it to write a reactor's transport; see "Writing a
@@ -177,25 +189,96 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
   readonly #peer: A;
   #highWaterMark: number;
 
-  /** `connectionLost` ran (or is running): nothing calls the protocol or the producer after it. */
-  protected lost = false;
-  /** `loseConnection()` or an abort was requested: reading stops, the connection closes. */
-  protected closeRequested = false;
-  /** `loseWriteConnection()` was called. */
-  protected halfCloseRequested = false;
-  /** The FIN was queued, or an abort or error happened: further writes are dropped. */
-  protected writeClosed = false;
+  /**
+   * Every boolean of the connection's state, one bit each (the `B_*`
+   * constants), behind the accessors below: one field instead of ten keeps
+   * an idle connection smaller.
+   */
+  #bits = 0;
 
-  #readPausedByProducer = false;
-  #readPausedByBuffer = false;
+  /** `connectionLost` ran (or is running): nothing calls the protocol or the producer after it. */
+  protected get lost(): boolean {
+    return (this.#bits & B_LOST) !== 0;
+  }
+  protected set lost(on: boolean) {
+    this.#bits = on ? this.#bits | B_LOST : this.#bits & ~B_LOST;
+  }
+
+  /** `loseConnection()` or an abort was requested: reading stops, the connection closes. */
+  protected get closeRequested(): boolean {
+    return (this.#bits & B_CLOSE_REQUESTED) !== 0;
+  }
+  protected set closeRequested(on: boolean) {
+    this.#bits = on ? this.#bits | B_CLOSE_REQUESTED : this.#bits & ~B_CLOSE_REQUESTED;
+  }
+
+  /** `loseWriteConnection()` was called. */
+  protected get halfCloseRequested(): boolean {
+    return (this.#bits & B_HALF_CLOSE_REQUESTED) !== 0;
+  }
+  protected set halfCloseRequested(on: boolean) {
+    this.#bits = on ? this.#bits | B_HALF_CLOSE_REQUESTED : this.#bits & ~B_HALF_CLOSE_REQUESTED;
+  }
+
+  /** The FIN was queued, or an abort or error happened: further writes are dropped. */
+  protected get writeClosed(): boolean {
+    return (this.#bits & B_WRITE_CLOSED) !== 0;
+  }
+  protected set writeClosed(on: boolean) {
+    this.#bits = on ? this.#bits | B_WRITE_CLOSED : this.#bits & ~B_WRITE_CLOSED;
+  }
+
+  /** A streaming producer paused reading. */
+  get #readPausedByProducer(): boolean {
+    return (this.#bits & B_READ_PAUSED_BY_PRODUCER) !== 0;
+  }
+  set #readPausedByProducer(on: boolean) {
+    this.#bits = on
+      ? this.#bits | B_READ_PAUSED_BY_PRODUCER
+      : this.#bits & ~B_READ_PAUSED_BY_PRODUCER;
+  }
+
+  /** Reading paused while the output is above the high-water mark and no producer is registered. */
+  get #readPausedByBuffer(): boolean {
+    return (this.#bits & B_READ_PAUSED_BY_BUFFER) !== 0;
+  }
+  set #readPausedByBuffer(on: boolean) {
+    this.#bits = on ? this.#bits | B_READ_PAUSED_BY_BUFFER : this.#bits & ~B_READ_PAUSED_BY_BUFFER;
+  }
+
   /** The output went above the high-water mark and has not drained since. */
-  #overHighWater = false;
+  get #overHighWater(): boolean {
+    return (this.#bits & B_OVER_HIGH_WATER) !== 0;
+  }
+  set #overHighWater(on: boolean) {
+    this.#bits = on ? this.#bits | B_OVER_HIGH_WATER : this.#bits & ~B_OVER_HIGH_WATER;
+  }
+
   /** A drain notification was requested and has not arrived. */
-  #drainAwaited = false;
+  get #drainAwaited(): boolean {
+    return (this.#bits & B_DRAIN_AWAITED) !== 0;
+  }
+  set #drainAwaited(on: boolean) {
+    this.#bits = on ? this.#bits | B_DRAIN_AWAITED : this.#bits & ~B_DRAIN_AWAITED;
+  }
+
+  /** The registered producer is a push (streaming) producer. */
+  get #streaming(): boolean {
+    return (this.#bits & B_STREAMING) !== 0;
+  }
+  set #streaming(on: boolean) {
+    this.#bits = on ? this.#bits | B_STREAMING : this.#bits & ~B_STREAMING;
+  }
+
+  /** The registered producer was told to pause. */
+  get #producerPaused(): boolean {
+    return (this.#bits & B_PRODUCER_PAUSED) !== 0;
+  }
+  set #producerPaused(on: boolean) {
+    this.#bits = on ? this.#bits | B_PRODUCER_PAUSED : this.#bits & ~B_PRODUCER_PAUSED;
+  }
 
   #producer: IPushProducer | IPullProducer | null = null;
-  #streaming = false;
-  #producerPaused = false;
   #pullState = PULL_OFF;
 
   /** The TLS layer and its state, once `startTLS()` (or a TLS port or connector) started it. */

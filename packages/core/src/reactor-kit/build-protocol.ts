@@ -12,7 +12,7 @@
  */
 import type { IAddress } from '../address.js';
 import type { IProtocol, IProtocolFactory } from '../interfaces.js';
-import { callMethodSafely, THREW } from './call-safely.js';
+import { THREW } from './call-safely.js';
 import { describeType } from '../describe-type.js';
 import type { Logger } from '../log.js';
 
@@ -30,14 +30,17 @@ export function buildProtocolSafely(
   factory: IProtocolFactory,
   addr: IAddress,
 ): IProtocol | null | typeof THREW {
-  const built = callMethodSafely(
-    log,
-    `Unhandled error in ${describeType(factory)}.buildProtocol; connection closed`,
-    { peer: addr.toString() },
-    factory,
-    'buildProtocol',
-    addr,
-  );
-  // `?? null`: a factory written in plain JavaScript may return undefined.
-  return built ?? null;
+  // Not callMethodSafely: its message and fields would be built for every
+  // connection, and this runs once per accept; they are built on failure only.
+  try {
+    // `?? null`: a factory written in plain JavaScript may return undefined.
+    return factory.buildProtocol(addr) ?? null;
+  } catch (err) {
+    log.failure(
+      `Unhandled error in ${describeType(factory)}.buildProtocol; connection closed`,
+      err,
+      { peer: addr.toString() },
+    );
+    return THREW;
+  }
 }
