@@ -220,6 +220,16 @@ describe('NodeReactor.spawnProcess (real processes)', function () {
     }
   });
 
+  it('runs the child as options.uid and options.gid (when this process may)', async function () {
+    if (process.getuid?.() !== 0) {
+      this.skip(); // changing user needs root
+    }
+    const proto = new RecordingProcessProtocol();
+    reactor.spawnProcess(proto, 'sh', ['-c', 'id -u; id -g'], { uid: 65534, gid: 65534 });
+    await proto.ended;
+    expect(proto.text()).to.equal('65534\n65534\n');
+  });
+
   it('runs in options.path and passes argv0', async () => {
     const proto = new RecordingProcessProtocol();
     reactor.spawnProcess(proto, 'sh', ['-c', 'pwd; echo "$0"'], { path: dir, argv0: 'named' });
