@@ -42,6 +42,7 @@ export type RestartDecision =
 
 /** Counts crashes over a sliding window and decides each restart. */
 export class RestartPolicy {
+  /** The settings in force: the defaults with the constructor's options over them. */
   readonly options: RestartPolicyOptions;
   private readonly crashTimes: number[] = [];
   private gaveUp = false;
