@@ -4,7 +4,7 @@
  * producers — nothing is buffered here, so memory stays bounded by the
  * limits plus one chunk.
  *
- * Tests: test/throttling.test.ts
+ * Tests: test/throttling.test.ts, test/throttling.integration.test.ts
  * @module
  */
 import {
