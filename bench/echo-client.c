@@ -28,6 +28,20 @@
  *     until stdin has a line or reaches EOF (or TIMEOUT_S passes), closes them
  *     and exits.
  *
+ *   echo-client -p PORT -B [-c CONNS] [-t TIMEOUT_S]
+ *     Burst: starts CONNS non-blocking connects at once (no pacing), then each
+ *     sends one byte and waits for it to come back. Prints
+ *     {"mode":"burst","connections":N,"connected_s":..,"served_s":..,"client_cpu":..}
+ *     where connected_s is the time until the last connect completed and
+ *     served_s the time until the last echo byte arrived (every connection
+ *     was accepted and served), both from the first connect. A listen backlog
+ *     that overflows shows as about one second (a SYN retransmit).
+ *
+ *   echo-client -p PORT -R [-c COUNT] [-t TIMEOUT_S]
+ *     Connect-then-reset loop: COUNT times, a blocking connect and at once a
+ *     close with SO_LINGER 0 (RST), never waiting for the server. Prints
+ *     {"mode":"reset","connections":N,"seconds":..,"worst_connect_s":..,"client_cpu":..}.
+ *
  * Exit status: 0 on success, 1 on any socket error, 2 on bad arguments.
  * Build: gcc -O2 -o bench/bin/echo-client bench/echo-client.c
  */
@@ -337,19 +351,115 @@ static int run_idle(int port, int conns, double timeout) {
   return 0;
 }
 
+static int run_burst(int port, int conns, double timeout) {
+  raise_fd_limit((long)conns + 64);
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) die("epoll_create1");
+  struct conn *cs = calloc((size_t)conns, sizeof *cs);
+  if (cs == NULL) die("calloc");
+  struct epoll_event events[MAX_EVENTS];
+  double cpu_start = cpu_s();
+  double start = now_s(), deadline = start + timeout, connected_at = start;
+  int connected = 0, served = 0;
+  unsigned char byte = 'x';
+  for (int i = 0; i < conns; i++) {
+    int in_progress;
+    cs[i].fd = open_socket(port, &in_progress);
+    add_conn(ep, &cs[i], EPOLLOUT);
+  }
+  while (served < conns) {
+    double t = now_s();
+    if (t >= deadline) {
+      fprintf(stderr, "echo-client: burst: %d connected, %d served of %d in time\n", connected,
+              served, conns);
+      return 1;
+    }
+    int n = epoll_wait(ep, events, MAX_EVENTS, (int)((deadline - t) * 1000.0) + 1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      die("epoll_wait");
+    }
+    for (int i = 0; i < n; i++) {
+      struct conn *c = events[i].data.ptr;
+      if (!c->connected) {
+        check_connected(c->fd);
+        c->connected = 1;
+        if (++connected == conns) connected_at = now_s();
+        if (send(c->fd, &byte, 1, MSG_NOSIGNAL) != 1) die("send");
+        set_events(ep, c, EPOLLIN);
+        continue;
+      }
+      ssize_t got = recv(c->fd, scratch, 1, 0);
+      if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+      if (got != 1) {
+        fprintf(stderr, "echo-client: burst: no echo on a connection\n");
+        return 1;
+      }
+      if (epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL) != 0) die("epoll_ctl");
+      served++;
+    }
+  }
+  double end = now_s();
+  printf("{\"mode\":\"burst\",\"connections\":%d,\"connected_s\":%.6f,\"served_s\":%.6f,"
+         "\"client_cpu\":%.3f}\n",
+         conns, connected_at - start, end - start, (cpu_s() - cpu_start) / (end - start));
+  fflush(stdout);
+  struct linger hard = {1, 0};
+  for (int i = 0; i < conns; i++) {
+    setsockopt(cs[i].fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    close(cs[i].fd);
+  }
+  free(cs);
+  close(ep);
+  return 0;
+}
+
+static int run_resets(int port, int count, double timeout) {
+  struct sockaddr_in addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  struct linger hard = {1, 0};
+  double cpu_start = cpu_s();
+  double start = now_s(), worst = 0;
+  for (int i = 0; i < count; i++) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) die("socket");
+    double t = now_s();
+    if (t - start > timeout) {
+      fprintf(stderr, "echo-client: resets: only %d of %d in time\n", i, count);
+      return 1;
+    }
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) die("connect");
+    double took = now_s() - t;
+    if (took > worst) worst = took;
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    close(fd);
+  }
+  double end = now_s();
+  printf("{\"mode\":\"reset\",\"connections\":%d,\"seconds\":%.6f,\"worst_connect_s\":%.6f,"
+         "\"client_cpu\":%.3f}\n",
+         count, end - start, worst, (cpu_s() - cpu_start) / (end - start));
+  fflush(stdout);
+  return 0;
+}
+
 static void usage(void) {
   fprintf(stderr,
           "usage: echo-client -p PORT [-c CONNS] [-s SIZE] [-w WARMUP_S] [-d SECONDS] [-n TRIPS] [-b]\n"
           "       echo-client -p PORT -i [-c CONNS] [-t TIMEOUT_S]\n"
+          "       echo-client -p PORT -B [-c CONNS] [-t TIMEOUT_S]   (burst)\n"
+          "       echo-client -p PORT -R [-c COUNT] [-t TIMEOUT_S]   (connect-then-reset loop)\n"
           "       (-u PATH instead of -p PORT: a UNIX-domain socket)\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
-  int port = 0, conns = -1, idle = 0, busy = 0, opt;
+  int port = 0, conns = -1, idle = 0, busy = 0, burst = 0, resets = 0, opt;
   double warmup = 1.0, duration = 5.0, timeout = 120.0;
   uint64_t max_trips = 0;
-  while ((opt = getopt(argc, argv, "p:u:c:s:w:d:n:it:b")) != -1) {
+  while ((opt = getopt(argc, argv, "p:u:c:s:w:d:n:it:bBR")) != -1) {
     switch (opt) {
       case 'p': port = atoi(optarg); break;
       case 'u': unix_path = optarg; break;
@@ -361,10 +471,12 @@ int main(int argc, char **argv) {
       case 'i': idle = 1; break;
       case 't': timeout = atof(optarg); break;
       case 'b': busy = 1; break;
+      case 'B': burst = 1; break;
+      case 'R': resets = 1; break;
       default: usage();
     }
   }
-  if (conns < 0) conns = idle ? 10000 : 10;
+  if (conns < 0) conns = idle ? 10000 : burst ? 1000 : resets ? 5000 : 10;
   /* Upper bounds keep a typo from exhausting the machine. */
   if (unix_path != NULL && (unix_path[0] == '\0' || strlen(unix_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)))
     usage();
@@ -377,5 +489,7 @@ int main(int argc, char **argv) {
   scratch = malloc(msg_size);
   if (message == NULL || scratch == NULL) die("malloc");
   for (size_t i = 0; i < msg_size; i++) message[i] = (unsigned char)('a' + i % 26);
+  if (burst) return run_burst(port, conns, timeout);
+  if (resets) return run_resets(port, conns, timeout);
   return idle ? run_idle(port, conns, timeout) : run_echo(port, conns, warmup, duration, max_trips, busy);
 }

@@ -36,11 +36,14 @@ import {
 } from './lib/tls.js';
 import { TLS_SERVERS, selectTLSServers, type TLSServerSpec } from './lib/tls-servers.js';
 import { UNIX_SERVERS, runUNIXEcho, selectUNIXServers } from './lib/unix-echo.js';
+import { connectionTable, runBurst, runIdleRSS, runResets } from './lib/connections.js';
+import { int } from './lib/stats.js';
 
 const HELP = `usage: npm run bench -- [options]
 
   --only NAME          echo | memory | timers | tiny-writes | lines | udp-echo | tls-echo |
-                       tls-handshakes | tls-memory | unix-echo (repeat or comma-separate; default all)
+                       tls-handshakes | tls-memory | unix-echo | burst | resets | idle-rss
+                       (repeat or comma-separate; default all)
   --servers LIST       servers to compare, baseline first (default ${SERVERS.map((s) => s.name).join(',')})
   --tls-servers LIST   TLS servers to compare, baseline first (default ${TLS_SERVERS.map((s) => s.name).join(',')})
   --unix-servers LIST  UNIX echo servers to compare, baseline first (default those that can run of
@@ -53,7 +56,10 @@ const HELP = `usage: npm run bench -- [options]
   --tls-sizes LIST     TLS echo message sizes (default 1024,102400)
   --idle N             idle connections for the memory benchmark (default 10000)
   --tls-idle N         idle TLS connections at the second reading; the first is at N/5 (default 10000)
-  --memory-passes N    memory passes per server, TCP and TLS (default 3)
+  --memory-passes N    memory passes per server, TCP and TLS, and idle-rss (default 3)
+  --bursts LIST        burst sizes, connections opened at once (default 1000,10000)
+  --resets N           connect-then-reset loop length (default 5000)
+  --connect-passes N   passes per server for burst and resets (default 3)
   --quiet-wait S       before each pass, wait up to S s for other work to stop (default 60; 0 = off)
   --busy-poll          echo clients spin instead of sleeping (for VMs with slow wakeups)
   --no-pin             do not pin server and client to separate cores
@@ -62,12 +68,14 @@ const HELP = `usage: npm run bench -- [options]
 `;
 
 const TLS_BENCHES = ['tls-echo', 'tls-handshakes', 'tls-memory'];
+const CONNECTION_BENCHES = ['burst', 'resets', 'idle-rss'];
 const BENCHES = [
   'echo',
   'memory',
   ...SCRIPT_BENCHES.map((b) => b.key),
   ...TLS_BENCHES,
   'unix-echo',
+  ...CONNECTION_BENCHES,
 ];
 
 function positive(
@@ -134,6 +142,9 @@ async function main(): Promise<number> {
       'tls-sizes': { type: 'string' },
       'tls-idle': { type: 'string' },
       'memory-passes': { type: 'string' },
+      bursts: { type: 'string' },
+      resets: { type: 'string' },
+      'connect-passes': { type: 'string' },
       'quiet-wait': { type: 'string' },
       'busy-poll': { type: 'boolean', default: false },
       'no-pin': { type: 'boolean', default: false },
@@ -156,7 +167,8 @@ async function main(): Promise<number> {
   );
   const wantsTLS = TLS_BENCHES.some(wanted);
   // The TCP servers matter only to echo and memory: a TLS-only run does not need Bun.
-  for (const spec of wanted('echo') || wanted('memory') ? servers : []) {
+  const tcpServers = wanted('echo') || wanted('memory') || CONNECTION_BENCHES.some(wanted);
+  for (const spec of tcpServers ? servers : []) {
     const problem = spec.unavailable();
     if (problem !== null) throw new Error(`server ${spec.name} cannot run: ${problem}`);
   }
@@ -169,7 +181,7 @@ async function main(): Promise<number> {
     `node ${process.version}, ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
   );
   say(pin ? 'pinning: servers on CPU 0, client on CPU 1' : `pinning: off (${problem})`);
-  if (wanted('echo') || wanted('memory')) {
+  if (tcpServers) {
     say(`servers: ${servers.map((s) => `${s.name} (${s.description})`).join('; ')}`);
   }
   if (wantsTLS) {
@@ -184,7 +196,7 @@ async function main(): Promise<number> {
   };
   const tables: string[] = [];
 
-  if (wanted('echo') || wanted('memory') || wanted('unix-echo')) buildClient();
+  if (tcpServers || wanted('unix-echo')) buildClient();
 
   // The echo options, shared by the TCP and the UNIX echo benchmarks.
   const echoOptions = {
@@ -239,6 +251,48 @@ async function main(): Promise<number> {
       `Memory per idle connection: ${opts.connections} connections, growth after forced GC, ` +
         `${opts.passes} passes, medians (target: torsion <= net + 1024 B)\n` +
         memoryTable(results),
+    );
+  }
+
+  const connectOpts = {
+    passes: positive('connect-passes', values['connect-passes'], 3, true),
+    pin,
+    client: clientPath,
+  };
+  if (wanted('burst')) {
+    for (const size of list(values.bursts === undefined ? ['1000,10000'] : [values.bursts])) {
+      const n = positive('bursts', size, 1000, true);
+      const results = await runBurst(servers, n, connectOpts, say);
+      report[`burst-${String(n)}`] = { options: { ...connectOpts, client: undefined }, results };
+      tables.push(
+        `Connection burst: ${int(n)} connects at once, seconds until all are served, ` +
+          `${connectOpts.passes} passes, medians (target: <= 1.2x net)\n` +
+          connectionTable(results, 'seconds'),
+      );
+    }
+  }
+  if (wanted('resets')) {
+    const n = positive('resets', values.resets, 5000, true);
+    const results = await runResets(servers, n, connectOpts, say);
+    report.resets = { options: { ...connectOpts, client: undefined }, results };
+    tables.push(
+      `Connect-then-reset loop: ${int(n)} connections, seconds, ${connectOpts.passes} passes, ` +
+        `medians (target: <= 2 s)\n` +
+        connectionTable(results, 'seconds'),
+    );
+  }
+  if (wanted('idle-rss')) {
+    const n = positive('idle', values.idle, 10000, true);
+    const opts = {
+      ...connectOpts,
+      passes: positive('memory-passes', values['memory-passes'], 3, true),
+    };
+    const results = await runIdleRSS(servers, n, opts, say);
+    report['idle-rss'] = { options: { ...opts, client: undefined }, results };
+    tables.push(
+      `RSS per idle connection, no forced GC: (RSS at ${int(n)} - RSS at ${int(n / 10)}) / ` +
+        `${int(n - n / 10)}, ${opts.passes} passes, medians (target: torsion <= net + 512 B)\n` +
+        connectionTable(results, 'bytes'),
     );
   }
 

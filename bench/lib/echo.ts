@@ -8,16 +8,10 @@
  * Tests: none (benchmark harness; bench/run.ts exercises it on every run).
  * @module
  */
-import {
-  CLIENT_CPU,
-  SERVER_CPU,
-  cpuSeconds,
-  pinned,
-  systemBusySeconds,
-  waitForQuiet,
-} from './cpu.js';
+import { CLIENT_CPU, cpuSeconds, pinned, systemBusySeconds, waitForQuiet } from './cpu.js';
 import { LineProcess } from './child.js';
 import type { ServerSpec } from './servers.js';
+import { startServer } from './connections.js';
 import { int, median, range, ratio, table } from './stats.js';
 
 /** Settings for the echo benchmark. */
@@ -86,19 +80,6 @@ export interface PassResult {
   serverCpu: number;
   clientCpu: number;
   otherCpu: number;
-}
-
-async function startServer(
-  spec: ServerSpec,
-  pin: boolean,
-): Promise<{ proc: LineProcess; port: number }> {
-  const proc = new LineProcess(spec.name, pinned(spec.argv, pin ? SERVER_CPU : null));
-  const line = await proc.nextLine(30);
-  const port = Number(line);
-  if (!Number.isInteger(port) || port <= 0) {
-    throw new Error(`${spec.name}: expected a port on the first line, got ${JSON.stringify(line)}`);
-  }
-  return { proc, port };
 }
 
 /**

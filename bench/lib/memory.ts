@@ -120,6 +120,11 @@ export async function runMemory(
   opts: MemoryOptions,
   progress: (line: string) => void,
 ): Promise<MemoryServerResult[]> {
+  // A server without the stdio protocol cannot report its heap; idle-rss measures it.
+  for (const s of servers.filter((spec) => spec.argvForPort !== undefined)) {
+    progress(`memory: ${s.name} skipped (no stats protocol; see idle-rss)`);
+  }
+  servers = servers.filter((spec) => spec.argvForPort === undefined);
   const samples = new Map<string, { rss: number[]; js: number[] }>(
     servers.map((s) => [s.name, { rss: [], js: [] }]),
   );

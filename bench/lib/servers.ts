@@ -21,6 +21,13 @@ export interface ServerSpec {
   readonly argv: readonly string[];
   /** Why it cannot run here, or null when it can (e.g. a runtime not installed). */
   readonly unavailable: () => string | null;
+  /**
+   * For a server that takes its port as an argument and does not speak the
+   * stdio protocol (the `torsion` command): its command for `port`. The
+   * runner picks a free port and waits until the server accepts; benchmarks
+   * that need `count`/`stats` (memory) skip it.
+   */
+  readonly argvForPort?: (port: number) => readonly string[];
 }
 
 function compiled(file: string): string {
@@ -33,6 +40,10 @@ function needsFile(path: string): () => string | null {
 }
 
 const netEcho = compiled('net-echo.js');
+// The operator's command, built by tsc -b (npm run bench builds it first).
+const torsionCli = fileURLToPath(
+  new URL('../../../packages/runner/dist/bin/torsion.js', import.meta.url),
+);
 const torsionEcho = compiled('torsion-echo.js');
 const bunReactorEcho = compiled('bun-reactor-echo.js');
 const bunEcho = compiled('bun-echo.js');
@@ -56,6 +67,21 @@ export const SERVERS: readonly ServerSpec[] = [
     description: 'Torsion NodeReactor + Echo protocol (dataReceived -> transport.write)',
     argv: [process.execPath, '--expose-gc', torsionEcho],
     unavailable: needsFile(torsionEcho),
+  },
+  {
+    name: 'torsion-cli',
+    description: 'the torsion command: torsion echo --listen tcp:PORT:interface=127.0.0.1',
+    argv: [process.execPath, torsionCli, 'echo'],
+    argvForPort: (port) => [
+      process.execPath,
+      torsionCli,
+      'echo',
+      '--listen',
+      `tcp:${String(port)}:interface=127.0.0.1`,
+      '--log-level',
+      'warn',
+    ],
+    unavailable: needsFile(torsionCli),
   },
   {
     name: 'torsion-bun',
