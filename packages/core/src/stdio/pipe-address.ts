@@ -4,7 +4,7 @@
  * does. There is no peer name to report: the other end is whoever holds the
  * pipe's other side (a parent process, a shell pipeline, a terminal).
  *
- * Tests: test/stdio/standard-io.test.ts
+ * Tests: test/stdio/standard-io.test.ts, test/types/stdio.test-d.ts
  * @module
  */
 import { UNIXAddress } from '../address.js';

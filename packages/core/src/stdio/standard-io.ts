@@ -7,7 +7,7 @@
  * take at once waits in a {@link WriteQueue}. This file only drives the two
  * streams.
  *
- * Tests: test/stdio/standard-io.test.ts, test/stdio/standard-io.integration.test.ts,
+ * Tests: test/stdio/standard-io.test.ts, test/types/stdio.test-d.ts,
  * examples/test/stdio-calc.test.ts, and packages/reactor-bun/test/stdio.bun.test.ts on Bun
  * @module
  */

@@ -8,7 +8,7 @@
  * does the rest (call order, `processEnded` after the exit and every pipe,
  * fault isolation). Why not `Bun.spawn`: see docs/reactor-bun.md.
  *
- * Tests: test/process.bun.test.ts, and the process section of the
+ * Tests: test/process.bun.test.ts, test/types/process.test-d.ts, and the process section of the
  * conformance suite (test/conformance.bun.test.ts)
  * @module
  */
