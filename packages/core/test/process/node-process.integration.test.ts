@@ -270,6 +270,16 @@ describe('NodeReactor.spawnProcess (real processes)', function () {
     expect(proto.text()).to.equal('one\n');
   });
 
+  it('closeStdout() stops reading: a child that keeps writing fails (SIGPIPE, or EPIPE and a non-zero exit)', async () => {
+    const proto = new RecordingProcessProtocol();
+    const transport = reactor.spawnProcess(proto, 'yes');
+    transport.closeStdout();
+    const reason = await proto.ended;
+    const err = errorOf(reason, ProcessTerminated);
+    expect(err.signal === 'SIGPIPE' || (err.exitCode ?? 0) > 0).to.equal(true);
+    expect(proto.events).to.include('childConnectionLost 1');
+  });
+
   it('loseConnection() closes every pipe: cat sees EOF and exits 0', async () => {
     const proto = new RecordingProcessProtocol();
     const transport = reactor.spawnProcess(proto, 'cat', [], { childFDs: { 0: 'w', 1: 1, 2: 2 } });
