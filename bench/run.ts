@@ -42,7 +42,8 @@ import { int } from './lib/stats.js';
 const HELP = `usage: npm run bench -- [options]
 
   --only NAME          echo | memory | timers | tiny-writes | lines | udp-echo | tls-echo |
-                       tls-handshakes | tls-memory | unix-echo | burst | resets | idle-rss
+                       tls-handshakes | tls-memory | unix-echo | burst | resets | idle-rss |
+                       process-spawn | process-pipe
                        (repeat or comma-separate; default all)
   --servers LIST       servers to compare, baseline first (default ${SERVERS.map((s) => s.name).join(',')})
   --tls-servers LIST   TLS servers to compare, baseline first (default ${TLS_SERVERS.map((s) => s.name).join(',')})

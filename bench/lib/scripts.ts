@@ -64,6 +64,20 @@ export const SCRIPT_BENCHES: readonly ScriptBench[] = [
     title:
       'UDP echo vs node:dgram (bench/udp-echo.ts; datagrams/s, ratio = this / dgram, target >= 0.95 for torsion)',
   },
+  {
+    key: 'process-spawn',
+    bench: 'processSpawn',
+    script: 'bench/process-spawn.ts',
+    title:
+      'spawnProcess vs child_process.spawn (bench/process-spawn.ts; /bin/true started and ended per second, ratio = torsion / spawn, target >= 0.95)',
+  },
+  {
+    key: 'process-pipe',
+    bench: 'processPipe',
+    script: 'bench/process-pipe.ts',
+    title:
+      'Bytes through cat, spawnProcess vs Node streams (bench/process-pipe.ts; MiB/s, ratio = torsion / streams, target >= 0.95)',
+  },
 ];
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
