@@ -18,6 +18,7 @@ import {
   parseServerDescription,
   registerServerEndpointType,
   serverDescriptionKind,
+  serverEndpointPrefixes,
   type Deferred,
   type EndpointDescription,
   type IAddress,
@@ -141,4 +142,10 @@ export const HAPROXY_SERVER_TYPE: ServerEndpointType<HAProxyEndpointDescription>
   },
 };
 
-registerServerEndpointType('haproxy', HAPROXY_SERVER_TYPE);
+// Two copies of this module can meet in one process (the built package, which
+// the torsion runner imports, and these sources under a test runner): the
+// first registered serves `haproxy:` for both, rather than the second
+// failing the whole import.
+if (!serverEndpointPrefixes().includes('haproxy')) {
+  registerServerEndpointType('haproxy', HAPROXY_SERVER_TYPE);
+}

@@ -105,4 +105,10 @@ describe('the haproxy: endpoint type', () => {
     const noTime = { listenTCP: () => null } as unknown as IAddress;
     expect(() => serverFromString(noTime, 'haproxy:tcp:1')).to.throw(EndpointError, /callLater/);
   });
+
+  it('a second copy of the module (the built package next to these sources) loads without failing', async () => {
+    // The torsion runner imports the built package; a test process may hold the sources too.
+    await import('@torsion/haproxy');
+    expect(parseServerDescription('haproxy:tcp:8007').type).to.equal('haproxy');
+  });
 });
