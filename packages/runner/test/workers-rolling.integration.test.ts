@@ -3,9 +3,7 @@
 // refused or reset, and every echo comes back byte-exact. Bounded: about
 // 3 s of traffic, at most a few thousand connections, loopback only.
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
-import { errorCode } from '@torsion/core';
-import { echoOnce, freePort, startTorsion, type TorsionProcess } from './workers-support.js';
+import { freePort, keepEchoing, startTorsion, type TorsionProcess } from './workers-support.js';
 
 const TRAFFIC_MS = 3000;
 const CLIENTS = 4;
@@ -31,29 +29,8 @@ describe('torsion --workers 2: SIGHUP rolling restart', function () {
     const torsion = running;
     await torsion.waitFor(/2 workers serving/);
 
-    const errors = new Map<string, number>();
-    let exchanges = 0;
-    let mismatches = 0;
-    let started = 0;
-    let stop = false;
-    const client = async (): Promise<void> => {
-      while (!stop && started < MAX_CONNECTIONS) {
-        started++;
-        const payload = randomBytes(1 + Math.floor(Math.random() * 4096));
-        try {
-          const echoed = await echoOnce(port, payload);
-          exchanges++;
-          if (!echoed.equals(payload)) mismatches++;
-        } catch (err) {
-          const code = errorCode(err) ?? String(err);
-          errors.set(code, (errors.get(code) ?? 0) + 1);
-        }
-        // A new connection every few milliseconds from each client.
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      }
-    };
     const began = Date.now();
-    const clients = Array.from({ length: CLIENTS }, client);
+    const traffic = keepEchoing(port, CLIENTS, MAX_CONNECTIONS);
 
     await new Promise((resolve) => setTimeout(resolve, 300));
     torsion.child.kill('SIGHUP');
@@ -63,11 +40,11 @@ describe('torsion --workers 2: SIGHUP rolling restart', function () {
     await new Promise((resolve) =>
       setTimeout(resolve, Math.max(300, TRAFFIC_MS - (Date.now() - began))),
     );
-    stop = true;
-    await Promise.all(clients);
+    traffic.stop();
+    const { errors, mismatches, exchanges, started } = await traffic.done;
 
     expect(
-      Object.fromEntries(errors),
+      errors,
       `connections refused or reset (of ${started}); torsion's log:\n${torsion.stderr()}`,
     ).to.deep.equal({});
     expect(mismatches, 'echoes that differ from what was sent').to.equal(0);

@@ -1,6 +1,9 @@
 // Helpers for the --workers tests: a free loopback port, the real `torsion`
-// bin started as a process with its stderr watched, and one echo exchange.
+// bin started as a process with its stderr watched, one echo exchange, and
+// clients that keep echoing.
+import { errorCode } from '@torsion/core';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -122,4 +125,65 @@ export function echoOnce(port: number, payload: Buffer, timeoutMs = 5000): Promi
       resolveEcho(Buffer.concat(chunks));
     });
   });
+}
+
+/** What {@link keepEchoing} saw. */
+export interface EchoTraffic {
+  /** Connections opened. */
+  started: number;
+  /** Echoes that came back whole. */
+  exchanges: number;
+  /** Echoes whose bytes differ from what was sent. */
+  mismatches: number;
+  /** The first few of them: bytes sent and bytes echoed. */
+  mismatchSizes: { sent: number; echoed: number }[];
+  /** Failed connections (refused, reset, timed out), by error code. */
+  errors: Record<string, number>;
+}
+
+/**
+ * Keeps `clients` clients each opening a new connection every few
+ * milliseconds, sending 1 to 4096 random bytes and reading the echo, until
+ * `stop()` or `maxConnections` in all; `done` resolves with what they saw.
+ */
+export function keepEchoing(
+  port: number,
+  clients: number,
+  maxConnections: number,
+): { stop(): void; done: Promise<EchoTraffic> } {
+  const traffic: EchoTraffic = {
+    started: 0,
+    exchanges: 0,
+    mismatches: 0,
+    mismatchSizes: [],
+    errors: {},
+  };
+  let stopped = false;
+  const client = async (): Promise<void> => {
+    while (!stopped && traffic.started < maxConnections) {
+      traffic.started++;
+      const payload = randomBytes(1 + Math.floor(Math.random() * 4096));
+      try {
+        const echoed = await echoOnce(port, payload);
+        traffic.exchanges++;
+        if (!echoed.equals(payload)) {
+          traffic.mismatches++;
+          if (traffic.mismatchSizes.length < 10) {
+            traffic.mismatchSizes.push({ sent: payload.length, echoed: echoed.length });
+          }
+        }
+      } catch (err) {
+        const code = errorCode(err) ?? String(err);
+        traffic.errors[code] = (traffic.errors[code] ?? 0) + 1;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  };
+  const running = Array.from({ length: clients }, client);
+  return {
+    stop: () => {
+      stopped = true;
+    },
+    done: Promise.all(running).then(() => traffic),
+  };
 }
