@@ -270,6 +270,20 @@ export interface IProtocolFactory {
   doStop(): void;
 }
 
+/**
+ * A factory that opts in to the Node reactor's fast read path on TCP ports:
+ * with `readsIntoSharedBuffer` true, the `data` given to `dataReceived` may
+ * be a view of a read buffer that the reactor reuses for the next read, so
+ * it is valid only until `dataReceived` returns. A protocol that keeps
+ * `data` (or a part of it) past that must copy it; passing it to
+ * `transport.write()` is safe (the transport copies it). Other reactors,
+ * TLS ports and connectors ignore it. See docs/tcp.md, "Reading into a
+ * shared buffer".
+ */
+export interface ISharedReadBufferFactory extends IProtocolFactory {
+  readonly readsIntoSharedBuffer: boolean;
+}
+
 /** A factory for outgoing connections. */
 export interface IClientFactory extends IProtocolFactory {
   /** A connection attempt began. */

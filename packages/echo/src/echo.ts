@@ -7,7 +7,13 @@
  * @module
  */
 import { Protocol, ServerFactory } from '@torsion/core';
-import type { IConsumer, IHalfCloseableProtocol, IPushProducer, ITransport } from '@torsion/core';
+import type {
+  IConsumer,
+  IHalfCloseableProtocol,
+  IPushProducer,
+  ISharedReadBufferFactory,
+  ITransport,
+} from '@torsion/core';
 
 type FlowControlled = ITransport & IConsumer & IPushProducer;
 
@@ -77,7 +83,14 @@ export class Echo extends Protocol implements IHalfCloseableProtocol {
  * Serves {@link Echo}: `reactor.listenTCP(7, new EchoFactory())`.
  * Same as `Factory.forProtocol(Echo)`, with a name.
  */
-export class EchoFactory extends ServerFactory {
+export class EchoFactory extends ServerFactory implements ISharedReadBufferFactory {
+  /**
+   * Echo only writes `data` back before `dataReceived` returns (the
+   * transport copies what it cannot send at once), so the Node reactor may
+   * read into its shared buffer.
+   */
+  readonly readsIntoSharedBuffer = true;
+
   constructor() {
     super();
     this.protocol = Echo;

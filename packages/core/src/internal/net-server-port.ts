@@ -13,15 +13,15 @@
  * test/node-reactor.test.ts
  * @module
  */
-import { createServer } from 'node:net';
-import type { ListenOptions, Server, Socket } from 'node:net';
+import { createServer, Socket } from 'node:net';
+import type { ListenOptions, Server, SocketConstructorOpts } from 'node:net';
 import type { IAddress } from '../address.js';
 import type { IProtocol } from '../interfaces.js';
 import { BasePort, type BasePortOptions } from '../reactor-kit/base-port.js';
 import { buildProtocolSafely } from '../reactor-kit/build-protocol.js';
 import { THREW } from '../reactor-kit/call-safely.js';
 import type { Registry } from './registry.js';
-import type { TCPTransport } from './tcp-transport.js';
+import { TCPTransport } from './tcp-transport.js';
 
 /** A port listening with a `net.Server`. */
 export abstract class NetServerPort<A extends IAddress> extends BasePort<A> {
@@ -41,8 +41,18 @@ export abstract class NetServerPort<A extends IAddress> extends BasePort<A> {
       this.#serverError(err);
     });
     this.server.on('listening', () => {
+      if (this.readsIntoSharedBuffer()) acceptIntoSharedBuffer(this.server);
       this.listening();
     });
+  }
+
+  /**
+   * Whether this port's connections read into the shared buffer
+   * (`factory.readsIntoSharedBuffer`); a port whose sockets are not plain
+   * TCP transports says no. Default: no.
+   */
+  protected readsIntoSharedBuffer(): boolean {
+    return false;
   }
 
   /** A connection arrived (`'connection'`). */
@@ -116,3 +126,45 @@ export abstract class NetServerPort<A extends IAddress> extends BasePort<A> {
 }
 
 function ignoreError(): void {}
+
+/** What `acceptIntoSharedBuffer` uses of Node's listening handle and server. */
+interface ServerHandle {
+  onconnection?: (this: ServerHandle, err: number, clientHandle: unknown) => void;
+}
+interface ServerInternals {
+  _handle?: ServerHandle | null;
+  _connections: number;
+}
+
+/**
+ * Makes `server` create its sockets with the `onread` option, reading into
+ * the shared buffer: Node's `net.Server` has no option for it, so the
+ * listening handle's connection callback is replaced by one that builds the
+ * socket as Node's does (allowHalfOpen, counted in `_connections`, `server`
+ * set) plus `onread`, and emits `'connection'`. Errors and anything this
+ * Node does differently go to Node's own callback.
+ */
+function acceptIntoSharedBuffer(server: Server): void {
+  const internals = server as unknown as ServerInternals;
+  const handle = internals._handle;
+  const original = handle?.onconnection;
+  if (handle === undefined || handle === null || typeof original !== 'function') return;
+  handle.onconnection = function (this: ServerHandle, err: number, clientHandle: unknown): void {
+    if (err !== 0 || clientHandle === undefined) {
+      original.call(this, err, clientHandle);
+      return;
+    }
+    const socket = new Socket({
+      handle: clientHandle,
+      allowHalfOpen: true,
+      readable: true,
+      writable: true,
+      onread: TCPTransport.sharedRead,
+    } as SocketConstructorOpts);
+    internals._connections++;
+    const withServer = socket as Socket & { server: Server; _server: Server };
+    withServer.server = server;
+    withServer._server = server;
+    server.emit('connection', socket);
+  };
+}

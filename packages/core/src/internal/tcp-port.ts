@@ -65,6 +65,18 @@ export class TCPPort extends NetServerPort<INETAddress> {
     this.listenWith(options);
   }
 
+  /**
+   * The factory opted in, and this is a plain TCP port: a subclass (a TLS
+   * port) wraps its sockets in something that must not read into a buffer
+   * that changes under it.
+   */
+  protected override readsIntoSharedBuffer(): boolean {
+    return (
+      Object.getPrototypeOf(this) === TCPPort.prototype &&
+      (this.factory as { readsIntoSharedBuffer?: unknown }).readsIntoSharedBuffer === true
+    );
+  }
+
   protected listening(): void {
     const address = this.server.address();
     this.bound(

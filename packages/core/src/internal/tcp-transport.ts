@@ -52,6 +52,20 @@ interface TransportSocket extends Socket {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The read buffer shared by every socket whose port's factory opted in
+ * (`readsIntoSharedBuffer`): Node reads into it (`net.Socket`'s `onread`
+ * option) instead of allocating a buffer per read. Reads run one at a time
+ * on the one JavaScript thread and `dataReceived` consumes each before the
+ * next, so one buffer serves the whole process.
+ */
+const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/** True when `data` is a view of the shared read buffer (it must be copied to outlive the call). */
+function isSharedReadBuffer(data: WriteData): boolean {
+  return typeof data !== 'string' && data.buffer === SHARED_READ_BUFFER.buffer;
+}
+
 // TCPTransport's #flags.
 /** A deferred `socket.end()` is scheduled. */
 const F_END_SCHEDULED = 1;
@@ -191,6 +205,10 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
   write(data: WriteData): void {
     this.checkWriteData(data);
     if (this.writeClosed) return;
+    // Bytes of the shared read buffer (a protocol writing back what it
+    // received) are overwritten by the next read, while Node may still hold
+    // them unsent: copy them.
+    if (isSharedReadBuffer(data)) data = Buffer.from(data as Uint8Array);
     if (this.tlsStarted) {
       this.writeTLS(data);
       return;
@@ -518,6 +536,27 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
     this.#queue = null;
     this.connectionEnded(this.#protocol, this.#reason, this.#owner);
   }
+
+  /**
+   * The `onread` option for sockets that read into the shared buffer; the
+   * callback delivers to the socket's transport (`this` is the socket).
+   * @internal
+   */
+  static readonly sharedRead = {
+    buffer: SHARED_READ_BUFFER,
+    callback(this: TransportSocket, nread: number, buffer: Uint8Array): boolean {
+      const transport = this[kTransport];
+      if (transport === undefined) return true;
+      const data = (buffer as Buffer).subarray(0, nread);
+      if (transport.tlsStarted) {
+        // The TLS engine may keep what it is given.
+        transport.#deliver(Buffer.from(data));
+      } else {
+        transport.#deliver(data);
+      }
+      return true;
+    },
+  };
 
   // Shared listeners: `this` is the socket.
   static #onSocketData(this: TransportSocket, data: Buffer): void {
