@@ -16,12 +16,15 @@ import {
   type IConnector,
   type IProtocol,
   type IProtocolFactory,
+  type IPushProducer,
   type IReactorTime,
+  type IStreamTransport,
 } from '@torsion/core';
 import {
   LimitConnectionsByPeer,
   LimitTotalConnectionsFactory,
   RateLimitConnectionsByPeer,
+  ThrottlingFactory,
   TimeoutFactory,
   type RefusalEvent,
 } from '@torsion/policies';
@@ -82,6 +85,42 @@ class Greeter extends Protocol {
   override dataReceived(data: Buffer): void {
     this.transport.write(data);
   }
+}
+
+/**
+ * Streams: writes a chunk every millisecond of the reactor's clock while
+ * not paused (a timer, not a zero-delay loop, so virtual time moves).
+ */
+class Firehose extends Protocol<never, IStreamTransport> implements IPushProducer {
+  static readonly CHUNK = 1000;
+  paused = false;
+  pauses = 0;
+  written = 0;
+  constructor(private readonly clock: IReactorTime) {
+    super();
+  }
+  override connectionMade(): void {
+    this.transport.registerProducer(this, true);
+    this.#next();
+  }
+  #next(): void {
+    this.clock.callLater(0.001, () => {
+      if (!this.connected) return;
+      if (!this.paused) {
+        this.transport.write(Buffer.alloc(Firehose.CHUNK, 0x62));
+        this.written += Firehose.CHUNK;
+      }
+      this.#next();
+    });
+  }
+  pauseProducing(): void {
+    if (!this.paused) this.pauses++;
+    this.paused = true;
+  }
+  resumeProducing(): void {
+    this.paused = false;
+  }
+  stopProducing(): void {}
 }
 
 /** Waits until `check()` holds, polling on the reactor's clock (virtual or real), at most `seconds`. */
@@ -221,6 +260,38 @@ export function describeProxyPolicyCases(
       expect(refusals.map((r) => r.reason)).to.deep.equal(['peer-rate-limit']);
       await deferLater(h.reactor, 0.3);
       (await greeted(host, port)).transport.loseConnection();
+    });
+
+    it('ThrottlingFactory: a streaming producer is paused at the write limit and resumed as it drains', async () => {
+      const limit = 10_000;
+      const producers: Firehose[] = [];
+      const inner = new Factory();
+      inner.buildProtocol = () => {
+        const producer = new Firehose(h.reactor);
+        producers.push(producer);
+        return producer;
+      };
+      const { host, port } = await h.listen(
+        new ThrottlingFactory(inner, {
+          writeLimitPerConnection: limit,
+          interval: 0.05,
+          clock: h.reactor,
+        }),
+      );
+      const client = new Client(null);
+      h.connect(host, port, clientFactory(client));
+      await client.made;
+      const started = h.reactor.seconds();
+      await deferLater(h.reactor, 1.5);
+      const elapsed = h.reactor.seconds() - started;
+      const written = producers[0]?.written ?? 0;
+      // Unthrottled it would write a chunk a millisecond: 1,000,000 bytes a second.
+      expect(written).to.be.at.most(limit * (elapsed + 1) + Firehose.CHUNK);
+      expect(written).to.be.at.least(limit * (elapsed - 1));
+      expect(producers[0]?.pauses).to.be.at.least(2);
+      await until(h.reactor, () => client.received.length >= limit * (elapsed - 1));
+      client.transport.loseConnection();
+      await client.lost;
     });
 
     it('TimeoutFactory: an idle connection is closed after timeoutPeriod, a busy one is not', async () => {
