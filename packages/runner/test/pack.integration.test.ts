@@ -1,6 +1,7 @@
-// @torsion/runner installs alone with the packages it serves (and the haproxy:
-// endpoint type it registers, with @torsion/policies under it): pack all seven,
-// install the tarballs into a fresh project, and run the installed `torsion`.
+// @torsion/runner installs alone with the packages it depends on (the plugins,
+// @torsion/haproxy for the haproxy: endpoint with @torsion/policies under it,
+// @torsion/metrics): pack all eight, install the tarballs into a fresh
+// project, and run the installed `torsion`.
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +28,16 @@ describe('@torsion/runner packed and installed alone', function () {
   after(() => project?.remove());
 
   it('installs the torsion command, which finds the echo and finger plugins', () => {
-    project = packAndInstall(['core', 'line', 'echo', 'finger', 'policies', 'haproxy', 'runner']);
+    project = packAndInstall([
+      'core',
+      'line',
+      'echo',
+      'finger',
+      'policies',
+      'haproxy',
+      'metrics',
+      'runner',
+    ]);
     expect(existsSync(join(project.dir, 'node_modules', '.bin', 'torsion'))).to.equal(true);
     const help = project.node([join('node_modules', '.bin', 'torsion'), '--help']);
     expect(help).to.match(/^ {2}echo {7}Echo \(RFC 862\)/m);
