@@ -35,7 +35,8 @@ export const WORKER_FAREWELL_MESSAGE = 'torsion:farewell';
  * A message rather than the signal itself: when the worker has had a signal
  * already — Ctrl-C reaches the whole process group, systemd's default
  * `KillMode=control-group` signals every process — a second one would make
- * it abort instead of draining; the worker ignores this request then.
+ * it abort instead of draining; the worker ignores this request then, and
+ * waits a moment for such a signal before acting on it (worker-main.ts).
  */
 export const WORKER_STOP_MESSAGE = 'torsion:stop';
 /** The primary's request that a worker abort what is left at once, as a second signal does. */

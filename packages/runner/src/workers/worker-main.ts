@@ -45,7 +45,11 @@ async function farewell(): Promise<void> {
 process.on('SIGHUP', () => undefined);
 
 // The primary's stop request becomes the SIGTERM the reactor and the drain
-// act on, unless a signal has already come (see WORKER_STOP_MESSAGE).
+// act on, unless a signal comes by itself (see WORKER_STOP_MESSAGE). A signal
+// sent to the whole group reaches every process at the same instant, but the
+// primary may act on it before this worker has read it, so the request waits
+// STOP_SIGNAL_WINDOW_MS for that signal before sending its own.
+const STOP_SIGNAL_WINDOW_MS = 250;
 let signalled = false;
 const noteSignal = (): void => {
   signalled = true;
@@ -53,8 +57,12 @@ const noteSignal = (): void => {
 process.on('SIGTERM', noteSignal);
 process.on('SIGINT', noteSignal);
 process.on('message', (message: unknown) => {
-  if ((message === WORKER_STOP_MESSAGE && !signalled) || message === WORKER_ABORT_MESSAGE) {
+  if (message === WORKER_ABORT_MESSAGE) {
     process.kill(process.pid, 'SIGTERM');
+  } else if (message === WORKER_STOP_MESSAGE && !signalled) {
+    setTimeout(() => {
+      if (!signalled) process.kill(process.pid, 'SIGTERM');
+    }, STOP_SIGNAL_WINDOW_MS);
   }
 });
 
