@@ -1,9 +1,20 @@
 // examples/dist/stdio-calc.js, a LineReceiver over StandardIO in a real child process:
-// answers piped lines, exits at the end of input, writes at its reader's pace, survives EPIPE.
+// answers piped lines, exits at the end of input, writes at its reader's pace, survives EPIPE,
+// and runs with a file as stdin and stdout, and on a terminal.
 import { expect } from 'chai';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -98,5 +109,56 @@ describe('examples/stdio-calc', function () {
     blast.child.stdout.destroy();
     expect(await blast.exited, blast.stderr()).to.equal(0);
     expect(blast.stderr()).not.to.match(/Unhandled|uncaught/i);
+  });
+
+  it('reads stdin from a file and writes stdout to a file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stdio-calc-'));
+    try {
+      writeFileSync(join(dir, 'in'), 'sum 2 2\nupper file\n');
+      const input = openSync(join(dir, 'in'), 'r');
+      const output = openSync(join(dir, 'out'), 'w');
+      const child = spawn(process.execPath, [script], { stdio: [input, output, 'pipe'] });
+      closeSync(input);
+      closeSync(output);
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).to.equal(0);
+      expect(readFileSync(join(dir, 'out'), 'utf8')).to.equal('4\nFILE\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs on a terminal (a pseudo-terminal from python3), ending with quit', async function () {
+    const python = '/usr/bin/python3';
+    // A terminal comes from python3's pty module (Debian: python3).
+    if (!existsSync(python)) this.skip();
+    // The child's stdin and stdout are the pty; the script types two lines into it.
+    const driver = [
+      'import os, pty, sys, time',
+      'pid, fd = pty.fork()',
+      'if pid == 0:',
+      '    os.execv(sys.argv[1], sys.argv[1:])',
+      'os.write(fd, b"upper tty\\nquit\\n")',
+      'out = b""',
+      'while True:',
+      '    try:',
+      '        chunk = os.read(fd, 4096)',
+      '    except OSError:',
+      '        break',
+      '    if not chunk:',
+      '        break',
+      '    out += chunk',
+      '_, status = os.waitpid(pid, 0)',
+      'sys.stdout.write(out.decode())',
+      'sys.exit(os.waitstatus_to_exitcode(status))',
+    ].join('\n');
+    const child = spawn(python, ['-c', driver, process.execPath, script]);
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code, out).to.equal(0);
+    // The terminal echoes what was typed, and turns \n into \r\n on output.
+    expect(out).to.match(/TTY\r?\n/);
+    expect(out).to.match(/bye\r?\n/);
   });
 });
