@@ -28,6 +28,7 @@ import {
   type IStreamServerEndpoint,
   type ServerEndpointType,
 } from '@torsion/core';
+import type { RefusalEvent, RefusalOptions } from '@torsion/policies';
 import { parseCIDR } from './ip.js';
 import { HAProxyWrappingFactory, type HAProxyWrappingOptions } from './wrapping-factory.js';
 
@@ -45,6 +46,12 @@ export interface HAProxyEndpointDescription extends EndpointDescription {
 /**
  * A stream server endpoint that listens through `inner` and serves each
  * connection through an {@link HAProxyWrappingFactory}.
+ *
+ * Refusals (untrusted proxy, bad header, header timeout) go to
+ * `options.onRefused`; without one, to the served factory's own `onRefused`
+ * member when it has one — so a factory that counts its policies' refusals
+ * (a `LimitTotalConnectionsFactory`, or a server's metrics wrapper) counts
+ * the refusals of a `haproxy:` endpoint built from a string too.
  */
 export class HAProxyServerEndpoint implements IStreamServerEndpoint {
   constructor(
@@ -56,7 +63,20 @@ export class HAProxyServerEndpoint implements IStreamServerEndpoint {
   }
 
   listen(factory: IProtocolFactory): Deferred<IListeningPort<IAddress>> {
-    return this.inner.listen(new HAProxyWrappingFactory(factory, this.options));
+    const own = (factory as Partial<RefusalOptions>).onRefused;
+    const onRefused =
+      this.options.onRefused ??
+      (typeof own === 'function'
+        ? (event: RefusalEvent) => {
+            own.call(factory, event);
+          }
+        : undefined);
+    return this.inner.listen(
+      new HAProxyWrappingFactory(factory, {
+        ...this.options,
+        ...(onRefused === undefined ? {} : { onRefused }),
+      }),
+    );
   }
 }
 

@@ -14,7 +14,11 @@ import {
   type IProtocol,
 } from '@torsion/core';
 import { SimulatedReactor } from '@torsion/core/testing';
-import { WrappingFactory } from '@torsion/policies';
+import {
+  LimitTotalConnectionsFactory,
+  WrappingFactory,
+  type RefusalEvent,
+} from '@torsion/policies';
 import { expect } from 'chai';
 import { ProxyHeaderClientFactory } from '../src/client.js';
 import { HAProxyServerEndpoint, type HAProxyEndpointDescription } from '../src/endpoint.js';
@@ -99,6 +103,28 @@ describe('the haproxy: endpoint type', () => {
       .connectTCP('server', 7, new WrappingFactory(Factory.forProtocol(Silent)));
     const when = await lost;
     expect(when).to.be.within(3, 3.5);
+  });
+
+  it("reports refusals to the served factory's own onRefused when the endpoint has none", async () => {
+    const reactor = new SimulatedReactor({ link: { latency: 0.01 } });
+    const events: RefusalEvent[] = [];
+    const served = new LimitTotalConnectionsFactory(Factory.forProtocol(Protocol), 10, {
+      onRefused: (event) => events.push(event),
+    });
+    await serverFromString(reactor.host('server'), 'haproxy:trust=192.0.2.0/24:tcp:7').listen(
+      served,
+    );
+    const lost = new Deferred<undefined>();
+    class Refused extends Protocol {
+      override connectionLost(): void {
+        lost.callback(undefined);
+      }
+    }
+    reactor
+      .host('client')
+      .connectTCP('server', 7, new WrappingFactory(Factory.forProtocol(Refused)));
+    await lost;
+    expect(events.map((e) => [e.policy, e.reason])).to.deep.equal([['haproxy', 'untrusted-proxy']]);
   });
 
   it('refuses to build on a reactor without callLater', () => {
