@@ -10,7 +10,8 @@
  * the reactor's own shutdown — which closes every connection — only begins
  * once the drain is over.
  *
- * Tests: test/served/drain.integration.test.ts, test/served/served.integration.test.ts
+ * Tests: test/served/drain.integration.test.ts, test/served/drain-bin.integration.test.ts,
+ *   test/served/served.integration.test.ts
  * @module
  */
 import {
