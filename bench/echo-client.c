@@ -22,6 +22,9 @@
  *     client's wakeup latency out of every round trip; client_cpu is then ~1.0
  *     by construction.
  *
+ *     -L makes the message pipelined lines for a line echo: every 64 bytes end
+ *     in CRLF (SIZE a multiple of 64); a round trip is then SIZE/64 lines.
+ *
  *   echo-client -p PORT -i [-c CONNS] [-t TIMEOUT_S]
  *     Idle: opens CONNS connections (at most 256 connecting at a time), prints
  *     {"mode":"idle","connected":N} once all are established, then holds them
@@ -73,6 +76,8 @@ struct conn {
 };
 
 static unsigned char *message;
+/* -L: acknowledge every read at once (TCP_QUICKACK). */
+static int quick_ack = 0;
 static unsigned char *scratch;
 static size_t msg_size = 1024;
 
@@ -187,6 +192,10 @@ static int recv_rest(struct conn *c) {
       exit(1);
     }
     c->received += (size_t)n;
+    /* A line echo answers in many small writes, which Nagle holds back until
+     * the previous segment is acknowledged; acknowledge at once instead of
+     * after the delayed-ACK timer, or every batch waits for it. */
+    if (quick_ack) setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &quick_ack, sizeof quick_ack);
   }
   if (memcmp(scratch, message, msg_size) != 0) {
     fprintf(stderr, "echo-client: echo differs from what was sent\n");
@@ -456,10 +465,10 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
-  int port = 0, conns = -1, idle = 0, busy = 0, burst = 0, resets = 0, opt;
+  int port = 0, conns = -1, idle = 0, busy = 0, burst = 0, resets = 0, lines = 0, opt;
   double warmup = 1.0, duration = 5.0, timeout = 120.0;
   uint64_t max_trips = 0;
-  while ((opt = getopt(argc, argv, "p:u:c:s:w:d:n:it:bBR")) != -1) {
+  while ((opt = getopt(argc, argv, "p:u:c:s:w:d:n:it:bBRL")) != -1) {
     switch (opt) {
       case 'p': port = atoi(optarg); break;
       case 'u': unix_path = optarg; break;
@@ -473,6 +482,7 @@ int main(int argc, char **argv) {
       case 'b': busy = 1; break;
       case 'B': burst = 1; break;
       case 'R': resets = 1; break;
+      case 'L': lines = 1; quick_ack = 1; break;
       default: usage();
     }
   }
@@ -489,6 +499,13 @@ int main(int argc, char **argv) {
   scratch = malloc(msg_size);
   if (message == NULL || scratch == NULL) die("malloc");
   for (size_t i = 0; i < msg_size; i++) message[i] = (unsigned char)('a' + i % 26);
+  if (lines) {
+    if (msg_size % 64 != 0) usage();
+    for (size_t i = 62; i < msg_size; i += 64) {
+      message[i] = '\r';
+      message[i + 1] = '\n';
+    }
+  }
   if (burst) return run_burst(port, conns, timeout);
   if (resets) return run_resets(port, conns, timeout);
   return idle ? run_idle(port, conns, timeout) : run_echo(port, conns, warmup, duration, max_trips, busy);

@@ -38,11 +38,13 @@ import { TLS_SERVERS, selectTLSServers, type TLSServerSpec } from './lib/tls-ser
 import { UNIX_SERVERS, runUNIXEcho, selectUNIXServers } from './lib/unix-echo.js';
 import { connectionTable, runBurst, runIdleRSS, runResets } from './lib/connections.js';
 import { int } from './lib/stats.js';
+import { runLineServers } from './lib/line-server.js';
 
 const HELP = `usage: npm run bench -- [options]
 
   --only NAME          echo | memory | timers | tiny-writes | lines | udp-echo | tls-echo |
                        tls-handshakes | tls-memory | unix-echo | burst | resets | idle-rss |
+                       line-server |
                        process-spawn | process-pipe
                        (repeat or comma-separate; default all)
   --servers LIST       servers to compare, baseline first (default ${SERVERS.map((s) => s.name).join(',')})
@@ -69,7 +71,7 @@ const HELP = `usage: npm run bench -- [options]
 `;
 
 const TLS_BENCHES = ['tls-echo', 'tls-handshakes', 'tls-memory'];
-const CONNECTION_BENCHES = ['burst', 'resets', 'idle-rss'];
+const CONNECTION_BENCHES = ['burst', 'resets', 'idle-rss', 'line-server'];
 const BENCHES = [
   'echo',
   'memory',
@@ -280,6 +282,17 @@ async function main(): Promise<number> {
       `Connect-then-reset loop: ${int(n)} connections, seconds, ${connectOpts.passes} passes, ` +
         `medians (target: <= 2 s)\n` +
         connectionTable(results, 'seconds'),
+    );
+  }
+  if (wanted('line-server')) {
+    const lines = 100;
+    const results = await runLineServers(lines, echoOptions, say);
+    report['line-server'] = { options: { ...echoOptions, client: undefined, lines }, results };
+    tables.push(
+      `Line server: 64-byte lines, pipelined in batches of ${lines}, ${echoOptions.connections} ` +
+        `connections, round trips (batches) per second, ${echoOptions.passes} passes x ` +
+        `${echoOptions.duration} s, medians (target: torsion-cli-lines >= 1.5x net-readline)\n` +
+        echoTable(results),
     );
   }
   if (wanted('idle-rss')) {
