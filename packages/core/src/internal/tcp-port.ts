@@ -6,7 +6,8 @@
  * logging are BasePort's, the server's events and the close
  * NetServerPort's; this file binds and accepts.
  *
- * Tests: test/tcp.integration.test.ts, test/node-reactor.test.ts
+ * Tests: test/tcp.integration.test.ts, test/node-reactor.test.ts,
+ * test/tcp-reset-storm.integration.test.ts, test/tcp-shared-read.integration.test.ts
  * @module
  */
 import type { ListenOptions, Socket } from 'node:net';

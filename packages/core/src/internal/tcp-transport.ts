@@ -22,7 +22,7 @@
  * before it); `write()` pays one check for it.
  *
  * Tests: test/tcp.integration.test.ts, test/tcp-producer.integration.test.ts,
- * test/tcp-half-close.integration.test.ts
+ * test/tcp-half-close.integration.test.ts, test/tcp-shared-read.integration.test.ts
  * @module
  */
 import type { Socket } from 'node:net';
