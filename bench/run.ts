@@ -13,7 +13,7 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,12 +39,13 @@ import { UNIX_SERVERS, runUNIXEcho, selectUNIXServers } from './lib/unix-echo.js
 import { connectionTable, runBurst, runIdleRSS, runResets } from './lib/connections.js';
 import { int } from './lib/stats.js';
 import { runLineServers } from './lib/line-server.js';
+import { runScaling, scalingSvg } from './lib/scaling.js';
 
 const HELP = `usage: npm run bench -- [options]
 
   --only NAME          echo | memory | timers | tiny-writes | lines | udp-echo | tls-echo |
                        tls-handshakes | tls-memory | unix-echo | burst | resets | idle-rss |
-                       line-server |
+                       line-server | scaling |
                        process-spawn | process-pipe
                        (repeat or comma-separate; default all)
   --servers LIST       servers to compare, baseline first (default ${SERVERS.map((s) => s.name).join(',')})
@@ -62,7 +63,8 @@ const HELP = `usage: npm run bench -- [options]
   --memory-passes N    memory passes per server, TCP and TLS, and idle-rss (default 3)
   --bursts LIST        burst sizes, connections opened at once (default 1000,10000)
   --resets N           connect-then-reset loop length (default 5000)
-  --connect-passes N   passes per server for burst and resets (default 3)
+  --connect-passes N   passes per server for burst, resets and scaling (default 3)
+  --write-plot         scaling: write docs/performance-scaling.svg from this run's results
   --quiet-wait S       before each pass, wait up to S s for other work to stop (default 60; 0 = off)
   --busy-poll          echo clients spin instead of sleeping (for VMs with slow wakeups)
   --no-pin             do not pin server and client to separate cores
@@ -71,7 +73,7 @@ const HELP = `usage: npm run bench -- [options]
 `;
 
 const TLS_BENCHES = ['tls-echo', 'tls-handshakes', 'tls-memory'];
-const CONNECTION_BENCHES = ['burst', 'resets', 'idle-rss', 'line-server'];
+const CONNECTION_BENCHES = ['burst', 'resets', 'idle-rss', 'line-server', 'scaling'];
 const BENCHES = [
   'echo',
   'memory',
@@ -148,6 +150,7 @@ async function main(): Promise<number> {
       bursts: { type: 'string' },
       resets: { type: 'string' },
       'connect-passes': { type: 'string' },
+      'write-plot': { type: 'boolean', default: false },
       'quiet-wait': { type: 'string' },
       'busy-poll': { type: 'boolean', default: false },
       'no-pin': { type: 'boolean', default: false },
@@ -294,6 +297,41 @@ async function main(): Promise<number> {
         `${echoOptions.duration} s, medians (target: torsion-cli-lines >= 1.5x net-readline)\n` +
         echoTable(results),
     );
+  }
+  if (wanted('scaling')) {
+    const scalingServers = servers.filter(
+      (s) => s.name.startsWith('net') || s.name.startsWith('torsion'),
+    );
+    const results = await runScaling(
+      scalingServers,
+      {
+        passes: connectOpts.passes,
+        duration: echoOptions.duration,
+        pin,
+        client: clientPath,
+        active: [10, 100, 1000],
+        idle: [1000, 5000, 10000],
+      },
+      say,
+    );
+    report.scaling = { results };
+    tables.push(
+      `Scaling (medians of ${connectOpts.passes} passes): echo rt/s at 10/100/1,000 active ` +
+        `connections; RSS at 1,000/5,000/10,000 idle\n` +
+        results
+          .map(
+            (r) =>
+              `${r.name}: ${r.throughput.map(([n, v]) => `${n}: ${int(v)} rt/s`).join(', ')}; ` +
+              r.rss.map(([n, v]) => `${n}: ${int(v / 1024)} KiB`).join(', '),
+          )
+          .join('\n'),
+    );
+    if (values['write-plot']) {
+      const plot = `${root}docs/performance-scaling.svg`;
+      const caption = `${new Date().toISOString().slice(0, 16)} UTC, node ${process.version}, ${connectOpts.passes} passes, medians`;
+      writeFileSync(plot, scalingSvg(results, caption));
+      say(`wrote ${plot}`);
+    }
   }
   if (wanted('idle-rss')) {
     const n = positive('idle', values.idle, 10000, true);
