@@ -8,8 +8,8 @@ import {
 } from '../src/served/options.js';
 
 describe('the serving options', () => {
-  it('default to a 30 s drain, no access log, no metrics', () => {
-    expect(defaultServedSettings()).to.deep.equal({ shutdownTimeout: 30 });
+  it('default to a 5 s drain, no access log, no metrics', () => {
+    expect(defaultServedSettings()).to.deep.equal({ shutdownTimeout: 5 });
   });
 
   it('read --shutdown-timeout (0 allowed), --access-log and --metrics', () => {

@@ -85,7 +85,7 @@ export class Drain {
         this.#finish = resolve;
         this.#deadlineCall = this.reactor.callLater(this.timeoutSeconds, () => {
           this.#deadlineCall = null;
-          this.abortAll();
+          this.#closeAll();
         });
         this.target.whenIdle(() => {
           this.#done();
@@ -107,12 +107,38 @@ export class Drain {
     });
   }
 
+  /**
+   * At the deadline: `loseConnection()` every connection still open (what
+   * was written is flushed, an idle peer sees a clean close), and abort
+   * those still open {@link ABORT_SETTLE} later.
+   */
+  #closeAll(): void {
+    const left = [...this.target.connections()];
+    this.log.warn(`Closing ${String(left.length)} connection(s) still open at the drain deadline`, {
+      connections: left.length,
+    });
+    for (const connection of left) {
+      connection.drainAborted = true;
+      try {
+        connection.loseConnection();
+      } catch (err) {
+        this.log.failure('Could not close a connection at the drain deadline', err);
+      }
+    }
+    this.#settleCall = this.reactor.callLater(ABORT_SETTLE, () => {
+      this.#settleCall = null;
+      this.abortAll();
+    });
+  }
+
   /** Aborts every connection still open, then waits {@link ABORT_SETTLE} at most for them to end. */
   abortAll(): void {
     if (this.#aborted || this.#finish === null) return;
     this.#aborted = true;
     this.#deadlineCall?.cancel();
     this.#deadlineCall = null;
+    this.#settleCall?.cancel();
+    this.#settleCall = null;
     const left = [...this.target.connections()];
     if (left.length > 0) {
       this.log.warn(`Aborting ${String(left.length)} connection(s) still open`, {

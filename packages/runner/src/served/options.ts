@@ -12,11 +12,12 @@ import { parseServerDescription, type EndpointDescription } from '@torsion/core'
 import type { ParseArgsConfig } from 'node:util';
 
 /**
- * Seconds a drain waits by default before aborting what is left: the 30 s
- * Kubernetes gives a pod between SIGTERM and SIGKILL, so a default drain
- * ends before the kill.
+ * Seconds a drain waits by default before aborting what is left: the grace
+ * period the reactor's own shutdown has always given connections, so that a
+ * server with idle clients stops as quickly as before. Set a longer one for
+ * long transfers (Kubernetes allows 30 s between SIGTERM and SIGKILL).
  */
-export const DEFAULT_SHUTDOWN_TIMEOUT = 30;
+export const DEFAULT_SHUTDOWN_TIMEOUT = 5;
 
 /** The parseArgs definitions the runner adds to its own options (all take a value). */
 export const SERVED_OPTIONS = {

@@ -101,3 +101,16 @@ describe('TrackingFactory', () => {
     expect(records).to.have.length(0);
   });
 });
+
+describe('TrackedConnection transport members', () => {
+  it("forwards the real transport's optional members from its prototype, and lacks those it lacks", () => {
+    const { connection } = setup();
+    const transport = (connection as unknown as { transport: StringTransport }).transport;
+    expect(Object.getOwnPropertyNames(connection)).not.to.include('setTcpNoDelay');
+    expect(connection.setTcpNoDelay).to.be.a('function');
+    connection.setTcpNoDelay?.(true);
+    expect(transport.getTcpNoDelay()).to.equal(true);
+    expect(connection.getTcpNoDelay?.()).to.equal(true);
+    expect(connection.startTLS).to.equal(undefined);
+  });
+});
