@@ -21,6 +21,7 @@ import {
   type IProtocolFactory,
   type IPullProducer,
   type IPushProducer,
+  type IStreamTransport,
   type WriteData,
 } from '@torsion/core';
 import { ProtocolWrapper, WrappingFactory } from '@torsion/policies';
@@ -154,7 +155,14 @@ export class TrackedConnection extends ProtocolWrapper {
    * it anyway.
    */
   override registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
-    super.registerProducer(producer === this ? this.transport : producer, streaming);
+    if (producer !== this) {
+      super.registerProducer(producer, streaming);
+      return;
+    }
+    // Under policy wrappers (an idle timeout), the real transport is the innermost.
+    let real: IStreamTransport = this.transport;
+    while (real instanceof ProtocolWrapper) real = real.transport;
+    super.registerProducer(real, streaming);
   }
 
   /** The plugin's own protocol, under any policy wrappers between it and this one. */

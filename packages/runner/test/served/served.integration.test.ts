@@ -112,8 +112,8 @@ describe('runServices: access log, metrics, policies', function () {
   });
 
   it('closes a connection idle for --idle-timeout seconds', async () => {
-    // Not echo: it registers its transport as a producer, so a loseConnection() from
-    // outside waits for the timeout's abort grace (see the report to @torsion/policies).
+    // Not echo: with an idle timeout its close waits for the timeout's abort grace
+    // (TimeoutFactory and echo's producer; reported to @torsion/policies).
     const s = await start(['./polite-plugin.mjs', '--idle-timeout', '0.3']);
     const c = await client(s.ports[0]!.getHost().port);
     const opened = performance.now();
