@@ -58,6 +58,34 @@ describe('runServices: access log, metrics, policies', function () {
     expect(await s.code).to.equal(0);
   });
 
+  it("logs the PROXY header's addresses and counts bytes after it, behind haproxy:", async () => {
+    const s = await start([
+      '--log-format',
+      'json',
+      '--access-log',
+      '-',
+      'echo',
+      '--listen',
+      'haproxy:tcp:0:interface=127.0.0.1',
+    ]);
+    const c = await client(s.ports[0]!.getHost().port);
+    c.socket.write('PROXY TCP4 192.0.2.10 198.51.100.20 40000 443\r\nhi');
+    await until(() => c.received() === 'hi');
+    c.socket.end();
+    await c.closed;
+    await until(() => s.stdout.text.includes('\n'));
+    const line = JSON.parse(s.stdout.text.trim()) as AccessLine;
+    expect(line.fields).to.include({
+      peer: '192.0.2.10:40000',
+      local: '198.51.100.20:443',
+      bytesIn: 2,
+      bytesOut: 2,
+      ending: 'clean',
+    });
+    s.reactor.stop();
+    expect(await s.code).to.equal(0);
+  });
+
   it('writes text lines without --log-format json, and marks a reset as lost', async () => {
     const s = await start(['--access-log', '-', 'echo', '--listen', 'tcp:0:interface=127.0.0.1']);
     const c = await client(s.ports[0]!.getHost().port);
