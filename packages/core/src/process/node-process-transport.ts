@@ -10,7 +10,7 @@
  * section of the conformance suite on the Node reactor
  * @module
  */
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Socket } from 'node:net';
 import { UNIXAddress } from '../address.js';
@@ -22,7 +22,7 @@ import { Logger } from '../log.js';
 import { BaseProcessTransport } from './base-process-transport.js';
 import { exitReason } from './exit-reason.js';
 import { ProcessSpawnError } from './process-errors.js';
-import type { SpawnSettings } from './spawn-checks.js';
+import { stdioFor, type SpawnSettings } from './spawn-checks.js';
 
 const log = new Logger('torsion.process');
 
@@ -30,18 +30,6 @@ const log = new Logger('torsion.process');
 const PIPE_ADDRESS = new UNIXAddress(null);
 /** A pipe's transport reports its end through its protocol; its owner has nothing to do. */
 const NO_OWNER = { transportClosed(): void {} };
-
-/** Node's `stdio` array for `childFDs`: a pipe for `'r'`/`'w'`, the number for an inherited one, `'ignore'` for the gaps. */
-function stdioFor(settings: SpawnSettings): StdioOptions {
-  let last = 2;
-  for (const fd of settings.childFDs.keys()) last = Math.max(last, fd);
-  const stdio: ('pipe' | 'ignore' | number)[] = [];
-  for (let fd = 0; fd <= last; fd++) {
-    const mode = settings.childFDs.get(fd);
-    stdio.push(mode === undefined ? 'ignore' : typeof mode === 'number' ? mode : 'pipe');
-  }
-  return stdio;
-}
 
 /** A child process on Node; user code sees it as `IProcessTransport`. */
 export class NodeProcessTransport extends BaseProcessTransport {
@@ -61,7 +49,7 @@ export class NodeProcessTransport extends BaseProcessTransport {
         argv0: settings.argv0,
         cwd: settings.cwd,
         env: settings.env ?? process.env,
-        stdio: stdioFor(settings),
+        stdio: stdioFor(settings.childFDs),
         ...(settings.uid === undefined ? {} : { uid: settings.uid }),
         ...(settings.gid === undefined ? {} : { gid: settings.gid }),
       });

@@ -163,6 +163,25 @@ export function checkSpawnProcess(
 }
 
 /**
+ * Node's `stdio` array for checked `childFDs` (as `child_process.spawn`
+ * takes it, on Node and on Bun): `'pipe'` for `'r'`/`'w'`, the parent's
+ * descriptor number for an inherited one, and `'ignore'` for every gap up to
+ * the highest descriptor listed (and for 0–2 when they are not listed).
+ */
+export function stdioFor(
+  childFDs: ReadonlyMap<number, ChildFDMode>,
+): ('pipe' | 'ignore' | number)[] {
+  let last = 2;
+  for (const fd of childFDs.keys()) last = Math.max(last, fd);
+  const stdio: ('pipe' | 'ignore' | number)[] = [];
+  for (let fd = 0; fd <= last; fd++) {
+    const mode = childFDs.get(fd);
+    stdio.push(mode === undefined ? 'ignore' : typeof mode === 'number' ? mode : 'pipe');
+  }
+  return stdio;
+}
+
+/**
  * The signal `signal` names, as Node's `kill()` takes it: `'TERM'` and
  * `'SIGTERM'` are `'SIGTERM'`, a number stays a number.
  * @param known - the signal names this system has (Node's

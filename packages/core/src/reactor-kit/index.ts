@@ -54,6 +54,7 @@ export {
   checkSignal,
   checkSpawnProcess,
   DEFAULT_CHILD_FDS,
+  stdioFor,
   type SpawnSettings,
 } from '../process/spawn-checks.js';
 export { exitReason } from '../process/exit-reason.js';

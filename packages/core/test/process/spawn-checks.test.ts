@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { constants } from 'node:os';
-import { checkSignal, checkSpawnProcess } from '../../src/process/spawn-checks.js';
+import { checkSignal, checkSpawnProcess, stdioFor } from '../../src/process/spawn-checks.js';
 import { ProcessProtocol } from '../../src/process/process-protocol.js';
 
 const proto = new ProcessProtocol();
@@ -73,5 +73,23 @@ describe('checkSignal', () => {
     expect(() => checkSignal('BOGUS' as 'TERM', constants.signals)).to.throw(RangeError, /BOGUS/);
     expect(() => checkSignal(-1, constants.signals)).to.throw(RangeError);
     expect(() => checkSignal({} as unknown as number, constants.signals)).to.throw(TypeError);
+  });
+});
+
+describe('stdioFor', () => {
+  it("is Node's stdio array: a pipe per 'r'/'w', the number of an inherited descriptor, 'ignore' for the gaps", () => {
+    const { childFDs } = checkSpawnProcess(proto, 'x', [], {
+      childFDs: { 0: 'w', 2: 7, 5: 'r' },
+    });
+    expect(stdioFor(childFDs)).to.deep.equal(['pipe', 'ignore', 7, 'ignore', 'ignore', 'pipe']);
+  });
+
+  it('always lists 0 to 2, ignored when childFDs leaves them out', () => {
+    expect(stdioFor(new Map())).to.deep.equal(['ignore', 'ignore', 'ignore']);
+    expect(stdioFor(checkSpawnProcess(proto, 'x', [], undefined).childFDs)).to.deep.equal([
+      'pipe',
+      'pipe',
+      'pipe',
+    ]);
   });
 });

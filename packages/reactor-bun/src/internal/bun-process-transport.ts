@@ -12,7 +12,7 @@
  * conformance suite (test/conformance.bun.test.ts)
  * @module
  */
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import {
@@ -26,6 +26,7 @@ import {
   BaseProcessTransport,
   exitReason,
   StreamTransport,
+  stdioFor,
   type SpawnSettings,
 } from '@torsion/core/reactor-kit';
 
@@ -34,17 +35,6 @@ const log = new Logger('torsion.bun.process');
 /** The pipes' stream transports have no addresses of their own; these stand in, never shown to users. */
 const PIPE_ADDRESS = new UNIXAddress(null);
 const PIPE_NAMES = { input: 'a pipe from the child', output: 'a pipe to the child' };
-
-/** `stdio` for `childFDs`: a pipe for `'r'`/`'w'`, the number for an inherited one, `'ignore'` for the gaps. */
-function stdioFor(childFDs: ReadonlyMap<number, unknown>): StdioOptions {
-  const last = Math.max(2, ...childFDs.keys());
-  const stdio: ('pipe' | 'ignore' | number)[] = [];
-  for (let fd = 0; fd <= last; fd++) {
-    const mode = childFDs.get(fd);
-    stdio.push(mode === undefined ? 'ignore' : typeof mode === 'number' ? mode : 'pipe');
-  }
-  return stdio;
-}
 
 /** A child process on Bun; user code sees it as `IProcessTransport`. */
 export class BunProcessTransport extends BaseProcessTransport {
