@@ -327,6 +327,17 @@ export interface IListeningPort<A extends IAddress = INETAddress> {
   stopListening(): Deferred<void>;
   /** The bound address (port 0 until bound). */
   getHost(): A;
+  /**
+   * The connections this port accepted that are still open (as Node's
+   * `server.getConnections()` counts them), including those a wrapping
+   * factory has not handed to its protocol yet (a `haproxy:` connection
+   * waiting for its PROXY header). Still answers after `stopListening()`,
+   * which leaves them open: that is how a graceful drain finds them. A live
+   * view; copy it before closing connections while iterating.
+   */
+  connections(): Iterable<IStreamTransport>;
+  /** How many connections {@link IListeningPort.connections} holds. */
+  readonly connectionCount: number;
 }
 
 /** Connection state of an {@link IConnector}. */

@@ -118,10 +118,10 @@ export class AdoptedPort extends BasePort<IAddress> {
         protocol,
         host,
         UNNAMED,
-        this.#registry,
+        this,
         this.#registry.writeHighWaterMark,
       );
-      this.#registry.addTransport(transport);
+      this.addConnection(transport);
       transport.start();
       return;
     }
@@ -145,10 +145,10 @@ export class AdoptedPort extends BasePort<IAddress> {
       protocol,
       host,
       peer,
-      this.#registry,
+      this,
       this.#registry.writeHighWaterMark,
     );
-    this.#registry.addTransport(transport);
+    this.addConnection(transport);
     transport.start();
   }
 }

@@ -111,7 +111,7 @@ export abstract class NetServerPort<A extends IAddress> extends BasePort<A> {
       return;
     }
     const transport = this.makeTransport(socket, protocol, host, peer);
-    this.registry.addTransport(transport);
+    this.addConnection(transport);
     transport.start();
   }
 

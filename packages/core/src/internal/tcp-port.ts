@@ -149,14 +149,7 @@ export class TCPPort extends NetServerPort<INETAddress> {
     host: INETAddress,
     peer: INETAddress,
   ): TCPTransport {
-    return new TCPTransport(
-      socket,
-      protocol,
-      host,
-      peer,
-      this.registry,
-      this.registry.writeHighWaterMark,
-    );
+    return new TCPTransport(socket, protocol, host, peer, this, this.registry.writeHighWaterMark);
   }
 }
 

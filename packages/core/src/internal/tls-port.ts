@@ -279,7 +279,7 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
       protocol,
       handshake.host,
       peer,
-      this.#registry,
+      this,
       this.#registry.writeHighWaterMark,
     );
     // The transport listens for errors now; the handshake's listeners go.
@@ -287,7 +287,7 @@ export class TLSPort extends TCPPort implements ISSLListeningPort {
     tlsSocket.removeListener('end', this.#onEnd);
     tlsSocket.removeListener('close', this.#onClose);
     tlsSocket.removeListener('secure', this.#onSecure);
-    this.#registry.addTransport(transport);
+    this.addConnection(transport);
     transport.start();
   }
 

@@ -115,13 +115,6 @@ export class UNIXPort extends NetServerPort<UNIXAddress> {
     host: UNIXAddress,
     peer: UNIXAddress,
   ): UNIXTransport {
-    return new UNIXTransport(
-      socket,
-      protocol,
-      host,
-      peer,
-      this.registry,
-      this.registry.writeHighWaterMark,
-    );
+    return new UNIXTransport(socket, protocol, host, peer, this, this.registry.writeHighWaterMark);
   }
 }

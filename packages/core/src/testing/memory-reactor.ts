@@ -219,6 +219,7 @@ export class FakeListeningPort<A extends IAddress = INETAddress> implements ILis
   readonly #host: A;
   #stopped = false;
   #nextPeerPort = 40000;
+  readonly #accepted = new Set<StringTransport<A>>();
 
   /**
    * @param factory - the factory connections are built with.
@@ -261,6 +262,29 @@ export class FakeListeningPort<A extends IAddress = INETAddress> implements ILis
   }
 
   /**
+   * The transports of {@link FakeListeningPort.acceptConnection} whose
+   * `loseConnection()`/`abortConnection()` was not called: a
+   * {@link StringTransport} never ends on its own, so a connection counts as
+   * open until it is asked to close.
+   */
+  *connections(): IterableIterator<StringTransport<A>> {
+    for (const transport of this.#accepted) {
+      if (transport.disconnecting) this.#accepted.delete(transport);
+      else yield transport;
+    }
+  }
+
+  /** How many {@link FakeListeningPort.connections} there are. */
+  get connectionCount(): number {
+    let count = 0;
+    for (const transport of this.connections()) {
+      void transport;
+      count += 1;
+    }
+    return count;
+  }
+
+  /**
    * Simulates a client connecting: builds a protocol with the factory and
    * connects it to a {@link StringTransport} (whose host is this port).
    *
@@ -276,6 +300,7 @@ export class FakeListeningPort<A extends IAddress = INETAddress> implements ILis
     const protocol = this.factory.buildProtocol(peerAddress);
     if (protocol === null) return null;
     const transport = new StringTransport<A>({ hostAddress: this.#host, peerAddress });
+    this.#accepted.add(transport);
     protocol.makeConnection(transport);
     this.connected(protocol);
     return { protocol, transport };

@@ -126,16 +126,16 @@ export class BunAdoptedPort extends BasePort<IAddress> {
       socket.end();
       return;
     }
-    const { resources, writeHighWaterMark } = this.#settings;
+    const { writeHighWaterMark } = this.#settings;
     const transport = new BunTCPTransport<IAddress>(
       socket,
       protocol,
       host,
       peer,
-      resources,
+      this,
       writeHighWaterMark,
     );
-    resources.addTransport(transport);
+    this.addConnection(transport);
     transport.start();
   }
 }

@@ -159,7 +159,7 @@ export class BunSSLPort extends BunTCPPort implements ISSLListeningPort {
     peer: INETAddress,
     writeHighWaterMark: number,
   ): BunTLSTransport {
-    return new BunTLSTransport(socket, protocol, host, peer, this.resources, writeHighWaterMark);
+    return new BunTLSTransport(socket, protocol, host, peer, this, writeHighWaterMark);
   }
 
   /**

@@ -188,7 +188,7 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
     socket: BunSocket,
     peer: INETAddress = addressFor('TCP', socket.remoteAddress, socket.remotePort),
   ): BunTCPTransport | null {
-    const { resources, writeHighWaterMark } = this.#settings;
+    const { writeHighWaterMark } = this.#settings;
     const host = this.#localAddress(socket);
     const protocol = buildProtocolSafely(log, this.factory, peer);
     if (protocol === THREW || protocol == null) {
@@ -197,7 +197,7 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
       return null;
     }
     const transport = this.makeTransport(socket, protocol, host, peer, writeHighWaterMark);
-    resources.addTransport(transport);
+    this.addConnection(transport);
     transport.start();
     return transport;
   }
@@ -210,14 +210,7 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
     peer: INETAddress,
     writeHighWaterMark: number,
   ): BunTCPTransport {
-    return new BunTCPTransport(
-      socket,
-      protocol,
-      host,
-      peer,
-      this.#settings.resources,
-      writeHighWaterMark,
-    );
+    return new BunTCPTransport(socket, protocol, host, peer, this, writeHighWaterMark);
   }
 
   /**

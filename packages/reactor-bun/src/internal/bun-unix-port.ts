@@ -140,7 +140,7 @@ export class BunUNIXPort extends BasePort<UNIXAddress> {
       socket.terminate();
       return;
     }
-    const { resources, writeHighWaterMark } = this.#settings;
+    const { writeHighWaterMark } = this.#settings;
     const protocol = buildProtocolSafely(log, this.factory, UNNAMED);
     if (protocol === THREW || protocol == null) {
       socket.data = null;
@@ -152,10 +152,10 @@ export class BunUNIXPort extends BasePort<UNIXAddress> {
       protocol,
       this.getHost(),
       UNNAMED,
-      resources,
+      this,
       writeHighWaterMark,
     );
-    resources.addTransport(transport);
+    this.addConnection(transport);
     transport.start();
   }
 }

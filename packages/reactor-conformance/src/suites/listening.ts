@@ -1,6 +1,7 @@
 /**
  * Listening ports: binding port 0, `whenListening`, `getHost`, a port in use,
- * `stopListening`, the factory's start/stop, and what `buildProtocol` decides.
+ * `stopListening`, the factory's start/stop, what `buildProtocol` decides, and
+ * the open connections a port lists (`connections()`, `connectionCount`).
  * @module
  */
 import { describe } from 'mocha';
@@ -107,6 +108,39 @@ export function listeningTests(settings: SuiteSettings): void {
       expect(server.lostCount).to.equal(0);
       // A second stopListening() is harmless and fires too.
       await listening.stopListening();
+    });
+
+    test('knows its open connections: connections() and connectionCount, before and after stopListening', async (h) => {
+      const factory = new RecordingFactory(() => new RecordingProtocol());
+      const listening = await h.listen(factory);
+      expect(listening.connectionCount).to.equal(0);
+      expect([...listening.connections()]).to.deep.equal([]);
+      const clients = new RecordingClientFactory(() => new RecordingProtocol());
+      const port = listening.getHost().port;
+      h.reactor.connectTCP(LOOPBACK, port, clients);
+      h.reactor.connectTCP(LOOPBACK, port, clients);
+      const servers = await factory.waitForBuilt(2);
+      await Promise.all(servers.map((server) => server.made));
+      expect(listening.connectionCount).to.equal(2);
+      expect([...listening.connections()]).to.have.members(servers.map((s) => s.transport));
+
+      // Stopping the port leaves them open, and listed.
+      await listening.stopListening();
+      expect(listening.connectionCount).to.equal(2);
+
+      // One closes: it leaves the list once its protocol was told.
+      const [first, second] = servers;
+      if (first === undefined || second === undefined) throw new Error('two servers expected');
+      first.transport.loseConnection();
+      await first.lost;
+      expect(listening.connectionCount).to.equal(1);
+      expect([...listening.connections()]).to.deep.equal([second.transport]);
+
+      // What a drain does: close what is left, from a copy of the list.
+      for (const transport of [...listening.connections()]) transport.abortConnection();
+      await second.lost;
+      expect(listening.connectionCount).to.equal(0);
+      expect([...listening.connections()]).to.deep.equal([]);
     });
 
     test('calls startFactory once when the first port binds and stopFactory once after the last stops', async (h) => {

@@ -28,6 +28,28 @@ const log = new Logger('torsion.simulated');
 
 const WILDCARDS = new Set(['', '0.0.0.0', '::']);
 
+/** Where a simulated port registers the server ends it accepts. @internal */
+export interface AcceptingOwner extends SimulatedTransportOwner {
+  addTransport(transport: SimulatedTransport<IAddress>): void;
+}
+
+/**
+ * The {@link AcceptingOwner} of `port`, made once per port: it routes to
+ * the port's own (protected) connection bookkeeping.
+ * @internal
+ */
+export function acceptingOwner(
+  addConnection: (transport: SimulatedTransport<IAddress>) => void,
+  port: SimulatedTransportOwner,
+): AcceptingOwner {
+  return {
+    addTransport: addConnection,
+    transportClosed(transport, reason) {
+      port.transportClosed(transport, reason);
+    },
+  };
+}
+
 /** Who is on each end of a connection a simulated port accepts. @internal */
 export interface AcceptedEnds<A extends IAddress> {
   readonly clientHost: SimulatedHost;
@@ -35,7 +57,8 @@ export interface AcceptedEnds<A extends IAddress> {
   readonly clientAddress: A;
   readonly serverAddress: A;
   readonly clientOwner: SimulatedTransportOwner;
-  readonly serverOwner: OpenResources;
+  /** The accepting port's owner callbacks: the server end is added here and removed when it closes. */
+  readonly serverOwner: AcceptingOwner;
   readonly highWaterMark: number;
 }
 
@@ -99,6 +122,10 @@ export class SimulatedPort extends BasePort {
   readonly backlog: number;
   readonly #network: SimulatedNetwork;
   readonly #highWaterMark: number;
+  /** Where the server ends this port accepts are registered (and forgotten when they close). */
+  readonly #owner = acceptingOwner((transport) => {
+    this.addConnection(transport);
+  }, this);
 
   /** @internal Built by the reactor. */
   constructor(
@@ -139,7 +166,7 @@ export class SimulatedPort extends BasePort {
       clientAddress,
       serverAddress: this.getHost(),
       clientOwner,
-      serverOwner: this.resources,
+      serverOwner: this.#owner,
       highWaterMark: this.#highWaterMark,
     });
     this.connectionAccepted(connection.server, clientAddress);

@@ -20,7 +20,7 @@ import { BasePort } from '../../reactor-kit/base-port.js';
 import type { OpenResources } from '../../reactor-kit/open-resources.js';
 import type { SimulatedHost } from './simulated-host.js';
 import type { SimulatedNetwork } from './simulated-network.js';
-import { openAcceptedConnection, startServerProtocol } from './simulated-port.js';
+import { acceptingOwner, openAcceptedConnection, startServerProtocol } from './simulated-port.js';
 import type { SimulatedConnection, SimulatedTransportOwner } from './simulated-transport.js';
 
 const log = new Logger('torsion.simulated');
@@ -45,6 +45,10 @@ export class SimulatedUNIXPort extends BasePort<UNIXAddress> {
   readonly #network: SimulatedNetwork;
   readonly #path: string;
   readonly #settings: SimulatedUNIXPortSettings;
+  /** Where the server ends this port accepts are registered (and forgotten when they close). */
+  readonly #owner = acceptingOwner((transport) => {
+    this.addConnection(transport);
+  }, this);
 
   /** @internal Built by the reactor. */
   constructor(
@@ -81,7 +85,7 @@ export class SimulatedUNIXPort extends BasePort<UNIXAddress> {
       clientAddress: UNNAMED,
       serverAddress: this.getHost(),
       clientOwner,
-      serverOwner: this.resources,
+      serverOwner: this.#owner,
       highWaterMark: this.#settings.highWaterMark,
     });
     startServerProtocol(connection.server, this.factory, UNNAMED);
