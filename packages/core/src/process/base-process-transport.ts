@@ -4,11 +4,11 @@
  * pipe closed, fault isolation, `signalProcess` after the exit, and the
  * routing of writes, closes, producers and pauses to the right pipe.
  *
- * Each pipe to the child is an ordinary stream transport (`IStreamTransport`)
- * that the reactor already has: on Node a UNIX-socket transport over the
- * pipe Node made, so a child's stdin has the very write queue, high-water
- * mark and producer handling of a TCP connection, and pausing the process
- * pauses the reading of its output pipes exactly as it pauses a socket. The
+ * Each pipe to the child is an ordinary stream transport (`IStreamTransport`):
+ * on Node and Bun a StreamTransport over the pipe the runtime made, so a
+ * child's stdin has the write queue, high-water mark and producer handling
+ * of a TCP connection (BaseTransport's), and pausing the process pauses the
+ * reading of its output pipes exactly as it pauses a socket. The
  * reactor attaches {@link BaseProcessTransport.pipeProtocol} to each pipe and
  * reports the start, the exit and a failed start; this class does the rest.
  *

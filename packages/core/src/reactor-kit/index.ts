@@ -50,11 +50,16 @@ export { checkAdoptStreamPort } from '../internal/adopt-checks.js';
  * reason an exit status or signal becomes.
  */
 export { BaseProcessTransport } from '../process/base-process-transport.js';
+/**
+ * A child process started with `node:child_process` (on Node, and on a
+ * runtime that implements that module, such as Bun), its pipes as
+ * StreamTransports.
+ */
+export { NodeProcessTransport } from '../process/node-process-transport.js';
 export {
   checkSignal,
   checkSpawnProcess,
   DEFAULT_CHILD_FDS,
-  stdioFor,
   type SpawnSettings,
 } from '../process/spawn-checks.js';
 export { exitReason } from '../process/exit-reason.js';

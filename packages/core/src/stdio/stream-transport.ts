@@ -2,16 +2,15 @@
  * `StreamTransport`: a stream transport over Node streams — a `Readable`
  * the protocol's bytes come from and a `Writable` its writes go to, either
  * of which may be absent (a one-way pipe). It is what `StandardIO` runs on
- * (the process's own stdin and stdout), and what a reactor whose runtime
- * hands it Node streams rather than sockets (a child's pipes under Bun)
- * builds pipe transports from. Flow control, producers and the close
+ * (the process's own stdin and stdout), and each pipe of a child process
+ * started with `node:child_process` (a socket on Node, a Node stream on Bun). Flow control, producers and the close
  * requests are {@link BaseTransport}'s, exactly as on a socket; output the
  * stream cannot take at once waits in a {@link WriteQueue}. This file only
  * drives the two streams.
  *
  * Tests: test/stdio/standard-io.test.ts, test/stdio/stream-transport.test.ts,
- * examples/test/stdio-calc.test.ts, and on Bun
- * packages/reactor-bun/test/process.bun.test.ts
+ * examples/test/stdio-calc.test.ts, test/process/cat-round-trip.integration.test.ts,
+ * and on Bun packages/reactor-bun/test/process.bun.test.ts
  * @module
  */
 import type { Readable, Writable } from 'node:stream';
