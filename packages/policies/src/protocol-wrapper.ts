@@ -7,19 +7,20 @@
  * Tests: test/protocol-wrapper.test.ts, test/protocol-wrapper.integration.test.ts
  * @module
  */
-import type {
-  ClientTLSOptions,
-  Failure,
-  IAddress,
-  IProtocol,
-  IPullProducer,
-  IPushProducer,
-  IStreamTransport,
-  ITransport,
-  ServerTLSOptions,
-  TLSCipher,
-  TLSPeerCertificate,
-  WriteData,
+import {
+  isDrainable,
+  type ClientTLSOptions,
+  type Failure,
+  type IAddress,
+  type IProtocol,
+  type IPullProducer,
+  type IPushProducer,
+  type IStreamTransport,
+  type ITransport,
+  type ServerTLSOptions,
+  type TLSCipher,
+  type TLSPeerCertificate,
+  type WriteData,
 } from '@torsion/core';
 
 /** What a {@link ProtocolWrapper} needs from the factory that built it. */
@@ -67,6 +68,22 @@ const OPTIONAL_CALLBACKS = [
  *   (`startTLS`, `secure`, `getPeerCertificate`, `negotiatedProtocol`,
  *   `getCipher`, `getTLSVersion`) exist only if the real transport has them.
  *
+ * - `serverDraining(deadline)` (the drain hook, `IDrainableProtocol`)
+ *   exists only while the wrapped protocol has it, so a runner that drains
+ *   finds it through any number of wrappers.
+ *
+ * Those optional members live on the prototype, as getters that look at the
+ * real transport or the wrapped protocol when asked and return one forwarder
+ * shared by every wrapper (or `undefined`): a wrapper costs its few fields,
+ * not a closure per member per connection. The forwarders use `this`, so
+ * call them as methods (`t.setTcpNoDelay(true)`), not detached.
+ *
+ * A protocol that registers its transport (this wrapper) as its own
+ * streaming producer — echo does, so its reads stop while its writes back
+ * up — registers the real transport instead: a transport treats itself as
+ * producer specially (it does not hold back `loseConnection()`), and the
+ * wrapper's producer methods only forward to it.
+ *
  * An exception thrown by the wrapped protocol passes through to the real
  * transport, which logs it once and closes that connection, as it would
  * without the wrapper.
@@ -91,6 +108,7 @@ export class ProtocolWrapper implements IProtocol, IStreamTransport {
   declare getCipher?: () => TLSCipher | null;
   declare getTLSVersion?: () => string | null;
   // Present only when the wrapped protocol has them.
+  declare serverDraining?: (deadline: number) => void;
   declare readConnectionLost?: () => void;
   declare writeConnectionLost?: () => void;
   declare handshakeCompleted?: () => void;
@@ -124,9 +142,9 @@ export class ProtocolWrapper implements IProtocol, IStreamTransport {
   }
 
   /**
-   * Sets the wrapped protocol of a wrapper made without one, and exposes the
-   * optional callbacks it has. Transports look those up when the event
-   * happens, so exposing them late is enough.
+   * Sets the wrapped protocol of a wrapper made without one. Its optional
+   * callbacks appear on the wrapper at once (they are looked up when asked
+   * for), and transports look those up when the event happens.
    * @throws Error if the wrapper already has one.
    */
   protected setWrappedProtocol(wrappedProtocol: IProtocol): void {
@@ -134,20 +152,6 @@ export class ProtocolWrapper implements IProtocol, IStreamTransport {
       throw new Error(`${this.constructor.name} already has a wrapped protocol`);
     }
     this.#wrapped = wrappedProtocol;
-    for (const name of OPTIONAL_CALLBACKS) {
-      if (
-        typeof (wrappedProtocol as unknown as Partial<Record<string, unknown>>)[name] === 'function'
-      ) {
-        // Through the prototype's forwarder, so a subclass may override it.
-        Object.defineProperty(this, name, {
-          value: () => {
-            this.forwardCallback(name);
-          },
-          configurable: true,
-          writable: true,
-        });
-      }
-    }
   }
 
   /**
@@ -186,7 +190,6 @@ export class ProtocolWrapper implements IProtocol, IStreamTransport {
   protected attachTransport(transport: ITransport): void {
     this.#transport = transport as IStreamTransport;
     this.connected = true;
-    this.exposeTransportMembers(transport);
     this.factory.registerProtocol(this);
   }
 
@@ -259,8 +262,11 @@ export class ProtocolWrapper implements IProtocol, IStreamTransport {
     return this.transport.getPeer();
   }
 
+  /** Registers `producer` with the real transport; this wrapper itself as the real transport itself (see the class comment). */
   registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
-    this.transport.registerProducer(producer, streaming);
+    const transport = this.transport;
+    // Through a chain of wrappers, each maps itself to the one below, down to the real transport.
+    transport.registerProducer(producer === this ? transport : producer, streaming);
   }
 
   unregisterProducer(): void {
@@ -280,24 +286,62 @@ export class ProtocolWrapper implements IProtocol, IStreamTransport {
   stopProducing(): void {
     this.transport.stopProducing();
   }
-
-  /** Defines, on this instance, each optional member the real transport has, forwarding to it. */
-  private exposeTransportMembers(transport: ITransport): void {
-    const real = transport as unknown as Record<string, unknown>;
-    for (const name of OPTIONAL_METHODS) {
-      if (typeof real[name] === 'function') {
-        Object.defineProperty(this, name, {
-          value: (...args: unknown[]) =>
-            (real[name] as (...a: unknown[]) => unknown).apply(transport, args),
-          configurable: true,
-          writable: true,
-        });
-      }
-    }
-    for (const name of OPTIONAL_PROPERTIES) {
-      if (name in real) {
-        Object.defineProperty(this, name, { get: () => real[name], configurable: true });
-      }
-    }
-  }
 }
+
+type Members = Record<string, unknown>;
+
+/** The real transport's members, or `undefined` before `makeConnection`. */
+function transportOf(wrapper: ProtocolWrapper): Members | undefined {
+  return wrapper.hasTransport ? (wrapper.transport as unknown as Members) : undefined;
+}
+
+/** The wrapped protocol's members, or `undefined` before it is known. */
+function wrappedOf(wrapper: ProtocolWrapper): Members | undefined {
+  return wrapper.hasWrappedProtocol ? (wrapper.wrappedProtocol as unknown as Members) : undefined;
+}
+
+// The optional members, once on the prototype (see the class comment). A
+// subclass that defines one of them as a method of its own overrides the getter.
+for (const name of OPTIONAL_METHODS) {
+  function forward(this: ProtocolWrapper, ...args: unknown[]): unknown {
+    const real = this.transport as unknown as Members;
+    return (real[name] as (...a: unknown[]) => unknown).apply(real, args);
+  }
+  Object.defineProperty(ProtocolWrapper.prototype, name, {
+    get(this: ProtocolWrapper) {
+      return typeof transportOf(this)?.[name] === 'function' ? forward : undefined;
+    },
+    configurable: true,
+  });
+}
+for (const name of OPTIONAL_PROPERTIES) {
+  Object.defineProperty(ProtocolWrapper.prototype, name, {
+    get(this: ProtocolWrapper) {
+      return transportOf(this)?.[name];
+    },
+    configurable: true,
+  });
+}
+for (const name of OPTIONAL_CALLBACKS) {
+  // Through forwardCallback, so a subclass may watch the callbacks by overriding it.
+  const forward = function (this: ProtocolWrapper): void {
+    (this as unknown as { forwardCallback(n: string): void }).forwardCallback(name);
+  };
+  Object.defineProperty(ProtocolWrapper.prototype, name, {
+    get(this: ProtocolWrapper) {
+      return typeof wrappedOf(this)?.[name] === 'function' ? forward : undefined;
+    },
+    configurable: true,
+  });
+}
+function forwardDraining(this: ProtocolWrapper, deadline: number): void {
+  const wrapped = this.wrappedProtocol;
+  if (isDrainable(wrapped)) wrapped.serverDraining(deadline);
+}
+Object.defineProperty(ProtocolWrapper.prototype, 'serverDraining', {
+  get(this: ProtocolWrapper) {
+    const wrapped = wrappedOf(this);
+    return wrapped !== undefined && isDrainable(wrapped) ? forwardDraining : undefined;
+  },
+  configurable: true,
+});

@@ -138,6 +138,10 @@ export class ThrottlingProtocol extends ProtocolWrapper {
 
   override registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
     // The real transport drives a stand-in, so its resumes pass through the throttle.
+    // The wrapper itself as producer (echo's idiom: pause my reads while my
+    // writes back up) goes through the stand-in too, so those pauses and the
+    // throttle's stay apart; but it must not hold back a close, as a
+    // transport registered as its own producer does not (see loseConnection).
     const standIn = {
       pauseProducing: () => {
         this.#transportPausedProducer = true;
@@ -164,6 +168,18 @@ export class ThrottlingProtocol extends ProtocolWrapper {
     this.#producer = null;
     this.#pullWanted = false;
     super.unregisterProducer();
+  }
+
+  /** Closes; a producer that is this wrapper itself (its own reads) is unregistered first, so it does not hold the close back. */
+  override loseConnection(): void {
+    if (this.#producer === this) this.unregisterProducer();
+    super.loseConnection();
+  }
+
+  /** Half-closes; as {@link ThrottlingProtocol.loseConnection}, its own reads as producer do not hold the FIN back. */
+  override loseWriteConnection(): void {
+    if (this.#producer === this) this.unregisterProducer();
+    super.loseWriteConnection();
   }
 
   /** Called by the factory with this connection's throttle state. */

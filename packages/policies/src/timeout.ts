@@ -233,13 +233,25 @@ export class TimeoutProtocol extends ProtocolWrapper {
     super.write(data);
   }
 
-  /** The connection was idle for the whole period: log, close, abort after the grace. */
+  /**
+   * The connection was idle for the whole period: log, close, abort after the grace.
+   * It closes as the protocol would, through the transport the protocol
+   * sees (the innermost wrapper), so every wrapper between sees the close:
+   * one that registered itself as producer on the protocol's behalf (the
+   * throttle, under echo) lets go, and the close is clean at once.
+   */
   timeoutConnection(): void {
     log.info('Closing an idle connection', {
       peer: String(this.getPeer()),
       timeoutSeconds: this.timeoutPeriod,
     });
-    this.timer.closeTransport(this.transport, this.abortGrace);
+    let seen: ProtocolWrapper | null = null;
+    let inner: IProtocol | null = this.wrappedProtocol;
+    while (inner instanceof ProtocolWrapper) {
+      seen = inner;
+      inner = inner.hasWrappedProtocol ? inner.wrappedProtocol : null;
+    }
+    this.timer.closeTransport(seen ?? this, this.abortGrace);
   }
 
   override connectionLost(reason: Failure): void {

@@ -4,6 +4,7 @@ import {
   Factory,
   Failure,
   IPv4Address,
+  isDrainable,
   Protocol,
   type IAddress,
   type IProtocol,
@@ -148,8 +149,8 @@ describe('ProtocolWrapper / WrappingFactory', () => {
       serverFactory: new WrappingFactory(Factory.forProtocol(RecordingProtocol)),
       clientProtocol: new HalfCloseRecordingProtocol(),
     });
-    expect('readConnectionLost' in server).to.equal(false);
-    expect('handshakeCompleted' in server).to.equal(false);
+    expect(wrapperOf(server).readConnectionLost).to.equal(undefined);
+    expect(wrapperOf(server).handshakeCompleted).to.equal(undefined);
     client.transport.loseWriteConnection();
     pump.flush();
     const inner = innerOf(server, RecordingProtocol);
@@ -184,9 +185,9 @@ describe('ProtocolWrapper / WrappingFactory', () => {
       disconnecting: false,
     };
     plain.makeConnection(bare);
-    expect('startTLS' in plain).to.equal(false);
-    expect('secure' in plain).to.equal(false);
-    expect('setTcpNoDelay' in plain).to.equal(false);
+    expect(plain.startTLS).to.equal(undefined);
+    expect(plain.secure).to.equal(undefined);
+    expect(plain.setTcpNoDelay).to.equal(undefined);
 
     const tls = new ProtocolWrapper(factory, new Protocol());
     let started: unknown = null;
@@ -234,6 +235,75 @@ describe('ProtocolWrapper / WrappingFactory', () => {
     expect(wrapper.disconnecting).to.equal(true);
     wrapper.abortConnection();
     expect(transport.aborted).to.equal(true);
+  });
+
+  it('keeps the optional members on the prototype: nothing per connection, one forwarder for all', () => {
+    const factory = new WrappingFactory(new Factory());
+    class Half extends Protocol {
+      readConnectionLost(): void {}
+      writeConnectionLost(): void {}
+      serverDraining(): void {}
+    }
+    const real = () => Object.assign(new StringTransport(), { setTcpNoDelay() {}, secure: true });
+    const a = new ProtocolWrapper(factory, new Half());
+    const b = new ProtocolWrapper(factory, new Half());
+    a.makeConnection(real());
+    b.makeConnection(real());
+    const optional = [
+      'setTcpNoDelay',
+      'secure',
+      'readConnectionLost',
+      'writeConnectionLost',
+      'serverDraining',
+    ];
+    for (const wrapper of [a, b]) {
+      expect(Object.getOwnPropertyNames(wrapper)).to.not.include.members(optional);
+    }
+    expect(a.setTcpNoDelay).to.be.a('function').and.equal(b.setTcpNoDelay);
+    expect(a.readConnectionLost).to.be.a('function').and.equal(b.readConnectionLost);
+    expect(a.serverDraining).to.be.a('function').and.equal(b.serverDraining);
+    expect(a.secure).to.equal(true);
+  });
+
+  it('forwards serverDraining(deadline) through every wrapper to a protocol that has it, and has none otherwise', () => {
+    const deadlines: number[] = [];
+    class Draining extends Protocol {
+      serverDraining(deadline: number): void {
+        deadlines.push(deadline);
+        this.transport.loseConnection();
+      }
+    }
+    const transport = new StringTransport();
+    const inner = new ProtocolWrapper(new WrappingFactory(new Factory()), new Draining());
+    const outer = new ProtocolWrapper(new WrappingFactory(new Factory()), inner);
+    outer.makeConnection(transport);
+    expect(isDrainable(outer)).to.equal(true);
+    outer.serverDraining?.(12.5);
+    expect(deadlines).to.deep.equal([12.5]);
+    expect(transport.disconnecting).to.equal(true);
+
+    const plain = new ProtocolWrapper(new WrappingFactory(new Factory()), new Protocol());
+    plain.makeConnection(new StringTransport());
+    expect(isDrainable(plain)).to.equal(false);
+    expect(isDrainable(new ProtocolWrapper(new WrappingFactory(new Factory()), plain))).to.equal(
+      false,
+    );
+  });
+
+  it('a protocol that registers its transport as producer registers the real transport, through every wrapper', () => {
+    class SelfProducer extends Protocol {
+      override connectionMade(): void {
+        const t = this.transport as ITransport & {
+          registerProducer(p: IPushProducer, streaming: boolean): void;
+        };
+        t.registerProducer(t as unknown as IPushProducer, true);
+      }
+    }
+    const transport = new StringTransport();
+    const inner = new ProtocolWrapper(new WrappingFactory(new Factory()), new SelfProducer());
+    const outer = new ProtocolWrapper(new WrappingFactory(new Factory()), inner);
+    outer.makeConnection(transport);
+    expect(transport.producer).to.equal(transport);
   });
 
   it('getHost/getPeer can be overridden, and the wrapped protocol sees the override', () => {
