@@ -352,6 +352,16 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
   protected abstract get attachedProtocol(): IProtocol | null;
 
   /**
+   * The protocol this transport delivers to, as Twisted's
+   * `transport.protocol`: how a server that walks its port's
+   * `connections()` (a graceful drain) reaches each protocol. `null` while a
+   * TLS port's handshake runs, before the protocol is attached.
+   */
+  get protocol(): IProtocol | null {
+    return this.attachedProtocol;
+  }
+
+  /**
    * Sends bytes as they are (ciphertext, under TLS) after everything sent
    * before, without the flow-control bookkeeping of `write()`
    * ({@link BaseTransport.writeTLS} does it).

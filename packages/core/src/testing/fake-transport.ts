@@ -111,8 +111,7 @@ export let startEndTLS: (
  *   connection, as on a real transport (the pump's `isolateErrors` option).
  */
 export class FakeTransport extends BaseTransport {
-  /** The protocol at this end. */
-  readonly protocol: IProtocol;
+  readonly #protocol: IProtocol;
   /** True for the server end. */
   readonly isServer: boolean;
 
@@ -145,7 +144,7 @@ export class FakeTransport extends BaseTransport {
       options.peerAddress,
       checkWriteHighWaterMark(options.highWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK),
     );
-    this.protocol = protocol;
+    this.#protocol = protocol;
     this.isServer = options.isServer;
   }
 
@@ -157,6 +156,11 @@ export class FakeTransport extends BaseTransport {
    */
   get highWaterMark(): number {
     return this.writeHighWaterMark;
+  }
+
+  /** The protocol at this end (even before `makeConnection` ran). */
+  override get protocol(): IProtocol {
+    return this.#protocol;
   }
 
   /** True once this end's protocol got `connectionLost`. */

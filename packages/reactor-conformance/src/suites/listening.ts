@@ -123,6 +123,10 @@ export function listeningTests(settings: SuiteSettings): void {
       await Promise.all(servers.map((server) => server.made));
       expect(listening.connectionCount).to.equal(2);
       expect([...listening.connections()]).to.have.members(servers.map((s) => s.transport));
+      // Each reaches its protocol, as Twisted's transport.protocol (what a drain tells).
+      for (const transport of listening.connections()) {
+        expect((transport as { protocol?: unknown }).protocol).to.be.oneOf(servers);
+      }
 
       // Stopping the port leaves them open, and listed.
       await listening.stopListening();

@@ -5,11 +5,13 @@
  * and the graceful drain — in one place, so that `runServices` makes a few
  * calls and each feature is on only when asked for.
  *
- * Tracking is skipped entirely (the plugin's factory is served as it is)
- * when no access log, no metrics and no drain (`--shutdown-timeout 0`) need it.
+ * Tracking (a {@link TrackedConnection} around each connection) is on only
+ * when `--access-log` or `--metrics` is given; otherwise the plugin's factory
+ * is served as it is. The drain needs no tracking: it walks the listening
+ * ports' own connection lists.
  *
  * Tests: test/served/served.integration.test.ts, test/served/drain.integration.test.ts,
- *   test/served/tracking-factory.test.ts
+ *   test/served/tracking-factory.test.ts, test/served/serving.test.ts
  * @module
  */
 import {
@@ -33,13 +35,13 @@ import {
 import cluster from 'node:cluster';
 
 import { AccessLog } from './access-log.js';
-import { Drain, type DrainTarget } from './drain.js';
+import { Drain } from './drain.js';
 import type { PolicySettings, ServedSettings } from './options.js';
 import {
-  TrackedConnection,
   TrackingFactory,
   type ConnectionObserver,
   type ConnectionRecord,
+  type TrackedConnection,
 } from './tracking-factory.js';
 
 /** What {@link ServedConnections} needs from the runner. */
@@ -52,12 +54,9 @@ export interface ServedContext {
 }
 
 /** The runner's serving features; one per `runServices`. */
-export class ServedConnections implements ConnectionObserver, DrainTarget {
+export class ServedConnections implements ConnectionObserver {
   readonly counters = new Map<string, PluginCounters>();
-  readonly #trackers: TrackingFactory[] = [];
   readonly #accessLog: AccessLog | null;
-  #live = 0;
-  #idleWaiter: (() => void) | null = null;
   #drain: Drain | null = null;
   #metricsPort: IListeningPort<IAddress> | null = null;
 
@@ -70,12 +69,9 @@ export class ServedConnections implements ConnectionObserver, DrainTarget {
         : new AccessLog(settings.accessLog, context.logFormat, context.stdout, context.cwd);
   }
 
-  /** Whether connections are tracked at all. */
+  /** Whether connections are tracked at all: only for the access log and the metrics. */
   get tracking(): boolean {
-    const { settings } = this.context;
-    return (
-      this.#accessLog !== null || settings.metrics !== undefined || settings.shutdownTimeout > 0
-    );
+    return this.#accessLog !== null || this.context.settings.metrics !== undefined;
   }
 
   /** The counters of `plugin`, made on first use. */
@@ -121,53 +117,23 @@ export class ServedConnections implements ConnectionObserver, DrainTarget {
   /** The factory to listen with on `endpoint`: `factory` tracked, or `factory` itself when nothing needs tracking. */
   forEndpoint(plugin: string, factory: IProtocolFactory, endpoint: string): IProtocolFactory {
     if (!this.tracking) return factory;
-    const tracker = new TrackingFactory(
+    return new TrackingFactory(
       factory,
       this.countersFor(plugin),
       endpoint,
       this,
       this.#accessLog !== null,
+      (event) => {
+        this.#refused(plugin, event);
+      },
     );
-    this.#trackers.push(tracker);
-    return tracker;
   }
 
   // ------------------------------------------------------------ ConnectionObserver
 
-  connectionStarted(connection: TrackedConnection): void {
-    this.#live += 1;
-    // One accepted before the ports closed whose PROXY header came during the drain.
-    this.#drain?.connectionStarted(connection);
-  }
-
   connectionEnded(connection: TrackedConnection, record: ConnectionRecord | null): void {
     void connection;
-    this.#live -= 1;
     if (record !== null) this.#writeRecord(record);
-    if (this.#live === 0 && this.#idleWaiter !== null) {
-      const waiter = this.#idleWaiter;
-      this.#idleWaiter = null;
-      waiter();
-    }
-  }
-
-  // ------------------------------------------------------------ DrainTarget
-
-  *connections(): Iterable<TrackedConnection> {
-    for (const tracker of this.#trackers) {
-      for (const wrapper of tracker.protocols) {
-        if (wrapper instanceof TrackedConnection) yield wrapper;
-      }
-    }
-  }
-
-  get liveCount(): number {
-    return this.#live;
-  }
-
-  whenIdle(fn: () => void): void {
-    if (this.#live === 0) fn();
-    else this.#idleWaiter = fn;
   }
 
   // ------------------------------------------------------------ metrics, drain
@@ -204,7 +170,7 @@ export class ServedConnections implements ConnectionObserver, DrainTarget {
     const timeout = this.context.settings.shutdownTimeout;
     if (timeout <= 0) return () => undefined;
     const id = reactor.addSystemEventTrigger('before', 'shutdown', async () => {
-      this.#drain = new Drain(reactor, this, ports, timeout, this.context.log);
+      this.#drain = new Drain(reactor, ports, timeout, this.context.log);
       await this.#drain.run();
     });
     return () => {

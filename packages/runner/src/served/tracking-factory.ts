@@ -24,7 +24,7 @@ import {
   type IStreamTransport,
   type WriteData,
 } from '@torsion/core';
-import { ProtocolWrapper, WrappingFactory } from '@torsion/policies';
+import { ProtocolWrapper, WrappingFactory, type RefusalEvent } from '@torsion/policies';
 import type { ConnectionEnding, PluginCounters } from '@torsion/metrics';
 
 /** One ended connection, as the access log writes it. */
@@ -49,8 +49,6 @@ export interface ConnectionRecord {
 
 /** What the tracking factories report to. */
 export interface ConnectionObserver {
-  /** A connection was handed to the plugin. */
-  connectionStarted(connection: TrackedConnection): void;
   /** A tracked connection ended; `record` is `null` when nobody asked for records (no access log). */
   connectionEnded(connection: TrackedConnection, record: ConnectionRecord | null): void;
 }
@@ -75,15 +73,12 @@ export class TrackedConnection extends ProtocolWrapper {
   bytesOut = 0;
   /** Set by the drain just before it aborts the connection at the deadline. */
   drainAborted = false;
-  /** True once `serverDraining` was delivered (or there was nothing to tell). */
-  drainNotified = false;
 
   override makeConnection(transport: Parameters<ProtocolWrapper['makeConnection']>[0]): void {
     this.startedAt = performance.now();
     const counters = this.factory.counters;
     counters.accepted += 1;
     counters.open += 1;
-    this.factory.observer.connectionStarted(this);
     super.makeConnection(transport);
   }
 
@@ -164,13 +159,6 @@ export class TrackedConnection extends ProtocolWrapper {
     while (real instanceof ProtocolWrapper) real = real.transport;
     super.registerProducer(real, streaming);
   }
-
-  /** The plugin's own protocol, under any policy wrappers between it and this one. */
-  get pluginProtocol(): IProtocol {
-    let protocol: IProtocol = this.wrappedProtocol;
-    while (protocol instanceof ProtocolWrapper) protocol = protocol.wrappedProtocol;
-    return protocol;
-  }
 }
 
 /**
@@ -231,8 +219,20 @@ Object.defineProperty(TrackedConnection.prototype, 'exposeTransportMembers', {
   writable: true,
 });
 
-/** Wraps a plugin's factory (or the policies around it) on one endpoint. */
+/**
+ * Wraps a plugin's factory (or the policies around it) on one endpoint.
+ *
+ * It is on only when `--access-log` or `--metrics` asks for what it counts
+ * (the drain uses the ports' own connection lists). It says what the
+ * wrapped factory says about reading into a shared buffer: counting a
+ * chunk's length keeps no reference to it. It has an `onRefused` member, so
+ * a `haproxy:` endpoint in front of it reports the connections it refuses
+ * (untrusted proxy, bad or late header) to the metrics and the access log.
+ */
 export class TrackingFactory extends WrappingFactory {
+  /** Where refusals by a wrapper outside this one (`haproxy:`) are reported; see {@link RefusalEvent}. */
+  readonly onRefused: ((event: RefusalEvent) => void) | undefined;
+
   constructor(
     wrappedFactory: IProtocolFactory,
     /** The plugin's running totals, shared by its endpoints. */
@@ -242,8 +242,17 @@ export class TrackingFactory extends WrappingFactory {
     readonly observer: ConnectionObserver,
     /** Build a {@link ConnectionRecord} when a connection ends (only the access log needs one). */
     readonly keepRecords: boolean,
+    onRefused?: (event: RefusalEvent) => void,
   ) {
     super(wrappedFactory);
+    this.onRefused = onRefused;
+  }
+
+  /** The wrapped factory's `readsIntoSharedBuffer`: a tracked connection only counts the bytes. */
+  get readsIntoSharedBuffer(): boolean {
+    return (
+      (this.wrappedFactory as { readsIntoSharedBuffer?: unknown }).readsIntoSharedBuffer === true
+    );
   }
 
   protected override wrapProtocol(wrapped: IProtocol): ProtocolWrapper {

@@ -8,6 +8,7 @@ import {
 } from '@torsion/core';
 import { StringTransport } from '@torsion/core/testing';
 import { newPluginCounters } from '@torsion/metrics/counters';
+import type { RefusalEvent } from '@torsion/policies';
 import { expect } from 'chai';
 
 import {
@@ -28,7 +29,6 @@ function setup(keepRecords = true) {
   const counters = newPluginCounters('echo');
   const records: ConnectionRecord[] = [];
   const observer: ConnectionObserver = {
-    connectionStarted: () => undefined,
     connectionEnded: (_c, record) => {
       if (record !== null) records.push(record);
     },
@@ -99,6 +99,41 @@ describe('TrackingFactory', () => {
     expect(counters.ended['drain-aborted']).to.equal(1);
     expect(counters.protocolErrors).to.equal(0);
     expect(records).to.have.length(0);
+  });
+
+  it('says what the wrapped factory says about reading into a shared buffer', () => {
+    const { factory } = setup();
+    expect(factory.readsIntoSharedBuffer).to.equal(false);
+    const sharing = Object.assign(Factory.forProtocol(Echo), { readsIntoSharedBuffer: true });
+    const observer: ConnectionObserver = { connectionEnded: () => undefined };
+    const tracked = new TrackingFactory(
+      sharing,
+      newPluginCounters('echo'),
+      'tcp:0',
+      observer,
+      false,
+    );
+    expect(tracked.readsIntoSharedBuffer).to.equal(true);
+  });
+
+  it('passes refusals made outside it (a haproxy: endpoint) to its onRefused', () => {
+    const events: RefusalEvent[] = [];
+    const observer: ConnectionObserver = { connectionEnded: () => undefined };
+    const factory = new TrackingFactory(
+      Factory.forProtocol(Echo),
+      newPluginCounters('echo'),
+      'haproxy:tcp:0',
+      observer,
+      false,
+      (event) => events.push(event),
+    );
+    const event: RefusalEvent = {
+      policy: 'haproxy',
+      peer: new IPv4Address('TCP', '192.0.2.9', 1234),
+      reason: 'untrusted-proxy',
+    };
+    factory.onRefused?.(event);
+    expect(events).to.deep.equal([event]);
   });
 });
 

@@ -332,7 +332,7 @@ export class SimulatedTransport<A extends IAddress = INETAddress> extends BaseTr
   // ------------------------------------------------------------ state for tests
 
   /** The protocol at this end, once attached. */
-  get protocol(): IProtocol | null {
+  override get protocol(): IProtocol | null {
     return this.#protocol;
   }
 
