@@ -224,8 +224,9 @@ Object.defineProperty(TrackedConnection.prototype, 'exposeTransportMembers', {
  *
  * It is on only when `--access-log` or `--metrics` asks for what it counts
  * (the drain uses the ports' own connection lists). It says what the
- * wrapped factory says about reading into a shared buffer: counting a
- * chunk's length keeps no reference to it. It has an `onRefused` member, so
+ * wrapped factory says about reading into a shared buffer, as every
+ * `WrappingFactory` whose wrappers keep no chunk does: counting a chunk's
+ * length keeps no reference to it. It has an `onRefused` member, so
  * a `haproxy:` endpoint in front of it reports the connections it refuses
  * (untrusted proxy, bad or late header) to the metrics and the access log.
  */
@@ -246,13 +247,6 @@ export class TrackingFactory extends WrappingFactory {
   ) {
     super(wrappedFactory);
     this.onRefused = onRefused;
-  }
-
-  /** The wrapped factory's `readsIntoSharedBuffer`: a tracked connection only counts the bytes. */
-  get readsIntoSharedBuffer(): boolean {
-    return (
-      (this.wrappedFactory as { readsIntoSharedBuffer?: unknown }).readsIntoSharedBuffer === true
-    );
   }
 
   protected override wrapProtocol(wrapped: IProtocol): ProtocolWrapper {

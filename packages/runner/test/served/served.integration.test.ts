@@ -139,6 +139,27 @@ describe('runServices: access log, metrics, policies', function () {
     expect(await s.code).to.equal(0);
   });
 
+  it('counts a haproxy: refusal (a bad PROXY header) in the metrics', async () => {
+    const s = await start([
+      '--metrics',
+      'tcp:0:interface=127.0.0.1',
+      'echo',
+      '--listen',
+      'haproxy:tcp:0:interface=127.0.0.1',
+    ]);
+    const echoPort = s.ports[0]!.getHost().port;
+    const metricsPort = s.ports[1]!.getHost().port;
+    const bad = await client(echoPort);
+    bad.socket.write('GET / HTTP/1.0\r\n\r\n');
+    await bad.closed;
+    const page = await scrape(metricsPort);
+    expect(page).to.match(
+      /torsion_connections_refused_total\{plugin="echo",policy="haproxy",reason="bad-header"\} 1/,
+    );
+    s.reactor.stop();
+    expect(await s.code).to.equal(0);
+  });
+
   it('closes a connection idle for --idle-timeout seconds', async () => {
     // Not echo: with an idle timeout its close waits for the timeout's abort grace
     // (TimeoutFactory and echo's producer; reported to @torsion/policies).
