@@ -75,6 +75,18 @@ describe('BunTCPTransport (loopback)', () => {
     expect(t.getPeer().port).to.equal(remote.port);
   });
 
+  it('reports as host the address a connection arrived at when the port listens on every interface', async () => {
+    const { factory, port } = await serveOnLoopback(reactor, () => new RecordingProtocol(), '');
+    const peer = await RawPeer.connect(port, '127.0.0.1');
+    const [server] = await factory.waitForBuilt(1);
+    const host = server!.transport.getHost();
+    // '::ffff:127.0.0.1' where the wildcard is IPv6's, '127.0.0.1' where it is IPv4's.
+    expect(host.host).to.match(/^(::ffff:)?127\.0\.0\.1$/);
+    expect(host.port).to.equal(port);
+    peer.socket.end();
+    await server!.lost;
+  });
+
   it('hands dataReceived Buffers the protocol may keep', async () => {
     const { factory, port } = await serveOnLoopback(reactor, () => new RecordingProtocol());
     const peer = await RawPeer.connect(port);

@@ -17,6 +17,7 @@ import type { INETAddress, IProtocol, IProtocolFactory } from '@torsion/core';
 import { BasePort, buildProtocolSafely, THREW } from '@torsion/core/reactor-kit';
 import type { OpenResources } from '@torsion/core/reactor-kit';
 import type { SocketHandler, TLSOptions } from 'bun';
+import { isIP } from 'node:net';
 import { BunTCPTransport } from './bun-tcp-transport.js';
 import type { BunSocket, SocketData } from './bun-tcp-transport.js';
 import { spareDescriptors, unwatchDescriptors, watchDescriptors } from './descriptor-guard.js';
@@ -96,6 +97,8 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
   #shortage: Shortage | null = null;
   /** The local address of the last accepted connection, shared while it repeats. */
   #lastLocal: INETAddress | null = null;
+  /** Bound to one address rather than a wildcard: accepted sockets' local address is the port's. */
+  #boundToOneAddress = false;
 
   /**
    * @param settings - the reactor's open resources and connection settings.
@@ -127,6 +130,7 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
     }
     this.#listener = listener;
     this.#boundHostname = listener.hostname;
+    this.#boundToOneAddress = isOneAddress(listener.hostname);
     watchDescriptors(this);
     this.bound(addressFor('TCP', listener.hostname, listener.port));
   }
@@ -335,6 +339,10 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
    * connections are many, and each object would cost them all.
    */
   #localAddress(socket: BunSocket): INETAddress {
+    // Bound to one address, every connection's local address is the port's.
+    // Asking the socket would cost each connection a string that Bun keeps
+    // on the socket for as long as it is open.
+    if (this.#boundToOneAddress) return this.getHost();
     const localHost = socket.localAddress as string | undefined;
     if (localHost === undefined) return this.getHost();
     const last = this.#lastLocal;
@@ -354,6 +362,17 @@ export class BunTCPPort extends BasePort implements DescriptorWatcher {
       ...this.listenOptions(),
     });
   }
+}
+
+/**
+ * Whether `hostname` is one IP address, as accepted sockets report it: not
+ * an any-address (connections arrive at several), a name, or a scoped
+ * IPv6 address (whose zone the socket may spell differently).
+ */
+function isOneAddress(hostname: string): boolean {
+  return (
+    isIP(hostname) !== 0 && hostname !== '0.0.0.0' && hostname !== '::' && !hostname.includes('%')
+  );
 }
 
 /** Whether binding `::` failed because the machine has no IPv6. */

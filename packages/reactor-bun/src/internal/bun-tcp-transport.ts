@@ -48,6 +48,17 @@ export type SocketData = object | null;
 /** A Bun TCP socket as Torsion uses it. */
 export type BunSocket = Socket<SocketData>;
 
+// BunTCPTransport's #bits (one per state; see the accessors).
+const T_END_SCHEDULED = 1;
+const T_END_AFTER_FLUSH = 2;
+const T_FIN_SENT = 4;
+const T_PEER_ENDED = 8;
+const T_SOCKET_GONE = 16;
+const T_IN_OWN_CLOSE = 32;
+const T_SOCKET_PAUSED = 64;
+const T_NO_DELAY = 128;
+const T_KEEP_ALIVE = 256;
+
 /**
  * A TCP connection on Bun, or a UNIX-domain one (`A` is `UNIXAddress`: the
  * stream contract is the same, and Bun's Nagle and keep-alive calls are
@@ -70,24 +81,83 @@ export class BunTCPTransport<A extends IAddress = INETAddress> extends BaseTrans
 
   /** Why the connection ends, when this side decided first (abort, protocol error, socket error). */
   #reason: Failure | null = null;
-  /** A deferred {@link BunTCPTransport.#end} is scheduled. */
-  #endScheduled = false;
-  /** {@link BunTCPTransport.#end} waits for the queue to drain. */
-  #endAfterFlush = false;
-  /** `loseWriteConnection()` sent our FIN (`socket.shutdown()`). */
-  #finSent = false;
-  /** The peer's FIN arrived. */
-  #peerEnded = false;
-  /** Bun reported the socket closed. */
-  #socketGone = false;
-  /** We are inside our own `socket.end()`/`terminate()`, whose `close` arrives synchronously. */
-  #inOwnClose = false;
-  /** Whether the Bun socket is paused right now. */
-  #socketPaused = false;
+  /**
+   * The states below, as bits of one field (`T_*`): an idle connection keeps
+   * one number instead of nine fields.
+   */
+  #bits = T_NO_DELAY;
 
-  // Bun turns Nagle's algorithm off on every socket it creates.
-  #noDelay = true;
-  #keepAlive = false;
+  /** A deferred {@link BunTCPTransport.#end} is scheduled. */
+  get #endScheduled(): boolean {
+    return (this.#bits & T_END_SCHEDULED) !== 0;
+  }
+  set #endScheduled(on: boolean) {
+    this.#bits = on ? this.#bits | T_END_SCHEDULED : this.#bits & ~T_END_SCHEDULED;
+  }
+
+  /** {@link BunTCPTransport.#end} waits for the queue to drain. */
+  get #endAfterFlush(): boolean {
+    return (this.#bits & T_END_AFTER_FLUSH) !== 0;
+  }
+  set #endAfterFlush(on: boolean) {
+    this.#bits = on ? this.#bits | T_END_AFTER_FLUSH : this.#bits & ~T_END_AFTER_FLUSH;
+  }
+
+  /** `loseWriteConnection()` sent our FIN (`socket.shutdown()`). */
+  get #finSent(): boolean {
+    return (this.#bits & T_FIN_SENT) !== 0;
+  }
+  set #finSent(on: boolean) {
+    this.#bits = on ? this.#bits | T_FIN_SENT : this.#bits & ~T_FIN_SENT;
+  }
+
+  /** The peer's FIN arrived. */
+  get #peerEnded(): boolean {
+    return (this.#bits & T_PEER_ENDED) !== 0;
+  }
+  set #peerEnded(on: boolean) {
+    this.#bits = on ? this.#bits | T_PEER_ENDED : this.#bits & ~T_PEER_ENDED;
+  }
+
+  /** Bun reported the socket closed. */
+  get #socketGone(): boolean {
+    return (this.#bits & T_SOCKET_GONE) !== 0;
+  }
+  set #socketGone(on: boolean) {
+    this.#bits = on ? this.#bits | T_SOCKET_GONE : this.#bits & ~T_SOCKET_GONE;
+  }
+
+  /** We are inside our own `socket.end()`/`terminate()`, whose `close` arrives synchronously. */
+  get #inOwnClose(): boolean {
+    return (this.#bits & T_IN_OWN_CLOSE) !== 0;
+  }
+  set #inOwnClose(on: boolean) {
+    this.#bits = on ? this.#bits | T_IN_OWN_CLOSE : this.#bits & ~T_IN_OWN_CLOSE;
+  }
+
+  /** Whether the Bun socket is paused right now. */
+  get #socketPaused(): boolean {
+    return (this.#bits & T_SOCKET_PAUSED) !== 0;
+  }
+  set #socketPaused(on: boolean) {
+    this.#bits = on ? this.#bits | T_SOCKET_PAUSED : this.#bits & ~T_SOCKET_PAUSED;
+  }
+
+  /** setTcpNoDelay(true) was called last, or never called (Bun turns Nagle's algorithm off on every socket it creates). */
+  get #noDelay(): boolean {
+    return (this.#bits & T_NO_DELAY) !== 0;
+  }
+  set #noDelay(on: boolean) {
+    this.#bits = on ? this.#bits | T_NO_DELAY : this.#bits & ~T_NO_DELAY;
+  }
+
+  /** setTcpKeepAlive(true) was called last. */
+  get #keepAlive(): boolean {
+    return (this.#bits & T_KEEP_ALIVE) !== 0;
+  }
+  set #keepAlive(on: boolean) {
+    this.#bits = on ? this.#bits | T_KEEP_ALIVE : this.#bits & ~T_KEEP_ALIVE;
+  }
 
   /**
    * @param socket - an open Bun socket created with `allowHalfOpen: true`.
