@@ -90,15 +90,23 @@ export class ProxyHeaderParser {
     return this.#buffer.length;
   }
 
-  /** Adds received bytes and says whether the header is complete. */
+  /**
+   * Adds received bytes and says whether the header is complete. The parser
+   * keeps a copy of what it waits with, never `chunk` itself, so `chunk` may
+   * be a read buffer that is reused once the call returns; a `rest` returned
+   * may be a view of `chunk`, valid as long as `chunk` is.
+   */
   feed(chunk: Uint8Array): ProxyParseResult {
     if (this.#done) throw new Error('ProxyHeaderParser.feed: this parser has already finished');
     const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    this.#buffer = this.#buffer.length === 0 ? view : Buffer.concat([this.#buffer, view]);
+    const kept = this.#buffer.length === 0 ? view : Buffer.concat([this.#buffer, view]);
+    this.#buffer = kept;
     const result = this.#parse();
     if (result.kind !== 'incomplete') {
       this.#done = true;
       this.#buffer = Buffer.alloc(0);
+    } else if (kept === view) {
+      this.#buffer = Buffer.from(view); // a copy: `chunk` may change after this call
     }
     return result;
   }

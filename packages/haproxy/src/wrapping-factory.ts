@@ -160,6 +160,15 @@ export class HAProxyWrappingFactory extends WrappingFactory {
     return new HAProxyProtocol(this, new ProxyHeaderParser(this.#parserOptions));
   }
 
+  /**
+   * False: the header parser copies the bytes it waits with, and the bytes
+   * after the header reach the wrapped protocol within the same call, so a
+   * wrapped factory's opt-in to the shared read buffer holds through this one.
+   */
+  protected override keepsReceivedData(): boolean {
+    return false;
+  }
+
   /** Not used: {@link HAProxyWrappingFactory.buildProtocol} builds the wrapped protocol after the header. */
   protected override wrapProtocol(wrapped: IProtocol, addr: IAddress): ProtocolWrapper {
     void addr;

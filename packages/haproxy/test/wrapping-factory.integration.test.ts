@@ -1,10 +1,13 @@
 // Real-socket tests of the PROXY protocol on the Node reactor: a Torsion
 // client sends the header through ProxyHeaderClientFactory, a header
-// trickles in a byte per TCP segment, garbage and silence are closed.
+// trickles in a byte per TCP segment, garbage and silence are closed; an
+// echo reading into the shared read buffer stays byte-exact behind it.
+import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { clientFromString, Factory, IPv4Address, NodeReactor, Protocol } from '@torsion/core';
 import { LogCapture, RecordingFactory } from '@torsion/core/testing';
 import { expect } from 'chai';
+import { LimitConnectionsByPeer, ThrottlingFactory, TimeoutFactory } from '@torsion/policies';
 import { ProxyHeaderClientFactory } from '../src/client.js';
 import { encodeProxyV2 } from '../src/encoder.js';
 import { HAProxyWrappingFactory, type HAProxyWrappingOptions } from '../src/wrapping-factory.js';
@@ -168,5 +171,55 @@ describe('HAProxyWrappingFactory over real sockets (integration)', () => {
     expect(logs.messages('warn').join('\n')).to.match(
       /refused a connection from 127\.0\.0\.1:\d+: not in trustedProxies \(10\.0\.0\.0\/8\)/,
     );
+  });
+
+  it('an echo that reads into the shared buffer stays byte-exact behind the header and policy wrappers', async () => {
+    /** Echo with the Node reactor's shared read buffer: `data` is valid only during the call. */
+    class SharedEcho extends Protocol {
+      override dataReceived(data: Buffer): void {
+        this.transport.write(data);
+      }
+    }
+    const echo = Object.assign(Factory.forProtocol(SharedEcho), { readsIntoSharedBuffer: true });
+    const factory = new HAProxyWrappingFactory(
+      new TimeoutFactory(
+        new ThrottlingFactory(new LimitConnectionsByPeer(echo, 2), {
+          readLimitPerConnection: 64 << 20,
+          clock: reactor,
+        }),
+        { timeoutPeriod: 30, clock: reactor },
+      ),
+      { reactor },
+    );
+    expect(factory.readsIntoSharedBuffer).to.equal(true);
+    const listening = await reactor
+      .listenTCP(0, factory, { interface: '127.0.0.1' })
+      .whenListening();
+    const socket = connect({ host: '127.0.0.1', port: listening.getHost().port, noDelay: true });
+    sockets.push(socket);
+    const received: Buffer[] = [];
+    let length = 0;
+    socket.on('data', (chunk: Buffer) => {
+      received.push(chunk);
+      length += chunk.length;
+    });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const header = encodeProxyV2({
+      source: new IPv4Address('TCP', '192.0.2.9', 1234),
+      destination: new IPv4Address('TCP', '192.0.2.1', 80),
+    });
+    // The header in two reads, so its first part waits across a reuse of the read buffer.
+    socket.write(header.subarray(0, 11));
+    await sleep(30);
+    const payload = randomBytes(2 << 20);
+    socket.write(Buffer.concat([header.subarray(11), payload.subarray(0, 1000)]));
+    for (let offset = 1000; offset < payload.length; offset += 65536) {
+      socket.write(payload.subarray(offset, offset + 65536));
+    }
+    const state = { closed: false };
+    socket.on('close', () => (state.closed = true));
+    for (let i = 0; i < 1000 && length < payload.length && !state.closed; i++) await sleep(10);
+    expect(length).to.equal(payload.length);
+    expect(Buffer.concat(received).equals(payload)).to.equal(true);
   });
 });

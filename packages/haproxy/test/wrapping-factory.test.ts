@@ -9,6 +9,7 @@ import {
   Failure,
   IPv4Address,
   IPv6Address,
+  isDrainable,
   Protocol,
   UNIXAddress,
   type IAddress,
@@ -18,7 +19,11 @@ import { Clock, LogCapture, StringTransport } from '@torsion/core/testing';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { encodeProxyV1, encodeProxyV2 } from '../src/encoder.js';
-import type { RefusalEvent } from '@torsion/policies';
+import {
+  LimitConnectionsByPeer,
+  RateLimitConnectionsByPeer,
+  type RefusalEvent,
+} from '@torsion/policies';
 import {
   DEFAULT_TRUSTED_PROXIES,
   HAProxyProtocol,
@@ -361,5 +366,88 @@ describe('HAProxyWrappingFactory', () => {
       TypeError,
       /onRefused/,
     );
+  });
+
+  it('has no drain hook while the header is pending; afterwards, the wrapped protocol’s, when it has one', () => {
+    const deadlines: number[] = [];
+    class Draining extends Protocol {
+      serverDraining(deadline: number): void {
+        deadlines.push(deadline);
+      }
+    }
+    const factory = new HAProxyWrappingFactory(Factory.forProtocol(Draining), {
+      reactor: new Clock(),
+    });
+    const wrapper = factory.buildProtocol(PROXY);
+    if (!(wrapper instanceof HAProxyProtocol)) throw new Error('expected an HAProxyProtocol');
+    wrapper.makeConnection(
+      new StringTransport<IAddress>({ peerAddress: PROXY, hostAddress: SELF }),
+    );
+    expect(isDrainable(wrapper)).to.equal(false);
+    wrapper.dataReceived(encodeProxyV1({ source: CLIENT, destination: SERVER }));
+    expect(isDrainable(wrapper)).to.equal(true);
+    wrapper.serverDraining?.(7);
+    expect(deadlines).to.deep.equal([7]);
+    const plain = setUp();
+    plain.wrapper.dataReceived(encodeProxyV1({ source: CLIENT, destination: SERVER }));
+    expect(isDrainable(plain.wrapper)).to.equal(false);
+  });
+
+  it('per-peer limits inside it count the client from the header, not the proxy', () => {
+    const limited = new LimitConnectionsByPeer(Factory.forProtocol(Protocol), 1);
+    const rated = new RateLimitConnectionsByPeer(limited, {
+      ratePerSecond: 1,
+      burst: 2,
+      clock: new Clock(),
+    });
+    const factory = new HAProxyWrappingFactory(rated, { reactor: new Clock() });
+    const other = new IPv4Address('TCP', '203.0.113.8', 51000);
+    const open = (client: IAddress) => {
+      const wrapper = factory.buildProtocol(PROXY);
+      if (!(wrapper instanceof HAProxyProtocol)) throw new Error('expected an HAProxyProtocol');
+      const transport = new StringTransport<IAddress>({ peerAddress: PROXY, hostAddress: SELF });
+      wrapper.makeConnection(transport);
+      wrapper.dataReceived(encodeProxyV2({ source: client, destination: SERVER }));
+      return { wrapper, transport };
+    };
+    const first = open(CLIENT);
+    const second = open(other); // the same proxy, another client: admitted
+    expect(first.transport.disconnecting).to.equal(false);
+    expect(second.transport.disconnecting).to.equal(false);
+    expect([...limited.peerConnections]).to.deep.equal([
+      ['203.0.113.7', 1],
+      ['203.0.113.8', 1],
+    ]);
+    const again = open(CLIENT); // this client's second: over its limit of 1
+    expect(again.transport.disconnecting).to.equal(true);
+    first.wrapper.connectionLost(new Failure(new ConnectionDone()));
+    again.wrapper.connectionLost(new Failure(new ConnectionDone()));
+    expect([...limited.peerConnections]).to.deep.equal([['203.0.113.8', 1]]);
+    // The rate limit judged the client too: CLIENT used its burst of 2, OTHER has one left.
+    expect(open(CLIENT).transport.disconnecting).to.equal(true);
+    expect(open(other).transport.disconnecting).to.equal(true); // the per-peer limit of 1
+    expect(logs.messages('warn')).to.include(
+      'Refused a connection: the peer opens connections too fast',
+    );
+  });
+
+  it('passes the wrapped factory’s shared-read-buffer opt-in on, and keeps a copy of a partial header', () => {
+    const optIn = Object.assign(Factory.forProtocol(Witness), { readsIntoSharedBuffer: true });
+    expect(new HAProxyWrappingFactory(optIn).readsIntoSharedBuffer).to.equal(true);
+    expect(new HAProxyWrappingFactory(Factory.forProtocol(Witness)).readsIntoSharedBuffer).to.equal(
+      false,
+    );
+    const { wrapper, witness } = setUp();
+    const header = encodeProxyV2({ source: CLIENT, destination: SERVER });
+    const shared = Buffer.alloc(64);
+    header.copy(shared, 0, 0, 20);
+    wrapper.dataReceived(shared.subarray(0, 20));
+    shared.fill(0xee); // the reactor reuses its read buffer for the next read
+    const restLength = header.length - 20;
+    header.copy(shared, 0, 20);
+    shared.write('after', restLength, 'latin1');
+    wrapper.dataReceived(shared.subarray(0, restLength + 5));
+    expect(witness.peerAtConnect).to.deep.equal(CLIENT);
+    expect(witness.received.toString()).to.equal('after');
   });
 });

@@ -18,7 +18,7 @@ import {
   type IReactorTime,
 } from '@torsion/core';
 
-import type { ProtocolWrapper } from './protocol-wrapper.js';
+import { ProtocolWrapper } from './protocol-wrapper.js';
 import { checkOnRefused, notifyRefused, type OnRefused, type RefusalOptions } from './refusal.js';
 import { WrappingFactory } from './wrapping-factory.js';
 
@@ -137,21 +137,45 @@ export class LimitConnectionsByPeer extends WrappingFactory {
     return super.buildProtocol(addr);
   }
 
+  /** The wrapper remembers the key it was admitted under, so it is uncounted under the same one. */
+  protected override wrapProtocol(wrapped: IProtocol, addr: IAddress): ProtocolWrapper {
+    return new PeerCountedProtocol(this, wrapped, peerKey(addr));
+  }
+
   // Counted when the connection is up and uncounted when it is gone, so a
-  // protocol built but never connected cannot leak a slot.
+  // protocol built but never connected cannot leak a slot. The key is the
+  // address buildProtocol judged: behind the PROXY protocol, the client's.
   override registerProtocol(wrapper: ProtocolWrapper): void {
     super.registerProtocol(wrapper);
-    const key = peerKey(wrapper.transport.getPeer());
+    const key = keyOf(wrapper);
     this.peerConnections.set(key, (this.peerConnections.get(key) ?? 0) + 1);
   }
 
   override unregisterProtocol(wrapper: ProtocolWrapper): void {
     super.unregisterProtocol(wrapper);
-    const key = peerKey(wrapper.transport.getPeer());
+    const key = keyOf(wrapper);
     const left = (this.peerConnections.get(key) ?? 1) - 1;
     if (left > 0) this.peerConnections.set(key, left);
     else this.peerConnections.delete(key);
   }
+}
+
+/** A {@link LimitConnectionsByPeer} connection: the peer key it was admitted and is counted under. */
+export class PeerCountedProtocol extends ProtocolWrapper {
+  constructor(
+    factory: LimitConnectionsByPeer,
+    wrapped: IProtocol,
+    readonly peerKey: string,
+  ) {
+    super(factory, wrapped);
+  }
+}
+
+/** The key a wrapper is counted under; a wrapper made elsewhere (a subclass's) by its transport's peer. */
+function keyOf(wrapper: ProtocolWrapper): string {
+  return wrapper instanceof PeerCountedProtocol
+    ? wrapper.peerKey
+    : peerKey(wrapper.transport.getPeer());
 }
 
 /** Options for {@link RateLimitConnectionsByPeer}. */

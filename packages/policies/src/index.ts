@@ -23,6 +23,7 @@ export {
 export {
   LimitConnectionsByPeer,
   LimitTotalConnectionsFactory,
+  PeerCountedProtocol,
   RateLimitConnectionsByPeer,
   peerKey,
   type RateLimitOptions,

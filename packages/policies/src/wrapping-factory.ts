@@ -13,6 +13,7 @@ import type {
   IConnector,
   IProtocol,
   IProtocolFactory,
+  ISharedReadBufferFactory,
 } from '@torsion/core';
 
 import { ProtocolWrapper, type IWrapperRegistry } from './protocol-wrapper.js';
@@ -25,11 +26,35 @@ import { ProtocolWrapper, type IWrapperRegistry } from './protocol-wrapper.js';
  * factory has them, are passed on, so it can stand in for the wrapped
  * factory anywhere, as a server or a client factory.
  */
-export class WrappingFactory implements IClientFactory, IWrapperRegistry {
+export class WrappingFactory implements IClientFactory, IWrapperRegistry, ISharedReadBufferFactory {
   /** The wrappers whose connections are up now. */
   readonly protocols = new Set<ProtocolWrapper>();
 
   constructor(readonly wrappedFactory: IProtocolFactory) {}
+
+  /**
+   * The wrapped factory's opt-in to the Node reactor's shared read buffer
+   * (`ISharedReadBufferFactory`: `data` is valid only during
+   * `dataReceived`), passed on unless this factory's wrappers keep received
+   * bytes past the call ({@link WrappingFactory.keepsReceivedData}). Read
+   * when a port starts listening.
+   */
+  get readsIntoSharedBuffer(): boolean {
+    return (
+      !this.keepsReceivedData() &&
+      (this.wrappedFactory as Partial<ISharedReadBufferFactory>).readsIntoSharedBuffer === true
+    );
+  }
+
+  /**
+   * Whether this factory's wrappers keep a reference to the `data` they are
+   * given after `dataReceived` returns (a queue, a parser's buffer). False:
+   * the wrappers here pass each chunk on, or count it, within the call.
+   * A subclass whose wrapper keeps bytes either copies them or returns true.
+   */
+  protected keepsReceivedData(): boolean {
+    return false;
+  }
 
   doStart(): void {
     this.wrappedFactory.doStart();

@@ -306,6 +306,20 @@ describe('ProtocolWrapper / WrappingFactory', () => {
     expect(transport.producer).to.equal(transport);
   });
 
+  it("passes the wrapped factory's shared-read-buffer opt-in on, unless its wrappers keep data", () => {
+    const optIn = Object.assign(new Factory(), { readsIntoSharedBuffer: true });
+    expect(new WrappingFactory(optIn).readsIntoSharedBuffer).to.equal(true);
+    expect(new WrappingFactory(new WrappingFactory(optIn)).readsIntoSharedBuffer).to.equal(true);
+    expect(new WrappingFactory(new Factory()).readsIntoSharedBuffer).to.equal(false);
+    class Keeping extends WrappingFactory {
+      protected override keepsReceivedData(): boolean {
+        return true;
+      }
+    }
+    expect(new Keeping(optIn).readsIntoSharedBuffer).to.equal(false);
+    expect(new WrappingFactory(new Keeping(optIn)).readsIntoSharedBuffer).to.equal(false);
+  });
+
   it('getHost/getPeer can be overridden, and the wrapped protocol sees the override', () => {
     const substitute = new IPv4Address('TCP', '203.0.113.7', 4242);
     class Proxied extends ProtocolWrapper {
