@@ -121,6 +121,9 @@ const B_OVER_HIGH_WATER = 64;
 const B_DRAIN_AWAITED = 128;
 const B_STREAMING = 256;
 const B_PRODUCER_PAUSED = 512;
+/** Where the `PULL_*` state sits in the bits (two of them). */
+const B_PULL_SHIFT = 10;
+const B_PULL_MASK = 3 << B_PULL_SHIFT;
 
 /**
  * The shared half of an `ITCPTransport` (and, with `A` = `UNIXAddress`, of an
@@ -279,7 +282,14 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
   }
 
   #producer: IPushProducer | IPullProducer | null = null;
-  #pullState = PULL_OFF;
+
+  /** A pull producer's `PULL_*` state, in two of the bits rather than a field of its own. */
+  get #pullState(): number {
+    return (this.#bits & B_PULL_MASK) >> B_PULL_SHIFT;
+  }
+  set #pullState(state: number) {
+    this.#bits = (this.#bits & ~B_PULL_MASK) | (state << B_PULL_SHIFT);
+  }
 
   /** The TLS layer and its state, once `startTLS()` (or a TLS port or connector) started it. */
   #tls: TLSSession | null = null;
