@@ -4,7 +4,7 @@
  * comes the header with the bytes that followed it, or a
  * {@link ProxyHeaderError} naming what is wrong.
  *
- * Tests: test/parser.test.ts, test/parser.property.test.ts
+ * Tests: test/parser.test.ts, test/parser.property.test.ts, test/wrapping-factory.test.ts
  * @module
  */
 import { IPv4Address, IPv6Address, UNIXAddress, type AddressType } from '@torsion/core';

@@ -6,7 +6,7 @@
  * `buildProtocol` returns `null`, as Twisted's do, a log line says why, and
  * the `onRefused` hook (see refusal.ts) is told.
  *
- * Tests: test/connection-limits.test.ts
+ * Tests: test/connection-limits.test.ts, ../haproxy/test/wrapping-factory.test.ts
  * @module
  */
 import {

@@ -4,7 +4,7 @@
  * Twisted's `TimeoutMixin`), and {@link TimeoutFactory} (a wrapping factory
  * that closes idle connections of any factory).
  *
- * Tests: test/timeout.test.ts
+ * Tests: test/timeout.test.ts, test/timeout.integration.test.ts
  * @module
  */
 import {
