@@ -132,7 +132,7 @@ export function tlsTests(settings: SuiteSettings): void {
         expectLoopback(server.transport.getPeer(), client.transport.getHost().port);
       });
 
-      test('stopListening on a TLS port refuses new connections and keeps open ones', async (h) => {
+      test('stopListening on a TLS port refuses new connections and keeps open ones, listed by the port', async (h) => {
         const { server, client, listening, port } = await tlsPair(
           h,
           () => new TLSEcho(),
@@ -149,6 +149,12 @@ export function tlsTests(settings: SuiteSettings): void {
         await client.waitForBytes(10);
         expect(client.text()).to.equal('still open');
         expect(server.lostCount).to.equal(0);
+        expect([...listening.connections()], 'the port lists its connection').to.deep.equal([
+          server.transport,
+        ]);
+        client.transport.loseConnection();
+        await server.lost;
+        expect(listening.connectionCount, 'closed connections leave the list').to.equal(0);
       });
 
       test('connects the protocol only after the handshake: secure and the peer certificate in connectionMade, then handshakeCompleted once', async (h) => {

@@ -184,12 +184,15 @@ export function unixTests(settings: SuiteSettings): void {
       expect(factory.addresses[0]?.family, 'buildProtocol gets a UNIX address').to.equal('UNIX');
     });
 
-    test('stopListening removes the socket file and refuses new connections; open connections stay', async (u) => {
-      const { client, port, path } = await u.pair(
+    test('stopListening removes the socket file and refuses new connections; open connections stay, listed by the port', async (u) => {
+      const { server, client, port, path } = await u.pair(
         () => new EchoingProtocol(),
         () => new RecordingProtocol(),
       );
       await port.stopListening();
+      expect([...port.connections()], 'the port still lists its connection').to.deep.equal([
+        server.transport,
+      ]);
       expect(u.files.statFile(u.reactor, path), 'the socket file after stopListening').to.equal(
         null,
       );
@@ -199,6 +202,9 @@ export function unixTests(settings: SuiteSettings): void {
       client.transport.write('still open');
       await client.waitForBytes(10);
       expect(client.text()).to.equal('still open');
+      client.transport.loseConnection();
+      await server.lost;
+      expect(port.connectionCount, 'closed connections leave the list').to.equal(0);
     });
 
     test('connectUNIX to a path with no socket fails with ConnectionRefusedError', async (u) => {
