@@ -7,20 +7,20 @@
  * Tests: test/protocol-wrapper.test.ts, test/protocol-wrapper.integration.test.ts
  * @module
  */
-import {
-  isDrainable,
-  type ClientTLSOptions,
-  type Failure,
-  type IAddress,
-  type IProtocol,
-  type IPullProducer,
-  type IPushProducer,
-  type IStreamTransport,
-  type ITransport,
-  type ServerTLSOptions,
-  type TLSCipher,
-  type TLSPeerCertificate,
-  type WriteData,
+import { isDrainable } from '@torsion/core';
+import type {
+  ClientTLSOptions,
+  Failure,
+  IAddress,
+  IProtocol,
+  IPullProducer,
+  IPushProducer,
+  IStreamTransport,
+  ITransport,
+  ServerTLSOptions,
+  TLSCipher,
+  TLSPeerCertificate,
+  WriteData,
 } from '@torsion/core';
 
 /** What a {@link ProtocolWrapper} needs from the factory that built it. */
