@@ -69,10 +69,15 @@ export class TCPPort extends NetServerPort<INETAddress> {
   /**
    * The factory opted in, and this is a plain TCP port: a subclass (a TLS
    * port) wraps its sockets in something that must not read into a buffer
-   * that changes under it.
+   * that changes under it. Never under Bun (the Node reactor run by Bun):
+   * its `node:net` has no libuv handle whose accepted sockets can be given
+   * the `onread` option, and a socket set up that way fails on its first
+   * read (`data.destroy is not a function`, seen with `bun torsion
+   * --reactor node echo`).
    */
   protected override readsIntoSharedBuffer(): boolean {
     return (
+      process.versions.bun === undefined &&
       Object.getPrototypeOf(this) === TCPPort.prototype &&
       (this.factory as { readsIntoSharedBuffer?: unknown }).readsIntoSharedBuffer === true
     );
