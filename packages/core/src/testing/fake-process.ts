@@ -25,6 +25,7 @@ import { toBuffer } from '../internal/write-data.js';
 import { isHalfCloseable } from '../half-closeable.js';
 import { Logger } from '../log.js';
 import { BaseProcessTransport } from '../process/base-process-transport.js';
+import { DEFAULT_WRITE_HIGH_WATER_MARK } from '../reactor-kit/base-transport.js';
 import { exitReason } from '../process/exit-reason.js';
 import { ProcessSpawnError } from '../process/process-errors.js';
 import type { SpawnSettings } from '../process/spawn-checks.js';
@@ -66,7 +67,11 @@ export interface FakeChildListener {
 /**
  * One pipe of a fake child: a stream transport whose far end is the test.
  * Output held back while paused (with the end behind it) is delivered on
- * `resumeProducing()`, as a real pipe would.
+ * `resumeProducing()`, as a real pipe would. What the parent writes to a
+ * pipe to the child stays unread until the child takes it
+ * ({@link FakePipe.take}); above the high-water mark a streaming producer is
+ * paused, and resumed once the child has taken everything, as on a real
+ * reactor's pipe (a pull producer is asked for more each time it is empty).
  */
 class FakePipe implements IStreamTransport {
   readonly #protocol: IProtocol;
@@ -77,6 +82,12 @@ class FakePipe implements IStreamTransport {
   #pending: Buffer[] = [];
   #endPending = false;
   #producer: IPushProducer | IPullProducer | null = null;
+  #streaming = false;
+  #producerPaused = false;
+  /** Written by the parent, not yet taken by the child. */
+  #unread: Buffer[] = [];
+  #unreadBytes = 0;
+  readonly #highWaterMark: number;
 
   readonly #defer: (fn: () => void) => void;
   #closing = false;
@@ -86,9 +97,11 @@ class FakePipe implements IStreamTransport {
     onWrite: (data: Buffer) => void,
     onClose: () => void,
     defer: (fn: () => void) => void,
+    highWaterMark: number,
   ) {
     this.#protocol = protocol;
     this.#defer = defer;
+    this.#highWaterMark = highWaterMark;
     this.#onWrite = onWrite;
     this.#onClose = onClose;
     protocol.makeConnection(this);
@@ -127,10 +140,54 @@ class FakePipe implements IStreamTransport {
     else this.#close();
   }
 
+  /** Bytes the parent wrote that the child has not taken yet. */
+  get unreadBytes(): number {
+    return this.#unreadBytes;
+  }
+
   write(data: WriteData): void {
     const bytes = toBuffer(data);
     if (this.#closing || this.#closed || bytes.length === 0) return;
-    this.#onWrite(Buffer.from(bytes));
+    const copy = Buffer.from(bytes);
+    this.#unread.push(copy);
+    this.#unreadBytes += copy.length;
+    this.#onWrite(copy);
+    const producer = this.#producer;
+    if (
+      producer !== null &&
+      this.#streaming &&
+      !this.#producerPaused &&
+      this.#unreadBytes > this.#highWaterMark
+    ) {
+      this.#producerPaused = true;
+      (producer as IPushProducer).pauseProducing();
+    }
+  }
+
+  /**
+   * The child reads up to `maxBytes` of what the parent wrote. Once nothing
+   * is left unread, a paused streaming producer is resumed (a pull producer
+   * asked for more).
+   * @returns the bytes taken (empty when nothing was waiting).
+   */
+  take(maxBytes: number): Buffer {
+    const taken: Buffer[] = [];
+    let room = maxBytes;
+    for (let head = this.#unread[0]; head !== undefined && room > 0; head = this.#unread[0]) {
+      if (head.length <= room) {
+        this.#unread.shift();
+        taken.push(head);
+        room -= head.length;
+      } else {
+        taken.push(head.subarray(0, room));
+        this.#unread[0] = head.subarray(room);
+        room = 0;
+      }
+    }
+    const out = Buffer.concat(taken);
+    this.#unreadBytes -= out.length;
+    if (this.#unreadBytes === 0 && out.length > 0) this.#drained();
+    return out;
   }
 
   writeSequence(data: Iterable<WriteData>): void {
@@ -179,11 +236,11 @@ class FakePipe implements IStreamTransport {
   }
 
   /**
-   * Records the producer; it is never paused (a fake pipe takes everything
-   * at once). On a closed pipe it is told `stopProducing()`.
+   * Attaches a producer: a streaming one is paused while more than the
+   * high-water mark is unread; a pull one is asked for data now and each time
+   * the child has taken everything. On a closed pipe it is told `stopProducing()`.
    */
   registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
-    void streaming;
     if (this.#producer !== null) {
       throw new Error(
         `Cannot register producer ${describeType(producer)}: one is already registered`,
@@ -194,10 +251,31 @@ class FakePipe implements IStreamTransport {
       return;
     }
     this.#producer = producer;
+    this.#streaming = streaming;
+    this.#producerPaused = false;
+    if (streaming && this.#unreadBytes > this.#highWaterMark) {
+      this.#producerPaused = true;
+      (producer as IPushProducer).pauseProducing();
+    } else if (!streaming) {
+      producer.resumeProducing();
+    }
   }
 
   unregisterProducer(): void {
     this.#producer = null;
+    this.#producerPaused = false;
+  }
+
+  /** The child took everything: the producer may go on. */
+  #drained(): void {
+    const producer = this.#producer;
+    if (producer === null || this.#closing || this.#closed) return;
+    if (!this.#streaming) {
+      producer.resumeProducing();
+    } else if (this.#producerPaused) {
+      this.#producerPaused = false;
+      producer.resumeProducing();
+    }
   }
 
   #flowing(): boolean {
@@ -216,6 +294,7 @@ class FakePipe implements IStreamTransport {
   #closeNow(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // What the child has not read stays readable, as in a real pipe whose writer closed.
     this.#pending = [];
     const producer = this.#producer;
     this.#producer = null;
@@ -254,6 +333,8 @@ export class FakeProcessTransport extends BaseProcessTransport {
    * @param listener - told what the parent does, for a scripted child.
    * @param defer - runs a pipe's close on a later turn (a reactor's
    *   `callLater(0, …)`); by default it runs at once, for a test with no clock.
+   * @param highWaterMark - unread bytes on a pipe to the child above which a
+   *   streaming producer is paused (default 64 KiB, as on the reactors).
    */
   constructor(
     protocol: IProcessProtocol,
@@ -261,6 +342,7 @@ export class FakeProcessTransport extends BaseProcessTransport {
     pid: number | null,
     listener: FakeChildListener = {},
     defer: (fn: () => void) => void = runNow,
+    highWaterMark: number = DEFAULT_WRITE_HIGH_WATER_MARK,
   ) {
     super(protocol, settings.childFDs);
     this.settings = settings;
@@ -281,6 +363,7 @@ export class FakeProcessTransport extends BaseProcessTransport {
             if (!this.hasExited) this.#listener.parentClosed?.(fd);
           },
           defer,
+          highWaterMark,
         );
         this.#fakePipes.set(fd, pipe);
         this.addPipe(fd, pipe);
@@ -323,6 +406,31 @@ export class FakeProcessTransport extends BaseProcessTransport {
   /** The producer registered on stdin, if any. */
   get stdinProducer(): IPushProducer | IPullProducer | null {
     return this.#fakePipes.get(0)?.producer ?? null;
+  }
+
+  /**
+   * Bytes the parent wrote to `childFD` (default stdin) that the child has
+   * not read ({@link FakeProcessTransport.childReads}); a streaming producer
+   * is paused while this is above the high-water mark.
+   */
+  unreadBytes(childFD = 0): number {
+    return this.#fakePipes.get(childFD)?.unreadBytes ?? 0;
+  }
+
+  /**
+   * The child reads up to `maxBytes` (default: all) of what the parent wrote
+   * to its descriptor `childFD` (default stdin). Once nothing is left unread,
+   * a producer paused by the high-water mark is resumed. Everything written
+   * stays in {@link FakeProcessTransport.written} either way.
+   * @returns the bytes read (empty when nothing was waiting).
+   * @throws RangeError if `childFD` is not a pipe the parent writes to ('w').
+   */
+  childReads(childFD = 0, maxBytes = Infinity): Buffer {
+    const pipe = this.#fakePipes.get(childFD);
+    if (pipe === undefined || this.settings.childFDs.get(childFD) !== 'w') {
+      throw new RangeError(`childFD ${String(childFD)} is not a pipe the parent writes to ('w')`);
+    }
+    return pipe.take(maxBytes);
   }
 
   /**

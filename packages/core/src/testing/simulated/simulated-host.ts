@@ -4,7 +4,7 @@
  * `connectTCP` connects from it; time and lifecycle are the simulated
  * reactor's, shared by every host.
  *
- * Tests: test/testing/simulated/simulated-network.test.ts
+ * Tests: test/testing/simulated/simulated-network.test.ts, test/process/simulated-process.test.ts
  * @module
  */
 import type {
@@ -17,7 +17,9 @@ import type {
   IDelayedCall,
   IListeningPort,
   IDatagramProtocol,
+  IProcessProtocol,
   IProtocolFactory,
+  IReactorProcess,
   IReactorUDP,
   IReactorUNIX,
   IUDPPort,
@@ -25,11 +27,13 @@ import type {
   ListenTCPOptions,
   ListenUDPOptions,
   ListenUNIXOptions,
+  SpawnProcessOptions,
   SystemEventPhase,
   SystemEventTriggerId,
   SystemEventType,
 } from '../../interfaces.js';
 import type { ClientTLSOptions, ServerTLSOptions } from '../../tls-options.js';
+import type { FakeProcessTransport } from '../fake-process.js';
 import type { SimulatedConnector } from './simulated-connector.js';
 import type { SimulatedReactor } from './simulated-reactor.js';
 import type { SimulatedUNIXConnector } from './simulated-unix-connector.js';
@@ -48,7 +52,7 @@ import type { SimulatedUNIXPort } from './simulated-unix-port.js';
  * reactor.host('client').connectTCP('server', 79, clientFactory);
  * ```
  */
-export class SimulatedHost implements ITLSReactor, IReactorUDP, IReactorUNIX {
+export class SimulatedHost implements ITLSReactor, IReactorUDP, IReactorUNIX, IReactorProcess {
   /** The first name the host was given. */
   readonly name: string;
   /** Its IPv4 address. */
@@ -187,6 +191,24 @@ export class SimulatedHost implements ITLSReactor, IReactorUDP, IReactorUNIX {
     connectOptions: ConnectSSLOptions = {},
   ): SimulatedConnector {
     return this.#reactor._connectSSL(this, host, port, factory, options, connectOptions);
+  }
+
+  // ---------------------------------------------------------------- child processes on this host
+
+  /**
+   * Starts a scripted child, as the simulated reactor's `spawnProcess`: the
+   * scripts (`reactor.processes.define`) and the list of children started
+   * are the simulation's, shared by every host, so a program given a host
+   * as its reactor can run and supervise children too.
+   * @throws as `IReactorProcess.spawnProcess`.
+   */
+  spawnProcess(
+    processProtocol: IProcessProtocol,
+    executable: string,
+    args: readonly string[] = [],
+    options: SpawnProcessOptions = {},
+  ): FakeProcessTransport {
+    return this.#reactor.spawnProcess(processProtocol, executable, args, options);
   }
 
   // ---------------------------------------------------------------- the reactor's time and lifecycle

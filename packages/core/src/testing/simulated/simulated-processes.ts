@@ -3,7 +3,11 @@
  * a "child" named by its executable writes to which descriptor at what
  * virtual time, when it exits and how, or scripts it to react to its stdin
  * and to signals — so a program that runs or supervises children is tested
- * in virtual time, without a real process. An executable nobody scripted
+ * in virtual time, without a real process. A child reads its stdin one
+ * virtual turn after each write, unless its script stops reading
+ * ({@link ScriptedChild.stopReading}): what it has not read counts against
+ * the reactor's write high-water mark, so a producer feeding a slow child
+ * is paused and resumed as on a real reactor. An executable nobody scripted
  * fails to start (ProcessSpawnError, ENOENT), as a missing one would.
  *
  * Tests: test/process/simulated-process.test.ts, and the process section of
@@ -14,6 +18,7 @@ import type { IProcessProtocol, IReactorTime, SpawnProcessOptions } from '../../
 import { describeType } from '../../describe-type.js';
 import type { WriteData } from '../../interfaces.js';
 import { checkSpawnProcess, type SpawnSettings } from '../../process/spawn-checks.js';
+import { DEFAULT_WRITE_HIGH_WATER_MARK } from '../../reactor-kit/base-transport.js';
 import { FakeProcessTransport } from '../fake-process.js';
 
 /** The pid of the first scripted child. */
@@ -50,11 +55,64 @@ export class ScriptedChild {
   /** Called instead of the default (dying of it) when the parent sends a signal other than SIGKILL. */
   onSignal: ((signal: string | number) => void) | null = null;
   readonly #clock: IReactorTime;
+  /** Reading stdin stopped: writes wait unread in the pipe (and count against the high-water mark). */
+  #stalled = false;
+  /** Writes that arrived while stalled, each to be read in order. */
+  #waiting: number[] = [];
+  /** The parent closed stdin while stalled: heard after the waiting writes. */
+  #closedWhileStalled = false;
+  readonly #script: ProcessScript;
 
   /** @internal */
-  constructor(transport: FakeProcessTransport, clock: IReactorTime) {
+  constructor(transport: FakeProcessTransport, clock: IReactorTime, script: ProcessScript) {
     this.transport = transport;
     this.#clock = clock;
+    this.#script = script;
+  }
+
+  /**
+   * Stops reading stdin, as a busy or stuck child: what the parent writes
+   * stays in the pipe, and a producer on it is paused above the high-water mark.
+   */
+  stopReading(): void {
+    this.#stalled = true;
+  }
+
+  /** Reads what waited in the pipe (then the end of stdin, if it came), and goes on reading. */
+  startReading(): void {
+    if (!this.#stalled) return;
+    this.#stalled = false;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const length of waiting) this._read(length);
+    if (this.#closedWhileStalled) {
+      this.#closedWhileStalled = false;
+      this._stdinClosed();
+    }
+  }
+
+  /** @internal The parent wrote `length` bytes to stdin a turn ago: read them (unless stalled). */
+  _read(length: number): void {
+    if (!this.running) return;
+    if (this.#stalled) {
+      this.#waiting.push(length);
+      return;
+    }
+    const data = this.transport.childReads(0, length);
+    if (data.length === 0) return;
+    this.onStdin?.(data);
+    if (this.#script.echo === true) this.write(data);
+  }
+
+  /** @internal The parent closed stdin a turn ago. */
+  _stdinClosed(): void {
+    if (!this.running) return;
+    if (this.#stalled) {
+      this.#closedWhileStalled = true;
+      return;
+    }
+    this.onStdinClosed?.();
+    if (this.#script.echo === true) this.exit(0);
   }
 
   /** The executable it was started as. */
@@ -116,14 +174,19 @@ export class ScriptedChild {
  */
 export class SimulatedProcesses {
   readonly #clock: IReactorTime;
+  readonly #highWaterMark: number;
   readonly #scripts = new Map<string, ProcessScript>();
   /** Every scripted child started, in order. */
   readonly started: ScriptedChild[] = [];
   #nextPid = FIRST_PID;
 
-  /** @internal */
-  constructor(clock: IReactorTime) {
+  /**
+   * @internal
+   * @param highWaterMark - the reactor's write high-water mark, for the pipes to the children.
+   */
+  constructor(clock: IReactorTime, highWaterMark: number = DEFAULT_WRITE_HIGH_WATER_MARK) {
     this.#clock = clock;
+    this.#highWaterMark = highWaterMark;
   }
 
   /**
@@ -173,20 +236,15 @@ export class SimulatedProcesses {
       {
         parentWrote(fd, data) {
           if (fd !== 0) return;
+          const length = data.length;
           clock.callLater(0, () => {
-            if (child?.running === true) {
-              child.onStdin?.(data);
-              if (script.echo === true) child.write(data);
-            }
+            child?._read(length);
           });
         },
         parentClosed(fd) {
           if (fd !== 0) return;
           clock.callLater(0, () => {
-            if (child?.running === true) {
-              child.onStdinClosed?.();
-              if (script.echo === true) child.exit(0);
-            }
+            child?._stdinClosed();
           });
         },
         signalled(signal) {
@@ -208,8 +266,9 @@ export class SimulatedProcesses {
         },
       },
       defer,
+      this.#highWaterMark,
     );
-    child = new ScriptedChild(transport, clock);
+    child = new ScriptedChild(transport, clock, script);
     this.started.push(child);
     for (const item of script.output ?? []) {
       child.after(item.at, () => {

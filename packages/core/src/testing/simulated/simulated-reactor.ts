@@ -205,7 +205,7 @@ export class SimulatedReactor
    * lists every child. See docs/processes.md.
    */
   get processes(): SimulatedProcesses {
-    return (this.#processes ??= new SimulatedProcesses(this));
+    return (this.#processes ??= new SimulatedProcesses(this, this.#highWaterMark));
   }
 
   /**
