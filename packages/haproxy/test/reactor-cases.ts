@@ -87,6 +87,15 @@ class Greeter extends Protocol {
   }
 }
 
+/** {@link Greeter} with echo's flow control: its transport is its own streaming producer. */
+class SelfProducingGreeter extends Greeter {
+  override connectionMade(): void {
+    const transport = this.transport as IStreamTransport;
+    transport.registerProducer(transport, true);
+    super.connectionMade();
+  }
+}
+
 /**
  * Streams: writes a chunk every millisecond of the reactor's clock while
  * not paused (a timer, not a zero-delay loop, so virtual time moves).
@@ -313,6 +322,59 @@ export function describeProxyPolicyCases(
       expect(busy.lost.called).to.equal(false);
       busy.transport.loseConnection();
       await busy.lost;
+    });
+
+    it('TimeoutFactory around an echo that is its own producer: an idle connection closes cleanly at once', async () => {
+      const { host, port } = await h.listen(
+        new TimeoutFactory(Factory.forProtocol(SelfProducingGreeter), {
+          timeoutPeriod: 0.3,
+          abortGrace: 3,
+          clock: h.reactor,
+        }),
+      );
+      const idle = await greeted(host, port);
+      const started = h.reactor.seconds();
+      // A clean close (ConnectionDone), not an abort after the 3 s grace.
+      expect(await idle.lost).to.equal('ConnectionDone');
+      expect(h.reactor.seconds() - started).to.be.below(2);
+    });
+
+    it('behind PROXY, LimitConnectionsByPeer counts the client from the header, not the proxy', async () => {
+      const { host, port } = await h.listen(
+        new HAProxyWrappingFactory(
+          new LimitConnectionsByPeer(Factory.forProtocol(Greeter), 1, { onRefused }),
+          { reactor: h.reactor, trustedProxies: ['0.0.0.0/0', '::/0'] },
+        ),
+      );
+      const via = async (source: string): Promise<Client> => {
+        const client = new Client(null);
+        h.connect(
+          host,
+          port,
+          new ProxyHeaderClientFactory(clientFactory(client), {
+            source: new IPv4Address('TCP', source, 51000),
+            destination: new IPv4Address('TCP', '198.51.100.1', 443),
+          }),
+        );
+        await client.made;
+        await until(h.reactor, () => client.received.includes('\n') || client.lost.called);
+        return client;
+      };
+      // One proxy address, two clients: each within its own limit.
+      const first = await via('203.0.113.7');
+      const second = await via('203.0.113.8');
+      expect(first.received).to.equal('peer=203.0.113.7:51000\n');
+      expect(second.received).to.equal('peer=203.0.113.8:51000\n');
+      const third = await via('203.0.113.7');
+      expect(await third.lost).to.be.a('string');
+      expect(third.received).to.equal('');
+      expect(refusals.map((r) => [r.reason, r.peer.toString()])).to.deep.equal([
+        ['peer-connection-limit', '203.0.113.7:51000'],
+      ]);
+      for (const client of [first, second]) {
+        client.transport.loseConnection();
+        await client.lost;
+      }
     });
   });
 }
