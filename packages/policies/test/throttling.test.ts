@@ -137,3 +137,22 @@ describe('ThrottlingFactory', () => {
     );
   });
 });
+
+describe('ThrottlingProtocol, its own transport as producer (the echo idiom)', () => {
+  it('lets go of that producer on loseConnection, so the close is not held back', () => {
+    class SelfProducing extends Protocol<never, IStreamTransport> {
+      override connectionMade(): void {
+        this.transport.registerProducer(this.transport, true);
+      }
+    }
+    const factory = new ThrottlingFactory(Factory.forProtocol(SelfProducing), {
+      writeLimitPerConnection: 1000,
+      clock: new Clock(),
+    });
+    const { wrapper, transport } = connect(factory);
+    expect(transport.producer).to.not.equal(null);
+    wrapper.loseConnection();
+    expect(transport.producer).to.equal(null);
+    expect(transport.disconnecting).to.equal(true);
+  });
+});
