@@ -4,6 +4,8 @@
 import {
   Clock,
   Deferred,
+  Factory,
+  IPv4Address,
   Logger,
   Protocol,
   succeed,
@@ -16,7 +18,10 @@ import { StringTransportWithDisconnection } from '@torsion/core/testing';
 import { ProtocolWrapper, type IWrapperRegistry } from '@torsion/policies';
 import { expect } from 'chai';
 
+import { newPluginCounters } from '@torsion/metrics/counters';
+
 import { Drain, POLL } from '../../src/served/drain.js';
+import { TrackingFactory, type ConnectionRecord } from '../../src/served/tracking-factory.js';
 
 const registry: IWrapperRegistry = { registerProtocol() {}, unregisterProtocol() {} };
 
@@ -185,5 +190,26 @@ describe('Drain', () => {
     clock.advance(POLL);
     await settle();
     expect(finished).to.equal(true);
+  });
+
+  it('marks a tracked connection closed at the deadline as drain-aborted, for the access log', async () => {
+    const clock = new Clock();
+    const port = new ListingPort();
+    const records: ConnectionRecord[] = [];
+    const tracking = new TrackingFactory(
+      Factory.forProtocol(Protocol),
+      newPluginCounters('echo'),
+      'tcp:0',
+      { connectionEnded: (_c, record) => record !== null && records.push(record) },
+      true,
+    );
+    const built = tracking.buildProtocol(new IPv4Address('TCP', '127.0.0.1', 1));
+    if (built === null) throw new Error('refused');
+    port.accept(built);
+    void new Drain(clock, [port], 1, log).run();
+    clock.advance(1);
+    expect(records.map((r) => r.ending)).to.deep.equal(['drain-aborted']);
+    clock.advance(1 + POLL);
+    await settle();
   });
 });
