@@ -1,6 +1,6 @@
 /**
  * `PluginCounters`: the plain numbers a server keeps per plugin while it
- * serves, and that {@link ServerMetrics} reads when it is scraped. Counting
+ * serves, and that `ServerMetrics` reads when it is scraped. Counting
  * is a field increment on the connection's path; nothing of prom-client
  * runs there.
  *
@@ -27,7 +27,7 @@ export const CONNECTION_ENDINGS: readonly ConnectionEnding[] = [
   'refused',
 ];
 
-/** One plugin's running totals. Mutated in place by the server; read by {@link ServerMetrics}. */
+/** One plugin's running totals. Mutated in place by the server; read by `ServerMetrics`. */
 export interface PluginCounters {
   /** The plugin's name: the `plugin` label. */
   readonly plugin: string;
