@@ -165,7 +165,7 @@ export class PeerCountedProtocol extends ProtocolWrapper {
   constructor(
     factory: LimitConnectionsByPeer,
     wrapped: IProtocol,
-    /** The key ({@link peerKey}) of the address it was admitted for. */
+    /** The key (the module function `peerKey`) of the address it was admitted for. */
     readonly peerKey: string,
   ) {
     super(factory, wrapped);
