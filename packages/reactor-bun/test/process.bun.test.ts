@@ -112,8 +112,10 @@ describe('BunReactor.spawnProcess (real processes)', function () {
     const receivedHash = createHash('sha256');
     let sent = 0;
     let pauses = 0;
-    let peakRss = 0;
-    const rssBefore = process.memoryUsage().rss;
+    // What was written and not yet read back: bounded by the high-water mark and the pipes'
+    // own buffers when backpressure works, the whole transfer when it does not. (Not RSS:
+    // under load JavaScriptCore may leave tens of MiB of garbage chunks uncollected.)
+    let peakInFlight = 0;
 
     class Feeder extends RecordingProcessProtocol implements IPushProducer {
       #paused = false;
@@ -165,7 +167,7 @@ describe('BunReactor.spawnProcess (real processes)', function () {
             this.transport.resumeProducing();
           }, 200);
         }
-        peakRss = Math.max(peakRss, process.memoryUsage().rss);
+        peakInFlight = Math.max(peakInFlight, sent - received);
       }
     }
 
@@ -176,8 +178,8 @@ describe('BunReactor.spawnProcess (real processes)', function () {
     expect(proto.byteCounts.get(1)).to.equal(TOTAL);
     expect(receivedHash.digest('hex')).to.equal(sentHash.digest('hex'));
     expect(pauses).to.be.greaterThan(0);
-    // Buffering the transfer would show as 64 MiB and more.
-    expect(peakRss - rssBefore).to.be.lessThan(48 << 20);
+    // Buffering the transfer would show as tens of MiB in flight.
+    expect(peakInFlight).to.be.below(8 << 20);
   });
 
   it('200 spawns in a row leave no descriptors open', async function () {
