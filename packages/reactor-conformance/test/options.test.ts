@@ -58,6 +58,7 @@ describe('conformance suite options', () => {
       'adoptStreamPort',
       'halfClose',
       'portInUse',
+      'processes',
       'shutdownGracePeriod',
       'startTLS',
       'tcpOptions',
