@@ -193,14 +193,14 @@ export abstract class BasePort<A extends IAddress = INETAddress> implements ILis
   }
 
   /**
-   * Registers an accepted connection, with the port and with the reactor's
-   * open resources. Call it before starting the transport, and give the
+   * Registers an accepted connection in the port's list, and counts it in
+   * the reactor's open resources (which list it through the port). Call it before starting the transport, and give the
    * transport this port as its owner, so that
    * {@link BasePort.transportClosed} removes it again.
    */
   protected addConnection(transport: IStreamTransport): void {
     this.#connections.add(transport);
-    this.resources.addTransport(transport);
+    this.resources.addAccepted(this);
   }
 
   /**
@@ -209,8 +209,8 @@ export abstract class BasePort<A extends IAddress = INETAddress> implements ILis
    * open resources.
    */
   transportClosed(transport: IStreamTransport, reason: Failure): void {
-    this.#connections.delete(transport);
-    this.resources.transportClosed(transport, reason);
+    if (!this.#connections.delete(transport)) return;
+    this.resources.acceptedClosed(this, reason);
   }
 
   // ------------------------------------------------------------ IListeningPort

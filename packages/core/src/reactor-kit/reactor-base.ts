@@ -343,7 +343,7 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime {
     }
     // A stopped reactor runs nothing more; dropping the runtime timer lets the process exit.
     this.#rearm();
-    const leftovers = this.openResources.transports.size + this.openResources.ports.size;
+    const leftovers = this.openResources.connectionCount + this.openResources.ports.size;
     if (leftovers > 0) {
       log.warn('Reactor stopped with resources still open', { open: leftovers });
     }
@@ -365,16 +365,16 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime {
     };
     for (const port of [...open.ports]) void port.stopListening();
     cancelAttempts();
-    for (const transport of [...open.transports]) transport.loseConnection();
+    for (const transport of [...open.connections()]) transport.loseConnection();
     return new Promise<void>((resolve) => {
       let finalWait: IDelayedCall | null = null;
       const grace = this.callLater(this.#gracePeriod, () => {
         log.warn('Connections still open after the shutdown grace period; aborting them', {
-          open: open.transports.size,
+          open: open.connectionCount,
           gracePeriod: this.#gracePeriod,
         });
         cancelAttempts();
-        for (const transport of [...open.transports]) transport.abortConnection();
+        for (const transport of [...open.connections()]) transport.abortConnection();
         // Aborted connections close within a turn or two of the loop; do not wait forever for stragglers.
         finalWait = this.callLater(this.#gracePeriod, () => {
           open.cancelWhenEmpty();

@@ -3,12 +3,15 @@
 // the waiters, doStart/doStop, and the log line of a failure nobody waited for.
 import { expect } from 'chai';
 import { IPv4Address } from '../../src/address.js';
-import { CannotListenError } from '../../src/errors.js';
+import { CannotListenError, ConnectionDone } from '../../src/errors.js';
 import { Factory } from '../../src/factory.js';
 import { Logger } from '../../src/log.js';
 import { BasePort } from '../../src/reactor-kit/base-port.js';
 import { OpenResources } from '../../src/reactor-kit/open-resources.js';
 import { LogCapture } from '../../src/testing/log-capture.js';
+import { StringTransport } from '../../src/testing/string-transport.js';
+import type { IStreamTransport } from '../../src/interfaces.js';
+import { Failure } from '../../src/failure.js';
 
 const log = new Logger('test.base-port');
 
@@ -57,6 +60,9 @@ class ScriptedPort extends BasePort {
   }
   get serving(): boolean {
     return this.accepting;
+  }
+  accept(transport: IStreamTransport): void {
+    this.addConnection(transport);
   }
 }
 
@@ -156,5 +162,34 @@ describe('BasePort', () => {
     let stopped = false;
     port.stopListening().addCallback(() => (stopped = true));
     expect(stopped).to.equal(true);
+  });
+
+  it('lists an accepted connection once, in the port; the open resources count it and find it through the port, also after stopListening', () => {
+    const resources = new OpenResources();
+    const port = new ScriptedPort(resources, new CountingFactory());
+    port.startListening();
+    port.finishBind();
+    const first = new StringTransport();
+    const second = new StringTransport();
+    port.accept(first);
+    port.accept(second);
+    expect(resources.transports.size).to.equal(0);
+    expect(resources.connectionCount).to.equal(2);
+    expect([...resources.connections()]).to.deep.equal([first, second]);
+    void port.stopListening();
+    port.finishClose();
+    expect(resources.ports.size).to.equal(0);
+    expect(resources.empty).to.equal(false);
+    expect([...resources.connections()]).to.deep.equal([first, second]);
+    const done = new Failure(new ConnectionDone());
+    port.transportClosed(first, done);
+    port.transportClosed(first, done); // a second report of the same close changes nothing
+    expect(resources.connectionCount).to.equal(1);
+    let emptied = false;
+    resources.whenEmpty(() => (emptied = true));
+    port.transportClosed(second, done);
+    expect(emptied).to.equal(true);
+    expect(resources.connectionCount).to.equal(0);
+    expect([...resources.connections()]).to.deep.equal([]);
   });
 });
