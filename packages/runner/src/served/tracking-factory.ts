@@ -19,9 +19,6 @@ import {
   type IAddress,
   type IProtocol,
   type IProtocolFactory,
-  type IPullProducer,
-  type IPushProducer,
-  type IStreamTransport,
   type WriteData,
 } from '@torsion/core';
 import { ProtocolWrapper, WrappingFactory, type RefusalEvent } from '@torsion/policies';
@@ -141,83 +138,7 @@ export class TrackedConnection extends ProtocolWrapper {
       factory.observer.connectionEnded(this, record);
     }
   }
-
-  /**
-   * A protocol that registers its own transport as the producer (echo does,
-   * for flow control) registers the real transport: the transports treat
-   * "itself as producer" specially (`loseConnection()` need not wait for it
-   * to be unregistered), and the wrapper's producer methods only forward to
-   * it anyway.
-   */
-  override registerProducer(producer: IPushProducer | IPullProducer, streaming: boolean): void {
-    if (producer !== this) {
-      super.registerProducer(producer, streaming);
-      return;
-    }
-    // Under policy wrappers (an idle timeout), the real transport is the innermost.
-    let real: IStreamTransport = this.transport;
-    while (real instanceof ProtocolWrapper) real = real.transport;
-    super.registerProducer(real, streaming);
-  }
 }
-
-/**
- * The optional transport members `ProtocolWrapper` forwards only when the
- * real transport has them. The base class defines them on each wrapper as
- * own properties holding new closures — measured at about 3.2 KiB per
- * connection on `torsion echo`, most of what tracking cost (issue #14
- * budgets 0.5 KiB). A tracked connection gets them from its prototype
- * instead: a getter that returns a shared forwarder when the real transport
- * has the member and `undefined` otherwise, so `typeof t.startTLS` still
- * tells the protocol what the real transport can do.
- */
-const FORWARDED_METHODS = [
-  'setTcpNoDelay',
-  'getTcpNoDelay',
-  'setTcpKeepAlive',
-  'getTcpKeepAlive',
-  'startTLS',
-  'getPeerCertificate',
-  'getCipher',
-  'getTLSVersion',
-] as const;
-const FORWARDED_PROPERTIES = ['secure', 'negotiatedProtocol'] as const;
-
-type Members = Record<string, unknown>;
-
-for (const name of FORWARDED_METHODS) {
-  function forward(this: TrackedConnection, ...args: unknown[]): unknown {
-    return ((this.transport as unknown as Members)[name] as (...a: unknown[]) => unknown).apply(
-      this.transport,
-      args,
-    );
-  }
-  Object.defineProperty(TrackedConnection.prototype, name, {
-    get(this: TrackedConnection) {
-      if (!this.hasTransport) return undefined;
-      return typeof (this.transport as unknown as Members)[name] === 'function'
-        ? forward
-        : undefined;
-    },
-    configurable: true,
-  });
-}
-for (const name of FORWARDED_PROPERTIES) {
-  Object.defineProperty(TrackedConnection.prototype, name, {
-    get(this: TrackedConnection) {
-      return this.hasTransport ? (this.transport as unknown as Members)[name] : undefined;
-    },
-    configurable: true,
-  });
-}
-// The base's per-instance copies are replaced by the getters above. If the
-// base renames its method, this no-op is simply unused and the base's own
-// properties (which shadow the getters) keep the behaviour: costlier, still right.
-Object.defineProperty(TrackedConnection.prototype, 'exposeTransportMembers', {
-  value: () => undefined,
-  configurable: true,
-  writable: true,
-});
 
 /**
  * Wraps a plugin's factory (or the policies around it) on one endpoint.
