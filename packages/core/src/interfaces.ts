@@ -298,7 +298,7 @@ export interface IClientFactory extends IProtocolFactory {
 
 /** Options for {@link IReactorTCP.listenTCP}. */
 export interface ListenTCPOptions {
-  /** Pending-connection queue length. Default 511 (Node's default; the kernel caps it at `net.core.somaxconn`). */
+  /** Pending-connection queue length. Default 4096 (the kernel caps it at `net.core.somaxconn`; Node's own default is 511). */
   backlog?: number;
   /** Address to bind: `'127.0.0.1'`, `'::1'`, `'::'`… Default `''`: every IPv4 interface (and IPv6 where dual-stack). */
   interface?: string;
@@ -510,7 +510,7 @@ export interface IReactorSSL {
 
 /** Options for {@link IReactorUNIX.listenUNIX}. */
 export interface ListenUNIXOptions {
-  /** Pending-connection queue length. Default 511. */
+  /** Pending-connection queue length. Default 4096 (capped by the kernel at `net.core.somaxconn`). */
   backlog?: number;
   /**
    * Permission bits of the socket file, applied before the first client can

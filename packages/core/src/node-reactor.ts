@@ -149,7 +149,7 @@ export class NodeReactor
   /**
    * Listens on `port` (0 for any free port). Returns at once; binding is
    * asynchronous, see {@link IListeningPort.whenListening}.
-   * @param options - `backlog` (default 511) and `interface` (default `''`:
+   * @param options - `backlog` (default 4096) and `interface` (default `''`:
    *   Node's default, all interfaces, IPv6 and IPv4 where dual-stack).
    * @throws RangeError for a port outside 0..65535 or a bad backlog.
    * @throws TypeError if `factory` has no `buildProtocol` or the interface is not a string.
@@ -286,7 +286,7 @@ export class NodeReactor
    * (and the lock) while it is still this port's. A path starting with `'\0'`
    * is a Linux abstract-namespace name: no file, no mode. Returns at once;
    * see {@link IListeningPort.whenListening}.
-   * @param options - `backlog` (default 511), `mode` (default `0o666`) and
+   * @param options - `backlog` (default 4096), `mode` (default `0o666`) and
    *   `wantPID` (keep `<path>.lock`, Twisted's lock file, while listening).
    * @throws TypeError for a bad path or factory; RangeError for a path over
    *   107 bytes, a bad backlog or mode.

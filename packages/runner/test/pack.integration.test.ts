@@ -48,7 +48,7 @@ describe('@torsion/runner packed and installed alone', function () {
     project.write({ 'check.ts': LIBRARY_USE });
     project.typeCheck(['check.ts']);
     expect(project.node(['out/check.js'])).to.equal(
-      '{"type":"tcp","port":7979,"interface":"::1","backlog":511}',
+      '{"type":"tcp","port":7979,"interface":"::1","backlog":4096}',
     );
   });
 });

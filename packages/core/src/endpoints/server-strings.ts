@@ -120,7 +120,7 @@ export type BuiltInServerDescription =
   | SystemdServerDescription
   | UDPServerDescription;
 
-/** The endpoints' default backlog: the reactors' (Node's 511, not Twisted's 50: see DEFAULT_LISTEN_BACKLOG). */
+/** The endpoints' default backlog: the reactors' (4096, not Twisted's 50 nor Node's 511: see DEFAULT_LISTEN_BACKLOG). */
 export const DEFAULT_BACKLOG = DEFAULT_LISTEN_BACKLOG;
 
 /** The port, interface and backlog every listening INET endpoint has. */

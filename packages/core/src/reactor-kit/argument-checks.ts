@@ -159,12 +159,15 @@ export function checkWriteSequence(data: Iterable<WriteData>): WriteData[] {
 }
 
 /**
- * The listen backlog when none is given: Node's own default (511). Twisted's
- * 50 is too short for a burst of connections: once the accept queue is full
- * the kernel drops SYNs, and each dropped one costs its client a one-second
- * retransmit. The kernel caps it at `net.core.somaxconn`.
+ * The listen backlog when none is given: 4096, Linux's own ceiling
+ * (`net.core.somaxconn`) since 5.4. Twisted's 50 and even Node's 511 are too
+ * short for a burst of connections, or for a loop of clients that connect and
+ * reset faster than one JavaScript thread accepts: once the accept queue is
+ * full the kernel drops SYNs, and each dropped one costs its client a
+ * one-second retransmit. The kernel caps the value at `net.core.somaxconn`
+ * (128 on older Linux and on macOS), so asking for more than it allows is safe.
  */
-export const DEFAULT_LISTEN_BACKLOG = 511;
+export const DEFAULT_LISTEN_BACKLOG = 4096;
 
 /**
  * The argument checks every `listenTCP` makes.

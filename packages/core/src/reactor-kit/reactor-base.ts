@@ -406,7 +406,7 @@ export abstract class ReactorBase implements IReactorCore, IReactorTime {
   /**
    * The argument checks every `listenTCP` makes, so that all reactors reject
    * the same mistakes with the same errors.
-   * @returns the options with their defaults: backlog 511, interface `''`.
+   * @returns the options with their defaults: backlog 4096, interface `''`.
    * @throws RangeError for a port outside 0..65535 or a bad backlog.
    * @throws TypeError if `factory` has no `buildProtocol` or the interface is not a string.
    */

@@ -84,7 +84,7 @@ export interface TCPServerRecord {
   /** The port asked for (0 stays 0 here; the assigned one is `listeningPort.getHost().port`). */
   readonly port: number;
   readonly factory: IProtocolFactory;
-  /** The backlog asked for, or the default 511. */
+  /** The backlog asked for, or the default 4096. */
   readonly backlog: number;
   /** The interface asked for, or the default `''`. */
   readonly interface: string;
@@ -146,7 +146,7 @@ export interface SSLServerRecord {
   readonly factory: IProtocolFactory;
   /** The TLS options given to `listenSSL` (the port's current ones are `listeningPort.tlsOptions`). */
   readonly options: ServerTLSOptions;
-  /** The backlog asked for, or the default 511. */
+  /** The backlog asked for, or the default 4096. */
   readonly backlog: number;
   /** The interface asked for, or the default `''`. */
   readonly interface: string;
@@ -173,7 +173,7 @@ export interface SSLClientRecord {
 export interface UNIXServerRecord {
   readonly path: string;
   readonly factory: IProtocolFactory;
-  /** The backlog asked for, or the default 511. */
+  /** The backlog asked for, or the default 4096. */
   readonly backlog: number;
   /** The mode asked for, or the default `0o666`. */
   readonly mode: number;

@@ -79,7 +79,7 @@ describe('serverFromString', () => {
     expect(unix).to.be.instanceOf(UNIXServerEndpoint).and.include({ path: '\0torsion' });
     if (!(unix instanceof UNIXServerEndpoint)) throw new Error('not unix');
     expect(unix.options).to.deep.equal({
-      backlog: 511,
+      backlog: 4096,
       wantPID: true,
       mode: 0o600,
     });
@@ -90,7 +90,7 @@ describe('serverFromString', () => {
     const port = await serverFromString(memory, 'tcp:0:interface=127.0.0.1').listen(
       Factory.forProtocol(Protocol),
     );
-    expect(memory.tcpServers[0]).to.include({ port: 0, interface: '127.0.0.1', backlog: 511 });
+    expect(memory.tcpServers[0]).to.include({ port: 0, interface: '127.0.0.1', backlog: 4096 });
     expect(port).to.equal(memory.tcpServers[0]?.listeningPort);
   });
 

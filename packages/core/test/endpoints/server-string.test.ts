@@ -10,12 +10,12 @@ import {
 } from '../../src/endpoints/index.js';
 
 describe('parseServerDescription', () => {
-  it('reads a port with Twisted defaults (all interfaces, backlog 511)', () => {
+  it('reads a port with Twisted defaults (all interfaces, backlog 4096)', () => {
     expect(parseServerEndpoint('tcp:8007')).to.deep.equal({
       type: 'tcp',
       port: 8007,
       interface: '',
-      backlog: 511,
+      backlog: 4096,
     });
   });
 
@@ -108,7 +108,7 @@ describe('parseServerDescription: ssl', () => {
   const defaults = {
     type: 'ssl',
     interface: '',
-    backlog: 511,
+    backlog: 4096,
     extraCertChain: null,
     caCerts: null,
     clientCertificates: 'none',
@@ -116,7 +116,7 @@ describe('parseServerDescription: ssl', () => {
     minVersion: 'TLSv1.2',
   };
 
-  it("reads Twisted's ssl:PORT:privateKey=…:certKey=… with TLS 1.2, no client certificates, backlog 511", () => {
+  it("reads Twisted's ssl:PORT:privateKey=…:certKey=… with TLS 1.2, no client certificates, backlog 4096", () => {
     expect(parseServerEndpoint('ssl:8443:privateKey=key.pem:certKey=cert.pem')).to.deep.equal({
       ...defaults,
       port: 8443,
@@ -292,14 +292,14 @@ describe('parseServerDescription: tcp6, unix, systemd, udp', () => {
       type: 'tcp6',
       port: 8007,
       interface: '::',
-      backlog: 511,
+      backlog: 4096,
     });
     expect(parseServerEndpoint('unix:/run/app.sock')).to.deep.equal({
       type: 'unix',
       path: '/run/app.sock',
       mode: null,
       wantPID: false,
-      backlog: 511,
+      backlog: 4096,
     });
     expect(parseServerEndpoint('unix:address=@app:mode=660:wantPID=yes:backlog=5')).to.deep.equal({
       type: 'unix',

@@ -73,7 +73,7 @@ describe('argument checks', () => {
   });
 
   it('fills in the listenTCP and connectTCP defaults', () => {
-    expect(checkListenTCP(0, factory)).to.deep.equal({ backlog: 511, iface: '' });
+    expect(checkListenTCP(0, factory)).to.deep.equal({ backlog: 4096, iface: '' });
     expect(checkConnectTCP('h', 1, factory)).to.deep.equal({ timeout: 30 });
   });
 

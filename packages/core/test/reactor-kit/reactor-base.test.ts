@@ -173,7 +173,7 @@ describe('ReactorBase', () => {
   describe('shared argument checks', () => {
     it('fills in listenTCP defaults and rejects bad ports, factories and backlogs', () => {
       const reactor = new HandClockReactor();
-      expect(reactor.listen(0, factory)).to.deep.equal({ backlog: 511, iface: '' });
+      expect(reactor.listen(0, factory)).to.deep.equal({ backlog: 4096, iface: '' });
       expect(reactor.listen(80, factory, { backlog: 5, interface: '::1' })).to.deep.equal({
         backlog: 5,
         iface: '::1',

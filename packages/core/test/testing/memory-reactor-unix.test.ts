@@ -23,7 +23,7 @@ describe('MemoryReactor UNIX', () => {
     expect(reactor.unixServers[0]).to.include({
       path: '/run/app.sock',
       factory,
-      backlog: 511,
+      backlog: 4096,
       mode: 0o666,
       wantPID: false,
       listeningPort: port,

@@ -114,7 +114,7 @@ describe('MemoryReactor', () => {
         port: 8443,
         factory,
         options,
-        backlog: 511,
+        backlog: 4096,
         interface: '',
         listeningPort: port,
       });
@@ -277,7 +277,7 @@ describe('MemoryReactor', () => {
       const port = reactor.listenTCP(1079, factory);
       expect(reactor.tcpServers).to.have.length(1);
       const record = reactor.tcpServers[0]!;
-      expect(record).to.include({ port: 1079, factory, backlog: 511, interface: '' });
+      expect(record).to.include({ port: 1079, factory, backlog: 4096, interface: '' });
       expect(record.listeningPort).to.equal(port);
       const listening: IListeningPort = await port.whenListening();
       expect(listening).to.equal(port);
