@@ -159,10 +159,16 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
   readonly #protocol: IProtocol;
   readonly #owner: TransportOwner;
 
-  /** Why the connection ends, when this side decided first (abort, protocol error, socket error). */
-  #reason: Failure | null = null;
-  /** The `F_*` bits below, in one field: idle connections stay small. */
-  #flags = 0;
+  /**
+   * The `F_*` bits below, kept in BaseTransport's state field
+   * ({@link BaseTransport.subclassBits}): idle connections stay small.
+   */
+  get #flags(): number {
+    return this.subclassBits;
+  }
+  set #flags(flags: number) {
+    this.subclassBits = flags;
+  }
   /** Output held back from the socket (see the module comment); made on first need. */
   #queue: WriteQueue | null = null;
   #flushCallback: ((err?: Error | null) => void) | null = null;
@@ -326,7 +332,9 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
     this.#queue?.clear();
     const socket = this.#socket;
     if (socket.destroyed) return;
-    this.#reason ??= reason ?? new Failure(new ConnectionAborted());
+    if (this.recordedReason === null) {
+      this.recordReason(reason ?? new Failure(new ConnectionAborted()));
+    }
     this.resetSocket();
   }
 
@@ -569,10 +577,10 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
   #socketError(err: Error): void {
     // A reason already recorded means an abort (or an earlier error) is
     // ending the connection, and the socket closes by itself.
-    const ending = this.#reason !== null;
+    const ending = this.recordedReason !== null;
     this.writeClosed = true;
     this.#queue?.clear();
-    this.#reason ??= this.socketErrorReason(err);
+    if (this.recordedReason === null) this.recordReason(this.socketErrorReason(err));
     // A TLS socket reports an error it received after the handshake (an
     // alert, a bad record) without destroying itself; a plain one is already
     // destroyed by now. Not during an abort: destroying a TLS socket while
@@ -587,7 +595,7 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
   #closed(): void {
     if (this.lost) return;
     this.#queue = null;
-    this.connectionEnded(this.#protocol, this.#reason, this.#owner);
+    this.connectionEnded(this.#protocol, this.recordedReason, this.#owner);
   }
 
   /**

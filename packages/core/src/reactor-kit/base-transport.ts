@@ -110,7 +110,21 @@ interface TLSSession {
   closeAfterHandshake: boolean;
 }
 
-// BaseTransport's #bits.
+/**
+ * What most connections never use, in one record made on first use: a
+ * producer, TLS, a write high-water mark other than the default, and the
+ * reason the connection ends. An idle plaintext connection then pays one
+ * field for the four: JavaScriptCore rounds an object up to 80 bytes for
+ * eight fields but 112 for nine to twelve, and V8 pays 8 bytes a field.
+ */
+interface TransportRare {
+  producer: IPushProducer | IPullProducer | null;
+  tls: TLSSession | null;
+  highWaterMark: number;
+  reason: Failure | null;
+}
+
+// BaseTransport's #bits: bits 0–11 (bits 16–31 are the subclass's, see subclassBits).
 const B_LOST = 1;
 const B_CLOSE_REQUESTED = 2;
 const B_HALF_CLOSE_REQUESTED = 4;
@@ -190,7 +204,8 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
 {
   readonly #host: A;
   readonly #peer: A;
-  #highWaterMark: number;
+  /** The rarely used state ({@link TransportRare}), made on first use. */
+  #rare: TransportRare | null = null;
 
   /**
    * Every boolean of the connection's state, one bit each (the `B_*`
@@ -198,6 +213,50 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
    * an idle connection smaller.
    */
   #bits = 0;
+
+  /**
+   * Sixteen bits of the state field for a subclass's own flags (bits 0–15 of
+   * this value), so that a transport keeps one state field, not two.
+   */
+  protected get subclassBits(): number {
+    return this.#bits >>> 16;
+  }
+  protected set subclassBits(bits: number) {
+    this.#bits = (this.#bits & 0xffff) | ((bits & 0xffff) << 16);
+  }
+
+  #rareState(): TransportRare {
+    return (this.#rare ??= {
+      producer: null,
+      tls: null,
+      highWaterMark: DEFAULT_WRITE_HIGH_WATER_MARK,
+      reason: null,
+    });
+  }
+
+  get #highWaterMark(): number {
+    return this.#rare === null ? DEFAULT_WRITE_HIGH_WATER_MARK : this.#rare.highWaterMark;
+  }
+  set #highWaterMark(bytes: number) {
+    if (bytes !== DEFAULT_WRITE_HIGH_WATER_MARK || this.#rare !== null) {
+      this.#rareState().highWaterMark = bytes;
+    }
+  }
+
+  /**
+   * Why the connection ends, when this side decided first (an abort, a
+   * protocol or socket error), as recorded by
+   * {@link BaseTransport.recordReason}; `null` if nothing was recorded.
+   */
+  protected get recordedReason(): Failure | null {
+    return this.#rare === null ? null : this.#rare.reason;
+  }
+
+  /** Records why the connection ends, unless a reason was recorded before: the first one wins. */
+  protected recordReason(reason: Failure): void {
+    const rare = this.#rareState();
+    rare.reason ??= reason;
+  }
 
   /** `connectionLost` ran (or is running): nothing calls the protocol or the producer after it. */
   protected get lost(): boolean {
@@ -281,7 +340,12 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
     this.#bits = on ? this.#bits | B_PRODUCER_PAUSED : this.#bits & ~B_PRODUCER_PAUSED;
   }
 
-  #producer: IPushProducer | IPullProducer | null = null;
+  get #producer(): IPushProducer | IPullProducer | null {
+    return this.#rare === null ? null : this.#rare.producer;
+  }
+  set #producer(producer: IPushProducer | IPullProducer | null) {
+    if (producer !== null || this.#rare !== null) this.#rareState().producer = producer;
+  }
 
   /** A pull producer's `PULL_*` state, in two of the bits rather than a field of its own. */
   get #pullState(): number {
@@ -292,7 +356,12 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
   }
 
   /** The TLS layer and its state, once `startTLS()` (or a TLS port or connector) started it. */
-  #tls: TLSSession | null = null;
+  get #tls(): TLSSession | null {
+    return this.#rare === null ? null : this.#rare.tls;
+  }
+  set #tls(session: TLSSession | null) {
+    if (session !== null || this.#rare !== null) this.#rareState().tls = session;
+  }
 
   /**
    * @param host - this end's address, captured now so it survives the close.

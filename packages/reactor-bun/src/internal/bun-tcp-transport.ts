@@ -79,13 +79,17 @@ export class BunTCPTransport<A extends IAddress = INETAddress> extends BaseTrans
   /** Output Bun did not take yet; created on the first short write. */
   #queue: WriteQueue | null = null;
 
-  /** Why the connection ends, when this side decided first (abort, protocol error, socket error). */
-  #reason: Failure | null = null;
   /**
-   * The states below, as bits of one field (`T_*`): an idle connection keeps
-   * one number instead of nine fields.
+   * The states below, as bits (`T_*`) of BaseTransport's state field
+   * ({@link BaseTransport.subclassBits}): an idle connection keeps one number
+   * instead of nine fields, and shares it with the base class.
    */
-  #bits = T_NO_DELAY;
+  get #bits(): number {
+    return this.subclassBits;
+  }
+  set #bits(bits: number) {
+    this.subclassBits = bits;
+  }
 
   /** A deferred {@link BunTCPTransport.#end} is scheduled. */
   get #endScheduled(): boolean {
@@ -179,6 +183,7 @@ export class BunTCPTransport<A extends IAddress = INETAddress> extends BaseTrans
     this.#socket = socket;
     this.#protocol = protocol;
     this.#owner = owner;
+    this.#bits = T_NO_DELAY;
     socket.data = this;
   }
 
@@ -418,7 +423,9 @@ export class BunTCPTransport<A extends IAddress = INETAddress> extends BaseTrans
     this.writeClosed = true;
     this.#queue?.clear();
     if (this.#socketGone) return;
-    this.#reason ??= reason ?? new Failure(new ConnectionAborted());
+    if (this.recordedReason === null) {
+      this.recordReason(reason ?? new Failure(new ConnectionAborted()));
+    }
     this.#inOwnClose = true;
     try {
       this.#socket.terminate();
@@ -506,7 +513,9 @@ export class BunTCPTransport<A extends IAddress = INETAddress> extends BaseTrans
     if (this.#socketGone) return;
     this.#socketGone = true;
     this.writeClosed = true;
-    if (error !== undefined) this.#reason ??= this.failureFor(error);
+    if (error !== undefined && this.recordedReason === null) {
+      this.recordReason(this.failureFor(error));
+    }
     if (this.#inOwnClose) {
       // Never call the protocol from inside its own abortConnection().
       setImmediate(BunTCPTransport.#lostSoon, this);
@@ -528,7 +537,7 @@ export class BunTCPTransport<A extends IAddress = INETAddress> extends BaseTrans
   /** Bun's `error`: a socket-level failure; `close` follows. */
   #socketError(error: Error): void {
     this.writeClosed = true;
-    this.#reason ??= this.failureFor(error);
+    if (this.recordedReason === null) this.recordReason(this.failureFor(error));
   }
 
   /** Why a socket error ends the connection (a TLS transport names TLS failures as such). */
@@ -542,7 +551,7 @@ export class BunTCPTransport<A extends IAddress = INETAddress> extends BaseTrans
     // The socket is closed and reports nothing more; unhooking it now, before
     // the protocol hears of the loss, is the same as after.
     this.#socket.data = null;
-    this.connectionEnded(this.#protocol, this.#reason, this.#owner);
+    this.connectionEnded(this.#protocol, this.recordedReason, this.#owner);
   }
 
   // ------------------------------------------------------------ Bun's handlers (shared)
