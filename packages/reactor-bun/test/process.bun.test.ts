@@ -1,4 +1,4 @@
-// Real child processes on BunReactor: cat, exit codes, signals, fd 3, a missing executable,
+// Real child processes on BunReactor: cat, exit codes, signals, fd 3 and fd 4, a missing executable,
 // pausing the output, a 64 MiB round trip through cat with backpressure both ways and bounded
 // memory, and many spawns with no leaked descriptors. Every wait is bounded (mocha's timeout).
 import { expect } from 'chai';
@@ -76,6 +76,32 @@ describe('BunReactor.spawnProcess (real processes)', function () {
     await proto.ended;
     expect(proto.text(3)).to.equal('three\n');
     expect(proto.text(1)).to.equal('out\n');
+  });
+
+  it("closeChildFD() on a write descriptor above 2 ends the child's input at once, long before it exits", async () => {
+    class ToFour extends RecordingProcessProtocol {
+      atExit = '';
+      override connectionMade(): void {
+        super.connectionMade();
+        this.transport.writeToChild(4, 'to four\n');
+        this.transport.closeChildFD(4);
+      }
+      override processExited(reason: Failure): void {
+        this.atExit = this.text(1);
+        super.processExited(reason);
+      }
+    }
+    const proto = new ToFour();
+    // cat returns at the end of its input; the child then says so and runs on.
+    reactor.spawnProcess(proto, 'sh', ['-c', 'cat <&4; echo eof; sleep 0.3'], {
+      childFDs: { 0: 'w', 1: 'r', 2: 'r', 4: 'w' },
+    });
+    const reason = await proto.ended;
+    expect(reason.check(ProcessDone)).to.equal(ProcessDone);
+    expect(proto.atExit).to.equal('to four\neof\n');
+    expect(proto.events.indexOf('childConnectionLost 4')).to.be.lessThan(
+      proto.events.indexOf('processExited'),
+    );
   });
 
   it('a missing executable: no exception, processEnded with ProcessSpawnError (ENOENT)', async () => {

@@ -168,6 +168,32 @@ describe('NodeReactor.spawnProcess (real processes)', function () {
     }).to.throw(RangeError, /childFD 3/);
   });
 
+  it("closeChildFD() on a write descriptor above 2 ends the child's input at once, long before it exits", async () => {
+    class ToFour extends RecordingProcessProtocol {
+      atExit = '';
+      override connectionMade(): void {
+        super.connectionMade();
+        this.transport.writeToChild(4, 'to four\n');
+        this.transport.closeChildFD(4);
+      }
+      override processExited(reason: Failure): void {
+        this.atExit = this.text(1);
+        super.processExited(reason);
+      }
+    }
+    const proto = new ToFour();
+    // cat returns at the end of its input; the child then says so and runs on.
+    reactor.spawnProcess(proto, 'sh', ['-c', 'cat <&4; echo eof; sleep 0.3'], {
+      childFDs: { 0: 'w', 1: 'r', 2: 'r', 4: 'w' },
+    });
+    const reason = await proto.ended;
+    expect(reason.check(ProcessDone)).to.equal(ProcessDone);
+    expect(proto.atExit).to.equal('to four\neof\n');
+    expect(proto.events.indexOf('childConnectionLost 4')).to.be.lessThan(
+      proto.events.indexOf('processExited'),
+    );
+  });
+
   it('a missing executable: no exception, processEnded with ProcessSpawnError (ENOENT) on a later turn', async () => {
     const proto = new RecordingProcessProtocol();
     const transport = reactor.spawnProcess(proto, join(dir, 'no-such-program'));
