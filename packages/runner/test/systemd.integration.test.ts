@@ -1,8 +1,8 @@
 // systemd socket activation for real: systemd-socket-activate (Debian package `systemd`) listens on
 // a loopback port and, on the first connection, starts `torsion echo --listen
 // systemd:domain=INET:index=0` with the socket as descriptor 3 and LISTEN_FDS/LISTEN_PID set; the
-// echo answers on the inherited socket. Also a UNIX socket in a temporary directory, and the same
-// under Bun (BunReactor). Skipped, with
+// echo answers on the inherited socket. Also a UNIX socket in a temporary directory, a socket
+// picked by its name (--fdname, LISTEN_FDNAMES), and the same under Bun (BunReactor). Skipped, with
 // the reason, where the tool is missing.
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -34,8 +34,10 @@ async function activate(
   address: string,
   endpoint: string,
   runtime: string = process.execPath,
+  moreOptions: readonly string[] = [],
 ): Promise<ChildProcess> {
-  const child = spawn(ACTIVATE, ['-l', address, runtime, bin, 'echo', '--listen', endpoint], {
+  const args = ['-l', address, ...moreOptions, runtime, bin, 'echo', '--listen', endpoint];
+  const child = spawn(ACTIVATE, args, {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -113,6 +115,29 @@ describe('torsion echo under systemd socket activation (systemd-socket-activate)
     const path = join(dir, 'echo.sock');
     child = await activate(path, 'systemd:domain=UNIX:index=0');
     expect(await echoOnce({ path })).to.equal('activated');
+  });
+
+  it('serves echo on the socket named in LISTEN_FDNAMES (name=), not on the other one', async () => {
+    const other = join(dir, 'other.sock');
+    const path = join(dir, 'named.sock');
+    child = await activate(other, 'systemd:domain=UNIX:name=echo', process.execPath, [
+      '-l',
+      path,
+      '--fdname=other:echo',
+    ]);
+    expect(await echoOnce({ path })).to.equal('activated');
+    // The first socket is still systemd's, unserved: a connection waits in its queue unanswered.
+    const waiting = connect({ path: other });
+    let answered = false;
+    waiting.on('data', () => {
+      answered = true;
+    });
+    waiting.on('error', () => {});
+    await once(waiting, 'connect');
+    waiting.write('anyone?');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    waiting.destroy();
+    expect(answered).to.equal(false);
   });
 
   it('serves echo on an inherited socket under Bun (BunReactor, the native reactor there)', async function () {

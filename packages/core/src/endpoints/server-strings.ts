@@ -36,7 +36,7 @@ import type {
 import { TCP4ServerEndpoint, TCP6ServerEndpoint } from './tcp-server-endpoint.js';
 import { SSL4ServerEndpoint } from './ssl-server-endpoint.js';
 import { UNIXServerEndpoint } from './unix-endpoints.js';
-import { systemdEndpoint } from './systemd-endpoint.js';
+import { systemdEndpoint, systemdEndpointNamed } from './systemd-endpoint.js';
 import { UDPServerEndpoint } from './udp-server-endpoint.js';
 import { DEFAULT_LISTEN_BACKLOG } from '../reactor-kit/argument-checks.js';
 
@@ -94,12 +94,14 @@ export interface UNIXServerDescription {
   readonly backlog: number;
 }
 
-/** `systemd:domain=INET:index=0`: a listening socket inherited from systemd. */
+/** `systemd:domain=INET:index=0` or `systemd:domain=INET:name=NAME`: a listening socket inherited from systemd. */
 export interface SystemdServerDescription {
   readonly type: 'systemd';
   readonly domain: AdoptedSocketFamily;
-  /** Which inherited socket: 0 is descriptor 3. */
-  readonly index: number;
+  /** Which inherited socket by position (0 is descriptor 3), or `null` when `name` picks it. */
+  readonly index: number | null;
+  /** Which inherited socket by its name in `LISTEN_FDNAMES`, or `null` when `index` picks it. */
+  readonly name: string | null;
 }
 
 /** `udp:PORT[:interface=ADDR][:maxPacketSize=N]`: a datagram port. */
@@ -455,14 +457,18 @@ export const UNIX_SERVER_TYPE: ServerEndpointType<UNIXServerDescription> = {
 
 const DOMAINS: readonly AdoptedSocketFamily[] = ['INET', 'INET6', 'UNIX'];
 
+/** What systemd accepts as a descriptor's name: ASCII but control characters and ':', at most 255. */
+const SYSTEMD_NAME = /^[\x20-\x39\x3b-\x7e]{1,255}$/;
+
 /** `systemd:`. */
 export const SYSTEMD_SERVER_TYPE: ServerEndpointType<SystemdServerDescription> = {
   kind: 'stream',
-  usage: 'systemd:domain=INET|INET6|UNIX:index=N',
+  usage: 'systemd:domain=INET|INET6|UNIX:index=N|name=NAME',
   parse(fields, description) {
     const { positional, named } = collectFields(description, 'systemd', fields, [
       'domain',
       'index',
+      'name',
     ]);
     if (positional.length > 0 && !(positional.length === 1 && positional[0] === '')) {
       throw new EndpointError(
@@ -477,15 +483,23 @@ export const SYSTEMD_SERVER_TYPE: ServerEndpointType<SystemdServerDescription> =
       );
     }
     const indexText = named.get('index');
-    if (indexText === undefined) {
+    const name = named.get('name');
+    if ((indexText === undefined) === (name === undefined)) {
       throw new EndpointError(
-        `endpoint '${description}': a systemd endpoint needs index=N (0 for the first socket systemd passed)`,
+        `endpoint '${description}': a systemd endpoint needs one of index=N (0 for the first socket systemd passed) and name=NAME (its name in LISTEN_FDNAMES)`,
+      );
+    }
+    if (name !== undefined && !SYSTEMD_NAME.test(name)) {
+      throw new EndpointError(
+        `endpoint '${description}': name must be 1 to 255 ASCII characters, no control characters and no ':' (systemd's rule for FileDescriptorName=)`,
       );
     }
     return {
       type: 'systemd',
       domain,
-      index: parseInteger(description, 'index', indexText, 0, 65535),
+      index:
+        indexText === undefined ? null : parseInteger(description, 'index', indexText, 0, 65535),
+      name: name ?? null,
     };
   },
   format(d) {
@@ -494,7 +508,8 @@ export const SYSTEMD_SERVER_TYPE: ServerEndpointType<SystemdServerDescription> =
       [],
       [
         ['domain', d.domain],
-        ['index', String(d.index)],
+        ['index', d.index === null ? undefined : String(d.index)],
+        ['name', d.name ?? undefined],
       ],
     );
   },
@@ -505,6 +520,10 @@ export const SYSTEMD_SERVER_TYPE: ServerEndpointType<SystemdServerDescription> =
       'IReactorSocket',
       this.format(d),
     );
+    if (d.name !== null) return systemdEndpointNamed(socket, d.domain, d.name);
+    if (d.index === null) {
+      throw new EndpointError(`${this.format(d)}: a systemd endpoint needs an index or a name`);
+    }
     return systemdEndpoint(socket, d.domain, d.index);
   },
 };

@@ -270,6 +270,13 @@ describe('every built-in server type', () => {
         type: fc.constant('systemd'),
         domain: fc.constantFrom('INET', 'INET6', 'UNIX'),
         index: fc.integer({ min: 0, max: 100 }),
+        name: fc.constant(null),
+      }),
+      fc.record({
+        type: fc.constant('systemd'),
+        domain: fc.constantFrom('INET', 'INET6', 'UNIX'),
+        index: fc.constant(null),
+        name: fc.stringMatching(/^[\x20-\x39\x3b-\x7e]{1,40}$/),
       }),
       fc.record({
         type: fc.constant('udp'),

@@ -287,6 +287,27 @@ describe('parseServerDescription: ssl', () => {
 });
 
 describe('parseServerDescription: tcp6, unix, systemd, udp', () => {
+  it('formats and reads back a systemd endpoint for every name systemd allows', () => {
+    const name = fc.string({
+      minLength: 1,
+      maxLength: 255,
+      unit: fc
+        .integer({ min: 0x20, max: 0x7e })
+        .filter((c) => c !== 0x3a)
+        .map((c) => String.fromCharCode(c)),
+    });
+    fc.assert(
+      fc.property(
+        name,
+        fc.constantFrom('INET' as const, 'INET6' as const, 'UNIX' as const),
+        (given, domain) => {
+          const description = { type: 'systemd' as const, domain, index: null, name: given };
+          expect(parseServerEndpoint(formatServerEndpoint(description))).to.deep.equal(description);
+        },
+      ),
+    );
+  });
+
   it('reads each with its defaults', () => {
     expect(parseServerEndpoint('tcp6:8007')).to.deep.equal({
       type: 'tcp6',
@@ -312,6 +333,13 @@ describe('parseServerDescription: tcp6, unix, systemd, udp', () => {
       type: 'systemd',
       domain: 'INET6',
       index: 1,
+      name: null,
+    });
+    expect(parseServerEndpoint('systemd:domain=UNIX:name=web.socket')).to.deep.equal({
+      type: 'systemd',
+      domain: 'UNIX',
+      index: null,
+      name: 'web.socket',
     });
     expect(parseServerEndpoint('udp:7')).to.deep.equal({
       type: 'udp',
@@ -339,7 +367,11 @@ describe('parseServerDescription: tcp6, unix, systemd, udp', () => {
     ['unix:/a:backlog=0', /backlog must be an integer from 1 to 65535/],
     ['systemd:index=0', /domain must be INET, INET6 or UNIX .*got none/],
     ['systemd:domain=IPX:index=0', /domain must be INET, INET6 or UNIX .*got 'IPX'/],
-    ['systemd:domain=INET', /a systemd endpoint needs index=N/],
+    ['systemd:domain=INET', /a systemd endpoint needs one of index=N .* and name=NAME/],
+    ['systemd:domain=INET:index=0:name=web', /needs one of index=N .* and name=NAME/],
+    ['systemd:domain=INET:name=', /name must be 1 to 255 ASCII characters/],
+    ['systemd:domain=INET:name=caf\u00e9', /name must be 1 to 255 ASCII characters/],
+    ['systemd:domain=INET:name=a\tb', /no control characters/],
     ['systemd:domain=INET:index=-1', /index must be an integer from 0 to 65535/],
     ['systemd:3:domain=INET:index=0', /takes only named fields/],
     ['udp:', /a udp endpoint needs a port \(udp:PORT\)/],

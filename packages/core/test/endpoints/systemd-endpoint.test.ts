@@ -1,11 +1,14 @@
-// Tests for src/endpoints/systemd-endpoint.ts: reading LISTEN_FDS/LISTEN_PID as sd_listen_fds(1) does.
+// Tests for src/endpoints/systemd-endpoint.ts: reading LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES as
+// sd_listen_fds_with_names(3) does, and picking a socket by index or by name.
 import { expect } from 'chai';
 import { EndpointError } from '../../src/endpoints/endpoint-error.js';
 import {
   AdoptedStreamServerEndpoint,
   LISTEN_FDS_START,
   readListenFds,
+  readListenSockets,
   systemdEndpoint,
+  systemdEndpointNamed,
 } from '../../src/endpoints/systemd-endpoint.js';
 import { Factory } from '../../src/factory.js';
 import { Protocol } from '../../src/protocol.js';
@@ -41,6 +44,75 @@ describe('readListenFds', () => {
     expect(() => readListenFds({ LISTEN_PID: '42', LISTEN_FDS: 'many' }, 42)).to.throw(
       EndpointError,
       /LISTEN_FDS must be a number/,
+    );
+  });
+});
+
+describe('readListenSockets', () => {
+  it('reads the names of LISTEN_FDNAMES in the order of the descriptors', () => {
+    const env: NodeJS.ProcessEnv = {
+      LISTEN_PID: '42',
+      LISTEN_FDS: '2',
+      LISTEN_FDNAMES: 'web:admin',
+    };
+    expect(readListenSockets(env, 42)).to.deep.equal({ fds: [3, 4], names: ['web', 'admin'] });
+    expect(env).to.deep.equal({});
+  });
+
+  it('has no names without LISTEN_FDNAMES (systemd before 227), and keeps the descriptors', () => {
+    expect(readListenSockets({ LISTEN_PID: '42', LISTEN_FDS: '1' }, 42)).to.deep.equal({
+      fds: [3],
+      names: null,
+    });
+  });
+});
+
+describe('systemdEndpointNamed', () => {
+  const reactor = {
+    adoptStreamPort: () => {
+      throw new Error('not called');
+    },
+  };
+
+  it('adopts the one descriptor with that name', () => {
+    const endpoint = systemdEndpointNamed(reactor, 'UNIX', 'admin', {
+      fds: [3, 4, 5],
+      names: ['web', 'admin', 'metrics'],
+    });
+    expect(endpoint).to.include({ fd: 4, family: 'UNIX' });
+  });
+
+  it('refuses a name no socket has, listing the names there are', () => {
+    expect(() =>
+      systemdEndpointNamed(reactor, 'INET', 'api', { fds: [3, 4], names: ['web', 'admin'] }),
+    ).to.throw(
+      EndpointError,
+      /name=api: no inherited socket has that name \(they are named 'web', 'admin'\)/,
+    );
+  });
+
+  it('refuses a name two sockets share (unlike Twisted, which takes the last), naming their indexes', () => {
+    expect(() =>
+      systemdEndpointNamed(reactor, 'INET', 'web.socket', {
+        fds: [3, 4, 5],
+        names: ['web.socket', 'admin', 'web.socket'],
+      }),
+    ).to.throw(
+      EndpointError,
+      /2 inherited sockets have that name \(indexes 0, 2\); pick one with index=N/,
+    );
+  });
+
+  it('refuses a lookup by name without names, or with names that do not match the descriptors', () => {
+    expect(() => systemdEndpointNamed(reactor, 'INET', 'web', { fds: [3], names: null })).to.throw(
+      EndpointError,
+      /no inherited socket has a name \(LISTEN_FDNAMES is not set/,
+    );
+    expect(() =>
+      systemdEndpointNamed(reactor, 'INET', 'web', { fds: [3, 4], names: ['web'] }),
+    ).to.throw(
+      EndpointError,
+      /LISTEN_FDNAMES names 1 sockets but LISTEN_FDS passed 2; use index=N/,
     );
   });
 });
