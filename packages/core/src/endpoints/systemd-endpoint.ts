@@ -186,19 +186,17 @@ export function systemdEndpointNamed(
       `systemd: name=${name}: LISTEN_FDNAMES names ${String(names.length)} sockets but LISTEN_FDS passed ${String(fds.length)}; use index=N`,
     );
   }
-  const matches = fds.filter((_, i) => names[i] === name);
-  const fd = matches[0];
-  if (fd === undefined) {
+  const indexes = names.flatMap((n, i) => (n === name ? [i] : []));
+  const index = indexes[0];
+  if (index === undefined) {
     throw new EndpointError(
       `systemd: name=${name}: no inherited socket has that name (they are named ${names.map((n) => `'${n}'`).join(', ') || 'nothing: none was passed'})`,
     );
   }
-  if (matches.length > 1) {
+  if (indexes.length > 1) {
     throw new EndpointError(
-      `systemd: name=${name}: ${String(matches.length)} inherited sockets have that name (indexes ${fds
-        .flatMap((_, i) => (names[i] === name ? [String(i)] : []))
-        .join(', ')}); pick one with index=N`,
+      `systemd: name=${name}: ${String(indexes.length)} inherited sockets have that name (indexes ${indexes.join(', ')}); pick one with index=N`,
     );
   }
-  return new AdoptedStreamServerEndpoint(reactor, fd, family);
+  return systemdEndpoint(reactor, family, index, fds);
 }

@@ -332,9 +332,7 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
     this.#queue?.clear();
     const socket = this.#socket;
     if (socket.destroyed) return;
-    if (this.recordedReason === null) {
-      this.recordReason(reason ?? new Failure(new ConnectionAborted()));
-    }
+    this.recordReason(() => reason ?? new Failure(new ConnectionAborted()));
     this.resetSocket();
   }
 
@@ -580,7 +578,7 @@ export class TCPTransport<A extends IAddress = INETAddress> extends BaseTranspor
     const ending = this.recordedReason !== null;
     this.writeClosed = true;
     this.#queue?.clear();
-    if (this.recordedReason === null) this.recordReason(this.socketErrorReason(err));
+    this.recordReason(() => this.socketErrorReason(err));
     // A TLS socket reports an error it received after the handshake (an
     // alert, a bad record) without destroying itself; a plain one is already
     // destroyed by now. Not during an abort: destroying a TLS socket while

@@ -252,10 +252,13 @@ export abstract class BaseTransport<A extends IAddress = INETAddress>
     return this.#rare === null ? null : this.#rare.reason;
   }
 
-  /** Records why the connection ends, unless a reason was recorded before: the first one wins. */
-  protected recordReason(reason: Failure): void {
-    const rare = this.#rareState();
-    rare.reason ??= reason;
+  /**
+   * Records why the connection ends, unless a reason was recorded before:
+   * the first one wins. `make` runs only when it does, so a later error or
+   * abort does not pay for a Failure (and its stack) that is dropped.
+   */
+  protected recordReason(make: () => Failure): void {
+    if (this.recordedReason === null) this.#rareState().reason = make();
   }
 
   /** `connectionLost` ran (or is running): nothing calls the protocol or the producer after it. */

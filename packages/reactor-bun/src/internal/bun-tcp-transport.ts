@@ -423,9 +423,7 @@ export class BunTCPTransport<A extends IAddress = INETAddress> extends BaseTrans
     this.writeClosed = true;
     this.#queue?.clear();
     if (this.#socketGone) return;
-    if (this.recordedReason === null) {
-      this.recordReason(reason ?? new Failure(new ConnectionAborted()));
-    }
+    this.recordReason(() => reason ?? new Failure(new ConnectionAborted()));
     this.#inOwnClose = true;
     try {
       this.#socket.terminate();
@@ -513,9 +511,7 @@ export class BunTCPTransport<A extends IAddress = INETAddress> extends BaseTrans
     if (this.#socketGone) return;
     this.#socketGone = true;
     this.writeClosed = true;
-    if (error !== undefined && this.recordedReason === null) {
-      this.recordReason(this.failureFor(error));
-    }
+    if (error !== undefined) this.recordReason(() => this.failureFor(error));
     if (this.#inOwnClose) {
       // Never call the protocol from inside its own abortConnection().
       setImmediate(BunTCPTransport.#lostSoon, this);
@@ -537,7 +533,7 @@ export class BunTCPTransport<A extends IAddress = INETAddress> extends BaseTrans
   /** Bun's `error`: a socket-level failure; `close` follows. */
   #socketError(error: Error): void {
     this.writeClosed = true;
-    if (this.recordedReason === null) this.recordReason(this.failureFor(error));
+    this.recordReason(() => this.failureFor(error));
   }
 
   /** Why a socket error ends the connection (a TLS transport names TLS failures as such). */
